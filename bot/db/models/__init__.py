@@ -1,0 +1,25 @@
+"""All tables; importing this package registers them on `Base.metadata` (Alembic relies on it)."""
+
+from bot.db.models.audit_event import AuditEvent
+from bot.db.models.channel_mapping import ChannelMapping
+from bot.db.models.digest import DigestRun, DigestSubscription
+from bot.db.models.enums import DigestRunStatus, Provider, Role, SmsStatus
+from bot.db.models.provider_connection import ProviderConnection
+from bot.db.models.sms_message import SmsMessage
+from bot.db.models.user_mapping import UserMapping
+from bot.db.models.workspace import Workspace
+
+__all__ = [
+    "AuditEvent",
+    "ChannelMapping",
+    "DigestRun",
+    "DigestRunStatus",
+    "DigestSubscription",
+    "Provider",
+    "ProviderConnection",
+    "Role",
+    "SmsMessage",
+    "SmsStatus",
+    "UserMapping",
+    "Workspace",
+]

@@ -1,0 +1,18 @@
+from bot.db.repositories.audit import AuditRepository
+from bot.db.repositories.channels import ChannelMappingRepository
+from bot.db.repositories.connections import ConnectionRepository
+from bot.db.repositories.digests import DigestRepository
+from bot.db.repositories.sms import SmsMessageRepository
+from bot.db.repositories.users import UserMappingRepository
+from bot.db.repositories.workspaces import WorkspaceRepository, all_team_ids
+
+__all__ = [
+    "AuditRepository",
+    "ChannelMappingRepository",
+    "ConnectionRepository",
+    "DigestRepository",
+    "SmsMessageRepository",
+    "UserMappingRepository",
+    "WorkspaceRepository",
+    "all_team_ids",
+]

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from bot.db.models import Provider, SmsMessage, SmsStatus
+from bot.db.repositories.base import TeamRepository
+
+
+class SmsMessageRepository(TeamRepository[SmsMessage]):
+    model = SmsMessage
+
+    async def by_key(self, idempotency_key: str) -> SmsMessage | None:
+        query = self._select().where(SmsMessage.idempotency_key == idempotency_key)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def create_pending(
+        self,
+        *,
+        idempotency_key: str,
+        slack_user_id: str,
+        to_number: str,
+        provider: Provider,
+        from_number: str | None = None,
+        body: str | None = None,
+        template_id: str | None = None,
+        channel_id: str | None = None,
+        thread_id: str | None = None,
+    ) -> tuple[SmsMessage, bool]:
+        """The outbox row for a send; an existing row with the same key is returned instead (not re-sent)."""
+        existing = await self.by_key(idempotency_key)
+        if existing is not None:
+            return existing, False
+        row = SmsMessage(
+            team_id=self.team_id,
+            idempotency_key=idempotency_key,
+            slack_user_id=slack_user_id,
+            to_number=to_number,
+            from_number=from_number,
+            provider=provider,
+            body=body,
+            template_id=template_id,
+            channel_id=channel_id,
+            thread_id=thread_id,
+            status=SmsStatus.PENDING,
+        )
+        return await self._add(row), True
+
+    async def finish(
+        self,
+        row: SmsMessage,
+        status: SmsStatus,
+        *,
+        provider_message_id: str | None = None,
+        error: str | None = None,
+    ) -> SmsMessage:
+        if row.team_id != self.team_id:
+            raise PermissionError("message belongs to another workspace")
+        row.status = status
+        row.provider_message_id = provider_message_id
+        row.error = error
+        await self.session.flush()
+        return row
+
+    async def recent(self, *, limit: int = 20, slack_user_id: str | None = None) -> list[SmsMessage]:
+        query = self._select()
+        if slack_user_id is not None:
+            query = query.where(SmsMessage.slack_user_id == slack_user_id)
+        query = query.order_by(SmsMessage.created_at.desc(), SmsMessage.id.desc()).limit(limit)
+        return list((await self.session.execute(query)).scalars())

@@ -1,0 +1,174 @@
+"""Settings, read once from the environment and `.env`.
+
+Every secret is a `SecretStr`, so it never shows up in a repr, a log line or an error message.
+`load_settings()` turns a validation failure into one clear line naming the variable.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from typing import Literal
+
+import phonenumbers
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+class ProvidersMode(StrEnum):
+    SANDBOX = "sandbox"
+    LIVE = "live"
+
+
+class ZoomPlan(StrEnum):
+    PRO = "pro"
+    BUSINESS = "business"
+
+
+class Settings(BaseSettings):
+    """Everything Switchboard reads from its environment. See `.env.example` for a commented list."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # Slack's conventional names.
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    # Switchboard's own.
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./switchboard.db", validation_alias="SWITCHBOARD_DATABASE_URL"
+    )
+    secret_keys: SecretStr | None = Field(default=None, validation_alias="SWITCHBOARD_SECRET_KEYS")
+    providers: ProvidersMode = Field(default=ProvidersMode.SANDBOX, validation_alias="SWITCHBOARD_PROVIDERS")
+    default_region: str = Field(default="US", validation_alias="SWITCHBOARD_DEFAULT_REGION")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="SWITCHBOARD_LOG_LEVEL"
+    )
+    log_format: Literal["text", "json"] = Field(default="text", validation_alias="SWITCHBOARD_LOG_FORMAT")
+    dev_key_file: str = Field(default=".switchboard.key", validation_alias="SWITCHBOARD_DEV_KEY_FILE")
+
+    # Provider connections from the environment: used for every workspace that has no connection of its
+    # own in the database, so a single-workspace deployment needs nothing else.
+    zoom_api_url: str = Field(default="https://api.zoom.us/v2", validation_alias="SWITCHBOARD_ZOOM_API_URL")
+    zoom_token_url: str = Field(
+        default="https://zoom.us/oauth/token", validation_alias="SWITCHBOARD_ZOOM_TOKEN_URL"
+    )
+    zoom_account_id: str | None = Field(default=None, validation_alias="SWITCHBOARD_ZOOM_ACCOUNT_ID")
+    zoom_client_id: str | None = Field(default=None, validation_alias="SWITCHBOARD_ZOOM_CLIENT_ID")
+    zoom_client_secret: SecretStr | None = Field(
+        default=None, validation_alias="SWITCHBOARD_ZOOM_CLIENT_SECRET"
+    )
+    zoom_plan: ZoomPlan = Field(default=ZoomPlan.PRO, validation_alias="SWITCHBOARD_ZOOM_PLAN")
+
+    livevox_base_url: str | None = Field(default=None, validation_alias="SWITCHBOARD_LIVEVOX_BASE_URL")
+    livevox_environment: str = Field(default="NA3", validation_alias="SWITCHBOARD_LIVEVOX_ENVIRONMENT")
+    livevox_version: str | None = Field(default=None, validation_alias="SWITCHBOARD_LIVEVOX_VERSION")
+    livevox_access_token: SecretStr | None = Field(
+        default=None, validation_alias="SWITCHBOARD_LIVEVOX_ACCESS_TOKEN"
+    )
+    livevox_client_name: str | None = Field(default=None, validation_alias="SWITCHBOARD_LIVEVOX_CLIENT_NAME")
+    livevox_username: str | None = Field(default=None, validation_alias="SWITCHBOARD_LIVEVOX_USERNAME")
+    livevox_password: SecretStr | None = Field(default=None, validation_alias="SWITCHBOARD_LIVEVOX_PASSWORD")
+    livevox_agent: bool = Field(default=False, validation_alias="SWITCHBOARD_LIVEVOX_AGENT")
+    livevox_service_id: int | None = Field(default=None, validation_alias="SWITCHBOARD_LIVEVOX_SERVICE_ID")
+
+    routee_api_url: str = Field(
+        default="https://connect.routee.net", validation_alias="SWITCHBOARD_ROUTEE_API_URL"
+    )
+    routee_token_url: str = Field(
+        default="https://auth.routee.net/oauth/token", validation_alias="SWITCHBOARD_ROUTEE_TOKEN_URL"
+    )
+    routee_app_id: str | None = Field(default=None, validation_alias="SWITCHBOARD_ROUTEE_APP_ID")
+    routee_app_secret: SecretStr | None = Field(
+        default=None, validation_alias="SWITCHBOARD_ROUTEE_APP_SECRET"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+psycopg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+psycopg:// "
+                "(Switchboard uses async drivers only)"
+            )
+        return value
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not a two-letter region phonenumbers knows (e.g. US, GB, DE)")
+        return region
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _valid_fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for position, key in enumerate(_split_keys(value.get_secret_value()), start=1):
+            try:
+                Fernet(key)
+            except (ValueError, TypeError):
+                # Never echo the key itself: only where it sits in the list.
+                raise ValueError(
+                    f"key #{position} is not a Fernet key (32 url-safe base64 bytes; "
+                    "make one with `switchboard admin generate-key`)"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _keys_required_when_live(self) -> Settings:
+        if self.providers is ProvidersMode.LIVE and self.secret_keys is None:
+            raise ValueError(
+                "SWITCHBOARD_SECRET_KEYS is required when SWITCHBOARD_PROVIDERS=live "
+                "(make one with `switchboard admin generate-key`)"
+            )
+        return self
+
+    @property
+    def fernet_keys(self) -> list[str]:
+        """The configured Fernet keys, newest first (empty in sandbox mode without keys)."""
+        if self.secret_keys is None:
+            return []
+        return _split_keys(self.secret_keys.get_secret_value())
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _split_keys(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _describe(error: ValidationError) -> str:
+    """One line naming the offending variable, never its value."""
+    first = error.errors()[0]
+    location = [str(part) for part in first.get("loc", ())]
+    aliases = {name: field.validation_alias for name, field in Settings.model_fields.items()}
+    names = [str(aliases.get(part) or part).upper() for part in location]
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
+    if not names:
+        return f"Invalid settings: {message}"
+    return f"Invalid setting {', '.join(names)}: {message}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build `Settings`, raising `ConfigError` with one safe line when something is missing or malformed."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

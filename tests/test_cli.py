@@ -1,0 +1,286 @@
+"""The `switchboard` command, in-process through click's runner, on SQLite and Postgres."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from cryptography.fernet import Fernet
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import text
+
+from bot.cli import cli
+from tests.databases import backends, fresh_database
+
+SECRET = "zoom-client-secret-do-not-leak"
+
+
+def _sync_url(url: str) -> str:
+    return url.replace("sqlite+aiosqlite", "sqlite").replace("postgresql+psycopg", "postgresql+psycopg")
+
+
+def _rows(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = create_sync_engine(_sync_url(url))
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def run(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    keys = Fernet.generate_key().decode()
+    runner = CliRunner()
+
+    def invoke(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+        base = {"SWITCHBOARD_DATABASE_URL": db_url, "SWITCHBOARD_SECRET_KEYS": keys}
+        return runner.invoke(
+            cli, list(args), env={**base, **(env or {})}, input=input, catch_exceptions=False
+        )
+
+    return invoke
+
+
+def _connect_zoom(run, *extra: str) -> Result:  # type: ignore[no-untyped-def]
+    return run(
+        "admin",
+        "connect",
+        "zoom",
+        "--team",
+        "T0TEST",
+        "--no-input",
+        "--set",
+        "account_id=acct-1",
+        "--set",
+        "client_id=cid-1",
+        *extra,
+        env={"SWITCHBOARD_ZOOM_CLIENT_SECRET": SECRET},
+    )
+
+
+def test_connect_stores_credentials_encrypted_and_list_round_trips(run, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    result = _connect_zoom(run)
+    assert result.exit_code == 0, result.output
+    assert "Connected zoom/default for T0TEST" in result.output
+    assert SECRET not in result.output
+
+    raw = _rows(db_url, "SELECT * FROM provider_connections")
+    assert len(raw) == 1
+    assert SECRET not in repr(raw) and "acct-1" not in repr(raw)
+
+    listed = run("admin", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "zoom/default" in listed.output and "plan=pro" in listed.output
+    assert "client_secret (encrypted)" in listed.output
+    assert SECRET not in listed.output
+
+    audit = _rows(db_url, "SELECT actor, action, target_id, details FROM audit_events")
+    assert [(row[1], row[2]) for row in audit] == [("connection.created", "zoom/default")]
+    assert SECRET not in repr(audit)
+
+
+def test_connected_credentials_decrypt_with_the_same_keys(run, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from bot.crypto import CredentialBox
+    from bot.db.models import Provider
+    from bot.db.repositories import ConnectionRepository
+    from bot.db.session import create_engine, create_sessionmaker, transaction
+
+    keys = Fernet.generate_key().decode()
+    assert (
+        run(
+            "admin",
+            "connect",
+            "routee",
+            "--team",
+            "T0TEST",
+            "--no-input",
+            "--set",
+            "app_id=app",
+            "--set",
+            "app_secret=shh",
+            env={"SWITCHBOARD_SECRET_KEYS": keys},
+        ).exit_code
+        == 0
+    )
+
+    async def read() -> dict[str, str]:
+        engine = create_engine(db_url)
+        async with transaction(create_sessionmaker(engine)) as session:
+            repo = ConnectionRepository(session, "T0TEST", CredentialBox([keys]))
+            row = await repo.get(Provider.ROUTEE)
+            assert row is not None
+            values = repo.credentials(row)
+        await engine.dispose()
+        return values
+
+    assert asyncio.run(read()) == {"app_id": "app", "app_secret": "shh"}
+
+
+def test_connect_prompts_without_echo_for_missing_secrets(run, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("bot.cli._interactive", lambda: True)
+    result = run(
+        "admin",
+        "connect",
+        "routee",
+        "--team",
+        "T0TEST",
+        input="my-app\nvery-secret\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "very-secret" not in result.output
+
+
+def test_connect_without_a_required_field_fails_clearly(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("admin", "connect", "zoom", "--team", "T0TEST", "--no-input")
+    assert result.exit_code == 1
+    assert "account_id is missing" in result.output and "SWITCHBOARD_ZOOM_ACCOUNT_ID" in result.output
+    bad = _connect_zoom(run, "--set", "plan=enterprise")
+    assert bad.exit_code == 1 and "plan must be one of pro, business" in bad.output
+    unknown = run("admin", "connect", "zoom", "--team", "T0TEST", "--set", "colour=blue")
+    assert unknown.exit_code == 1 and "--set takes KEY=VALUE" in unknown.output
+
+
+def test_link_list_unlink(run, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    linked = run(
+        "admin",
+        "link-user",
+        "U0ALICE",
+        "--team",
+        "T0TEST",
+        "--role",
+        "supervisor",
+        "--agent-id",
+        "645836",
+        "--agent-login",
+        "KAVYA",
+        "--zoom-user-id",
+        "z-1",
+    )
+    assert linked.exit_code == 0 and "Linked U0ALICE as supervisor" in linked.output
+    listed = run("admin", "list")
+    assert "U0ALICE  supervisor  livevox=645836 login=KAVYA zoom=z-1" in listed.output
+    assert run("admin", "unlink-user", "U0ALICE").exit_code == 0
+    again = run("admin", "unlink-user", "U0ALICE")
+    assert again.exit_code == 1 and "not linked" in again.output
+    actions = [row[0] for row in _rows(db_url, "SELECT action FROM audit_events ORDER BY id")]
+    assert actions == ["user.linked", "user.unlinked"]
+
+
+def test_rotate_keys_reencrypts_under_the_new_key(run, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    old = Fernet.generate_key().decode()
+    new = Fernet.generate_key().decode()
+    assert (
+        run(
+            "admin",
+            "connect",
+            "routee",
+            "--team",
+            "T0TEST",
+            "--no-input",
+            "--set",
+            "app_id=a",
+            "--set",
+            "app_secret=b",
+            env={"SWITCHBOARD_SECRET_KEYS": old},
+        ).exit_code
+        == 0
+    )
+    before = _rows(db_url, "SELECT credentials_encrypted FROM provider_connections")[0][0]
+    result = run("admin", "rotate-keys", env={"SWITCHBOARD_SECRET_KEYS": f"{new},{old}"})
+    assert result.exit_code == 0 and "Re-encrypted 1 connection" in result.output
+    after = _rows(db_url, "SELECT credentials_encrypted FROM provider_connections")[0][0]
+    assert after != before
+    assert run("admin", "list", env={"SWITCHBOARD_SECRET_KEYS": new}).exit_code == 0
+    # Only the new key is needed now: decrypting with it alone works.
+    from bot.crypto import CredentialBox
+
+    assert CredentialBox([new]).open(str(after)) == {"app_id": "a", "app_secret": "b"}
+
+
+def test_team_is_required_when_ambiguous_or_unknown(run) -> None:  # type: ignore[no-untyped-def]
+    none_yet = run("admin", "list")
+    assert none_yet.exit_code == 1 and "no workspace yet" in none_yet.output
+    for team in ("T0ONE", "T0TWO"):
+        assert run("admin", "add-workspace", team).exit_code == 0
+    ambiguous = run("admin", "list")
+    assert ambiguous.exit_code == 1 and "pass --team" in ambiguous.output
+    bad = run("admin", "list", "--team", "not a team")
+    assert bad.exit_code == 1 and "Slack team id" in bad.output
+
+
+@pytest.mark.parametrize("command", ["serve", "socket", "worker", "shell"])
+def test_later_subcommands_say_so_with_exit_code_2(run, command: str) -> None:  # type: ignore[no-untyped-def]
+    result = run(command)
+    assert result.exit_code == 2
+    assert "not available yet" in result.output
+
+
+def test_help_on_every_level(run) -> None:  # type: ignore[no-untyped-def]
+    def walk(group: object, path: list[str]) -> Iterator[list[str]]:
+        yield path
+        for name, command in getattr(group, "commands", {}).items():
+            yield from walk(command, [*path, name])
+
+    paths = list(walk(cli, []))
+    assert ["admin", "connect"] in paths and ["db", "upgrade"] in paths
+    for path in paths:
+        result = run(*path, "--help")
+        assert result.exit_code == 0, path
+        assert "Usage:" in result.output
+
+
+def test_bad_settings_fail_with_one_line(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("admin", "list", env={"SWITCHBOARD_SECRET_KEYS": "definitely-not-a-key"})
+    assert result.exit_code == 1
+    assert result.output.strip().count("\n") == 0
+    assert "SWITCHBOARD_SECRET_KEYS" in result.output and "definitely-not-a-key" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unreachable_database_is_one_line_without_password(run) -> None:  # type: ignore[no-untyped-def]
+    url = "postgresql+psycopg://postgres:hunter2@127.0.0.1:1/nowhere"
+    result = run("admin", "list", "--team", "T0X", env={"SWITCHBOARD_DATABASE_URL": url})
+    assert result.exit_code == 1
+    assert "database error" in result.output and "hunter2" not in result.output
+
+
+def test_schema_missing_says_run_db_upgrade(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(
+        cli, ["admin", "list", "--team", "T0X"], env={"SWITCHBOARD_DATABASE_URL": url}
+    )
+    assert result.exit_code == 1 and "switchboard db upgrade" in result.output
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    result = CliRunner().invoke(cli, ["db", "upgrade"], env={"SWITCHBOARD_DATABASE_URL": url})
+    assert result.exit_code == 0, result.output
+    assert ("0001",) in _rows(url, "SELECT version_num FROM alembic_version")
+
+
+def test_python_dash_m_bot_runs_the_cli() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "bot", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and "switchboard" in done.stdout
+
+
+def test_generate_key_prints_a_fernet_key(run) -> None:  # type: ignore[no-untyped-def]
+    result = run("admin", "generate-key")
+    Fernet(result.output.strip())
