@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import bot.db.models  # noqa: F401  (registers every table on Base.metadata)
-from bot.db.base import Base
+from bot.db.base import Base, include_name
 from bot.db.session import create_engine
 from bot.settings import load_settings
 
@@ -35,6 +35,7 @@ def _configure(**kwargs: object) -> None:
         render_as_batch=url.startswith("sqlite"),  # SQLite can only ALTER by copying the table
         compare_type=True,
         compare_server_default=False,
+        include_name=include_name,
         **kwargs,  # type: ignore[arg-type]
     )
 

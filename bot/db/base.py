@@ -45,6 +45,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def include_name(name: str | None, type_: str, _parent_names: object = None) -> bool:
+    """Autogenerate filter: procrastinate owns its tables (see migration 0002), Alembic owns its own."""
+    if type_ == "table" and name is not None:
+        return not name.startswith("procrastinate_") and name != "alembic_version"
+    return True
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

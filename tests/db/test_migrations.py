@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from bot.db.base import Base
+from bot.db.base import Base, include_name
 from bot.db.migrate import upgrade
 from bot.db.session import create_engine
 from tests.databases import backends, fresh_database
@@ -33,7 +33,8 @@ TABLES = {
 
 def _diff(connection: Connection) -> list[object]:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "target_metadata": Base.metadata}
+        connection,
+        opts={"compare_type": True, "target_metadata": Base.metadata, "include_name": include_name},
     )
     return list(compare_metadata(context, Base.metadata))
 
@@ -78,7 +79,7 @@ def test_alembic_command_line_upgrade_and_downgrade(backend: str, tmp_path: Path
             done = subprocess.run([*alembic, *args], env=env, cwd=tmp_path, capture_output=True, text=True)
             assert done.returncode == 0, done.stderr
         done = subprocess.run([*alembic, "current"], env=env, cwd=tmp_path, capture_output=True, text=True)
-        assert "0001 (head)" in done.stdout
+        assert "0002 (head)" in done.stdout
 
 
 def test_upgrade_is_idempotent_from_python(tmp_path: Path) -> None:
