@@ -118,21 +118,36 @@ def db_upgrade(ctx: click.Context, revision: str) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535), envvar="PORT")
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--worker/--no-worker",
+    "with_worker",
+    default=None,
+    help="Run the job worker in this process (default: yes on SQLite, no on Postgres).",
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, with_worker: bool | None) -> None:
     """Serve the Slack app over HTTP: POST /slack/events, GET /healthz."""
-    _not_yet("serve", 'the "Slack app" issue')
+    from bot.slack.runtime import serve as serve_http
+
+    serve_http(_settings(ctx), host=host, port=port, worker=with_worker)
 
 
 @cli.command()
-def socket() -> None:
+@click.pass_context
+def socket(ctx: click.Context) -> None:
     """Run the Slack app over Socket Mode (development; needs SLACK_APP_TOKEN)."""
-    _not_yet("socket", 'the "Slack app" issue')
+    from bot.slack.runtime import socket_mode
+
+    socket_mode(_settings(ctx))
 
 
 @cli.command()
-def worker() -> None:
-    """Run the durable job worker (deferred Slack work, digests, inbox polling)."""
-    _not_yet("worker", 'the "Slack app" issue')
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run the durable job worker (Postgres): deferred Slack work, digests, inbox polling."""
+    from bot.slack.runtime import work
+
+    work(_settings(ctx))
 
 
 @cli.command()

@@ -79,3 +79,5 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if level != "DEBUG":  # procrastinate narrates every poll and blueprint at INFO
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)

@@ -220,11 +220,25 @@ def test_team_is_required_when_ambiguous_or_unknown(run) -> None:  # type: ignor
     assert bad.exit_code == 1 and "Slack team id" in bad.output
 
 
-@pytest.mark.parametrize("command", ["serve", "socket", "worker", "shell"])
-def test_later_subcommands_say_so_with_exit_code_2(run, command: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("command", "needs"),
+    [
+        ("serve", "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET must be set"),
+        ("socket", "SLACK_BOT_TOKEN, SLACK_APP_TOKEN must be set"),
+    ],
+)
+def test_slack_entry_points_name_missing_settings(run, command: str, needs: str) -> None:  # type: ignore[no-untyped-def]
     result = run(command)
-    assert result.exit_code == 2
-    assert "not available yet" in result.output
+    assert result.exit_code == 1
+    assert needs in result.output
+
+
+def test_worker_on_sqlite_explains_where_jobs_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["worker"], env={"SWITCHBOARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/w.db"}
+    )
+    assert result.exit_code == 1 and "needs Postgres" in result.output
 
 
 def test_help_on_every_level(run) -> None:  # type: ignore[no-untyped-def]

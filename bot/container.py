@@ -1,0 +1,67 @@
+"""Composition root: builds every long-lived object once and hands it to the app, the worker and the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import procrastinate
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.crypto import CredentialBox, credential_box
+from bot.db.session import create_engine, create_sessionmaker
+from bot.jobs.queue import QUEUE, Worker, create_job_app
+from bot.jobs.tasks import blueprint
+from bot.services.audit import AuditService
+from bot.services.identity import IdentityService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Container:
+    def __init__(self, settings: Settings, *, slack_client: AsyncWebClient | None = None) -> None:
+        self.settings = settings
+        self.engine: AsyncEngine = create_engine(settings.database_url)
+        self.sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(self.engine)
+        self.box: CredentialBox = credential_box(settings)
+        self.identities = IdentityService(self.sessions)
+        self.audit = AuditService(self.sessions)
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        self.slack = slack_client or AsyncWebClient(token=token, base_url=settings.slack_api_url)
+        self.jobs: procrastinate.App = create_job_app(settings.database_url)
+        self.jobs.add_tasks_from(blueprint, namespace="sb")
+        self.worker: Worker | None = None
+
+    async def defer(self, name: str, payload: dict[str, Any]) -> None:
+        """Hand work on to the job queue (after `ack()`): durable on Postgres."""
+        await self.jobs.configure_task("sb:followup", queue=QUEUE).defer_async(name=name, payload=payload)
+
+    async def start_worker(self) -> None:
+        self.worker = Worker(self.jobs, {"container": self})
+        await self.worker.start()
+
+    async def wait_idle(self, within: float = 30.0) -> None:
+        if self.worker is not None:
+            await self.worker.wait_idle(within)
+
+    async def aclose(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+        await self.engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, *, worker: bool, **kwargs: Any) -> AsyncIterator[Container]:
+    """A container with its job queue open (and, if asked, an in-process worker)."""
+    container = Container(settings, **kwargs)
+    async with container.jobs.open_async():
+        if worker:
+            await container.start_worker()
+        try:
+            yield container
+        finally:
+            await container.aclose()

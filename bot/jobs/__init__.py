@@ -1,0 +1,1 @@
+"""Deferred work: procrastinate on Postgres (durable, `switchboard worker`), in-process on SQLite."""

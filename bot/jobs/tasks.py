@@ -1,0 +1,44 @@
+"""The one task type: finish a Slack interaction after `ack()`.
+
+Listeners defer `followup(name, payload)`; `name` picks a function registered with `@followup` (in
+`bot.slack.followups`), which calls the services and answers through response_url or the Web API.
+Follow-ups are not retried automatically: one may send an SMS, and each reports its own failures to the
+person who asked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import procrastinate
+
+log = logging.getLogger(__name__)
+
+blueprint = procrastinate.Blueprint()
+
+FollowUp = Callable[[Any, dict[str, Any]], Awaitable[None]]
+FOLLOWUPS: dict[str, FollowUp] = {}
+
+
+def followup(name: str) -> Callable[[FollowUp], FollowUp]:
+    def register(function: FollowUp) -> FollowUp:
+        if name in FOLLOWUPS:
+            raise ValueError(f"follow-up {name!r} registered twice")
+        FOLLOWUPS[name] = function
+        return function
+
+    return register
+
+
+@blueprint.task(name="followup", queue="slack", pass_context=True)
+async def run_followup(context: procrastinate.JobContext, name: str, payload: dict[str, Any]) -> None:
+    import bot.slack.followups  # noqa: F401  (registers every follow-up)
+
+    container = context.additional_context["container"]
+    function = FOLLOWUPS.get(name)
+    if function is None:
+        log.error("unknown follow-up %s", name)
+        return
+    await function(container, payload)

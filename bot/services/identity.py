@@ -1,0 +1,80 @@
+"""Who is asking: a Slack user's role and provider identities, read from the database with a short cache.
+
+The cache keeps the lookup that happens before `ack()` to a dictionary read on busy paths; links and
+unlinks made in this process invalidate it at once, other processes see them within `ttl` seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import Role, UserMapping
+from bot.db.repositories import UserMappingRepository
+
+
+@dataclass(frozen=True)
+class Identity:
+    team_id: str
+    user_id: str
+    role: Role | None = None  # None: not linked
+    livevox_agent_id: str | None = None
+    livevox_login: str | None = None
+    zoom_user_id: str | None = None
+
+    @property
+    def linked(self) -> bool:
+        return self.role is not None
+
+    def may(self, required: Role | None) -> bool:
+        """Whether this person may run something that needs `required` (None: anyone, linked or not)."""
+        if required is None:
+            return True
+        return self.role is not None and self.role.allows(required)
+
+    @classmethod
+    def from_mapping(cls, team_id: str, user_id: str, mapping: UserMapping | None) -> Identity:
+        if mapping is None:
+            return cls(team_id=team_id, user_id=user_id)
+        return cls(
+            team_id=team_id,
+            user_id=user_id,
+            role=mapping.role,
+            livevox_agent_id=mapping.livevox_agent_id,
+            livevox_login=mapping.livevox_login,
+            zoom_user_id=mapping.zoom_user_id,
+        )
+
+
+class IdentityService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._ttl = ttl
+        self._clock = clock
+        self._cache: dict[tuple[str, str], tuple[float, Identity]] = {}
+
+    async def resolve(self, team_id: str, user_id: str) -> Identity:
+        key = (team_id, user_id)
+        hit = self._cache.get(key)
+        if hit is not None and self._clock() - hit[0] < self._ttl:
+            return hit[1]
+        async with self._sessions() as session:
+            mapping = await UserMappingRepository(session, team_id).get(user_id)
+        identity = Identity.from_mapping(team_id, user_id, mapping)
+        self._cache[key] = (self._clock(), identity)
+        return identity
+
+    def forget(self, team_id: str, user_id: str | None = None) -> None:
+        if user_id is None:
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != team_id}
+        else:
+            self._cache.pop((team_id, user_id), None)

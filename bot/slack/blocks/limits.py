@@ -1,0 +1,21 @@
+"""Slack's Block Kit limits, in one place (https://api.slack.com/reference/block-kit)."""
+
+from __future__ import annotations
+
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100  # modals and App Home
+SECTION_TEXT = 3000
+SECTION_FIELDS = 10
+FIELD_TEXT = 2000
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+ACTIONS_ELEMENTS = 25
+CONTEXT_ELEMENTS = 10
+MODAL_TITLE = 24
+MODAL_BUTTON = 24
+INPUT_LABEL = 2000
+OPTION_TEXT = 75
+OPTIONS = 100
+PRIVATE_METADATA = 3000
+MESSAGE_TEXT = 40_000

@@ -1,0 +1,118 @@
+"""Slash commands that describe themselves.
+
+Each subcommand declares its usage line, a one-line summary and the role it needs; `/switchboard help`
+is built from these declarations, showing only what the caller may run, and a denial is handled here
+once (an ephemeral answer and an audit event) instead of in every handler.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.db.models import Role
+from bot.errors import InputError
+from bot.services.identity import Identity
+
+NOT_LINKED = (
+    "You are not linked to Switchboard yet. Ask an admin to run "
+    "`/switchboard link @you agent=<LiveVox agent id> role=agent` (or `switchboard admin link-user`)."
+)
+
+
+@dataclass
+class Invocation:
+    """Everything a subcommand handler gets: the parsed words, who asked, and how to answer."""
+
+    command: str
+    args: list[str]
+    text: str  # the raw text after the subcommand, for free-text arguments such as an SMS body
+    identity: Identity
+    body: dict[str, Any]
+    ack: AsyncAck
+    respond: AsyncRespond
+    client: AsyncWebClient
+    context: dict[str, Any]
+    share: bool = False  # `--share`: post the result to the channel instead of only to the caller
+
+    @property
+    def channel_id(self) -> str:
+        return str(self.body.get("channel_id", ""))
+
+    @property
+    def trigger_id(self) -> str:
+        return str(self.body.get("trigger_id", ""))
+
+    @property
+    def response_url(self) -> str:
+        return str(self.body.get("response_url", ""))
+
+
+Handler = Callable[[Invocation], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    command: str
+    name: str | None  # None: the command itself (`/lookup <number>`)
+    usage: str
+    summary: str
+    role: Role | None
+    handler: Handler
+
+
+@dataclass
+class CommandRouter:
+    """The subcommands of one slash command; `default` runs when the first word is not a subcommand."""
+
+    command: str
+    summary: str
+    subcommands: dict[str | None, Subcommand] = field(default_factory=dict)
+
+    def sub(
+        self, name: str | None, usage: str, summary: str, role: Role | None = Role.AGENT
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.subcommands[name] = Subcommand(self.command, name, usage, summary, role, handler)
+            return handler
+
+        return register
+
+    def usage_lines(self, identity: Identity | None = None) -> list[str]:
+        return [
+            f"`{sub.usage}`: {sub.summary}"
+            for sub in self.subcommands.values()
+            if identity is None or identity.may(sub.role)
+        ]
+
+    def match(self, text: str) -> tuple[Subcommand | None, list[str], str]:
+        """The subcommand for `text`, its arguments and the raw remainder."""
+        try:
+            words = shlex.split(text)
+        except ValueError:
+            words = text.split()
+        head = words[0].lower() if words else None
+        if head is not None and head in self.subcommands:
+            rest = text.strip()[len(words[0]) :].strip()
+            return self.subcommands[head], words[1:], rest
+        if None in self.subcommands and (head is not None or len(self.subcommands) == 1):
+            return self.subcommands[None], words, text.strip()
+        return None, words, text.strip()
+
+
+def split_share(args: list[str], text: str) -> tuple[list[str], str, bool]:
+    """Remove a `--share` flag wherever it appears."""
+    if "--share" not in args:
+        return args, text, False
+    return [a for a in args if a != "--share"], text.replace("--share", "").strip(), True
+
+
+def need(args: list[str], count: int, usage: str) -> None:
+    if len(args) < count:
+        raise InputError(f"Usage: `{usage}`")

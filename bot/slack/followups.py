@@ -1,0 +1,3 @@
+"""Work that finishes a Slack interaction after ack(): registered with @followup, run by the job queue."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Listeners, one folder per kind, each with a `register(app)`."""

@@ -1,0 +1,89 @@
+"""Slash commands: one router per command; dispatch checks roles and answers usage errors once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import SwitchboardError
+from bot.slack.commands import NOT_LINKED, CommandRouter, Invocation, split_share
+from bot.slack.listeners.commands import switchboard
+
+log = logging.getLogger(__name__)
+
+ROUTERS: list[CommandRouter] = [switchboard.router]
+
+
+def _unknown(router: CommandRouter, word: str | None, identity: Any) -> str:
+    lines = "\n".join(f"• {line}" for line in router.usage_lines(identity))
+    opening = (
+        f"I don't know `{router.command} {word}`." if word else f"`{router.command}` needs a subcommand."
+    )
+    return f"{opening} You can run:\n{lines}" if lines else opening
+
+
+async def dispatch(
+    router: CommandRouter,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    container = context["container"]
+    identity = context["identity"]
+    sub, args, text = router.match(str(body.get("text", "")))
+    if sub is None:
+        await ack(text=_unknown(router, args[0] if args else None, identity))
+        return
+    what = f"{router.command} {sub.name or ''}".strip()
+    if not identity.may(sub.role):
+        assert sub.role is not None
+        await ack(
+            text=NOT_LINKED
+            if not identity.linked
+            else f"`{what}` is for {sub.role.value}s and above; you are {identity.role.value}."
+        )
+        await container.audit.denied(identity.team_id, identity.user_id, what, required=sub.role.value)
+        return
+    args, text, share = split_share(args, text)
+    invocation = Invocation(
+        command=router.command,
+        args=args,
+        text=text,
+        identity=identity,
+        body=body,
+        ack=ack,
+        respond=respond,
+        client=client,
+        context=context,
+        share=share,
+    )
+    try:
+        await sub.handler(invocation)
+    except SwitchboardError as error:  # bad input: the message says what was expected
+        if ack.response is None:
+            await ack(text=str(error))
+        else:
+            await respond(text=str(error), response_type="ephemeral", replace_original=False)
+
+
+def register(app: AsyncApp) -> None:
+    for router in ROUTERS:
+
+        async def listener(
+            ack: AsyncAck,
+            body: dict[str, Any],
+            respond: AsyncRespond,
+            client: AsyncWebClient,
+            context: dict[str, Any],
+            _router: CommandRouter = router,
+        ) -> None:
+            await dispatch(_router, ack, body, respond, client, context)
+
+        app.command(router.command)(listener)

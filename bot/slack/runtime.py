@@ -1,0 +1,71 @@
+"""Long-running entry points: HTTP server, Socket Mode, job worker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+
+from bot.container import Container, running
+from bot.errors import ConfigError
+from bot.settings import Settings
+from bot.slack.app import create_app
+from bot.slack.web import create_web_app
+
+log = logging.getLogger(__name__)
+
+
+def _require_slack(settings: Settings, *, socket: bool = False) -> None:
+    needed = {"SLACK_BOT_TOKEN": settings.slack_bot_token}
+    if socket:
+        needed["SLACK_APP_TOKEN"] = settings.slack_app_token
+    else:
+        needed["SLACK_SIGNING_SECRET"] = settings.slack_signing_secret
+    missing = [name for name, value in needed.items() if value is None]
+    if missing:
+        raise ConfigError(f"{', '.join(missing)} must be set (see README: Installing in Slack)")
+
+
+def serve(settings: Settings, *, host: str, port: int, worker: bool | None) -> None:
+    """HTTP mode. The in-process worker runs by default on SQLite (jobs are in memory there)."""
+    _require_slack(settings)
+    in_process = settings.is_sqlite if worker is None else worker
+    container = Container(settings)
+    web = create_web_app(container, create_app(container), lifespan_worker=in_process)
+    log.info("serving Slack on http://%s:%d/slack/events (in-process worker: %s)", host, port, in_process)
+    uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=True)
+
+
+def socket_mode(settings: Settings) -> None:
+    """Socket Mode for development: no public URL needed; jobs run in-process."""
+    _require_slack(settings, socket=True)
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    async def main() -> None:
+        async with running(settings, worker=True) as container:
+            assert settings.slack_app_token is not None
+            handler = AsyncSocketModeHandler(
+                create_app(container, socket_mode=True),
+                settings.slack_app_token.get_secret_value(),
+            )
+            await handler.start_async()  # type: ignore[no-untyped-call]
+
+    asyncio.run(main())
+
+
+def work(settings: Settings) -> None:
+    """The durable job worker (Postgres)."""
+    if settings.is_sqlite:
+        raise ConfigError(
+            "the job worker needs Postgres (SWITCHBOARD_DATABASE_URL=postgresql+psycopg://…); "
+            "on SQLite, jobs run inside `switchboard serve`"
+        )
+
+    async def main() -> None:
+        async with running(settings, worker=True) as container:
+            log.info("worker started")
+            assert container.worker is not None
+            await asyncio.Event().wait()
+
+    asyncio.run(main())
