@@ -1,0 +1,187 @@
+"""Client-side rate limits: token buckets per (provider, account, label), shared across instances."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.providers import RateLimit, RateLimiterRegistry, errors
+from bot.providers._http import TokenBucket
+from bot.providers.livevox import LiveVoxClient
+from bot.providers.zoom import ZoomClient
+from tests.providers.provider_support import FakeTime, Recorder, json_response
+
+PAGE = {"next_page_token": "", "sms": [{"engagement_id": "e"}]}
+
+
+def zoom_recorder(time: FakeTime) -> Recorder:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return json_response(200, {"access_token": "zoom-token", "expires_in": 3600})
+        return json_response(200, PAGE)
+
+    return Recorder(handler, time)
+
+
+def zoom(recorder: Recorder, time: FakeTime, account: str = "acct-1", **kwargs: Any) -> ZoomClient:
+    return ZoomClient(
+        account_id=account,
+        client_id="c",
+        client_secret="s",
+        http_client=recorder.client(),
+        sleep=time.sleep,
+        clock=time.clock,
+        rng=random.Random(1),
+        **kwargs,
+    )
+
+
+def api_times(recorder: Recorder) -> list[float]:
+    return [t for r, t in zip(recorder.requests, recorder.times, strict=True) if r.url.path != "/oauth/token"]
+
+
+def max_in_any_window(times: list[float], width: float = 1.0) -> int:
+    return max(sum(1 for t in times if start <= t < start + width) for start in times)
+
+
+async def test_heavy_calls_stay_under_five_per_second_on_pro(fake_time: FakeTime) -> None:
+    recorder = zoom_recorder(fake_time)
+    client = zoom(recorder, fake_time)
+    for _ in range(23):
+        await client.contact_center.sms.list().collect()
+    times = api_times(recorder)
+    assert len(times) == 23
+    assert max_in_any_window(times) <= 5
+    assert times[-1] - times[0] == pytest.approx(22 / 5)  # and no slower than needed
+
+
+async def test_medium_calls_on_business_allow_twenty_per_second(fake_time: FakeTime) -> None:
+    recorder = zoom_recorder(fake_time)
+    client = zoom(recorder, fake_time, plan="business")
+    for _ in range(45):
+        await client.phone.sms_sessions.list().collect()
+    times = api_times(recorder)
+    assert max_in_any_window(times) <= 20 and times[-1] - times[0] == pytest.approx(44 / 20)
+
+
+async def test_two_clients_for_the_same_account_share_the_budget(fake_time: FakeTime) -> None:
+    recorder = zoom_recorder(fake_time)
+    first, second = zoom(recorder, fake_time), zoom(recorder, fake_time)
+    other_account = zoom(recorder, fake_time, account="acct-2")
+    for _ in range(10):
+        await first.contact_center.sms.list().collect()
+        await second.contact_center.voice_calls.list().collect()  # also HEAVY: same bucket
+    times = api_times(recorder)
+    assert max_in_any_window(times) <= 5 and len(times) == 20
+    slept = len(fake_time.sleeps)
+    await other_account.contact_center.sms.list().collect()  # another account: its own bucket
+    assert len(fake_time.sleeps) == slept
+
+
+async def test_overrides_and_a_private_registry(fake_time: FakeTime) -> None:
+    recorder = zoom_recorder(fake_time)
+    registry = RateLimiterRegistry()
+    client = zoom(
+        recorder,
+        fake_time,
+        rate_limits={"heavy": RateLimit(per_second=2, burst=2)},
+        limiter_registry=registry,
+    )
+    for _ in range(10):
+        await client.contact_center.sms.list().collect()
+    times = api_times(recorder)
+    assert times[1] == times[0]  # a burst of two
+    assert max_in_any_window(times) <= 2 + 2  # burst + rate over any second
+    assert times[-1] - times[0] == pytest.approx(4.0)  # 8 more at 2/s
+
+
+async def test_client_side_daily_budget_raises_without_a_request(fake_time: FakeTime) -> None:
+    recorder = zoom_recorder(fake_time)
+    client = zoom(recorder, fake_time, rate_limits={"heavy": RateLimit(per_second=None, per_day=3)})
+    for _ in range(3):
+        await client.contact_center.sms.list().collect()
+    with pytest.raises(errors.RateLimited) as caught:
+        await client.contact_center.sms.list().collect()
+    assert caught.value.daily is True and caught.value.retry_after is not None
+    assert len(api_times(recorder)) == 3
+    fake_time.advance(caught.value.retry_after + 1)  # a new UTC day
+    await client.contact_center.sms.list().collect()
+    assert len(api_times(recorder)) == 4
+
+
+async def test_livevox_limit_is_configurable_and_defaults_to_a_guess(fake_time: FakeTime) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/login"):
+            return json_response(200, {"sessionId": "s"})
+        return json_response(200, {"listSmsCodes": []})
+
+    recorder = Recorder(handler, fake_time)
+    kwargs: dict[str, Any] = {
+        "access_token": "a",
+        "client_name": "c",
+        "username": "u",
+        "password": "p",
+        "agent": True,
+    }
+    assert LiveVoxClient(**kwargs).rate_limits == {"default": RateLimit(per_second=10)}
+    assert LiveVoxClient(**kwargs, rate_limit=None).rate_limits == {"default": None}
+    client = LiveVoxClient(
+        **kwargs,
+        rate_limit=RateLimit(per_second=4),
+        http_client=recorder.client(),
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+    )
+    for _ in range(12):
+        await client.sms.codes()
+    times = recorder.times  # the login counts against the same budget
+    assert max_in_any_window(times) <= 4 and len(times) == 13
+
+
+def test_concurrent_reservations_are_spaced_evenly() -> None:
+    bucket = TokenBucket(RateLimit(per_second=5))
+    waits = [bucket.reserve(100.0) for _ in range(10)]
+    assert waits == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8])
+    assert bucket.reserve(103.0) == 0.0  # the debt is paid back over time
+
+
+async def test_concurrent_callers_through_a_client_are_spaced(fake_time: FakeTime) -> None:
+    """Twenty calls at once: each one's send time (clock + its own wait) is 1/rate after the previous one."""
+    scheduled: list[float] = []
+
+    async def sleep(seconds: float) -> None:  # does not move the clock: all callers wait in parallel
+        scheduled.append(fake_time.now + seconds)
+        await asyncio.sleep(0)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return json_response(200, {"access_token": "zoom-token", "expires_in": 3600})
+        return json_response(200, PAGE)
+
+    recorder = Recorder(handler)
+    client = ZoomClient(
+        account_id="acct-c",
+        client_id="c",
+        client_secret="s",
+        http_client=recorder.client(),
+        sleep=sleep,
+        clock=fake_time.clock,
+    )
+    await asyncio.gather(*(client.contact_center.sms.list().collect() for _ in range(20)))
+    send_times = sorted([fake_time.now, *scheduled])
+    assert len(send_times) == 20
+    assert max_in_any_window(send_times) <= 5
+    assert send_times[-1] - send_times[0] == pytest.approx(19 / 5)
+
+
+def test_rate_limit_validation() -> None:
+    with pytest.raises(ValueError, match="per_second"):
+        RateLimit(per_second=0)
+    with pytest.raises(ValueError, match="burst"):
+        RateLimit(per_second=1, burst=0)
+    with pytest.raises(ValueError, match="per_day"):
+        RateLimit(per_second=1, per_day=0)
