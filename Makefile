@@ -19,11 +19,9 @@ $(VENV)/.installed-dev: $(VENV)/.python pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
 
-## run: the local console on the embedded defaults (SQLite file + sandbox providers).
-## Until the console lands (the "Slack app" issue) it shows the CLI and builds the SQLite schema.
+## run: the local console on the embedded defaults (SQLite file + sandbox providers + demo workspace)
 run: $(VENV)/.installed
-	$(VENV)/bin/switchboard --help
-	$(VENV)/bin/switchboard db upgrade
+	$(VENV)/bin/switchboard shell
 
 ## test: the whole test suite (Postgres tests run when SWITCHBOARD_TEST_DATABASE_URL is set)
 test: $(VENV)/.installed-dev

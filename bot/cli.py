@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, NoReturn, TypeVar
@@ -151,10 +152,41 @@ def worker(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.option("-c", "commands", multiple=True, help="Run this line and exit (repeatable).")
-def shell(commands: tuple[str, ...]) -> None:
-    """The local console: the real app with an emulated Slack, on the embedded defaults."""
-    _not_yet("shell", 'the "Slack app" issue')
+@click.option(
+    "-c", "commands", multiple=True, help="Run this line and exit (repeatable); non-zero if one fails."
+)
+@click.pass_context
+def shell(ctx: click.Context, commands: tuple[str, ...]) -> None:
+    """The local console: the real app with an emulated Slack and the demo workspace.
+
+    Type slash commands as in Slack (`/lookup +1 415 555 0100`), a number to click a button,
+    `as @super` to switch user, `help` for more. Ctrl-D exits.
+    """
+    from bot.console.app import console_factory
+    from bot.console.emulator import SlackEmulator
+    from bot.console.shell import run_console
+    from bot.services.demo import TEAM_ID
+
+    settings = _settings(ctx)
+    if settings.log_level != "DEBUG":  # log lines would interleave with the conversation
+        logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    if settings.providers.value == "sandbox":
+        click.echo(
+            "Sandbox providers with demo data · workspace T0DEMO · you are @agent (U0AGENT); "
+            "`help` for help.",
+            err=True,
+        )
+    status = asyncio.run(
+        run_console(
+            console_factory(settings),
+            commands=list(commands) or None,
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            emulator=SlackEmulator(team_id=TEAM_ID),
+        )
+    )
+    sys.exit(status)
 
 
 @cli.command()
@@ -403,6 +435,26 @@ def admin_rotate_keys(ctx: click.Context) -> None:
 
     count = _run(rotate_all)
     click.echo(f"Re-encrypted {count} connection(s) under the newest key.")
+
+
+@admin.command("demo-seed")
+@click.pass_context
+def admin_demo_seed(ctx: click.Context) -> None:
+    """Create the demo workspace T0DEMO (users U0AGENT, U0SUPER, U0ADMIN; channel C0DEMO)."""
+    from bot.services.demo import seed_demo
+
+    settings = _settings(ctx)
+
+    async def work() -> bool:
+        engine = create_engine(settings.database_url)
+        try:
+            async with transaction(create_sessionmaker(engine)) as session:
+                return await seed_demo(session, credential_box(settings))
+        finally:
+            await engine.dispose()
+
+    changed = _run(work)
+    click.echo("Demo workspace T0DEMO is ready." if changed else "Demo workspace T0DEMO was already there.")
 
 
 @admin.command("generate-key")

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.crypto import CredentialBox, credential_box
 from bot.db.session import create_engine, create_sessionmaker
 from bot.jobs.queue import QUEUE, Worker, create_job_app
-from bot.jobs.tasks import blueprint
+from bot.jobs.tasks import FOLLOWUP_TASK
 from bot.services.audit import AuditService
+from bot.services.history import HistoryService
 from bot.services.identity import IdentityService
+from bot.services.providers import ProviderRegistry
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,15 +32,16 @@ class Container:
         self.box: CredentialBox = credential_box(settings)
         self.identities = IdentityService(self.sessions)
         self.audit = AuditService(self.sessions)
+        self.providers = ProviderRegistry(settings, self.sessions, self.box)
+        self.history = HistoryService()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         self.slack = slack_client or AsyncWebClient(token=token, base_url=settings.slack_api_url)
         self.jobs: procrastinate.App = create_job_app(settings.database_url)
-        self.jobs.add_tasks_from(blueprint, namespace="sb")
         self.worker: Worker | None = None
 
     async def defer(self, name: str, payload: dict[str, Any]) -> None:
         """Hand work on to the job queue (after `ack()`): durable on Postgres."""
-        await self.jobs.configure_task("sb:followup", queue=QUEUE).defer_async(name=name, payload=payload)
+        await self.jobs.configure_task(FOLLOWUP_TASK, queue=QUEUE).defer_async(name=name, payload=payload)
 
     async def start_worker(self) -> None:
         self.worker = Worker(self.jobs, {"container": self})
@@ -51,6 +54,7 @@ class Container:
     async def aclose(self) -> None:
         if self.worker is not None:
             await self.worker.stop()
+        await self.providers.aclose()
         await self.engine.dispose()
 
 

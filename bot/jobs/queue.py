@@ -18,6 +18,8 @@ import procrastinate
 from procrastinate.testing import InMemoryConnector
 from sqlalchemy.engine import make_url
 
+from bot.jobs.tasks import install
+
 log = logging.getLogger(__name__)
 
 QUEUE = "slack"
@@ -33,7 +35,9 @@ def create_job_app(database_url: str) -> procrastinate.App:
         connector = procrastinate.PsycopgConnector(conninfo=_conninfo(database_url))
     else:
         connector = InMemoryConnector()
-    return procrastinate.App(connector=connector, import_paths=["bot.jobs.tasks"])
+    app = procrastinate.App(connector=connector)
+    install(app)
+    return app
 
 
 def is_in_memory(app: procrastinate.App) -> bool:

@@ -16,10 +16,9 @@ import procrastinate
 
 log = logging.getLogger(__name__)
 
-blueprint = procrastinate.Blueprint()
-
 FollowUp = Callable[[Any, dict[str, Any]], Awaitable[None]]
 FOLLOWUPS: dict[str, FollowUp] = {}
+FOLLOWUP_TASK = "sb:followup"
 
 
 def followup(name: str) -> Callable[[FollowUp], FollowUp]:
@@ -32,7 +31,6 @@ def followup(name: str) -> Callable[[FollowUp], FollowUp]:
     return register
 
 
-@blueprint.task(name="followup", queue="slack", pass_context=True)
 async def run_followup(context: procrastinate.JobContext, name: str, payload: dict[str, Any]) -> None:
     import bot.slack.followups  # noqa: F401  (registers every follow-up)
 
@@ -42,3 +40,8 @@ async def run_followup(context: procrastinate.JobContext, name: str, payload: di
         log.error("unknown follow-up %s", name)
         return
     await function(container, payload)
+
+
+def install(app: procrastinate.App) -> None:
+    """Register the tasks on one job app (a Blueprint binds to the first app only; tests build many)."""
+    app.task(name=FOLLOWUP_TASK, queue="slack", pass_context=True)(run_followup)

@@ -49,10 +49,12 @@ def create_web_app(container: Container, bolt: AsyncApp, *, lifespan_worker: boo
             finally:
                 await container.aclose()
 
-    return Starlette(
+    web = Starlette(
         routes=[
             Route("/slack/events", events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
+    web.state.container = container
+    return web

@@ -12,11 +12,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SwitchboardError
 from bot.slack.commands import NOT_LINKED, CommandRouter, Invocation, split_share
-from bot.slack.listeners.commands import switchboard
+from bot.slack.listeners.commands import calls, lookup, switchboard
 
 log = logging.getLogger(__name__)
 
-ROUTERS: list[CommandRouter] = [switchboard.router]
+ROUTERS: list[CommandRouter] = [lookup.router, calls.router, switchboard.router]
 
 
 def _unknown(router: CommandRouter, word: str | None, identity: Any) -> str:
@@ -73,17 +73,20 @@ async def dispatch(
             await respond(text=str(error), response_type="ephemeral", replace_original=False)
 
 
+def _listener(router: CommandRouter) -> Any:
+    # Bolt passes arguments by name, so the router is bound by closure, not as a parameter.
+    async def listener(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: dict[str, Any],
+    ) -> None:
+        await dispatch(router, ack, body, respond, client, context)
+
+    return listener
+
+
 def register(app: AsyncApp) -> None:
     for router in ROUTERS:
-
-        async def listener(
-            ack: AsyncAck,
-            body: dict[str, Any],
-            respond: AsyncRespond,
-            client: AsyncWebClient,
-            context: dict[str, Any],
-            _router: CommandRouter = router,
-        ) -> None:
-            await dispatch(_router, ack, body, respond, client, context)
-
-        app.command(router.command)(listener)
+        app.command(router.command)(_listener(router))

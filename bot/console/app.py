@@ -1,0 +1,52 @@
+"""The real Switchboard app, in-process, for `switchboard shell`: embedded defaults, demo workspace,
+emulated Slack. Requests still go through signed HTTP to /slack/events, so the console exercises the
+same path as production."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.console.driver import bolt_idle
+from bot.console.emulator import DEFAULT_TOKEN
+from bot.container import running
+from bot.db.migrate import upgrade
+from bot.db.session import transaction
+from bot.services.demo import seed_demo
+from bot.settings import Settings
+from bot.slack.app import create_app
+from bot.slack.web import create_web_app
+
+AppFactory = Callable[
+    [str], contextlib.AbstractAsyncContextManager[tuple[Any, str, Callable[[], Awaitable[None]]]]
+]
+
+
+def console_factory(settings: Settings, *, migrate: bool = True, worker: bool = True) -> AppFactory:
+    """`run_console`'s app factory: given the emulator's API URL, yield (asgi app, signing secret, idle).
+
+    `worker=False` leaves deferred jobs queued (tests use it to show they survive a restart).
+    """
+
+    @contextlib.asynccontextmanager
+    async def factory(api_url: str) -> AsyncIterator[tuple[Any, str, Callable[[], Awaitable[None]]]]:
+        if migrate:
+            upgrade(settings.database_url)
+        client = AsyncWebClient(token=DEFAULT_TOKEN, base_url=api_url)
+        signing_secret = secrets.token_hex(16)
+        async with running(settings, worker=worker, slack_client=client) as container:
+            async with transaction(container.sessions) as session:
+                await seed_demo(session, container.box)
+            web = create_web_app(container, create_app(container, signing_secret=signing_secret))
+
+            async def idle() -> None:
+                await bolt_idle()
+                await container.wait_idle()
+
+            yield web, signing_secret, idle
+
+    return factory

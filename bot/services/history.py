@@ -1,0 +1,325 @@
+"""A phone number's history across every connected provider: one timeline, newest first.
+
+Providers are asked concurrently, each within its own time limit; one that fails or is slow is reported
+as such and the others still answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from bot.phones import mask
+from bot.providers.livevox.models import Thread
+from bot.providers.routee import TrackingFilter
+from bot.services.failures import describe
+from bot.services.identity import Identity
+from bot.services.providers import Providers
+from bot.services.time_range import TimeRange
+
+log = logging.getLogger(__name__)
+
+ZOOM_CC = "Zoom Contact Center"
+ZOOM_PHONE = "Zoom Phone"
+LIVEVOX = "LiveVox"
+ROUTEE = "Routee"
+
+Kind = Literal["sms", "call"]
+State = Literal["ok", "failed", "not_connected", "skipped"]
+
+
+@dataclass(frozen=True)
+class Event:
+    at: datetime | None
+    provider: str
+    kind: Kind
+    direction: str | None  # "inbound" | "outbound"
+    summary: str  # provider facts (counts, queue, agent, result); outside text, escape before rendering
+    text: str | None = None  # a message body, when the provider gives one
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    provider: str
+    state: State
+    count: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class OpenThread:
+    thread_id: str
+    account: str | None
+    inbox: str | None
+    read: bool | None
+
+
+@dataclass
+class Compliance:
+    do_not_contact: bool | None = None  # DNC on the number, or doNotDial
+    do_not_contact_today: bool | None = None
+    sms_opted_in: bool | None = None
+
+    @property
+    def known(self) -> bool:
+        return any(v is not None for v in (self.do_not_contact, self.do_not_contact_today, self.sms_opted_in))
+
+
+@dataclass
+class NumberReport:
+    number: str
+    range: TimeRange
+    events: list[Event] = field(default_factory=list)
+    sources: list[SourceResult] = field(default_factory=list)
+    compliance: Compliance = field(default_factory=Compliance)
+    threads: list[OpenThread] = field(default_factory=list)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _digits(number: str | None) -> str:
+    return "".join(ch for ch in (number or "") if ch.isdigit())
+
+
+def _same(a: str | None, b: str) -> bool:
+    da, db = _digits(a), _digits(b)
+    return bool(da) and da[-10:] == db[-10:]
+
+
+class HistoryService:
+    """Looks a number up at every provider a workspace has connected."""
+
+    def __init__(self, *, timeout: float = 8.0, max_records: int = 200) -> None:
+        self.timeout = timeout
+        self.max_records = max_records
+
+    async def _gather(
+        self, sources: list[tuple[str, Callable[[], Awaitable[list[Event]]] | None]]
+    ) -> tuple[list[Event], list[SourceResult]]:
+        async def run(
+            name: str, source: Callable[[], Awaitable[list[Event]]] | None
+        ) -> tuple[list[Event], SourceResult]:
+            if source is None:
+                return [], SourceResult(name, "not_connected")
+            try:
+                async with asyncio.timeout(self.timeout):
+                    events = await source()
+            except Exception as error:  # each provider fails on its own; the others still answer
+                log.warning("history source failed", extra={"source": name, "error": type(error).__name__})
+                return [], SourceResult(name, "failed", message=describe(name, error))
+            return events, SourceResult(name, "ok", count=len(events))
+
+        results = await asyncio.gather(*(run(name, source) for name, source in sources))
+        events = [event for batch, _ in results for event in batch]
+        events.sort(key=lambda e: e.at or datetime.min.replace(tzinfo=UTC), reverse=True)
+        return events, [result for _, result in results]
+
+    # ----------------------------------------------------------------------------- sources
+    async def _zoom_cc_sms(self, providers: Providers, number: str, span: TimeRange) -> list[Event]:
+        assert providers.zoom is not None
+        events: list[Event] = []
+        async for log_ in providers.zoom.contact_center.sms.list(
+            from_=span.start, to=span.end, consumer_number=number, page_size=100
+        ):
+            queue = ", ".join(q.queue_name or "" for q in log_.queues or [] if q.queue_name)
+            agents = ", ".join(a.display_name or "" for a in log_.agents or [] if a.display_name)
+            parts = [f"{log_.total_sent_messages or 0} sent, {log_.total_received_messages or 0} received"]
+            parts += [f"queue {queue}"] if queue else []
+            parts += [f"agent {agents}"] if agents else []
+            events.append(
+                Event(_parse_time(log_.start_time), ZOOM_CC, "sms", log_.direction, " · ".join(parts))
+            )
+            if len(events) >= self.max_records:
+                break
+        return events
+
+    async def _zoom_calls(self, providers: Providers, number: str, span: TimeRange) -> list[Event]:
+        from bot.services.calls import CallsService, call_summary
+
+        calls = await CallsService(max_records=self.max_records).fetch(providers, number, span)
+        return [Event(c.at, ZOOM_CC, "call", c.direction, call_summary(c), status=c.result) for c in calls]
+
+    async def _zoom_phone(
+        self, providers: Providers, number: str, span: TimeRange, *, sessions: int = 5
+    ) -> list[Event]:
+        assert providers.zoom is not None
+        events: list[Event] = []
+        start = max(span.start, span.end - timedelta(days=90))  # Phone keeps message history per window
+        found = []
+        async for session in providers.zoom.phone.sms_sessions.list(
+            phone_number=number, from_=start, to=span.end
+        ):
+            found.append(session)
+            if len(found) >= sessions:
+                break
+        for session in found:
+            if not session.session_id:
+                continue
+            async for message in providers.zoom.phone.sms_sessions.get(
+                session.session_id, from_=start, to=span.end, sort=2
+            ):
+                direction = (
+                    {True: "inbound", False: "outbound"}.get(message.inbound)
+                    if message.inbound is not None
+                    else None
+                )
+                events.append(
+                    Event(
+                        message.sent_at,
+                        ZOOM_PHONE,
+                        "sms",
+                        direction,
+                        message.message_type_name or "SMS",
+                        text=message.message,
+                        status=message.delivery_status,
+                    )
+                )
+                if len(events) >= self.max_records:
+                    return events
+        return events
+
+    async def _routee(self, providers: Providers, number: str, span: TimeRange) -> list[Event]:
+        assert providers.routee is not None
+        now = datetime.now(UTC)
+        window = span.clamp_start(now - timedelta(days=7) + timedelta(minutes=1))
+        if window.start >= window.end:
+            return []
+        events: list[Event] = []
+        pager = providers.routee.tracking.list(
+            date_start=window.start,
+            date_end=min(window.end, now),
+            filters=[TrackingFilter(field_name="to", search_term=number)],
+            page_size=100,
+        )
+        async for sms in pager:
+            status = sms.status.status if sms.status else None
+            reason = sms.status.reason.detailed_status if sms.status and sms.status.reason else None
+            at = sms.status.reported_at if sms.status else None
+            summary = f"from {sms.from_ or '?'}" + (f" · {reason}" if reason and reason != status else "")
+            direction = (sms.direction or "Outbound").lower()
+            events.append(Event(at, ROUTEE, "sms", direction, summary, text=sms.body, status=status))
+            if len(events) >= self.max_records:
+                break
+        return events
+
+    async def livevox_threads(self, providers: Providers, identity: Identity, number: str) -> list[Thread]:
+        client = providers.livevox_agent(identity.livevox_login)
+        if client is None:
+            return []
+        threads: list[Thread] = []
+        for channel in await client.agent.channels():
+            if (channel.channel or "").upper() != "SMS" or channel.channel_id is None:
+                continue
+            async for thread in client.threads.list_all(channel.channel_id, "SMS", personal=channel.personal):
+                if _same(thread.to, number) or _same(thread.from_, number):
+                    threads.append(thread)
+        return threads
+
+    async def _livevox(
+        self, providers: Providers, identity: Identity, number: str, span: TimeRange, report: NumberReport
+    ) -> list[Event]:
+        client = providers.livevox_agent(identity.livevox_login)
+        assert client is not None
+        threads = await self.livevox_threads(providers, identity, number)
+        events: list[Event] = []
+        seen: set[str] = set()
+        for thread in threads:
+            report.threads.append(
+                OpenThread(str(thread.thread_id), thread.account, thread.channel_name, thread.read)
+            )
+            info = thread.contact_info
+            if info is not None:
+                c = report.compliance
+                c.do_not_contact = (
+                    bool(c.do_not_contact) or info.number_is_dnc(number) or bool(info.do_not_dial)
+                )
+                c.do_not_contact_today = bool(c.do_not_contact_today) or bool(info.do_not_dial_daily)
+                if info.sms_opt_in_status is not None:
+                    c.sms_opted_in = info.sms_opt_in_status
+            if thread.thread_id is None:
+                continue
+            async for message in client.messages.history_all(thread_id=thread.thread_id):
+                if str(message.id) in seen:
+                    continue
+                seen.add(str(message.id))
+                at = message.occurred_at
+                if at is not None and not (span.start <= at <= span.end):
+                    continue
+                direction = (
+                    {True: "inbound", False: "outbound"}.get(message.inbound)
+                    if message.inbound is not None
+                    else None
+                )
+                events.append(
+                    Event(
+                        at,
+                        LIVEVOX,
+                        "sms",
+                        direction,
+                        f"thread {thread.thread_id}",
+                        text=message.message,
+                        status=message.status,
+                    )
+                )
+        return events
+
+    # ----------------------------------------------------------------------------- answers
+    async def lookup(
+        self,
+        providers: Providers,
+        identity: Identity,
+        number: str,
+        span: TimeRange,
+        *,
+        calls: bool = True,
+    ) -> NumberReport:
+        """SMS (and calls) of `number` everywhere, with compliance flags and open LiveVox threads."""
+        report = NumberReport(number=number, range=span)
+        zoom = providers.zoom is not None
+        livevox_ok = providers.livevox_agent(identity.livevox_login) is not None
+        sources: list[tuple[str, Callable[[], Awaitable[list[Event]]] | None]] = [
+            (f"{ZOOM_CC} SMS", (lambda: self._zoom_cc_sms(providers, number, span)) if zoom else None),
+            (ZOOM_PHONE, (lambda: self._zoom_phone(providers, number, span)) if zoom else None),
+            (
+                LIVEVOX,
+                (lambda: self._livevox(providers, identity, number, span, report)) if livevox_ok else None,
+            ),
+            (ROUTEE, (lambda: self._routee(providers, number, span)) if providers.routee else None),
+        ]
+        if calls:
+            sources.insert(
+                1, (f"{ZOOM_CC} calls", (lambda: self._zoom_calls(providers, number, span)) if zoom else None)
+            )
+        report.events, report.sources = await self._gather(sources)
+        if providers.livevox is not None and not livevox_ok:
+            report.sources = [
+                SourceResult(
+                    LIVEVOX,
+                    "skipped",
+                    message="link your LiveVox login to see threads (`/switchboard whoami`)",
+                )
+                if s.provider == LIVEVOX
+                else s
+                for s in report.sources
+            ]
+        log.info("lookup done", extra={"number": mask(number), "events": len(report.events)})
+        return report
+
+    async def sms_logs(
+        self, providers: Providers, identity: Identity, number: str, span: TimeRange
+    ) -> NumberReport:
+        """SMS only: Zoom CC logs, Zoom Phone messages, LiveVox history, Routee delivery status."""
+        return await self.lookup(providers, identity, number, span, calls=False)

@@ -1,0 +1,68 @@
+"""Time ranges as people type them: `7d`, `30d`, `24h`, `2026-10-01..2026-10-31`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.errors import InputError
+
+RANGE_HELP = "Ranges look like `7d`, `30d`, `24h` or `2026-10-01..2026-10-31`."
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    start: datetime
+    end: datetime
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start).total_seconds() / 86400
+
+    def label(self) -> str:
+        if self.end.date() == datetime.now(UTC).date() and self.start.time() == self.end.time():
+            return f"last {round(self.days)} days"
+        return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+
+    def clamp_start(self, earliest: datetime) -> TimeRange:
+        return TimeRange(max(self.start, earliest), self.end)
+
+
+def parse_range(text: str | None, *, default_days: int = 30, now: datetime | None = None) -> TimeRange:
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    raw = (text or "").strip().lower()
+    if not raw:
+        return TimeRange(now - timedelta(days=default_days), now)
+    relative = re.fullmatch(r"(\d{1,4})\s*([dhw])", raw)
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount), "w": timedelta(weeks=amount)}[
+            unit
+        ]
+        if amount == 0:
+            raise InputError(f"`{text}` is an empty range. {RANGE_HELP}")
+        if delta > timedelta(days=MAX_DAYS):
+            raise InputError(f"`{text}` is longer than a year; ask for at most {MAX_DAYS} days.")
+        return TimeRange(now - delta, now)
+    absolute = re.fullmatch(r"(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})", raw)
+    if absolute:
+        try:
+            first, last = date.fromisoformat(absolute.group(1)), date.fromisoformat(absolute.group(2))
+        except ValueError:
+            raise InputError(f"`{text}` has a date that does not exist. {RANGE_HELP}") from None
+        if last < first:
+            raise InputError(f"`{text}` ends before it starts. {RANGE_HELP}")
+        start = datetime.combine(first, time.min, UTC)
+        end = min(datetime.combine(last, time.max, UTC).replace(microsecond=0), now)
+        if start > now:
+            raise InputError(f"`{text}` is in the future.")
+        if (last - first).days > MAX_DAYS:
+            raise InputError(f"`{text}` is longer than a year; ask for at most {MAX_DAYS} days.")
+        return TimeRange(start, end)
+    raise InputError(f"`{text}` is not a range I understand. {RANGE_HELP}")
+
+
+def looks_like_range(word: str) -> bool:
+    return bool(re.fullmatch(r"\d{1,4}[dhw]|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}", word.strip().lower()))

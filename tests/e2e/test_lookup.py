@@ -1,0 +1,68 @@
+"""/lookup and /calls end to end: ack first, the answer arrives through response_url."""
+
+from __future__ import annotations
+
+import time
+
+from tests.e2e.conftest import Harness
+
+
+def _text(message: object) -> str:
+    import json
+
+    return str(getattr(message, "text", "")) + json.dumps(
+        getattr(message, "blocks", message), ensure_ascii=False
+    )
+
+
+async def test_lookup_acks_fast_then_answers_with_every_provider(slack: Harness) -> None:
+    started = time.perf_counter()
+    response = await slack.driver.command("/lookup", "(415) 555-0102 30d", user="U0AGENT")
+    ack_seconds = time.perf_counter() - started
+    assert response.status == 200
+    assert "Looking up +1 415-555-0102" in response.body
+    assert ack_seconds < 1.0
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0AGENT")
+    assert answer is not None
+    text = _text(answer)
+    assert "Lookup: +1 415-555-0102" in text
+    assert "Do not contact" in text
+    for provider in (
+        "Zoom Contact Center SMS",
+        "Zoom Contact Center calls",
+        "Zoom Phone",
+        "LiveVox",
+        "Routee",
+    ):
+        assert f"✓ {provider}" in text, provider
+
+
+async def test_lookup_bad_number_is_an_ephemeral_error(slack: Harness) -> None:
+    response = await slack.driver.command("/lookup", "call-me-maybe", user="U0AGENT")
+    assert response.status == 200
+    assert "not a phone number" in response.body
+    await slack.driver.settle()
+    assert not [c for c in slack.emulator.calls if c.method.startswith("chat.")]
+
+
+async def test_agent_cannot_look_up_a_number_without_a_conversation(slack: Harness) -> None:
+    await slack.driver.command("/lookup", "+1 212 555 0199", user="U0AGENT")
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0AGENT")
+    assert answer is not None and "agents look up the numbers of their own threads" in _text(answer)
+    assert ("U0AGENT", "access.denied", "denied") in await slack.audit_actions()
+
+
+async def test_unlinked_user_is_told_how_to_get_linked(slack: Harness) -> None:
+    slack.emulator.add_user("U0NEW", "newbie", real_name="New Person")
+    response = await slack.driver.command("/lookup", "+14155550100", user="U0NEW")
+    assert "not linked" in response.body and "/switchboard link" in response.body
+
+
+async def test_bad_signature_and_stale_timestamp_do_nothing(slack: Harness) -> None:
+    for option in ("bad_signature", "stale"):
+        response = await slack.driver.command("/lookup", "+14155550100", user="U0SUPER", **{option: True})
+        assert response.status == 401
+    await slack.driver.settle()
+    assert not slack.emulator.response_posts
