@@ -43,6 +43,14 @@ class Container:
         """Hand work on to the job queue (after `ack()`): durable on Postgres."""
         await self.jobs.configure_task(FOLLOWUP_TASK, queue=QUEUE).defer_async(name=name, payload=payload)
 
+    async def once(self, team_id: str, key: str) -> bool:
+        """Claim `key` for this workspace: True the first time, False for a double click or resubmission."""
+        from bot.db.repositories import ActionClaimRepository
+        from bot.db.session import transaction
+
+        async with transaction(self.sessions) as session:
+            return await ActionClaimRepository(session, team_id).claim(key)
+
     async def start_worker(self) -> None:
         self.worker = Worker(self.jobs, {"container": self})
         await self.worker.start()

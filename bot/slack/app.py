@@ -11,7 +11,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.container import Container
 from bot.errors import ConfigError
-from bot.slack.listeners import commands
+from bot.slack.listeners import actions, commands, events, shortcuts, views
 
 log = logging.getLogger(__name__)
 
@@ -57,5 +57,6 @@ def create_app(
             except Exception:  # the response_url may be gone; the log line above has the details
                 log.warning("could not tell the user about the error")
 
-    commands.register(app)
+    for package in (commands, actions, views, shortcuts, events):
+        package.register(app)
     return app

@@ -1,5 +1,6 @@
 """All tables; importing this package registers them on `Base.metadata` (Alembic relies on it)."""
 
+from bot.db.models.action_claim import ActionClaim
 from bot.db.models.audit_event import AuditEvent
 from bot.db.models.channel_mapping import ChannelMapping
 from bot.db.models.digest import DigestRun, DigestSubscription
@@ -10,6 +11,7 @@ from bot.db.models.user_mapping import UserMapping
 from bot.db.models.workspace import Workspace
 
 __all__ = [
+    "ActionClaim",
     "AuditEvent",
     "ChannelMapping",
     "DigestRun",

@@ -1,5 +1,6 @@
 from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.channels import ChannelMappingRepository
+from bot.db.repositories.claims import ActionClaimRepository
 from bot.db.repositories.connections import ConnectionRepository
 from bot.db.repositories.digests import DigestRepository
 from bot.db.repositories.sms import SmsMessageRepository
@@ -7,6 +8,7 @@ from bot.db.repositories.users import UserMappingRepository
 from bot.db.repositories.workspaces import WorkspaceRepository, all_team_ids
 
 __all__ = [
+    "ActionClaimRepository",
     "AuditRepository",
     "ChannelMappingRepository",
     "ConnectionRepository",

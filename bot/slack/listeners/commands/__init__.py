@@ -11,12 +11,18 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SwitchboardError
-from bot.slack.commands import NOT_LINKED, CommandRouter, Invocation, split_share
-from bot.slack.listeners.commands import calls, lookup, switchboard
+from bot.slack.commands import CommandRouter, Invocation, split_share
+from bot.slack.guards import denial_text
+from bot.slack.listeners.discovery import modules
 
 log = logging.getLogger(__name__)
 
-ROUTERS: list[CommandRouter] = [lookup.router, calls.router, switchboard.router]
+# Each module defines `router` (and `ORDER`, its place in /switchboard help).
+ROUTERS: list[CommandRouter] = [
+    m.router  # type: ignore[attr-defined]
+    for m in sorted(modules(__name__), key=lambda m: getattr(m, "ORDER", 50))
+    if isinstance(getattr(m, "router", None), CommandRouter)
+]
 
 
 def _unknown(router: CommandRouter, word: str | None, identity: Any) -> str:
@@ -44,11 +50,7 @@ async def dispatch(
     what = f"{router.command} {sub.name or ''}".strip()
     if not identity.may(sub.role):
         assert sub.role is not None
-        await ack(
-            text=NOT_LINKED
-            if not identity.linked
-            else f"`{what}` is for {sub.role.value}s and above; you are {identity.role.value}."
-        )
+        await ack(text=denial_text(identity, f"`{what}`", sub.role))
         await container.audit.denied(identity.team_id, identity.user_id, what, required=sub.role.value)
         return
     args, text, share = split_share(args, text)

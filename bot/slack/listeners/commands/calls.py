@@ -8,6 +8,7 @@ from bot.slack.commands import CommandRouter, Invocation
 from bot.slack.listeners.commands.lookup import deferred
 from bot.slack.parsing import number_and_range
 
+ORDER = 40
 router = CommandRouter("/calls", "voice call logs")
 
 

@@ -7,6 +7,7 @@ from bot.slack.blocks.history import pretty_number
 from bot.slack.commands import CommandRouter, Invocation
 from bot.slack.parsing import number_and_range
 
+ORDER = 30
 router = CommandRouter("/lookup", "a number's history everywhere")
 
 

@@ -12,6 +12,7 @@ from bot.services.admin import AdminService
 from bot.slack.blocks.admin import audit_message, help_message, whoami_message
 from bot.slack.commands import CommandRouter, Invocation
 
+ORDER = 90
 router = CommandRouter("/switchboard", "Switchboard itself")
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
