@@ -1,4 +1,4 @@
-"""Work that finishes a Slack interaction after ack(): registered with @followup, run by the job queue.
+"""Follow-ups of /lookup, /sms logs and /calls.
 
 Each follow-up resolves who asked (fresh from the database), calls the services, renders blocks and
 answers through the interaction's response_url. Failures are told to the person in words; details are
