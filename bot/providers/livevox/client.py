@@ -403,13 +403,17 @@ class Threads(_Resource):
     async def transfer(
         self, thread_id: int | str, agent_id: int | str, type: ChannelType | str = "SMS"
     ) -> TransferResult:
-        """Transfer a thread to another agent (`GET /sms/agent/thread/transfer`); returns a confirmation."""
+        """Transfer a thread to another agent (`GET /sms/agent/thread/transfer`); returns a confirmation.
+
+        A GET that changes state: never repeated once it may have arrived (`OutcomeUnknown` instead).
+        """
         client = self._client
         response = await client._call(
             "GET",
             "agent/thread/transfer",
             operation="threads.transfer",
             params=query(threadId=thread_id, type=type, agentId=agent_id),
+            idempotent=False,
         )
         return client._model(TransferResult, response, "threads.transfer")
 
