@@ -1,0 +1,136 @@
+"""Where a workspace's provider clients come from: sandbox, its own connection, or the environment."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from cryptography.fernet import Fernet
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.crypto import CredentialBox
+from bot.db.models import Provider
+from bot.db.repositories import ConnectionRepository
+from bot.db.session import create_engine, create_sessionmaker, transaction
+from bot.sandbox.app import create_app
+from bot.sandbox.server import print_config
+from bot.services.providers import ProviderRegistry
+from bot.settings import load_settings
+from tests.databases import fresh_sqlite
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def sandbox_port() -> AsyncIterator[int]:
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield port
+    server.should_exit = True
+    await task
+
+
+def _fragment_env(port: int) -> dict[str, str]:
+    env = {}
+    for line in print_config(port=port).splitlines():
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key] = value
+    return env
+
+
+async def test_live_mode_with_the_print_config_fragment_talks_to_the_sandbox_over_http(
+    sandbox_port: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for key, value in _fragment_env(sandbox_port).items():
+        monkeypatch.setenv(key, value)
+    with fresh_sqlite(tmp_path) as url:
+        settings = load_settings(database_url=url)
+        engine = create_engine(url)
+        registry = ProviderRegistry(
+            settings, create_sessionmaker(engine), CredentialBox(settings.fernet_keys)
+        )
+        try:
+            providers = await registry.for_team("T0ANY")  # no connection of its own: the environment's
+            assert set(providers.connected) == {Provider.LIVEVOX, Provider.ZOOM, Provider.ROUTEE}
+            assert registry.sandbox_app is None  # nothing in-process: real HTTP to the port
+            assert providers.zoom is not None and providers.livevox is not None
+            logs = await providers.zoom.contact_center.sms.list(
+                consumer_number="+14155550100", from_=date.today() - timedelta(days=30), to=date.today()
+            ).collect()
+            assert logs
+            assert await providers.livevox.sms.templates()
+            assert await registry.for_team("T0ANY") is providers  # reused, not rebuilt
+        finally:
+            await registry.aclose()
+            await engine.dispose()
+
+
+async def test_a_workspace_connection_wins_over_the_environment(
+    db_session: AsyncSession, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    keys = Fernet.generate_key().decode()
+    monkeypatch.setenv("SWITCHBOARD_PROVIDERS", "live")
+    monkeypatch.setenv("SWITCHBOARD_SECRET_KEYS", keys)
+    for key, value in _fragment_env(9).items():
+        if key.startswith("SWITCHBOARD_ROUTEE"):
+            monkeypatch.setenv(key, value)
+    with fresh_sqlite(tmp_path) as url:
+        settings = load_settings(database_url=url)
+        engine = create_engine(url)
+        sessions = create_sessionmaker(engine)
+        box = CredentialBox([keys])
+        registry = ProviderRegistry(settings, sessions, box)
+        try:
+            from_env = await registry.for_team("T0OWN")
+            assert from_env.routee is not None and from_env.zoom is None
+            async with transaction(sessions) as session:
+                await ConnectionRepository(session, "T0OWN", box).upsert(
+                    Provider.ROUTEE,
+                    credentials={"app_id": "own-app", "app_secret": "own-secret"},
+                    settings={
+                        "api_url": "https://routee.example/connect",
+                        "token_url": "https://routee.example/t",
+                    },
+                )
+            own = await registry.for_team("T0OWN")
+            assert own is not from_env  # the new connection replaced the cached clients
+            assert own.routee is not None and "routee.example" in repr(own.routee)
+            other = await registry.for_team("T0OTHER")  # other workspaces still use the environment
+            assert other.routee is not None and "routee.example" not in repr(other.routee)
+        finally:
+            await registry.aclose()
+            await engine.dispose()
+
+
+async def test_sandbox_mode_uses_the_in_process_simulators(tmp_path: Path) -> None:
+    with fresh_sqlite(tmp_path) as url:
+        settings = load_settings(database_url=url)
+        engine = create_engine(url)
+        registry = ProviderRegistry(
+            settings, create_sessionmaker(engine), CredentialBox([Fernet.generate_key().decode()])
+        )
+        try:
+            providers = await registry.for_team("T0DEMO")
+            assert set(providers.connected) == {Provider.LIVEVOX, Provider.ZOOM, Provider.ROUTEE}
+            agent = providers.livevox_agent("JRIVERA")
+            assert agent is not None and agent.is_agent
+            assert await agent.agent.channels()
+            assert registry.sandbox_app is not None
+        finally:
+            await registry.aclose()
+            await engine.dispose()
