@@ -37,7 +37,7 @@ async def sandbox_port() -> AsyncIterator[int]:
         uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110  (uvicorn exposes a flag, not an event)
         await asyncio.sleep(0.02)
     yield port
     server.should_exit = True
