@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: run test lint typecheck check sandbox serve clean
+.PHONY: run test lint typecheck check sandbox serve bench clean
 
 $(VENV)/.python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Switchboard needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -35,6 +35,11 @@ typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
 check: lint typecheck test
+
+## bench: benchmarks, each printing JSON lines with a summary line last (ratios against a floor)
+bench: $(VENV)/.installed-dev
+	$(PY) -m bench.ack_latency
+	$(PY) -m bench.lookup_fanout
 
 sandbox: $(VENV)/.installed
 	$(VENV)/bin/switchboard sandbox --port 8900

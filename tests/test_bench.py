@@ -1,0 +1,19 @@
+"""The benchmarks run (tiny sizes) and measure what they say: a smoke test so they never rot."""
+
+from __future__ import annotations
+
+from bench import ack_latency, lookup_fanout
+
+
+async def test_ack_latency_benchmark_reports_a_ratio() -> None:
+    result = await ack_latency.main(iterations=3)
+    assert result["benchmark"] == "ack_latency"
+    assert float(result["ratio_p50"]) > 0  # type: ignore[arg-type]
+    lookup = result["lookup_ack"]
+    assert isinstance(lookup, dict) and lookup["p50_ms"] < 3000  # Slack's deadline, with a wide margin
+
+
+async def test_lookup_fans_out_concurrently() -> None:
+    result = await lookup_fanout.main(latency_ms=60, rounds=1)
+    # Sequentially the sources take their sum; concurrently the lookup must take clearly less.
+    assert float(result["ratio"]) < 0.8  # type: ignore[arg-type]
