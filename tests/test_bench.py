@@ -17,3 +17,13 @@ async def test_lookup_fans_out_concurrently() -> None:
     result = await lookup_fanout.main(latency_ms=60, rounds=1)
     # Sequentially the sources take their sum; concurrently the lookup must take clearly less.
     assert float(result["ratio"]) < 0.8  # type: ignore[arg-type]
+
+
+async def test_client_limiter_stays_under_the_sandbox_rate_limit() -> None:
+    from bench import rate_limits
+
+    result = await rate_limits.main(calls=12)
+    with_limiter, without = result["with_limiter"], result["without_limiter"]
+    assert isinstance(with_limiter, dict) and isinstance(without, dict)
+    assert with_limiter["responses_429"] == 0 and with_limiter["succeeded"] == 12
+    assert without["responses_429"] > 0  # the same burst bounces off the limit without the limiter
