@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.services.providers import Providers
-from bot.services.time_range import TimeRange
+from bot.services.time_range import TimeRange, parse_timestamp
 
 
 @dataclass(frozen=True)
@@ -44,16 +44,6 @@ def call_summary(call: CallRecord) -> str:
     return " · ".join(parts)
 
 
-def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class CallsService:
     def __init__(self, *, max_records: int = 500) -> None:
         self.max_records = max_records
@@ -68,7 +58,7 @@ class CallsService:
         async for call in pager:
             calls.append(
                 CallRecord(
-                    at=_time(call.start_time),
+                    at=parse_timestamp(call.start_time),
                     direction=call.direction,
                     queue=", ".join(q.queue_name for q in call.queues or [] if q.queue_name) or None,
                     agent=", ".join(a.display_name for a in call.agents or [] if a.display_name) or None,

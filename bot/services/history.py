@@ -19,7 +19,7 @@ from bot.providers.routee import TrackingFilter
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.providers import Providers
-from bot.services.time_range import TimeRange
+from bot.services.time_range import TimeRange, parse_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +80,6 @@ class NumberReport:
     threads: list[OpenThread] = field(default_factory=list)
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _digits(number: str | None) -> str:
     return "".join(ch for ch in (number or "") if ch.isdigit())
 
@@ -140,7 +130,7 @@ class HistoryService:
             parts += [f"queue {queue}"] if queue else []
             parts += [f"agent {agents}"] if agents else []
             events.append(
-                Event(_parse_time(log_.start_time), ZOOM_CC, "sms", log_.direction, " · ".join(parts))
+                Event(parse_timestamp(log_.start_time), ZOOM_CC, "sms", log_.direction, " · ".join(parts))
             )
             if len(events) >= self.max_records:
                 break

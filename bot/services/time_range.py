@@ -64,5 +64,16 @@ def parse_range(text: str | None, *, default_days: int = 30, now: datetime | Non
     raise InputError(f"`{text}` is not a range I understand. {RANGE_HELP}")
 
 
+def parse_timestamp(value: str | None) -> datetime | None:
+    """A provider's ISO-8601 timestamp (`2026-11-21T13:00:00Z`) as an aware datetime; None if unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def looks_like_range(word: str) -> bool:
     return bool(re.fullmatch(r"\d{1,4}[dhw]|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}", word.strip().lower()))
