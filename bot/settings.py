@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field(default="text", validation_alias="SWITCHBOARD_LOG_FORMAT")
     dev_key_file: str = Field(default=".switchboard.key", validation_alias="SWITCHBOARD_DEV_KEY_FILE")
+    # The in-process sandbox of SWITCHBOARD_PROVIDERS=sandbox: its world and injected faults
+    # (the grammar of `switchboard sandbox --faults`, e.g. "zoom:error_rate=0.5;routee:latency_ms=3000").
+    sandbox_seed: int = Field(default=7, validation_alias="SWITCHBOARD_SANDBOX_SEED")
+    sandbox_faults: str | None = Field(default=None, validation_alias="SWITCHBOARD_SANDBOX_FAULTS")
 
     # Provider connections from the environment: used for every workspace that has no connection of its
     # own in the database, so a single-workspace deployment needs nothing else.
@@ -108,6 +112,19 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a two-letter region phonenumbers knows (e.g. US, GB, DE)")
         return region
 
+    @field_validator("sandbox_faults")
+    @classmethod
+    def _valid_fault_spec(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        from bot.sandbox.faults import FaultSpec, FaultSpecError
+
+        try:
+            FaultSpec.parse(value)
+        except FaultSpecError as error:
+            raise ValueError(str(error)) from None
+        return value
+
     @field_validator("secret_keys")
     @classmethod
     def _valid_fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
@@ -162,7 +179,13 @@ def _describe(error: ValidationError) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build `Settings`, raising `ConfigError` with one safe line when something is missing or malformed."""
+    """Build `Settings`, raising `ConfigError` with one safe line when something is missing or malformed.
+
+    `overrides` are field names (`database_url=...`); a misspelt one is an error, not silently ignored.
+    """
+    unknown = sorted(set(overrides) - set(Settings.model_fields))
+    if unknown:
+        raise TypeError(f"unknown setting(s): {', '.join(unknown)}")
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:

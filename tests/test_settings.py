@@ -83,3 +83,16 @@ def test_second_key_error_says_which(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("SWITCHBOARD_SECRET_KEYS", f"{Fernet.generate_key().decode()},oops")
     with pytest.raises(ConfigError, match="key #2"):
         load_settings()
+
+
+def test_sandbox_faults_are_validated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(sandbox_faults="zoom:error_rate=0.5").sandbox_faults == "zoom:error_rate=0.5"
+    monkeypatch.setenv("SWITCHBOARD_SANDBOX_FAULTS", "zoom:explode=1")
+    with pytest.raises(ConfigError, match="SWITCHBOARD_SANDBOX_FAULTS"):
+        load_settings()
+
+
+def test_a_misspelt_override_is_an_error() -> None:
+    with pytest.raises(TypeError, match="sandbox_fault"):
+        load_settings(sandbox_fault="zoom:error_rate=1")

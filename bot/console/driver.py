@@ -319,12 +319,13 @@ class SlackDriver:
             response_url=self.emulator.new_response_url(channel, user),
             trigger_id=self.emulator.new_trigger_id(user),
         )
+        sent_at = self.emulator.seq
         response = await self.send_form(payload, bad_signature=bad_signature, stale=stale)
         if response.ok and response.body.strip():
             data = response.json()
             if not isinstance(data, dict):
                 data = {"text": response.body}
-            self.emulator.immediate_response(channel, user, data)
+            self.emulator.immediate_response(channel, user, data, at=sent_at)
         return response
 
     # -------------------------------------------------------------------------- block_actions

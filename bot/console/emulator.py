@@ -1048,16 +1048,31 @@ class SlackEmulator:
             )
         return 200, "ok"
 
-    def immediate_response(self, channel: str, user: str, body: Mapping[str, Any]) -> Message | None:
+    def immediate_response(
+        self, channel: str, user: str, body: Mapping[str, Any], *, at: int | None = None
+    ) -> Message | None:
         """A slash command's non-empty ack: shown like a response_url post (ephemeral by default,
-        ``response_type: in_channel`` for everyone) without using up the response_url."""
+        ``response_type: in_channel`` for everyone) without using up the response_url.
+
+        `at`: the change sequence number when the command was sent. Slack shows the ack before anything
+        the app posts afterwards, but in-process a fast follow-up can reach the emulator before the
+        driver has read the HTTP answer; the ack is then filed where it belongs."""
         try:
             text, blocks, attachments = self._content(dict(body))
         except SlackError:
             return None
         if body.get("response_type") == "in_channel":
-            return self._new_message(channel, text, blocks, attachments, source="response_url")
-        return self._new_message(channel, text, blocks, attachments, source="response_url", ephemeral_to=user)
+            message = self._new_message(channel, text, blocks, attachments, source="response_url")
+        else:
+            message = self._new_message(
+                channel, text, blocks, attachments, source="response_url", ephemeral_to=user
+            )
+        if at is not None and at < len(self.changes) - 1:
+            change = self.changes.pop()
+            self.changes.insert(at, change)
+            for number, later in enumerate(self.changes[at:], start=at + 1):
+                later.seq = number
+        return message
 
     # -------------------------------------------------------------------------------------- views
     def close_view(self, user: str, *, clear: bool = False) -> list[View]:

@@ -172,7 +172,9 @@ class ProviderRegistry:
         if self._sandbox_http is None:
             from bot.sandbox.app import create_app
 
-            self.sandbox_app = create_app()
+            self.sandbox_app = create_app(
+                seed=self._settings.sandbox_seed, faults=self._settings.sandbox_faults
+            )
             self._sandbox_http = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=self.sandbox_app), base_url=SANDBOX_BASE, timeout=30
             )

@@ -1,11 +1,11 @@
-"""Blocks for /switchboard: help, whoami, audit."""
+"""Blocks for /switchboard: help, whoami, audit, channel."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from bot.db.models import AuditEvent
+from bot.db.models import AuditEvent, ChannelMapping
 from bot.services.identity import Identity
 from bot.slack.blocks.common import context, fit, header, message, section
 from bot.slack.text import escape, when
@@ -69,3 +69,37 @@ def audit_message(events: Sequence[AuditEvent], *, who: str | None) -> dict[str,
     if chunk:
         blocks.append(section("\n".join(chunk)))
     return message(fit(blocks), title)
+
+
+CHANNEL_SET_USAGE = (
+    "/switchboard channel set inbox=<LiveVox service id> queues=<zoom queue id,…> sender=<sms code> "
+    "alerts=on|off"
+)
+
+
+def channel_message(channel_id: str, mapping: ChannelMapping | None, *, note: str = "") -> dict[str, Any]:
+    """A channel's mapping (or that it has none), with how to change it."""
+    title = f"Channel <#{channel_id}>"
+    if mapping is None:
+        blocks: list[Any] = [
+            section(f"{note}*{title}* is not mapped to any inbox, queue or sender yet."),
+            context(f"Map it: `{CHANNEL_SET_USAGE}`"),
+        ]
+        return message(blocks, f"{channel_id} is not mapped")
+    queues = ", ".join(f"`{escape(q)}`" for q in mapping.zoom_queue_ids or []) or "–"
+    inbox = f"`{escape(mapping.livevox_service_id)}`" if mapping.livevox_service_id else "–"
+    if mapping.livevox_inbox:
+        inbox += f" ({escape(mapping.livevox_inbox)})"
+    sender = f"`{escape(mapping.sms_sender_code)}`" if mapping.sms_sender_code else "–"
+    alerts = "on" if mapping.alerts_enabled is not False else "off"
+    fields = [
+        f"*LiveVox inbox (service)*\n{inbox}",
+        f"*Zoom queues*\n{queues}",
+        f"*SMS sender*\n{sender}",
+        f"*Alerts*\n{alerts}",
+    ]
+    blocks = [
+        section(f"{note}*{title}* is mapped to:", fields=fields),
+        context(f"Change it: `{CHANNEL_SET_USAGE}` · remove it: `/switchboard channel clear`"),
+    ]
+    return message(blocks, f"Channel mapping of {channel_id}")

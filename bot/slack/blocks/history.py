@@ -55,7 +55,23 @@ def compliance_line(report: NumberReport) -> str | None:
     return "   ".join(flags)
 
 
-def report_message(report: NumberReport, *, title: str, shared_by: str | None = None) -> dict[str, Any]:
+def share_cursor(kind: str, number: str, range_text: str | None, offset: int | None = None) -> str:
+    """What the Share button carries: Slack does not send an ephemeral message back on a click, so the
+    result is rendered again for the channel from this (see listeners/actions/share.py)."""
+    cursor: dict[str, Any] = {"k": kind, "n": number, "r": range_text or ""}
+    if offset is not None:
+        cursor["o"] = offset
+    return json.dumps(cursor)
+
+
+def report_message(
+    report: NumberReport,
+    *,
+    title: str,
+    kind: str = "lookup",
+    range_text: str | None = None,
+    shared_by: str | None = None,
+) -> dict[str, Any]:
     number = pretty_number(report.number)
     blocks: list[Any] = [header(f"{title}: {number}")]
     blocks.append(context(f"{report.range.label()} · {plural(len(report.events), 'event')} · newest first"))
@@ -99,7 +115,7 @@ def report_message(report: NumberReport, *, title: str, shared_by: str | None = 
     else:
         blocks.append(
             actions(
-                button("Share in channel", ids.ACTION_SHARE, "share"),
+                button("Share in channel", ids.ACTION_SHARE, share_cursor(kind, report.number, range_text)),
                 button("Text this number", ids.ACTION_HOME_SEND, report.number),
             )
         )
@@ -132,7 +148,11 @@ def calls_message(
     if shared_by:
         blocks.append(context(f"Shared by <@{shared_by}>"))
     else:
-        buttons.append(button("Share in channel", ids.ACTION_SHARE, "share"))
+        buttons.append(
+            button(
+                "Share in channel", ids.ACTION_SHARE, share_cursor("calls", number, range_text, page.offset)
+            )
+        )
     if buttons:
         blocks.append(actions(*buttons))
     return message(fit(blocks), f"Calls for {pretty}")

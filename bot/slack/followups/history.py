@@ -30,7 +30,12 @@ async def lookup(container: Any, job: dict[str, Any]) -> None:
     span = parse_range(job.get("range"))
     if not identity.may(Role.SUPERVISOR):
         # Agents look up the numbers of their own conversations; supervisors look up any number.
-        threads = await container.history.livevox_threads(providers, identity, number)
+        try:
+            threads = await container.history.livevox_threads(providers, identity, number)
+        except Exception as error:  # without LiveVox, an agent's lookup cannot be checked: say so
+            log.warning("lookup permission check failed", extra={"error": type(error).__name__})
+            await respond(job["response_url"], {"text": describe("LiveVox", error)})
+            return
         if not threads:
             await container.audit.denied(
                 job["team_id"], job["user_id"], "/lookup", required=Role.SUPERVISOR.value
@@ -50,11 +55,15 @@ async def lookup(container: Any, job: dict[str, Any]) -> None:
         report = await container.history.sms_logs(providers, identity, number, span)
         title = "SMS logs"
     share = bool(job.get("share"))
-    await respond(
-        job["response_url"],
-        report_message(report, title=title, shared_by=job["user_id"] if share else None),
-        share=share,
+    kind = "lookup" if job.get("calls", True) else "sms"
+    payload = report_message(
+        report,
+        title=title,
+        kind=kind,
+        range_text=job.get("range"),
+        shared_by=job["user_id"] if share else None,
     )
+    await respond(job["response_url"], payload, share=share)
     if share:
         await respond(job["response_url"], {"text": "Shared in the channel."})
     log.info("lookup answered", extra={"number": mask(number), "user": job["user_id"]})

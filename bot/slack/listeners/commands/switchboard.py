@@ -1,15 +1,30 @@
-"""/switchboard: help, whoami, link, unlink, audit (connect and channel live in their own modules)."""
+"""/switchboard: help, whoami, link, unlink, audit, connect (opens a modal; see views/connect.py), channel."""
 
 from __future__ import annotations
 
 import re
 
-from bot.db.models import Role
-from bot.db.repositories import AuditRepository
+from bot.db.models import Provider, Role
+from bot.db.repositories import AuditRepository, ConnectionRepository
 from bot.db.session import transaction
 from bot.errors import InputError
 from bot.services.admin import AdminService
-from bot.slack.blocks.admin import audit_message, help_message, whoami_message
+from bot.services.channels import (
+    ChannelService,
+    MappingChange,
+    validate_queue_ids,
+    validate_sender,
+    validate_service_id,
+)
+from bot.services.connection_fields import FIELDS, from_environment
+from bot.slack.blocks.admin import (
+    CHANNEL_SET_USAGE,
+    audit_message,
+    channel_message,
+    help_message,
+    whoami_message,
+)
+from bot.slack.blocks.connect import PROVIDER_NAMES, connect_modal
 from bot.slack.commands import CommandRouter, Invocation
 
 ORDER = 90
@@ -114,3 +129,93 @@ async def audit(inv: Invocation) -> None:
     async with container.sessions() as session:
         events = await AuditRepository(session, inv.identity.team_id).recent(limit=40, actor=who)
     await inv.respond(**audit_message(events, who=who), response_type="ephemeral")
+
+
+CONNECT_USAGE = "/switchboard connect zoom|livevox|routee"
+
+
+def parse_provider(args: list[str]) -> Provider:
+    word = args[0].lower() if len(args) == 1 else ""
+    try:
+        return Provider(word)
+    except ValueError:
+        raise InputError(f"Usage: `{CONNECT_USAGE}`") from None
+
+
+@router.sub("connect", CONNECT_USAGE, "connect a provider (credentials stored encrypted)", role=Role.ADMIN)
+async def connect(inv: Invocation) -> None:
+    provider = parse_provider(inv.args)
+    await inv.ack()
+    container = inv.context["container"]
+    async with container.sessions() as session:
+        row = await ConnectionRepository(session, inv.identity.team_id, container.box).get(provider)
+    # Prefill readable values only: the environment's non-secret defaults, then the stored settings.
+    # Credentials (even non-secret ones such as a client id) stay in the box and are typed again.
+    readable = {f.key for f in FIELDS[provider] if not f.credential and not f.secret}
+    initial = {k: v for k, v in from_environment(provider, container.settings).items() if k in readable}
+    if row is not None:
+        initial.update({k: str(v) for k, v in (row.settings or {}).items() if k in readable})
+    view = connect_modal(provider, channel_id=inv.channel_id, initial=initial, existing=row is not None)
+    await inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+
+
+CHANNEL_USAGE = "/switchboard channel [show | set key=value… | clear]"
+CHANNEL_KEYS = {"inbox", "queues", "sender", "alerts"}
+ALERTS = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}
+
+
+def parse_channel_set(args: list[str]) -> MappingChange:
+    """`inbox=100915 queues=a,b sender=12345 alerts=on` → a validated change (before ack)."""
+    values: dict[str, str] = {}
+    for word in args:
+        key, sep, value = word.partition("=")
+        key = key.lower()
+        if not sep or key not in CHANNEL_KEYS or not value.strip():
+            raise InputError(
+                f"`{word}` is not one of inbox=…, queues=…, sender=…, alerts=…\nUsage: `{CHANNEL_SET_USAGE}`"
+            )
+        values[key] = value.strip()
+    if not values:
+        raise InputError(f"Usage: `{CHANNEL_SET_USAGE}`")
+    alerts = None
+    if "alerts" in values:
+        if values["alerts"].lower() not in ALERTS:
+            raise InputError(f"alerts= is on or off, not `{values['alerts']}`.")
+        alerts = ALERTS[values["alerts"].lower()]
+    return MappingChange(
+        service_id=validate_service_id(values["inbox"]) if "inbox" in values else None,
+        queue_ids=validate_queue_ids(values["queues"].split(",")) if "queues" in values else None,
+        sender_code=validate_sender(values["sender"]) if "sender" in values else None,
+        alerts=alerts,
+    )
+
+
+@router.sub("channel", CHANNEL_USAGE, "show or change what this channel is mapped to", role=Role.ADMIN)
+async def channel(inv: Invocation) -> None:
+    action = inv.args[0].lower() if inv.args else "show"
+    if action not in {"show", "set", "clear"} or (action != "set" and len(inv.args) > 1):
+        raise InputError(f"Usage: `{CHANNEL_USAGE}`\nSet: `{CHANNEL_SET_USAGE}`")
+    if not inv.channel_id:
+        raise InputError("Run this in the channel you want to map.")
+    change = parse_channel_set(inv.args[1:]) if action == "set" else None
+    await inv.ack()
+    container = inv.context["container"]
+    team, channel_id = inv.identity.team_id, inv.channel_id
+    if action == "show":
+        async with container.sessions() as session:
+            row = await ChannelService(session, team, actor=inv.identity.user_id).get(channel_id)
+        await inv.respond(**channel_message(channel_id, row), response_type="ephemeral")
+        return
+    async with transaction(container.sessions) as session:
+        service = ChannelService(session, team, actor=inv.identity.user_id)
+        if change is not None:
+            row, created = await service.map(channel_id, change)
+            payload = channel_message(channel_id, row, note="Saved. " if not created else "Mapped. ")
+        else:
+            await service.clear(channel_id)
+            payload = {"text": f"Removed the mapping of <#{channel_id}>."}
+    await inv.respond(**payload, response_type="ephemeral")
+
+
+def connected_text(provider: Provider) -> str:
+    return f"Connected {PROVIDER_NAMES[provider]} (credentials encrypted)."

@@ -1,0 +1,350 @@
+"""Sending one SMS through the provider the workspace has connected, with an outbox row and an audit event.
+
+Which provider, in order:
+- LiveVox as the caller's agent session (`messages.send`), for a user with a LiveVox agent login — the
+  SMS lands in the agent's thread with the number (or the thread being replied to);
+- LiveVox transactional (`sms.send` from the connection's service), for a user without an agent login
+  when the connection names a service;
+- Routee (`sms.send`) when only Routee is connected.
+
+The outbox row (`sms_messages`) is written `pending` *before* the provider is called and keyed by an
+idempotency key, so a repeated request finds the row and never sends twice; it ends `sent`, `failed` or
+`unknown` (the request may have reached the provider: never re-sent automatically). Nothing here knows
+about Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import Provider, SmsMessage, SmsStatus
+from bot.db.repositories import ChannelMappingRepository
+from bot.db.repositories.sms import SmsMessageRepository
+from bot.db.session import transaction
+from bot.errors import InputError
+from bot.phones import mask
+from bot.providers import errors
+from bot.providers.livevox.models import SmsCode, Template
+from bot.services.audit import AuditService
+from bot.services.failures import describe
+from bot.services.identity import Identity
+from bot.services.providers import Providers
+from bot.services.segments import count, too_long
+
+log = logging.getLogger(__name__)
+
+
+class Route(StrEnum):
+    LIVEVOX_AGENT = "livevox_agent"
+    LIVEVOX = "livevox"
+    ROUTEE = "routee"
+
+    @property
+    def label(self) -> str:
+        return {"livevox_agent": "LiveVox (as you)", "livevox": "LiveVox", "routee": "Routee"}[self.value]
+
+    @property
+    def provider_name(self) -> str:
+        """The name used in failure sentences ("LiveVox did not answer…")."""
+        return "Routee" if self is Route.ROUTEE else "LiveVox"
+
+    @property
+    def provider(self) -> Provider:
+        return Provider.ROUTEE if self is Route.ROUTEE else Provider.LIVEVOX
+
+
+NO_PROVIDER = (
+    "No SMS provider is connected for you: link your LiveVox agent login (`/switchboard whoami`), or an "
+    "admin can connect LiveVox (with a service id) or Routee with `/switchboard connect`."
+)
+
+
+def choose_route(providers: Providers, identity: Identity) -> Route:
+    """The provider this person sends through; InputError (in words) when there is none."""
+    if providers.livevox is not None and identity.livevox_login:
+        return Route.LIVEVOX_AGENT
+    if providers.livevox is not None and providers.livevox_service_id is not None:
+        return Route.LIVEVOX
+    if providers.routee is not None:
+        return Route.ROUTEE
+    raise InputError(NO_PROVIDER)
+
+
+@dataclass(frozen=True)
+class SendRequest:
+    """One SMS to send. Exactly one of `text` and `template_id`."""
+
+    number: str  # E.164
+    idempotency_key: str
+    text: str | None = None
+    template_id: str | None = None
+    sender: str | None = None  # the SMS code / sender id; None: the channel's default, then the first code
+    channel_id: str | None = None
+    thread_id: str | None = None  # a LiveVox thread being replied to
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: SmsStatus
+    route: Route
+    number: str
+    text: str  # what was (or would have been) sent, for the person's card
+    provider_message_id: str | None = None
+    reason: str | None = None  # failed/unknown: a sentence for the person
+    repeated: bool = False  # the request had already been made: this call sent nothing
+
+
+@dataclass
+class Compliance:
+    """What LiveVox says about contacting a number (None: unknown)."""
+
+    checked: bool = False
+    do_not_contact: bool = False
+    opted_out: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_text(text: str | None, template_id: str | None) -> None:
+    """The rules every send path shares, in words."""
+    if text and template_id:
+        raise InputError("Give a template or a message, not both.")
+    if not template_id and not (text or "").strip():
+        raise InputError("The message is empty: write something to send (or pick a template).")
+    if text and (reason := too_long(text)):
+        raise InputError(f"{reason} Please shorten it.")
+
+
+class SmsService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], audit: AuditService) -> None:
+        self._sessions = sessions
+        self._audit = audit
+
+    # --------------------------------------------------------------------------- reading
+    async def channel_sender(self, team_id: str, channel_id: str | None) -> str | None:
+        """The channel mapping's default sender code (None when the channel is not mapped)."""
+        if not channel_id:
+            return None
+        async with self._sessions() as session:
+            mapping = await ChannelMappingRepository(session, team_id).get(channel_id)
+        return mapping.sms_sender_code if mapping is not None else None
+
+    async def codes(self, providers: Providers, identity: Identity) -> list[SmsCode]:
+        """The sender codes the person may use (their agent's services, or the connection's)."""
+        client = providers.livevox_agent(identity.livevox_login) or providers.livevox
+        if client is None:
+            return []
+        return await client.sms.codes()
+
+    async def templates(self, providers: Providers) -> list[Template]:
+        if providers.livevox is None:
+            return []
+        return await providers.livevox.sms.templates()
+
+    async def template(self, providers: Providers, template_id: str) -> Template:
+        for template in await self.templates(providers):
+            if str(template.id) == str(template_id):
+                return template
+        raise InputError(f"LiveVox has no template {template_id} (any more).")
+
+    async def compliance(self, providers: Providers, identity: Identity, number: str) -> Compliance:
+        """DNC / opt-out flags LiveVox keeps on the contact, read from the agent's threads with the number.
+
+        Only agent sessions can read threads; for anyone else the result says it was not checked. A
+        failure to check is not a reason to block the send: the provider enforces its own blocks.
+        """
+        from bot.services.history import HistoryService
+
+        result = Compliance()
+        if providers.livevox_agent(identity.livevox_login) is None:
+            return result
+        try:
+            threads = await HistoryService().livevox_threads(providers, identity, number)
+        except errors.ProviderError as error:
+            log.warning("compliance check failed", extra={"error": type(error).__name__})
+            result.warnings.append("LiveVox could not be asked about Do-Not-Contact / opt-out just now.")
+            return result
+        result.checked = True
+        for thread in threads:
+            info = thread.contact_info
+            if info is None:
+                continue
+            if info.number_is_dnc(number) or info.do_not_dial or info.do_not_dial_daily:
+                result.do_not_contact = True
+            if info.sms_opt_in_status is False:
+                result.opted_out = True
+        if result.do_not_contact:
+            result.warnings.append(
+                "LiveVox flags this number *Do not contact* (DNC); it will likely be blocked."
+            )
+        if result.opted_out:
+            result.warnings.append("This contact has *opted out* of SMS; LiveVox will likely block it.")
+        return result
+
+    async def resolve_sender(
+        self,
+        providers: Providers,
+        identity: Identity,
+        route: Route,
+        sender: str | None,
+        channel_id: str | None,
+    ) -> str | None:
+        """The sender to use: the one given, else the channel's default, else the first LiveVox code."""
+        if sender:
+            return sender
+        default = await self.channel_sender(identity.team_id, channel_id)
+        if default:
+            return default
+        if route is Route.ROUTEE:
+            return None
+        codes = await self.codes(providers, identity)
+        return codes[0].code if codes else None
+
+    async def existing(self, team_id: str, idempotency_key: str) -> SmsMessage | None:
+        async with self._sessions() as session:
+            return await SmsMessageRepository(session, team_id).by_key(idempotency_key)
+
+    async def recent(
+        self, team_id: str, *, limit: int = 20, user_id: str | None = None
+    ) -> Sequence[SmsMessage]:
+        async with self._sessions() as session:
+            return await SmsMessageRepository(session, team_id).recent(limit=limit, slack_user_id=user_id)
+
+    # --------------------------------------------------------------------------- sending
+    async def send(self, providers: Providers, identity: Identity, request: SendRequest) -> SendResult:
+        """Send once. A repeated `idempotency_key` returns the first attempt's outcome and sends nothing."""
+        route = choose_route(providers, identity)
+        check_text(request.text, request.template_id)
+        text = request.text or ""
+        if request.template_id:
+            try:
+                template = await self.template(providers, request.template_id)
+            except errors.ProviderError as error:
+                return await self._early_failure(identity, request, route, describe("LiveVox", error))
+            text = template.message or ""
+        try:
+            sender = await self.resolve_sender(providers, identity, route, request.sender, request.channel_id)
+        except errors.ProviderError as error:
+            return await self._early_failure(identity, request, route, describe(route.provider_name, error))
+        if not sender:
+            raise InputError("There is no sender code to send from: pick one, or map the channel to one.")
+
+        async with transaction(self._sessions) as session:
+            row, created = await SmsMessageRepository(session, identity.team_id).create_pending(
+                idempotency_key=request.idempotency_key,
+                slack_user_id=identity.user_id,
+                to_number=request.number,
+                provider=route.provider,
+                from_number=sender,
+                body=text,
+                template_id=request.template_id,
+                channel_id=request.channel_id,
+                thread_id=request.thread_id,
+            )
+        if not created:
+            # Someone (a double click, a retried job) already made this request: report, never resend.
+            return SendResult(
+                row.status,
+                route,
+                request.number,
+                row.body or text,
+                provider_message_id=row.provider_message_id,
+                reason=row.error
+                or ("The first request is still being sent." if row.status is SmsStatus.PENDING else None),
+                repeated=True,
+            )
+
+        status, message_id, reason = await self._call(providers, identity, route, request, sender, text)
+        async with transaction(self._sessions) as session:
+            repo = SmsMessageRepository(session, identity.team_id)
+            fresh = await repo.by_key(request.idempotency_key)
+            assert fresh is not None
+            await repo.finish(fresh, status, provider_message_id=message_id, error=reason)
+        info = count(text)
+        await self._audit.record(
+            identity.team_id,
+            identity.user_id,
+            f"sms.{status.value}",
+            target_type="phone",
+            target_id=mask(request.number),
+            outcome="ok" if status is SmsStatus.SENT else status.value,
+            details={
+                "provider": route.value,
+                "provider_message_id": message_id,
+                "template_id": request.template_id,
+                "segments": info.segments,
+                "encoding": info.encoding,
+                "thread_id": request.thread_id,
+                "error": reason,
+            },
+        )
+        log.info(
+            "sms send finished",
+            extra={"number": mask(request.number), "status": status.value, "route": route.value},
+        )
+        return SendResult(status, route, request.number, text, provider_message_id=message_id, reason=reason)
+
+    async def _call(
+        self,
+        providers: Providers,
+        identity: Identity,
+        route: Route,
+        request: SendRequest,
+        sender: str,
+        text: str,
+    ) -> tuple[SmsStatus, str | None, str | None]:
+        """Call the provider once: (status, provider message id, reason for a person)."""
+        name = route.provider_name
+        try:
+            if route is Route.LIVEVOX_AGENT:
+                agent = providers.livevox_agent(identity.livevox_login)
+                assert agent is not None
+                sent = await agent.messages.send(
+                    sender,
+                    request.number.lstrip("+"),
+                    text,
+                    template_id=int(request.template_id) if request.template_id else None,
+                    account=request.account,
+                    thread_id=request.thread_id,
+                )
+                return SmsStatus.SENT, str(sent.id), None
+            if route is Route.LIVEVOX:
+                assert providers.livevox is not None
+                transactional = await providers.livevox.sms.send(
+                    sender,
+                    request.number.lstrip("+"),
+                    message=None if request.template_id else text,
+                    template_id=request.template_id,
+                    account=request.account,
+                    service_id=providers.livevox_service_id,
+                )
+                return SmsStatus.SENT, str(transactional.transaction_id), None
+            assert providers.routee is not None
+            routed = await providers.routee.sms.send(body=text, to=request.number, from_=sender)
+            return SmsStatus.SENT, str(routed.tracking_id), None
+        except errors.OutcomeUnknown as error:
+            log.warning("sms outcome unknown", extra={"route": route.value})
+            return SmsStatus.UNKNOWN, None, describe(name, error)
+        except errors.ProviderError as error:
+            log.warning("sms send failed", extra={"route": route.value, "error": type(error).__name__})
+            return SmsStatus.FAILED, None, describe(name, error)
+
+    async def _early_failure(
+        self, identity: Identity, request: SendRequest, route: Route, reason: str
+    ) -> SendResult:
+        """The provider failed before anything was sent (reading the template or codes): nothing to row."""
+        await self._audit.record(
+            identity.team_id,
+            identity.user_id,
+            "sms.failed",
+            target_type="phone",
+            target_id=mask(request.number),
+            outcome="failed",
+            details={"provider": route.value, "stage": "prepare", "error": reason},
+        )
+        return SendResult(SmsStatus.FAILED, route, request.number, request.text or "", reason=reason)

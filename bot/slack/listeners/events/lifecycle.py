@@ -1,0 +1,60 @@
+"""Workspace lifecycle: the app was uninstalled or its tokens were revoked.
+
+The workspace row is marked uninstalled (a reinstall clears the mark on first use), so scheduled work can
+skip it; the audit trail keeps when it happened. `app_home_opened` belongs to the App Home listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+
+from bot.db.repositories import AuditRepository, WorkspaceRepository
+from bot.db.session import transaction
+
+log = logging.getLogger(__name__)
+
+ACTOR = "slack"  # these events come from Slack itself, not from a person
+
+
+async def _record(
+    context: AsyncBoltContext, action: str, *, uninstall: bool, details: dict[str, Any]
+) -> None:
+    team_id = context.team_id or context.enterprise_id
+    if not team_id:
+        log.warning("%s without a team id", action)
+        return
+    container = context["container"]
+    async with transaction(container.sessions) as session:
+        if uninstall:
+            await WorkspaceRepository(session, team_id).mark_uninstalled()
+        await AuditRepository(session, team_id).record(
+            ACTOR, action, target_type="workspace", target_id=team_id, details=details
+        )
+    container.identities.forget(team_id)
+    log.info("workspace lifecycle event", extra={"team": team_id, "action": action})
+
+
+async def app_uninstalled(context: AsyncBoltContext) -> None:
+    await _record(context, "workspace.uninstalled", uninstall=True, details={})
+
+
+async def tokens_revoked(event: dict[str, Any], context: AsyncBoltContext) -> None:
+    tokens = event.get("tokens") or {}
+    bot, oauth = list(tokens.get("bot") or []), list(tokens.get("oauth") or [])
+    # Switchboard works through its bot token only: losing it is losing the workspace; revoked user
+    # tokens are recorded but change nothing.
+    await _record(
+        context,
+        "workspace.tokens_revoked",
+        uninstall=bool(bot),
+        details={"bot_tokens": len(bot), "user_tokens": len(oauth)},
+    )
+
+
+def register(app: AsyncApp) -> None:
+    # Bolt acknowledges Events API requests itself; these listeners only record.
+    app.event("app_uninstalled")(app_uninstalled)
+    app.event("tokens_revoked")(tokens_revoked)

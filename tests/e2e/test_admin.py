@@ -1,0 +1,434 @@
+"""/switchboard end to end: help per role, whoami, link/unlink/audit, connect (modal), channel, and the
+workspace lifecycle events."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from bot.console.app import console_factory
+from bot.console.driver import SlackDriver
+from bot.console.emulator import SlackEmulator
+from bot.db.models import Provider, ProviderConnection, Workspace
+from bot.db.repositories import ChannelMappingRepository, ConnectionRepository
+from bot.services.demo import TEAM_ID
+from bot.settings import load_settings
+from bot.slack import ids
+from tests.databases import fresh_database
+from tests.e2e.conftest import Harness
+
+ADMIN_ONLY = ("/switchboard link", "/switchboard unlink", "/switchboard audit", "/switchboard connect")
+ZOOM_SECRET = "zs-very-secret-value-7f3a9"  # made up: the tests look for it everywhere it must not be
+ZOOM_FORM = {
+    "account_id": "acct-123",
+    "client_id": "client-456",
+    "client_secret": ZOOM_SECRET,
+    "plan": "business",
+    "api_url": "https://api.zoom.us/v2",
+    "token_url": "https://zoom.us/oauth/token",
+}
+
+
+def _text(message: object) -> str:
+    return str(getattr(message, "text", "")) + json.dumps(
+        getattr(message, "blocks", message), ensure_ascii=False
+    )
+
+
+def _body(response: Any) -> str:
+    data = response.json()
+    return json.dumps(data, ensure_ascii=False) if data is not None else str(response.body)
+
+
+async def _answer(slack: Harness, user: str) -> str:
+    await slack.driver.settle()
+    message = slack.driver.last_response(user)
+    assert message is not None
+    return _text(message)
+
+
+# ------------------------------------------------------------------------------------------ help
+
+
+async def test_help_shows_an_agent_no_admin_lines(slack: Harness) -> None:
+    response = await slack.driver.command("/switchboard", "help", user="U0AGENT")
+    body = _body(response)
+    assert "/switchboard whoami" in body and "/lookup <number>" in body
+    for line in ADMIN_ONLY:
+        assert line not in body, line
+    assert "/switchboard channel" not in body
+    assert "You are *agent*" in body
+
+
+async def test_help_shows_an_admin_everything(slack: Harness) -> None:
+    body = _body(await slack.driver.command("/switchboard", "help", user="U0ADMIN"))
+    for line in (*ADMIN_ONLY, "/switchboard channel", "/switchboard whoami", "/calls <number>"):
+        assert line in body, line
+    bare = _body(await slack.driver.command("/switchboard", "", user="U0ADMIN"))
+    assert "/switchboard connect" in bare
+
+
+async def test_help_for_someone_not_linked_shows_only_open_commands(slack: Harness) -> None:
+    slack.emulator.add_user("U0NEW", "newbie", real_name="New Person")
+    body = _body(await slack.driver.command("/switchboard", "help", user="U0NEW"))
+    assert "/switchboard whoami" in body
+    assert "/lookup" not in body and "/switchboard link" not in body
+    assert "not linked" in body
+
+
+async def test_unknown_subcommand_answers_usage(slack: Harness) -> None:
+    response = await slack.driver.command("/switchboard", "frobnicate now", user="U0AGENT")
+    assert "I don't know `/switchboard frobnicate`" in response.body
+    assert "/switchboard whoami" in response.body
+    assert "/switchboard connect" not in response.body  # usage is per role too
+
+
+# ------------------------------------------------------------------------------------- who am I
+
+
+async def test_whoami_shows_role_and_provider_identities(slack: Harness) -> None:
+    body = _body(await slack.driver.command("/switchboard", "whoami", user="U0AGENT"))
+    assert "agent" in body and "700101" in body and "JRIVERA" in body
+    slack.emulator.add_user("U0NEW", "newbie")
+    assert "not linked" in _body(await slack.driver.command("/switchboard", "whoami", user="U0NEW"))
+
+
+# -------------------------------------------------------------------------------- link & unlink
+
+
+async def test_link_a_mentioned_user_as_slack_sends_it(slack: Harness) -> None:
+    slack.emulator.add_user("U0NEW", "newbie", real_name="New Person")
+    response = await slack.driver.command(
+        "/switchboard", "link <@U0NEW|newbie> agent=700555 login=NEWBIE role=agent", user="U0ADMIN"
+    )
+    assert response.status == 200
+    assert "Linked <@U0NEW> as *agent*" in await _answer(slack, "U0ADMIN")
+    # The link takes effect at once (the identity cache is forgotten).
+    body = _body(await slack.driver.command("/switchboard", "whoami", user="U0NEW"))
+    assert "700555" in body and "NEWBIE" in body
+    await slack.driver.command("/switchboard", "link <@U0NEW|newbie> role=supervisor", user="U0ADMIN")
+    assert "Updated <@U0NEW> as *supervisor*" in await _answer(slack, "U0ADMIN")
+    actions = await slack.audit_actions()
+    assert ("U0ADMIN", "user.linked", "ok") in actions and ("U0ADMIN", "user.updated", "ok") in actions
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("link", "Usage: `/switchboard link @user"),
+        ("link bob role=agent", "`bob` is not a Slack user"),
+        ("link <@U0NEW|newbie> agent=abc", "agent= takes a LiveVox agent id (digits)"),
+        ("link <@U0NEW|newbie> role=boss", "role= is agent, supervisor or admin"),
+        ("link <@U0NEW|newbie> colour=blue", "is not one of agent=…"),
+        ("unlink", "Usage: `/switchboard unlink @user`"),
+        ("unlink <@U0NEW|newbie> extra", "Usage: `/switchboard unlink @user`"),
+    ],
+)
+async def test_bad_link_arguments_answer_usage(slack: Harness, text: str, expected: str) -> None:
+    response = await slack.driver.command("/switchboard", text, user="U0ADMIN")
+    assert expected in response.body
+    await slack.driver.settle()
+    assert not slack.emulator.response_posts  # nothing else happened
+
+
+@pytest.mark.parametrize("text", ["link <@U0NEW|newbie> role=admin", "unlink <@U0SUPER|super>", "audit"])
+async def test_non_admin_is_denied_and_it_is_audited(slack: Harness, text: str) -> None:
+    response = await slack.driver.command("/switchboard", text, user="U0AGENT")
+    assert "is for admins and above; you are agent" in response.body
+    assert ("U0AGENT", "access.denied", "denied") in await slack.audit_actions()
+    await slack.driver.settle()
+    assert not slack.emulator.response_posts
+
+
+async def test_unlink_removes_the_link(slack: Harness) -> None:
+    await slack.driver.command("/switchboard", "unlink <@U0SUPER|super>", user="U0ADMIN")
+    assert "Unlinked <@U0SUPER>" in await _answer(slack, "U0ADMIN")
+    assert "not linked" in _body(await slack.driver.command("/switchboard", "whoami", user="U0SUPER"))
+    await slack.driver.command("/switchboard", "unlink <@U0SUPER|super>", user="U0ADMIN")
+    assert "is not linked" in await _answer(slack, "U0ADMIN")
+    assert ("U0ADMIN", "user.unlinked", "ok") in await slack.audit_actions()
+
+
+async def test_audit_lists_recent_events_and_filters_by_user(slack: Harness) -> None:
+    await slack.driver.command("/lookup", "+1 212 555 0199", user="U0AGENT")  # denied → audited
+    await slack.driver.settle()
+    await slack.driver.command("/switchboard", "audit", user="U0ADMIN")
+    everything = await _answer(slack, "U0ADMIN")
+    assert "Audit trail" in everything and "user.linked" in everything and "access.denied" in everything
+    await slack.driver.command("/switchboard", "audit <@U0AGENT|agent>", user="U0ADMIN")
+    agent_only = await _answer(slack, "U0ADMIN")
+    assert "Audit trail for <@U0AGENT>" in agent_only and "access.denied" in agent_only
+    assert "user.linked" not in agent_only  # those were written by demo-seed
+    await slack.driver.command("/switchboard", "audit nobody", user="U0ADMIN")
+    assert "is not a Slack user" in slack.driver.requests[-1][1].body
+
+
+# -------------------------------------------------------------------------------------- connect
+
+
+async def _open_connect(slack: Harness, provider: str = "zoom") -> Any:
+    response = await slack.driver.command("/switchboard", f"connect {provider}", user="U0ADMIN")
+    assert response.status == 200
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0ADMIN")
+    assert view is not None and view.callback_id == ids.VIEW_CONNECT
+    return view
+
+
+def _inputs(view: Any) -> dict[str, dict[str, Any]]:
+    return {b["block_id"]: b for b in view.blocks if b["type"] == "input"}
+
+
+async def test_connect_opens_a_modal_built_from_the_fields(slack: Harness) -> None:
+    view = await _open_connect(slack, "zoom")
+    assert view.title == "Connect Zoom"
+    inputs = _inputs(view)
+    assert list(inputs) == ["account_id", "client_id", "client_secret", "plan", "api_url", "token_url"]
+    assert inputs["plan"]["element"]["type"] == "static_select"
+    assert [o["value"] for o in inputs["plan"]["element"]["options"]] == ["pro", "business"]
+    assert inputs["client_secret"]["element"]["type"] == "plain_text_input"
+    assert "stored encrypted, never shown again" in inputs["client_secret"]["hint"]["text"].lower()
+    assert "hint" not in inputs["account_id"]
+    # Readable defaults (the environment's URLs) are filled in; credentials are not.
+    assert inputs["api_url"]["element"]["initial_value"] == "https://api.zoom.us/v2"
+    assert "initial_value" not in inputs["account_id"]["element"]
+    view = await _open_connect(slack, "livevox")
+    inputs = _inputs(view)
+    assert inputs["service_id"].get("optional") is True and not inputs["password"].get("optional")
+    assert [o["value"] for o in inputs["environment"]["element"]["options"]] == ["NA3", "NA4", "NA5", "NA6"]
+
+
+async def test_connect_stores_encrypted_and_confirms_without_echo(
+    slack: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    caplog.set_level(logging.INFO)
+    view = await _open_connect(slack)
+    response = await slack.driver.submit(view, ZOOM_FORM)
+    assert response.status == 200 and not response.errors
+    await slack.driver.settle()
+    assert slack.driver.current_view("U0ADMIN") is None  # closed
+    confirmation = slack.driver.last_response("U0ADMIN")
+    assert confirmation is not None and confirmation.text == "Connected Zoom (credentials encrypted)."
+    assert confirmation.channel == "C0DEMO"
+    # Stored: settings readable, credentials only inside the encrypted blob.
+    async with slack.container.sessions() as session:
+        row = (await session.execute(select(ProviderConnection))).scalar_one()
+        assert row.provider is Provider.ZOOM and row.settings["plan"] == "business"
+        assert ZOOM_SECRET not in row.credentials_encrypted and "acct-123" not in row.credentials_encrypted
+        opened = ConnectionRepository(session, TEAM_ID, slack.container.box).credentials(row)
+        assert opened == {"account_id": "acct-123", "client_id": "client-456", "client_secret": ZOOM_SECRET}
+    # Never echoed: not to Slack, not in a log line, not in the audit trail.
+    for call in slack.emulator.calls:
+        assert ZOOM_SECRET not in json.dumps(call.args), call.method
+    for message in slack.emulator.messages:
+        assert ZOOM_SECRET not in _text(message)
+    ours = [r for r in caplog.records if r.name.startswith(("bot", "switchboard"))]
+    assert ours, "expected at least our own log lines to be captured"
+    for record in caplog.records:
+        if record.levelno >= logging.INFO or record.name.startswith(("bot", "switchboard")):
+            assert ZOOM_SECRET not in record.getMessage() + repr(record.__dict__), record.name
+    assert ("U0ADMIN", "connection.created", "ok") in await slack.audit_actions()
+    from bot.db.repositories import AuditRepository
+
+    async with slack.container.sessions() as session:
+        events = await AuditRepository(session, TEAM_ID).recent(limit=5)
+    assert all(ZOOM_SECRET not in json.dumps(e.details) for e in events)
+
+
+async def test_reconnect_prefills_settings_but_never_secrets(slack: Harness) -> None:
+    await slack.driver.submit(await _open_connect(slack), ZOOM_FORM)
+    await slack.driver.settle()
+    view = await _open_connect(slack)
+    inputs = _inputs(view)
+    assert inputs["plan"]["element"]["initial_option"]["value"] == "business"
+    assert "initial_value" not in inputs["client_secret"]["element"]
+    assert ZOOM_SECRET not in json.dumps(view.data)
+    assert "A connection exists" in json.dumps(view.blocks)
+    # Secrets must be typed again: Slack itself refuses to submit without them.
+    from bot.console.driver import MissingInput
+
+    with pytest.raises(MissingInput):
+        await slack.driver.submit(view, {"account_id": "acct-123", "client_id": "client-456"})
+    await slack.driver.submit(view, {**ZOOM_FORM, "plan": "pro"})
+    await slack.driver.settle()
+    assert ("U0ADMIN", "connection.updated", "ok") in await slack.audit_actions()
+
+
+async def test_connect_errors_land_on_the_right_block(slack: Harness) -> None:
+    view = await _open_connect(slack)
+    response = await slack.driver.submit(view, {**ZOOM_FORM, "client_id": "   "})
+    assert list(response.errors) == ["client_id"]
+    assert "Client ID (client_id) is required" in response.errors["client_id"]
+    assert slack.driver.current_view("U0ADMIN") is not None  # still open, showing the error
+    async with slack.container.sessions() as session:
+        assert (await session.execute(select(ProviderConnection))).first() is None
+
+
+async def test_connect_is_for_admins(slack: Harness) -> None:
+    response = await slack.driver.command("/switchboard", "connect zoom", user="U0SUPER")
+    assert "is for admins and above" in response.body
+    await slack.driver.settle()
+    assert slack.driver.current_view("U0SUPER") is None
+    assert ("U0SUPER", "access.denied", "denied") in await slack.audit_actions()
+
+
+async def test_connect_submission_by_a_non_admin_is_refused(slack: Harness) -> None:
+    view = await _open_connect(slack)
+    # The admin was demoted while the modal was open.
+    await slack.driver.command("/switchboard", "link <@U0ADMIN|admin> role=agent", user="U0ADMIN")
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0ADMIN") or view
+    response = await slack.driver.submit(view, ZOOM_FORM)
+    assert "is for admins and above" in " ".join(response.errors.values())
+    async with slack.container.sessions() as session:
+        assert (await session.execute(select(ProviderConnection))).first() is None
+
+
+@pytest.mark.parametrize("text", ["connect", "connect teams", "connect zoom livevox"])
+async def test_connect_needs_one_known_provider(slack: Harness, text: str) -> None:
+    response = await slack.driver.command("/switchboard", text, user="U0ADMIN")
+    assert "Usage: `/switchboard connect zoom|livevox|routee`" in response.body
+    await slack.driver.settle()
+    assert slack.driver.current_view("U0ADMIN") is None
+
+
+@pytest.fixture
+async def live(tmp_path: Path) -> AsyncIterator[Harness]:
+    """Live provider mode (no simulators): the registry builds clients from the stored connections."""
+    with fresh_database("sqlite", tmp_path) as url:
+        settings = load_settings(
+            database_url=url, providers="live", secret_keys=Fernet.generate_key().decode()
+        )
+        emulator = SlackEmulator(team_id=TEAM_ID)
+        async with (
+            emulator.serve() as api_url,
+            console_factory(settings, migrate=False)(api_url) as (app, secret, idle),
+            SlackDriver(app, secret, emulator, idle=idle) as driver,
+        ):
+            yield Harness(driver, emulator, app.state.container, app)
+
+
+async def test_provider_registry_picks_up_a_new_connection(live: Harness) -> None:
+    registry = live.container.providers
+    assert (await registry.for_team(TEAM_ID)).zoom is None
+    await live.driver.submit(await _open_connect(live), ZOOM_FORM)
+    await live.driver.settle()
+    first = await registry.for_team(TEAM_ID)
+    assert first.zoom is not None
+    assert await registry.for_team(TEAM_ID) is first  # cached while nothing changes
+    await live.driver.submit(await _open_connect(live), {**ZOOM_FORM, "plan": "pro"})
+    await live.driver.settle()
+    second = await registry.for_team(TEAM_ID)
+    assert second is not first and second.zoom is not None
+
+
+# -------------------------------------------------------------------------------------- channel
+
+
+async def test_channel_show_set_and_clear(slack: Harness) -> None:
+    await slack.driver.command("/switchboard", "channel", user="U0ADMIN")
+    shown = await _answer(slack, "U0ADMIN")
+    assert "100915" in shown and "zAuCShvzvUJLY3ChLcTGBA" in shown and "14155550150" in shown
+    await slack.driver.command(
+        "/switchboard",
+        "channel set inbox=200300 queues=qA1,qB-2 sender=Switchboard alerts=off",
+        user="U0ADMIN",
+    )
+    saved = await _answer(slack, "U0ADMIN")
+    assert "Saved." in saved and "200300" in saved and "`qA1`, `qB-2`" in saved and "Switchboard" in saved
+    async with slack.container.sessions() as session:
+        row = await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO")
+    assert row is not None
+    assert (row.livevox_service_id, row.zoom_queue_ids, row.sms_sender_code, row.alerts_enabled) == (
+        "200300",
+        ["qA1", "qB-2"],
+        "Switchboard",
+        False,
+    )
+    await slack.driver.command("/switchboard", "channel set alerts=on", user="U0ADMIN")
+    await slack.driver.settle()
+    async with slack.container.sessions() as session:
+        row = await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO")
+    assert row is not None and row.alerts_enabled is True and row.livevox_service_id == "200300"
+    await slack.driver.command("/switchboard", "channel clear", user="U0ADMIN")
+    assert "Removed the mapping of <#C0DEMO>" in await _answer(slack, "U0ADMIN")
+    await slack.driver.command("/switchboard", "channel show", user="U0ADMIN")
+    assert "is not mapped" in await _answer(slack, "U0ADMIN")
+    await slack.driver.command("/switchboard", "channel clear", user="U0ADMIN")
+    assert "no mapping to clear" in await _answer(slack, "U0ADMIN")
+    actions = [a for _, a, _ in await slack.audit_actions()]
+    assert actions.count("channel.mapped") == 2 and actions.count("channel.cleared") == 1
+
+
+async def test_channel_set_maps_a_new_channel(slack: Harness) -> None:
+    await slack.driver.command(
+        "/switchboard", "channel set inbox=100915 sender=22395", user="U0ADMIN", channel="C0GENERAL"
+    )
+    assert "Mapped." in await _answer(slack, "U0ADMIN")
+    async with slack.container.sessions() as session:
+        row = await ChannelMappingRepository(session, TEAM_ID).get("C0GENERAL")
+    assert row is not None and row.sms_sender_code == "22395" and row.alerts_enabled is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("channel set inbox=abc", "inbox= takes a LiveVox service id (digits)"),
+        ("channel set sender=TooLongSenderName", "sender= takes a numeric sender"),
+        ("channel set sender=<!channel>", "sender= takes a numeric sender"),
+        ("channel set queues=a;b", "queues= takes Zoom queue ids"),
+        ("channel set alerts=maybe", "alerts= is on or off"),
+        ("channel set colour=blue", "is not one of inbox=…"),
+        ("channel set", "Usage: `/switchboard channel set"),
+        ("channel wipe", "Usage: `/switchboard channel"),
+        ("channel show please", "Usage: `/switchboard channel"),
+    ],
+)
+async def test_channel_bad_arguments(slack: Harness, text: str, expected: str) -> None:
+    response = await slack.driver.command("/switchboard", text, user="U0ADMIN")
+    assert expected in response.body
+    await slack.driver.settle()
+    assert "channel.mapped" not in [a for _, a, _ in await slack.audit_actions()]
+
+
+async def test_channel_is_for_admins(slack: Harness) -> None:
+    response = await slack.driver.command("/switchboard", "channel clear", user="U0SUPER")
+    assert "is for admins and above" in response.body
+    async with slack.container.sessions() as session:
+        assert await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO") is not None
+
+
+# ------------------------------------------------------------------------------------ lifecycle
+
+
+async def _workspace(slack: Harness) -> Workspace:
+    async with slack.container.sessions() as session:
+        return (await session.execute(select(Workspace).where(Workspace.team_id == TEAM_ID))).scalar_one()
+
+
+async def test_app_uninstalled_marks_the_workspace(slack: Harness) -> None:
+    assert (await _workspace(slack)).uninstalled_at is None
+    response = await slack.driver.event("app_uninstalled")
+    assert response.status == 200
+    await slack.driver.settle()
+    assert (await _workspace(slack)).uninstalled_at is not None
+    assert ("slack", "workspace.uninstalled", "ok") in await slack.audit_actions()
+
+
+async def test_tokens_revoked_marks_the_workspace_when_the_bot_token_goes(slack: Harness) -> None:
+    await slack.driver.event("tokens_revoked", tokens={"oauth": ["U0ADMIN"], "bot": []})
+    await slack.driver.settle()
+    assert (await _workspace(slack)).uninstalled_at is None  # only a user token: nothing we use
+    await slack.driver.event("tokens_revoked")  # the bot token
+    await slack.driver.settle()
+    assert (await _workspace(slack)).uninstalled_at is not None
+    actions = [a for a in await slack.audit_actions() if a[1] == "workspace.tokens_revoked"]
+    assert len(actions) == 2

@@ -1,0 +1,348 @@
+"""Sending SMS end to end: /sms send (card and modal), the modal's live previews and validation, the
+lists, /sms logs, both shortcuts, the lookup card's button, permissions and provider failures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from bot.console.emulator import Message, View
+from bot.db.models import SmsMessage, SmsStatus
+from bot.db.repositories import SmsMessageRepository
+from bot.services.demo import TEAM_ID
+from bot.slack import ids
+from bot.slack.blocks.sms import BLOCK_SEGMENTS, BLOCK_TEMPLATE_PREVIEW
+from tests.e2e.conftest import Harness
+
+CLEAN = "+14155550100"
+CLEAN_2 = "+14155550101"
+DNC = "+14155550102"
+
+
+def _text(message: object) -> str:
+    return str(getattr(message, "text", "")) + json.dumps(
+        getattr(message, "blocks", message), ensure_ascii=False
+    )
+
+
+def _lv_sent(slack: Harness, number: str, text: str | None = None) -> list[Any]:
+    """Outbound LiveVox messages to `number` in the sandbox's world (optionally with exactly `text`)."""
+    world = slack.container.providers.sandbox_app.state.world
+    digits = number.lstrip("+")
+    return [
+        m
+        for m in world.lv_messages
+        if m.phone == digits and m.direction == 2 and (text is None or m.message == text)
+    ]
+
+
+async def _rows(slack: Harness) -> list[SmsMessage]:
+    async with slack.container.sessions() as session:
+        return list(reversed(await SmsMessageRepository(session, TEAM_ID).recent(limit=50)))
+
+
+def _view(slack: Harness, user: str = "U0AGENT") -> View:
+    view = slack.driver.current_view(user)
+    assert view is not None
+    return view
+
+
+def _block(view: View, block_id: str) -> dict[str, Any]:
+    return next(b for b in view.blocks if b.get("block_id") == block_id)
+
+
+async def _card(slack: Harness, text: str, user: str = "U0AGENT") -> Message:
+    response = await slack.driver.command("/sms", text, user=user)
+    assert response.status == 200
+    await slack.driver.settle()
+    card = slack.driver.last_response(user)
+    assert card is not None
+    return card
+
+
+async def _modal(slack: Harness, text: str = f"send {CLEAN_2}", user: str = "U0AGENT") -> View:
+    response = await slack.driver.command("/sms", text, user=user)
+    assert response.status == 200 and response.body.strip() == ""
+    await slack.driver.settle()  # the follow-up fills in codes and templates
+    view = slack.driver.current_view(user)
+    assert view is not None and view.callback_id == ids.VIEW_SEND_SMS
+    return view
+
+
+# ------------------------------------------------------------------------------- /sms send <text>
+
+
+async def test_send_with_text_previews_then_sends_once_even_on_a_double_click(slack: Harness) -> None:
+    body = "Hi <!channel> <@U123> <https://x|y> & < >"
+    card = await _card(slack, f"send (415) 555-0100 {body}")
+    text = _text(card)
+    assert "Send this SMS?" in text and "+1 415-555-0100" in text
+    assert "&lt;!channel&gt; &lt;@U123&gt; &lt;https://x|y&gt; &amp; &lt; &gt;" in text  # shows literally
+    assert "14155550150" in text  # the channel's default sender
+    assert "GSM-7" in text and "1 segment" in text
+    assert not _lv_sent(slack, CLEAN, body)  # nothing is sent before Send
+
+    send = slack.driver.find_element(card, action_id=ids.ACTION_SEND_CONFIRM)
+    clicks = [slack.driver.block_actions_payload(card, send, user="U0AGENT") for _ in range(2)]
+    await asyncio.gather(*(slack.driver.send_payload(p) for p in clicks))
+    await slack.driver.settle()
+
+    assert len(_lv_sent(slack, CLEAN, body)) == 1
+    outcome = slack.driver.last_response("U0AGENT")
+    assert outcome is not None and outcome.ts == card.ts  # updated in place
+    assert "Sent ✓" in _text(outcome) and "LiveVox id" in _text(outcome)
+    assert not [b for b in outcome.blocks if b.get("type") == "actions"]
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.SENT and row.to_number == CLEAN and row.body == body
+    assert row.provider_message_id == _lv_sent(slack, CLEAN, body)[0].id
+    assert ("U0AGENT", "sms.sent", "ok") in await slack.audit_actions()
+
+
+async def test_cancel_sends_nothing(slack: Harness) -> None:
+    card = await _card(slack, f"send {CLEAN} never mind")
+    await slack.driver.click(card, action_id=ids.ACTION_SEND_CANCEL)
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0AGENT")
+    assert answer is not None and "Cancelled" in _text(answer)
+    assert not _lv_sent(slack, CLEAN, "never mind")
+    assert await _rows(slack) == []
+
+
+async def test_preview_warns_about_a_do_not_contact_number(slack: Harness) -> None:
+    card = await _card(slack, f"send {DNC} hello")
+    assert "Do not contact" in _text(card)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("send call-me-maybe hello", "not a phone number"),
+        ("send", "Usage: `/sms send <number> [message]`"),
+        (f"send {CLEAN} " + "a" * 1601, "limit is 1600"),
+        (f"send {CLEAN} " + "😀" * 400, "SMS segments"),
+    ],
+)
+async def test_send_input_errors_are_ephemeral_and_immediate(
+    slack: Harness, text: str, expected: str
+) -> None:
+    response = await slack.driver.command("/sms", text, user="U0AGENT")
+    assert response.status == 200 and expected in response.body
+    await slack.driver.settle()
+    assert await _rows(slack) == []
+
+
+# ---------------------------------------------------------------------------------- the modal
+
+
+async def test_send_without_text_opens_the_modal_and_a_template_is_sent(slack: Harness) -> None:
+    view = await _modal(slack)
+    recipient = _block(view, ids.INPUT_RECIPIENT[0])
+    assert recipient["element"]["initial_value"] == "+1 415-555-0101"
+    sender = _block(view, ids.INPUT_SENDER[0])["element"]
+    assert sender["initial_option"]["value"] == "14155550150"
+    assert json.loads(view.private_metadata)["c"] == "C0DEMO"
+
+    await slack.driver.click(view, action_id=ids.INPUT_TEMPLATE[1], value="payment_received")
+    await slack.driver.settle()
+    view = _view(slack)
+    preview = _text(_block(view, BLOCK_TEMPLATE_PREVIEW))
+    assert "We received your payment. Thank you!" in preview and "1 segment" in preview
+
+    response = await slack.driver.submit(view, {ids.INPUT_TEMPLATE[0]: "payment_received"})
+    assert response.status == 200 and not response.errors
+    await slack.driver.settle()
+    assert len(_lv_sent(slack, CLEAN_2, "We received your payment. Thank you!")) == 1
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.SENT and row.template_id == "75961"
+    told = slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-1]
+    assert "Sent ✓" in _text(told)
+
+
+async def test_typing_in_the_modal_updates_the_segment_count(slack: Harness) -> None:
+    view = await _modal(slack)
+    await slack.driver.click(view, action_id=ids.INPUT_MESSAGE[1], value="x" * 161)
+    await slack.driver.settle()
+    view = _view(slack)
+    assert "2 segments" in _text(_block(view, BLOCK_SEGMENTS))
+    await slack.driver.click(view, action_id=ids.INPUT_MESSAGE[1], value="€uro 😀")
+    await slack.driver.settle()
+    view = _view(slack)
+    assert "UCS-2" in _text(_block(view, BLOCK_SEGMENTS))
+
+
+@pytest.mark.parametrize(
+    ("values", "block", "expected"),
+    [
+        ({ids.INPUT_RECIPIENT[0]: "call-me-maybe", ids.INPUT_MESSAGE[0]: "hi"}, "recipient", "phone"),
+        ({ids.INPUT_TEMPLATE[0]: "callback", ids.INPUT_MESSAGE[0]: "hi"}, "message", "not both"),
+        ({}, "message", "Write a message"),
+        ({ids.INPUT_MESSAGE[0]: "😀" * 400}, "message", "segments"),
+    ],
+)
+async def test_modal_validation_marks_the_right_block(
+    slack: Harness, values: dict[str, str], block: str, expected: str
+) -> None:
+    view = await _modal(slack)
+    response = await slack.driver.submit(view, values, check=False)
+    assert block in response.errors and expected in response.errors[block]
+    await slack.driver.settle()
+    assert await _rows(slack) == []
+
+
+# --------------------------------------------------------------------------------- the lists
+
+
+async def test_templates_codes_and_logs(slack: Harness) -> None:
+    await slack.driver.command("/sms", "templates", user="U0AGENT")
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0AGENT")
+    assert answer is not None and "payment_received" in _text(answer)
+
+    await slack.driver.command("/sms", "codes", user="U0AGENT")
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0AGENT")
+    assert (
+        answer is not None and "14155550150" in _text(answer) and "default in this channel" in _text(answer)
+    )
+
+    await slack.driver.command("/sms", f"logs {DNC} 30d", user="U0SUPER")
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0SUPER")
+    assert answer is not None
+    assert "SMS logs: +1 415-555-0102" in _text(answer) and "calls" not in _text(answer).split("✓")[0]
+
+
+# ------------------------------------------------------------------------------ shortcuts, buttons
+
+
+async def test_global_shortcut_opens_the_modal_and_the_outcome_comes_as_a_dm(slack: Harness) -> None:
+    await slack.driver.shortcut(ids.SHORTCUT_SEND_SMS, user="U0AGENT")
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0AGENT")
+    assert view is not None and view.callback_id == ids.VIEW_SEND_SMS
+    await slack.driver.submit(
+        view, {ids.INPUT_RECIPIENT[0]: "415 555 0100", ids.INPUT_MESSAGE[0]: "From the menu"}
+    )
+    await slack.driver.settle()
+    assert len(_lv_sent(slack, CLEAN, "From the menu")) == 1
+    posts = [c for c in slack.emulator.calls_to("chat.postMessage") if c.ok]
+    assert (
+        posts
+        and posts[-1].args["channel"] == "U0AGENT"
+        and "Sent ✓" in json.dumps(posts[-1].args, ensure_ascii=False)
+    )
+
+
+async def test_message_shortcut_takes_the_first_number(slack: Harness) -> None:
+    await slack.driver.message_shortcut(
+        ids.SHORTCUT_TEXT_NUMBER, "Customer asked for a call back at (415) 555-0101 or 415-555-0100"
+    )
+    await slack.driver.settle()
+    view = _view(slack)
+    assert _block(view, ids.INPUT_RECIPIENT[0])["element"]["initial_value"] == "+1 415-555-0101"
+
+
+async def test_message_shortcut_without_a_number_says_so(slack: Harness) -> None:
+    await slack.driver.message_shortcut(ids.SHORTCUT_TEXT_NUMBER, "no digits to see here")
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0AGENT")
+    assert answer is not None and "found no phone number" in _text(answer)
+    assert slack.driver.current_view("U0AGENT") is None
+
+
+async def test_lookup_cards_text_this_number_opens_the_modal(slack: Harness) -> None:
+    await slack.driver.command("/lookup", DNC, user="U0SUPER")
+    await slack.driver.settle()
+    card = slack.driver.last_response("U0SUPER")
+    assert card is not None
+    await slack.driver.click(card, action_id=ids.ACTION_HOME_SEND)
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0SUPER")
+    assert view is not None and view.callback_id == ids.VIEW_SEND_SMS
+    assert _block(view, ids.INPUT_RECIPIENT[0])["element"]["initial_value"] == "+1 415-555-0102"
+
+
+# ------------------------------------------------------------------------------------ permissions
+
+
+async def test_unlinked_user_is_denied_everywhere(slack: Harness) -> None:
+    slack.emulator.add_user("U0NEW", "newbie", real_name="New Person")
+    response = await slack.driver.command("/sms", f"send {CLEAN} hello", user="U0NEW")
+    assert "not linked" in response.body
+    await slack.driver.shortcut(ids.SHORTCUT_SEND_SMS, user="U0NEW")
+    await slack.driver.message_shortcut(ids.SHORTCUT_TEXT_NUMBER, f"call {CLEAN}", user="U0NEW")
+    await slack.driver.settle()
+    assert slack.driver.current_view("U0NEW") is None
+    denials = [a for a in await slack.audit_actions() if a == ("U0NEW", "access.denied", "denied")]
+    assert len(denials) == 3
+    assert await _rows(slack) == []
+
+
+async def test_admin_without_agent_login_sends_transactionally(slack: Harness) -> None:
+    card = await _card(slack, f"send {CLEAN} From the service", user="U0ADMIN")
+    assert "could not be checked" in _text(card)
+    await slack.driver.click(card, action_id=ids.ACTION_SEND_CONFIRM)
+    await slack.driver.settle()
+    [sent] = _lv_sent(slack, CLEAN, "From the service")
+    assert sent.agent_id is None  # LiveVox's transactional send, not an agent's
+    assert (await _rows(slack))[0].status is SmsStatus.SENT
+
+
+# ---------------------------------------------------------------------------------- provider faults
+
+
+async def _faults(slack: Harness, spec: str) -> None:
+    """Switch the in-process LiveVox simulator's faults on from now (see `bot.sandbox.faults`)."""
+    from bot.sandbox.faults import coerce_spec
+
+    await slack.container.providers.for_team(TEAM_ID)  # the registry builds the sandbox lazily
+    sandbox = slack.container.providers.sandbox_app
+    sandbox.state.injectors["livevox"].config = coerce_spec(spec).for_provider("livevox")
+
+
+async def test_provider_error_fails_clearly(slack: Harness) -> None:
+    await _faults(slack, "livevox:error_rate=1")
+    card = await _card(slack, f"send {CLEAN} hello")
+    assert "could not be asked" in _text(card)  # the compliance check failed; sending is still offered
+    await slack.driver.click(card, action_id=ids.ACTION_SEND_CONFIRM)
+    await slack.driver.settle()
+    outcome = slack.driver.last_response("U0AGENT")
+    assert outcome is not None and "Failed: LiveVox" in _text(outcome)
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.FAILED and row.error and row.error.startswith("LiveVox")
+    assert ("U0AGENT", "sms.failed", "failed") in await slack.audit_actions()
+
+
+async def test_dropped_send_is_unknown_and_never_resent(slack: Harness) -> None:
+    card = await _card(slack, f"send {CLEAN} hello")  # the agent's LiveVox session is logged in here
+    await _faults(slack, "livevox:drop_rate=1")  # ...and the send itself gets no answer
+    send = slack.driver.find_element(card, action_id=ids.ACTION_SEND_CONFIRM)
+    click = slack.driver.block_actions_payload(card, send, user="U0AGENT")
+    await slack.driver.send_payload(click)
+    await slack.driver.settle()
+    outcome = slack.driver.last_response("U0AGENT")
+    assert outcome is not None and "Outcome unknown" in _text(outcome) and "/sms logs" in _text(outcome)
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.UNKNOWN
+    injector = slack.container.providers.sandbox_app.state.injectors["livevox"]
+    requests = injector.requests
+
+    # The same click delivered again, and the follow-up run again: no request, one row, still unknown.
+    await slack.driver.send_payload(click)
+    from bot.slack.followups.sms import confirm
+
+    draft = json.loads(send.element["value"])
+    await confirm(
+        slack.container,
+        {"team_id": TEAM_ID, "user_id": "U0AGENT", "response_url": click["response_url"], "draft": draft},
+    )
+    await slack.driver.settle()
+    assert injector.requests == requests
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.UNKNOWN
+    assert [a for a in await slack.audit_actions() if a[1].startswith("sms.")] == [
+        ("U0AGENT", "sms.unknown", "unknown")
+    ]

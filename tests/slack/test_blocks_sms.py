@@ -1,0 +1,152 @@
+"""The SMS blocks: valid Block Kit within Slack's limits, and outside text shown literally."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot.console.blockkit import validate_blocks, validate_view
+from bot.slack import ids
+from bot.slack.blocks.sms import (
+    BLOCK_SEGMENTS,
+    BLOCK_TEMPLATE_PREVIEW,
+    Choice,
+    ModalState,
+    Preview,
+    cancelled_message,
+    codes_message,
+    outcome_message,
+    preview_message,
+    read_metadata,
+    replace_blocks,
+    segments_block,
+    send_modal,
+    template_preview,
+    templates_message,
+)
+from bot.slack.followups.sms import pack_draft, unpack_draft
+
+NASTY = "<!channel> <@U123> <https://x|y> & < >"
+ESCAPED = "&lt;!channel&gt; &lt;@U123&gt; &lt;https://x|y&gt; &amp; &lt; &gt;"
+
+
+def _dump(payload: Any) -> str:
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def _no_raw(payload: Any) -> None:
+    """No Slack control sequence of the nasty text survives in any mrkdwn."""
+    text = _dump(payload)
+    for raw in ("<!channel>", "<@U123>", "<https://x|y>"):
+        assert raw not in text
+
+
+def test_preview_card_is_valid_and_escapes_the_body() -> None:
+    card = Preview(
+        number="+14155550100", sender="14155550150", text=NASTY, provider="LiveVox", warnings=["⚠ DNC"]
+    )
+    payload = preview_message(card, '{"k":"abc"}')
+    assert validate_blocks(payload["blocks"], "message") == []
+    assert ESCAPED in _dump(payload["blocks"])
+    _no_raw(payload["blocks"])
+    buttons = [e for b in payload["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [b["action_id"] for b in buttons] == [ids.ACTION_SEND_CONFIRM, ids.ACTION_SEND_CANCEL]
+
+
+@pytest.mark.parametrize("outcome", ["sent", "failed", "unknown", "sending"])
+def test_outcome_cards_are_valid_and_escaped(outcome: str) -> None:
+    payload = outcome_message("+14155550100", NASTY, outcome, f"detail {NASTY}")
+    assert validate_blocks(payload["blocks"], "message") == []
+    _no_raw(payload["blocks"])
+    assert not any(b["type"] == "actions" for b in payload["blocks"])
+
+
+def test_cancelled_card() -> None:
+    payload = cancelled_message("+14155550100")
+    assert validate_blocks(payload["blocks"], "message") == [] and "Cancelled" in _dump(payload)
+
+
+def test_long_body_is_clipped_within_limits() -> None:
+    card = Preview(number="+14155550100", sender=None, text="&" * 1600, provider="Routee")
+    payload = preview_message(card, "x")
+    assert validate_blocks(payload["blocks"], "message") == []
+
+
+def _state(**extra: Any) -> ModalState:
+    return ModalState(
+        channel_id="C0DEMO",
+        number="+14155550100",
+        codes=[Choice("14155550150", "14155550150 · Long_Code"), Choice("14155550151", "Toll free")],
+        default_code="14155550151",
+        templates=[Choice(str(i), f"Template {NASTY} {i}" * 5) for i in range(150)],
+        template_texts={"3": NASTY},
+        **extra,
+    )
+
+
+def test_loading_modal_is_valid_and_prefilled() -> None:
+    view = send_modal(ModalState(channel_id=None, number="+14155550100", message=NASTY))
+    assert validate_view(view) == []
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert "Loading" in _dump(view)
+    assert blocks[ids.INPUT_RECIPIENT[0]]["element"]["initial_value"] == "+1 415-555-0100"
+    assert blocks[ids.INPUT_MESSAGE[0]]["element"]["initial_value"] == NASTY  # plain text input: literal
+    assert ids.INPUT_SENDER[0] not in blocks
+
+
+def test_filled_modal_is_valid_with_many_templates() -> None:
+    view = send_modal(_state(template_id="3", thread_id="T1", account="A1"))
+    assert validate_view(view) == []
+    assert view["callback_id"] == ids.VIEW_SEND_SMS
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks[ids.INPUT_SENDER[0]]["element"]["initial_option"]["value"] == "14155550151"
+    assert len(blocks[ids.INPUT_TEMPLATE[0]]["element"]["options"]) == 100
+    assert ESCAPED in _dump(blocks[BLOCK_TEMPLATE_PREVIEW])
+    _no_raw(blocks[BLOCK_TEMPLATE_PREVIEW])
+    assert read_metadata(view["private_metadata"]) == {
+        "channel_id": "C0DEMO",
+        "thread_id": "T1",
+        "account": "A1",
+    }
+
+
+def test_modal_without_codes_has_a_typed_sender() -> None:
+    view = send_modal(ModalState(codes=[], templates=[], default_code="SWITCH", notice=f"Oops {NASTY}"))
+    assert validate_view(view) == []
+    blocks = {b.get("block_id"): b for b in view["blocks"]}
+    assert blocks[ids.INPUT_SENDER[0]]["element"]["type"] == "plain_text_input"
+    assert ids.INPUT_TEMPLATE[0] not in blocks
+    _no_raw(view["blocks"])
+
+
+def test_replace_blocks_keeps_the_rest() -> None:
+    view = send_modal(_state())
+    opened = {**view, "id": "V1", "hash": "h", "state": {"values": {}}}
+    updated = replace_blocks(
+        opened, {BLOCK_SEGMENTS: segments_block("ł" * 71), BLOCK_TEMPLATE_PREVIEW: template_preview("hi")}
+    )
+    assert validate_view(updated) == []
+    assert "id" not in updated and "state" not in updated
+    assert "UCS-2 · 71 UTF-16 units · 2 segments" in _dump(updated)
+    assert len(updated["blocks"]) == len(view["blocks"])
+
+
+def test_lists_are_valid_and_escaped() -> None:
+    rows = [(str(i), f"name {NASTY}", f"text {NASTY}", "14155550150") for i in range(80)]
+    payload = templates_message(rows)
+    assert validate_blocks(payload["blocks"], "message") == []
+    _no_raw(payload["blocks"])
+    codes = codes_message([(f"1415555{i:04d}", f"desc {NASTY}") for i in range(300)], "14155550001")
+    assert validate_blocks(codes["blocks"], "message") == [] and "default in this channel" in _dump(codes)
+    _no_raw(codes["blocks"])
+    assert "no SMS templates" in _dump(templates_message([]))
+
+
+@pytest.mark.parametrize("text", ["short", '"' * 1530, "ł" * 670, "😀" * 335])
+def test_draft_fits_a_button_value(text: str) -> None:
+    draft = {"k": "abc", "n": "+14155550100", "t": text, "s": "14155550150", "c": "C0DEMO"}
+    value = pack_draft(draft)
+    assert value is not None and len(value) <= 2000
+    assert unpack_draft(value) == draft
