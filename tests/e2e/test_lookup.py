@@ -66,3 +66,23 @@ async def test_bad_signature_and_stale_timestamp_do_nothing(slack: Harness) -> N
         assert response.status == 401
     await slack.driver.settle()
     assert not slack.emulator.response_posts
+
+
+async def test_bad_ranges_are_answered_at_once(slack: Harness) -> None:
+    for text, says in (
+        ("+14155550100 2026-02-30..2026-03-01", "does not exist"),
+        ("+14155550100 400d", "longer than a year"),
+        ("+14155550100 last tuesday", "after the number"),
+    ):
+        response = await slack.driver.command("/lookup", text, user="U0SUPER")
+        assert response.status == 200 and says in response.body, (text, response.body)
+    await slack.driver.settle()
+    assert not slack.emulator.response_posts  # nothing was deferred
+
+
+async def test_calls_pages_a_number_s_voice_calls(slack: Harness) -> None:
+    response = await slack.driver.command("/calls", "+1 415 555 0100 90d", user="U0SUPER")
+    assert "Fetching calls" in response.body
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0SUPER")
+    assert answer is not None and "Calls: +1 415-555-0100" in _text(answer)
