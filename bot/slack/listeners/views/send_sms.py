@@ -8,14 +8,11 @@ templates and fills them in with views.update.
 
 from __future__ import annotations
 
-import contextvars
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db.models import Role
@@ -34,15 +31,12 @@ from bot.slack.guards import allowed
 
 log = logging.getLogger(__name__)
 
-# The container of the request being handled. Callers of `open_send_modal` (other features' listeners)
-# have no reason to pass it, so a tiny middleware remembers it for the listener's task.
-_CONTAINER: contextvars.ContextVar[Any] = contextvars.ContextVar("send_sms_container", default=None)
-
 
 async def open_send_modal(
     client: AsyncWebClient,
     trigger_id: str,
     *,
+    container: Any,
     team_id: str,
     user_id: str,
     channel_id: str | None,
@@ -50,23 +44,18 @@ async def open_send_modal(
     thread_id: str | None = None,
     account: str | None = None,
     message: str | None = None,
-    container: Any = None,
 ) -> None:
     """Open the send modal for `user_id`, prefilled with what is known; call it right after `ack()`.
 
     `number` is E.164 (or anything the user may edit), `thread_id`/`account` make the send a reply in a
-    LiveVox thread. The sender codes and templates arrive a moment later (views.update). `container` is
-    found from the Bolt request when not given.
+    LiveVox thread. The sender codes and templates arrive a moment later (views.update), fetched by a
+    follow-up job deferred on `container`.
     """
     state = ModalState(
         channel_id=channel_id, thread_id=thread_id, account=account, number=number, message=message
     )
     opened = await client.views_open(trigger_id=trigger_id, view=send_modal(state))
     view_id = str((opened.get("view") or {}).get("id", ""))
-    container = container or _CONTAINER.get()
-    if container is None:
-        log.warning("send modal opened without a container; codes and templates are not loaded")
-        return
     await container.defer(
         "sms_modal",
         {
@@ -186,20 +175,12 @@ async def on_template_picked(ack: AsyncAck, body: dict[str, Any], context: Async
     )
 
 
-async def _remember_container(
-    context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
-) -> BoltResponse:
-    _CONTAINER.set(context.get("container"))
-    return await next()
-
-
 async def _in_send_modal(body: dict[str, Any]) -> bool:
     # The input ids are shared with other modals (a thread reply has a message box too).
     return bool((body.get("view") or {}).get("callback_id") == ids.VIEW_SEND_SMS)
 
 
 def register(app: AsyncApp) -> None:
-    app.middleware(_remember_container)
     app.view(ids.VIEW_SEND_SMS)(on_submit)
     app.action(ids.INPUT_MESSAGE[1], matchers=[_in_send_modal])(on_message_typed)
     app.action(ids.INPUT_TEMPLATE[1], matchers=[_in_send_modal])(on_template_picked)

@@ -1,0 +1,429 @@
+"""Working LiveVox SMS inboxes: list a person's threads, move, transfer, resolve and mark them, counts.
+
+Every LiveVox call here acts as the person's own LiveVox agent (`Providers.livevox_agent`), because the
+thread methods are agent-only and LiveVox decides what that agent may touch. Each state change is written
+to the audit trail with the thread id as target, whether it worked or not. Nothing here knows about Slack.
+
+Thread details carry the customer's `contactInfo`, sensitive fields (`ssn`, `dob`) included; `ThreadCard`
+copies only the fields Switchboard shows, so those never travel further than this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import AuditEvent, SmsMessage
+from bot.db.repositories import AuditRepository, SmsMessageRepository, UserMappingRepository
+from bot.errors import InputError, SwitchboardError
+from bot.providers.livevox import LiveVoxClient
+from bot.providers.livevox.models import Channel, ChannelCounts, Thread
+from bot.services.audit import AuditService
+from bot.services.failures import describe
+from bot.services.identity import Identity
+from bot.services.providers import Providers
+
+log = logging.getLogger(__name__)
+
+LIVEVOX = "LiveVox"
+THREAD = "thread"
+CHANNEL_TYPES = {c.lower(): c for c in ("SMS", "Email", "Chat", "Voicemail", "Messaging")}
+Scope = Literal["both", "personal", "group"]
+SCOPES: tuple[Scope, ...] = ("both", "personal", "group")
+
+NO_LOGIN = (
+    "Your Switchboard link has no LiveVox agent login, so Switchboard cannot open your inbox. "
+    "Ask an admin to run `/switchboard link @you agent=<LiveVox agent id> login=<LiveVox login>`."
+)
+NO_AGENT_ID = (
+    "Your Switchboard link has no LiveVox agent id. "
+    "Ask an admin to run `/switchboard link @you agent=<LiveVox agent id>`."
+)
+NOT_CONNECTED = "LiveVox is not connected; an admin can connect it with `/switchboard connect livevox`."
+
+
+class InboxUnavailable(SwitchboardError):
+    """The person cannot work an inbox (no LiveVox login, LiveVox not connected); the text says why."""
+
+
+# ----------------------------------------------------------------------------------------- what we show
+@dataclass(frozen=True)
+class ThreadCard:
+    """What Switchboard shows of a thread. Strings are outside text: escape them before rendering."""
+
+    thread_id: str
+    channel_id: str  # the service id for a group inbox, the agent id for a personal one (mark read/unread)
+    channel_type: str
+    personal: bool
+    inbox: str
+    account: str | None
+    number: str | None  # the customer's number, "+" and digits
+    contact_name: str | None
+    last_at: datetime | None
+    read: bool | None
+    dnc: bool = False
+    opted_out: bool = False
+    do_not_contact_today: bool = False
+
+
+@dataclass(frozen=True)
+class InboxSummary:
+    channel_id: str
+    channel: str
+    name: str
+    personal: bool
+    unread: int | None
+    total: int | None
+
+
+@dataclass
+class ThreadList:
+    cards: list[ThreadCard] = field(default_factory=list)
+    inboxes: list[InboxSummary] = field(default_factory=list)
+    truncated: bool = False  # more threads than `max_threads`; the first ones (newest) are kept
+
+
+@dataclass(frozen=True)
+class Counts:
+    unread_sms: int
+    read_sms: int
+    active_sms: int
+    sms_sent: int
+
+
+@dataclass(frozen=True)
+class MemberCounts:
+    user_id: str
+    agent_id: str
+    counts: Counts | None
+    error: str | None = None
+
+
+@dataclass
+class InboxOverview:
+    counts: Counts
+    channels: list[InboxSummary]
+    team: list[MemberCounts] | None = None  # supervisors and admins only
+
+
+@dataclass(frozen=True)
+class TransferCandidate:
+    agent_id: str
+    name: str
+    login: str | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime | None
+    inbound: bool | None
+    text: str
+    status: str | None
+
+
+@dataclass
+class Activity:
+    events: list[AuditEvent]
+    sms: list[SmsMessage]
+
+
+# ------------------------------------------------------------------------------------------- helpers
+def channel_type(word: str | None) -> str:
+    if not word:
+        return "SMS"
+    found = CHANNEL_TYPES.get(word.lower())
+    if found is None:
+        raise InputError(f"`{word}` is not a channel type; use one of {', '.join(CHANNEL_TYPES.values())}.")
+    return found
+
+
+def _plus(number: str | None) -> str | None:
+    digits = "".join(ch for ch in (number or "") if ch.isdigit())
+    if not digits:
+        return None
+    if len(digits) == 10:  # LiveVox may drop the US country code
+        digits = "1" + digits
+    return "+" + digits
+
+
+def _name(*parts: object) -> str | None:
+    words = [str(p).strip() for p in parts if p not in (None, "", False) and str(p).strip()]
+    return " ".join(words) or None
+
+
+def card_from_thread(thread: Thread, channel: Channel | None = None) -> ThreadCard:
+    """Copy the shown fields only (never `contact_info.ssn` / `dob`)."""
+    info = thread.contact_info
+    if thread.sms_inbound is True:
+        number = thread.from_
+    elif thread.sms_inbound is False:
+        number = thread.to
+    else:
+        number = None
+    if not number and info is not None and info.phones:
+        number = info.phones[0].number
+    number = _plus(number)
+    personal = bool(channel.personal) if channel is not None and channel.personal is not None else False
+    channel_id = (
+        thread.channel_id if thread.channel_id not in (None, "") else (channel and channel.channel_id)
+    )
+    return ThreadCard(
+        thread_id=str(thread.thread_id),
+        channel_id=str(channel_id or ""),
+        channel_type=thread.channel_type or thread.channel or (channel.channel if channel else None) or "SMS",
+        personal=personal,
+        inbox=thread.channel_name or (channel.channel_name if channel else None) or "inbox",
+        account=thread.account or (info.account if info else None),
+        number=number,
+        contact_name=_name(info.first_name, info.last_name) if info is not None else None,
+        last_at=thread.occurred_at,
+        read=thread.read,
+        dnc=bool(info and ((number and info.number_is_dnc(number)) or info.do_not_dial)),
+        opted_out=bool(info and info.sms_opt_in_status is False),
+        do_not_contact_today=bool(info and info.do_not_dial_daily),
+    )
+
+
+def _counts(raw: ChannelCounts) -> Counts:
+    return Counts(
+        unread_sms=raw.count_of_unread_sms_threads_in_personal_inbox or 0,
+        read_sms=raw.count_of_read_sms_threads_in_personal_inbox or 0,
+        active_sms=raw.count_of_active_sms_threads_in_personal_inbox or 0,
+        sms_sent=raw.count_of_sms_interactions_sent or 0,
+    )
+
+
+def _summary(channel: Channel) -> InboxSummary:
+    return InboxSummary(
+        channel_id=str(channel.channel_id or ""),
+        channel=channel.channel or "",
+        name=channel.channel_name or "inbox",
+        personal=bool(channel.personal),
+        unread=channel.unread_count,
+        total=channel.total_count,
+    )
+
+
+# ------------------------------------------------------------------------------------------- service
+class InboxService:
+    def __init__(self, audit: AuditService, *, max_threads: int = 500, member_timeout: float = 8.0) -> None:
+        self.audit = audit
+        self.max_threads = max_threads
+        self.member_timeout = member_timeout
+
+    @staticmethod
+    def agent(providers: Providers, identity: Identity) -> LiveVoxClient:
+        """The LiveVox session acting as this person, or a clear reason why there is none."""
+        if not identity.livevox_login:
+            raise InboxUnavailable(NO_LOGIN)
+        client = providers.livevox_agent(identity.livevox_login)
+        if client is None:
+            raise InboxUnavailable(NOT_CONNECTED)
+        return client
+
+    # ---------------------------------------------------------------------------------- reading
+    async def threads(
+        self, providers: Providers, identity: Identity, kind: str = "SMS", scope: Scope = "both"
+    ) -> ThreadList:
+        """The person's threads of one channel type, newest first, from their personal and/or group inbox."""
+        client = self.agent(providers, identity)
+        result = ThreadList()
+        for channel in await client.agent.channels():
+            if (channel.channel or "").lower() != kind.lower() or channel.channel_id in (None, ""):
+                continue
+            if scope == "personal" and not channel.personal:
+                continue
+            if scope == "group" and channel.personal:
+                continue
+            result.inboxes.append(_summary(channel))
+            assert channel.channel_id is not None
+            async for thread in client.threads.list_all(channel.channel_id, kind, personal=channel.personal):
+                if thread.thread_id is None:
+                    continue
+                if len(result.cards) >= self.max_threads:
+                    result.truncated = True
+                    break
+                result.cards.append(card_from_thread(thread, channel))
+        result.cards.sort(key=lambda c: (c.last_at is not None, c.last_at), reverse=True)
+        return result
+
+    async def history(
+        self, providers: Providers, identity: Identity, thread_id: str, *, limit: int = 40
+    ) -> tuple[list[HistoryEntry], bool]:
+        """The newest `limit` messages of a thread (newest first) and whether older ones were left out."""
+        client = self.agent(providers, identity)
+        entries: list[HistoryEntry] = []
+        async for message in client.messages.history_all(thread_id=thread_id):
+            if len(entries) >= limit:
+                return entries, True
+            entries.append(
+                HistoryEntry(message.occurred_at, message.inbound, message.message or "", message.status)
+            )
+        return entries, False
+
+    async def transfer_candidates(
+        self, providers: Providers, identity: Identity, thread_id: str
+    ) -> list[TransferCandidate]:
+        client = self.agent(providers, identity)
+        agents = await client.threads.transfer_agents(thread_id)
+        return [
+            TransferCandidate(str(a.agent_id), a.name or a.login_id or str(a.agent_id), a.login_id, a.status)
+            for a in agents
+        ]
+
+    async def overview(
+        self, providers: Providers, identity: Identity, *, team: list[Identity] | None = None
+    ) -> InboxOverview:
+        """Counts and inboxes of the person; with `team`, each member's counts too (fetched concurrently)."""
+        client = self.agent(providers, identity)
+        if not identity.livevox_agent_id:
+            raise InboxUnavailable(NO_AGENT_ID)
+        raw, channels = await asyncio.gather(
+            client.agent.channel_counts(identity.livevox_agent_id), client.agent.channels()
+        )
+        overview = InboxOverview(counts=_counts(raw), channels=[_summary(c) for c in channels])
+        if team is not None:
+            overview.team = await self.team_counts(providers, client, team)
+        return overview
+
+    async def team_counts(
+        self, providers: Providers, fallback: LiveVoxClient, team: list[Identity]
+    ) -> list[MemberCounts]:
+        async def one(member: Identity) -> MemberCounts:
+            agent_id = str(member.livevox_agent_id)
+            # Each member's own session where there is one: LiveVox may limit counts to the agent asking.
+            client = providers.livevox_agent(member.livevox_login) or fallback
+            try:
+                async with asyncio.timeout(self.member_timeout):
+                    raw = await client.agent.channel_counts(agent_id)
+            except Exception as error:  # one member failing leaves the others' counts shown
+                log.warning("team counts failed", extra={"agent": agent_id, "error": type(error).__name__})
+                return MemberCounts(member.user_id, agent_id, None, describe(LIVEVOX, error))
+            return MemberCounts(member.user_id, agent_id, _counts(raw))
+
+        members = [m for m in team if m.livevox_agent_id]
+        return list(await asyncio.gather(*(one(m) for m in members)))
+
+    # --------------------------------------------------------------------------------- changing
+    async def _audited(
+        self,
+        identity: Identity,
+        action: str,
+        thread_id: str,
+        details: dict[str, object],
+        call: Awaitable[object],
+    ) -> None:
+        """Run a LiveVox call and audit it (outcome ok or failed); a failure is raised on."""
+        try:
+            await call
+        except Exception as error:
+            await self.audit.record(
+                identity.team_id,
+                identity.user_id,
+                action,
+                target_type=THREAD,
+                target_id=thread_id,
+                outcome="failed",
+                details={**details, "error": type(error).__name__},
+            )
+            raise
+        await self.audit.record(
+            identity.team_id,
+            identity.user_id,
+            action,
+            target_type=THREAD,
+            target_id=thread_id,
+            details=details,
+        )
+
+    async def take(self, providers: Providers, identity: Identity, thread_id: str) -> None:
+        """Group inbox → the person's personal inbox."""
+        client = self.agent(providers, identity)
+        if not identity.livevox_agent_id:
+            raise InboxUnavailable(NO_AGENT_ID)
+        agent_id = identity.livevox_agent_id
+        await self._audited(
+            identity,
+            "thread.taken",
+            thread_id,
+            {"agent_id": agent_id},
+            client.threads.take(thread_id, agent_id),
+        )
+
+    async def release(self, providers: Providers, identity: Identity, thread_id: str) -> None:
+        """Personal inbox → the service's group inbox."""
+        client = self.agent(providers, identity)
+        await self._audited(
+            identity, "thread.released", thread_id, {}, client.threads.assign_to_group(thread_id)
+        )
+
+    async def transfer(
+        self, providers: Providers, identity: Identity, thread_id: str, agent_id: str, kind: str = "SMS"
+    ) -> None:
+        client = self.agent(providers, identity)
+        await self._audited(
+            identity,
+            "thread.transferred",
+            thread_id,
+            {"to_agent_id": agent_id},
+            client.threads.transfer(thread_id, agent_id, kind),
+        )
+
+    async def resolve(
+        self, providers: Providers, identity: Identity, thread_id: str, account: str, term_code: int | None
+    ) -> None:
+        client = self.agent(providers, identity)
+        await self._audited(
+            identity,
+            "thread.resolved",
+            thread_id,
+            {"term_code_id": term_code},
+            client.threads.resolve(thread_id, account, term_code_id=term_code),
+        )
+
+    async def mark(
+        self, providers: Providers, identity: Identity, thread_id: str, channel_id: str, *, read: bool
+    ) -> None:
+        """`channel_id`: the service id for a group inbox, the agent id for a personal one."""
+        client = self.agent(providers, identity)
+        if read:
+            await self._audited(
+                identity,
+                "thread.marked_read",
+                thread_id,
+                {},
+                client.messages.mark_read(thread_id, channel_id),
+            )
+        else:
+            await self._audited(
+                identity,
+                "thread.marked_unread",
+                thread_id,
+                {},
+                client.messages.mark_unread(thread_id, channel_id),
+            )
+
+
+# ------------------------------------------------------------------------------------ from the database
+async def team_members(sessions: async_sessionmaker[AsyncSession], team_id: str) -> list[Identity]:
+    """Every linked user of the workspace with a LiveVox agent id."""
+    async with sessions() as session:
+        rows = await UserMappingRepository(session, team_id).list()
+    return [Identity.from_mapping(team_id, row.slack_user_id, row) for row in rows if row.livevox_agent_id]
+
+
+async def recent_activity(
+    sessions: async_sessionmaker[AsyncSession], team_id: str, user_id: str, *, limit: int = 8
+) -> Activity:
+    """The person's latest audit events and sent SMS."""
+    async with sessions() as session:
+        events = await AuditRepository(session, team_id).recent(limit=limit, actor=user_id)
+        sms = await SmsMessageRepository(session, team_id).recent(limit=limit, slack_user_id=user_id)
+    return Activity(events, sms)

@@ -1,0 +1,341 @@
+"""/threads end to end: the cards, every button and modal, against the stateful LiveVox sandbox."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.console.app import console_factory
+from bot.console.blockkit import interactive_elements, validate_blocks, validate_view
+from bot.console.driver import SlackDriver
+from bot.console.emulator import Message, SlackEmulator
+from bot.sandbox.faults import ProviderFaults
+from bot.sandbox.world import DEMO, Thread, World
+from bot.services.demo import TEAM_ID
+from bot.services.inbox import NO_LOGIN
+from bot.settings import load_settings
+from bot.slack import ids
+from bot.slack.blocks.threads import ACTION_THREADS_NEXT
+from tests.databases import fresh_database
+from tests.e2e.conftest import Harness
+
+AGENT_ID = DEMO.agent_id  # U0AGENT is JRIVERA
+MARIA, JAMES, PRIYA, ROBERT = DEMO.phone_numbers
+
+
+def world(slack: Harness) -> World:
+    app = slack.container.providers.sandbox_app
+    assert app is not None, "the sandbox starts with the first provider call"
+    found: World = app.state.world
+    return found
+
+
+def open_thread(slack: Harness, phone: str, owner: int | None) -> Thread:
+    return next(
+        t
+        for t in world(slack).threads.values()
+        if t.phone == phone and t.owner_agent_id == owner and not t.resolved
+    )
+
+
+def dump(message: Message) -> str:
+    return message.text + json.dumps(message.blocks, ensure_ascii=False)
+
+
+async def list_threads(slack: Harness, text: str = "", user: str = "U0AGENT") -> Message:
+    response = await slack.driver.command("/threads", text, user=user)
+    assert response.status == 200
+    await slack.driver.settle()
+    message = slack.driver.last_response(user)
+    assert message is not None
+    return message
+
+
+def card_index(message: Message, thread_id: str, action_id: str) -> int:
+    for element in interactive_elements(message.blocks):
+        if element.block_id == f"card_actions:{thread_id}" and element.action_id == action_id:
+            return element.number
+    raise LookupError(f"no {action_id} on the card of thread {thread_id}")
+
+
+async def click_card(
+    slack: Harness, message: Message, thread_id: str, action_id: str, *, user: str | None = None
+) -> None:
+    response = await slack.driver.click(message, index=card_index(message, thread_id, action_id), user=user)
+    assert response.status == 200
+
+
+def card_text(message: Message, thread_id: str) -> str:
+    block = next(b for b in message.blocks if b.get("block_id") == f"card:{thread_id}")
+    return str(block["text"]["text"])
+
+
+async def break_livevox(slack: Harness) -> None:
+    """Every LiveVox request answers 500 from now on (the sandbox's fault injector, switched at runtime)."""
+    await slack.container.providers.for_team(TEAM_ID)
+    injector = slack.container.providers.sandbox_app.state.injectors["livevox"]
+    injector.config = ProviderFaults(error_rate=1.0)
+
+
+@pytest.fixture
+async def slack_no_livevox(tmp_path: Path) -> AsyncIterator[Harness]:
+    """A harness whose LiveVox fails every request from the start (login included)."""
+    with fresh_database("sqlite", tmp_path) as url:
+        settings = load_settings(database_url=url, sandbox_faults="livevox:error_rate=1")
+        emulator = SlackEmulator(team_id=TEAM_ID)
+        async with (
+            emulator.serve() as api_url,
+            console_factory(settings, migrate=False)(api_url) as (app, secret, idle),
+            SlackDriver(app, secret, emulator, idle=idle) as driver,
+        ):
+            yield Harness(driver, emulator, app.state.container, app)
+
+
+# ------------------------------------------------------------------------------------------ listing
+async def test_threads_acks_fast_then_lists_cards_without_sensitive_fields(slack: Harness) -> None:
+    started = time.perf_counter()
+    response = await slack.driver.command("/threads", "", user="U0AGENT")
+    assert time.perf_counter() - started < 1.0
+    assert "Fetching your SMS threads" in response.body
+    await slack.driver.settle()
+    message = slack.driver.last_response("U0AGENT")
+    assert message is not None and message.is_ephemeral
+    assert validate_blocks(message.blocks, "message") == []
+    text = dump(message)
+    maria = open_thread(slack, MARIA, AGENT_ID)
+    priya = open_thread(slack, PRIYA, None)
+    robert = open_thread(slack, ROBERT, None)
+    assert "Maria Gonzalez" in card_text(message, maria.thread_id)
+    assert "Personal SMS" in card_text(message, maria.thread_id)
+    assert "Unread" in card_text(message, maria.thread_id)
+    assert "Account `880100`" in card_text(message, maria.thread_id)
+    assert "Do not contact" in card_text(message, priya.thread_id)
+    assert "Opted out of SMS" in card_text(message, robert.thread_id)
+    # a personal card can be released, a group card taken
+    card_index(message, maria.thread_id, ids.ACTION_THREAD_RELEASE)
+    card_index(message, priya.thread_id, ids.ACTION_THREAD_TAKE)
+    for contact in world(slack).contacts.values():  # the sandbox sends ssn and dob with every thread
+        assert contact.ssn not in text and contact.dob not in text
+
+
+async def test_personal_filter_and_bad_arguments(slack: Harness) -> None:
+    message = await list_threads(slack, "sms personal")
+    cards = [b for b in message.blocks if str(b.get("block_id", "")).startswith("card:")]
+    assert cards and all("Personal SMS" in str(b["text"]["text"]) for b in cards)
+    response = await slack.driver.command("/threads", "fax", user="U0AGENT")
+    assert "I don't understand `fax`" in response.body
+
+
+async def test_contact_names_are_escaped(slack: Harness) -> None:
+    await list_threads(slack)  # starts the sandbox
+    world(slack).contacts[MARIA].first_name = "<!channel>"
+    message = await list_threads(slack)
+    text = dump(message)
+    assert "<!channel>" not in text
+    assert "&lt;!channel&gt; Gonzalez" in text
+
+
+async def test_long_inbox_pages_within_slack_limits(slack: Harness) -> None:
+    await list_threads(slack)
+    template = open_thread(slack, JAMES, AGENT_ID)
+    for n in range(30):
+        copy = Thread(
+            **{**template.__dict__, "thread_id": f"9900{n:04d}", "messages": list(template.messages)}
+        )
+        world(slack).threads[copy.thread_id] = copy
+    message = await list_threads(slack)
+    assert len(message.blocks) <= 50 and validate_blocks(message.blocks, "message") == []
+    assert "Showing 1–10 of" in dump(message)
+    await slack.driver.click(message, ACTION_THREADS_NEXT)
+    await slack.driver.settle()
+    assert "Showing 11–20 of" in dump(message)  # the same message, replaced
+
+
+# ------------------------------------------------------------------------------------------ buttons
+async def test_take_moves_the_thread_and_updates_the_card_in_place(slack: Harness) -> None:
+    message = await list_threads(slack)
+    priya = open_thread(slack, PRIYA, None)
+    await click_card(slack, message, priya.thread_id, ids.ACTION_THREAD_TAKE)
+    await slack.driver.settle()
+    assert priya.owner_agent_id == AGENT_ID
+    assert message.edits == 1 and slack.driver.last_response("U0AGENT") is message
+    assert "You took thread" in dump(message)
+    assert "Personal SMS" in card_text(message, priya.thread_id)
+    card_index(message, priya.thread_id, ids.ACTION_THREAD_RELEASE)
+    assert ("U0AGENT", "thread.taken", "ok") in await slack.audit_actions()
+
+
+async def test_double_click_takes_once_but_the_new_card_works_again(slack: Harness) -> None:
+    message = await list_threads(slack)
+    priya = open_thread(slack, PRIYA, None)
+    index = card_index(message, priya.thread_id, ids.ACTION_THREAD_TAKE)
+    await slack.driver.click(message, index=index)
+    await slack.driver.click(message, index=index)
+    await slack.driver.settle()
+    audit = await slack.audit_actions()
+    assert audit.count(("U0AGENT", "thread.taken", "ok")) == 1
+    assert message.edits == 1
+    # the re-rendered card has a fresh nonce: release then take again both happen
+    await click_card(slack, message, priya.thread_id, ids.ACTION_THREAD_RELEASE)
+    await slack.driver.settle()
+    assert priya.owner_agent_id is None
+    await click_card(slack, message, priya.thread_id, ids.ACTION_THREAD_TAKE)
+    await slack.driver.settle()
+    assert priya.owner_agent_id == AGENT_ID
+    assert (await slack.audit_actions()).count(("U0AGENT", "thread.taken", "ok")) == 2
+
+
+async def test_release_sends_the_thread_to_the_group_inbox(slack: Harness) -> None:
+    message = await list_threads(slack)
+    james = open_thread(slack, JAMES, AGENT_ID)
+    await click_card(slack, message, james.thread_id, ids.ACTION_THREAD_RELEASE)
+    await slack.driver.settle()
+    assert james.owner_agent_id is None
+    assert "Group - Customer Care" in card_text(message, james.thread_id)
+    assert "released thread" in dump(message)
+    assert ("U0AGENT", "thread.released", "ok") in await slack.audit_actions()
+
+
+async def test_mark_read_and_unread(slack: Harness) -> None:
+    message = await list_threads(slack)
+    maria = open_thread(slack, MARIA, AGENT_ID)
+    assert maria.read is False
+    await click_card(slack, message, maria.thread_id, ids.ACTION_THREAD_READ)
+    await slack.driver.settle()
+    assert maria.read is True
+    assert "Read" in card_text(message, maria.thread_id)
+    await click_card(slack, message, maria.thread_id, ids.ACTION_THREAD_UNREAD)
+    await slack.driver.settle()
+    assert maria.read is False
+    assert "Unread" in card_text(message, maria.thread_id)
+    audit = await slack.audit_actions()
+    assert ("U0AGENT", "thread.marked_read", "ok") in audit
+    assert ("U0AGENT", "thread.marked_unread", "ok") in audit
+
+
+async def test_transfer_modal_lists_agents_and_moves_the_thread(slack: Harness) -> None:
+    message = await list_threads(slack)
+    maria = open_thread(slack, MARIA, AGENT_ID)
+    await click_card(slack, message, maria.thread_id, ids.ACTION_THREAD_TRANSFER)
+    opened = [c for c in slack.emulator.calls if c.method == "views.open"]
+    assert opened and opened[0].ok  # opened at once, within the trigger's 3 seconds
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0AGENT")
+    assert view is not None and view.callback_id == ids.VIEW_TRANSFER
+    assert validate_view(view.data) == []
+    assert "Sam Kim (SKIM)" in json.dumps(view.blocks)
+    assert [c for c in slack.emulator.calls if c.method == "views.update" and c.ok]
+    response = await slack.driver.submit(view, {"agent": str(DEMO.transfer_agent_id)})
+    assert response.status == 200 and not response.errors
+    await slack.driver.settle()
+    assert maria.owner_agent_id == DEMO.transfer_agent_id
+    assert slack.driver.current_view("U0AGENT") is None
+    text = dump(message)
+    assert "transferred thread" in text and "Sam Kim" in text
+    assert f"card:{maria.thread_id}" not in text  # no longer in this agent's inboxes
+    assert ("U0AGENT", "thread.transferred", "ok") in await slack.audit_actions()
+
+
+async def test_resolve_modal_prefills_the_account_and_resolves(slack: Harness) -> None:
+    message = await list_threads(slack)
+    james = open_thread(slack, JAMES, AGENT_ID)
+    await click_card(slack, message, james.thread_id, ids.ACTION_THREAD_RESOLVE)
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0AGENT")
+    assert view is not None and view.callback_id == ids.VIEW_RESOLVE
+    assert validate_view(view.data) == []
+    account = next(b for b in view.blocks if b.get("block_id") == ids.INPUT_ACCOUNT[0])
+    assert account["element"]["initial_value"] == "880101"
+    bad = await slack.driver.submit(view, {"term_code": "done"})
+    assert "term_code" in bad.errors and not james.resolved
+    response = await slack.driver.submit(view, {"term_code": "1001"})
+    assert not response.errors
+    await slack.driver.settle()
+    assert james.resolved and james.term_code_id == 1001
+    text = dump(message)
+    assert "resolved thread" in text and f"card:{james.thread_id}" not in text
+    assert ("U0AGENT", "thread.resolved", "ok") in await slack.audit_actions()
+
+
+async def test_history_is_a_new_ephemeral_with_escaped_bodies(slack: Harness) -> None:
+    message = await list_threads(slack)
+    maria = open_thread(slack, MARIA, AGENT_ID)
+    maria.messages[-1].message = "<!channel> call me <https://evil.example|now>"
+    await click_card(slack, message, maria.thread_id, ids.ACTION_THREAD_HISTORY)
+    await slack.driver.settle()
+    history = slack.driver.last_response("U0AGENT")
+    assert history is not None and history is not message and history.is_ephemeral
+    text = dump(history)
+    assert "Thread history" in text
+    assert "&lt;!channel&gt; call me &lt;https://evil.example|now&gt;" in text
+    assert "<!channel>" not in text
+    assert validate_blocks(history.blocks, "message") == []
+
+
+async def test_reply_opens_the_sms_modal_with_the_thread(slack: Harness) -> None:
+    message = await list_threads(slack)
+    maria = open_thread(slack, MARIA, AGENT_ID)
+    await click_card(slack, message, maria.thread_id, ids.ACTION_THREAD_REPLY)
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0AGENT")
+    assert view is not None and view.callback_id == ids.VIEW_SEND_SMS
+    assert maria.thread_id in view.private_metadata and "880100" in view.private_metadata
+    recipient = next(b for b in view.blocks if b.get("block_id") == ids.INPUT_RECIPIENT[0])
+    prefilled = str(recipient["element"].get("initial_value", ""))
+    assert "".join(ch for ch in prefilled if ch.isdigit()).endswith(
+        "4155550100"
+    )  # the recipient is prefilled
+
+
+# ------------------------------------------------------------------------------------------ denials
+async def test_unlinked_user_is_told_how_to_get_linked(slack: Harness) -> None:
+    slack.emulator.add_user("U0NEW", "newbie", real_name="New Person")
+    response = await slack.driver.command("/threads", "", user="U0NEW")
+    assert "not linked" in response.body and "/switchboard link" in response.body
+
+
+async def test_user_without_livevox_login_gets_a_clear_message(slack: Harness) -> None:
+    response = await slack.driver.command("/threads", "", user="U0ADMIN")
+    assert response.body == NO_LOGIN or NO_LOGIN in response.body
+    await slack.driver.settle()
+    assert not [c for c in slack.emulator.calls if c.method.startswith("views.")]
+
+
+async def test_unlinked_user_cannot_click_a_card(slack: Harness) -> None:
+    slack.emulator.add_user("U0NEW", "newbie", real_name="New Person")
+    message = await list_threads(slack)
+    priya = open_thread(slack, PRIYA, None)
+    await click_card(slack, message, priya.thread_id, ids.ACTION_THREAD_TAKE, user="U0NEW")
+    await slack.driver.settle()
+    assert priya.owner_agent_id is None
+    answer = slack.driver.last_response("U0NEW")
+    assert answer is not None and "not linked" in answer.text
+    assert ("U0NEW", "access.denied", "denied") in await slack.audit_actions()
+
+
+# ------------------------------------------------------------------------------------------ failures
+async def test_provider_failure_on_a_button_is_told_and_audited(slack: Harness) -> None:
+    message = await list_threads(slack)
+    priya = open_thread(slack, PRIYA, None)
+    await break_livevox(slack)
+    await click_card(slack, message, priya.thread_id, ids.ACTION_THREAD_TAKE)
+    await slack.driver.settle()
+    assert priya.owner_agent_id is None
+    answer = slack.driver.last_response("U0AGENT")
+    assert answer is not None and answer is not message
+    assert "Could not take thread" in answer.text and "LiveVox" in answer.text and "try again" in answer.text
+    assert message.edits == 0  # the card stays as it was
+    assert ("U0AGENT", "thread.taken", "failed") in await slack.audit_actions()
+
+
+async def test_provider_failure_on_the_list_is_told(slack_no_livevox: Harness) -> None:
+    slack = slack_no_livevox
+    await slack.driver.command("/threads", "", user="U0AGENT")
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0AGENT")
+    assert answer is not None
+    assert "LiveVox" in answer.text and "try again" in answer.text
