@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.db.models import Role
 from bot.errors import InputError
 from bot.services.identity import Identity
+from bot.slack.text import escape
 
 NOT_LINKED = (
     "You are not linked to Switchboard yet. Ask an admin to run "
@@ -86,7 +87,7 @@ class CommandRouter:
 
     def usage_lines(self, identity: Identity | None = None) -> list[str]:
         return [
-            f"`{sub.usage}`: {sub.summary}"
+            f"`{escape(sub.usage)}`: {sub.summary}"
             for sub in self.subcommands.values()
             if identity is None or identity.may(sub.role)
         ]

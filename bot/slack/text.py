@@ -16,6 +16,12 @@ def escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def error_text(error: BaseException) -> str:
+    """A `SwitchboardError`'s message for mrkdwn. Escaped because it may quote what the person typed and
+    usage lines hold placeholders like `<number>`, which Slack would otherwise read as links."""
+    return escape(str(error))
+
+
 def clip(text: str, limit: int) -> str:
     """Shorten to at most `limit` characters, marking the cut, without splitting an escape sequence."""
     if len(text) <= limit:

@@ -60,7 +60,7 @@ async def _answer(slack: Harness, user: str) -> str:
 async def test_help_shows_an_agent_no_admin_lines(slack: Harness) -> None:
     response = await slack.driver.command("/switchboard", "help", user="U0AGENT")
     body = _body(response)
-    assert "/switchboard whoami" in body and "/lookup <number>" in body
+    assert "/switchboard whoami" in body and "/lookup &lt;number&gt;" in body
     for line in ADMIN_ONLY:
         assert line not in body, line
     assert "/switchboard channel" not in body
@@ -69,7 +69,7 @@ async def test_help_shows_an_agent_no_admin_lines(slack: Harness) -> None:
 
 async def test_help_shows_an_admin_everything(slack: Harness) -> None:
     body = _body(await slack.driver.command("/switchboard", "help", user="U0ADMIN"))
-    for line in (*ADMIN_ONLY, "/switchboard channel", "/switchboard whoami", "/calls <number>"):
+    for line in (*ADMIN_ONLY, "/switchboard channel", "/switchboard whoami", "/calls &lt;number&gt;"):
         assert line in body, line
     bare = _body(await slack.driver.command("/switchboard", "", user="U0ADMIN"))
     assert "/switchboard connect" in bare

@@ -86,3 +86,14 @@ async def test_calls_pages_a_number_s_voice_calls(slack: Harness) -> None:
     await slack.driver.settle()
     answer = slack.driver.last_response("U0SUPER")
     assert answer is not None and "Calls: +1 415-555-0100" in _text(answer)
+
+
+async def test_what_the_user_typed_is_escaped_when_echoed(slack: Harness) -> None:
+    response = await slack.driver.command("/threads", "<!channel>", user="U0AGENT")
+    assert "<!channel>" not in response.body and "&lt;!channel&gt;" in response.body
+
+
+async def test_help_keeps_usage_placeholders_visible(slack: Harness) -> None:
+    response = await slack.driver.command("/switchboard", "help", user="U0AGENT")
+    assert "/sms send &lt;number&gt;" in response.body or "/lookup &lt;number&gt;" in response.body
+    assert "<number>" not in response.body  # Slack would read it as a link and hide it

@@ -39,6 +39,7 @@ from bot.slack.blocks.sms import (
 )
 from bot.slack.commands import NOT_LINKED
 from bot.slack.reply import respond
+from bot.slack.text import error_text
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ async def _send(container: Any, identity: Identity, request: SendRequest) -> Sen
     try:
         return await service(container).send(providers, identity, request)
     except InputError as error:
-        return str(error)
+        return error_text(error)
 
 
 # ---------------------------------------------------------------------------------- the send modal

@@ -30,6 +30,7 @@ from bot.slack.blocks.threads import (
 )
 from bot.slack.guards import allowed
 from bot.slack.listeners.views.send_sms import open_send_modal
+from bot.slack.text import error_text
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ async def checked(
     try:
         return ThreadRef.from_value(_action(body).get("value"))
     except InputError as error:
-        await _tell(respond, str(error))
+        await _tell(respond, error_text(error))
         return None
 
 
@@ -201,7 +202,7 @@ async def page(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], res
     try:
         state = ListState.from_value(_action(body).get("value"))
     except InputError as error:
-        await _tell(respond, str(error))
+        await _tell(respond, error_text(error))
         return
     await context["container"].defer(
         "threads", _job(context, body, kind=state.kind, scope=state.scope, offset=state.offset)

@@ -14,6 +14,7 @@ from bot.errors import SwitchboardError
 from bot.slack.commands import CommandRouter, Invocation, split_share
 from bot.slack.guards import denial_text
 from bot.slack.listeners.discovery import modules
+from bot.slack.text import error_text
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,9 @@ async def dispatch(
         await sub.handler(invocation)
     except SwitchboardError as error:  # bad input: the message says what was expected
         if ack.response is None:
-            await ack(text=str(error))
+            await ack(text=error_text(error))
         else:
-            await respond(text=str(error), response_type="ephemeral", replace_original=False)
+            await respond(text=error_text(error), response_type="ephemeral", replace_original=False)
 
 
 def _listener(router: CommandRouter) -> Any:
