@@ -79,5 +79,11 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    if level != "DEBUG":  # procrastinate narrates every poll and blueprint at INFO
+    if level != "DEBUG":
+        # procrastinate narrates every poll at INFO; Bolt logs the raw body of a request whose signature
+        # fails at INFO, and that body may be a connect form with credentials in it.
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
+        logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+    else:
+        logging.getLogger("procrastinate").setLevel(logging.NOTSET)
+        logging.getLogger("slack_bolt").setLevel(logging.NOTSET)
