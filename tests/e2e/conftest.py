@@ -3,7 +3,8 @@ the sandbox providers in-process, a fresh migrated database with the demo worksp
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,20 +35,36 @@ class Harness:
         return [(e.actor, e.action, e.outcome) for e in reversed(events)]
 
 
-async def _harness(url: str) -> AsyncIterator[Harness]:
-    settings = load_settings(database_url=url)
+MakeHarness = Callable[..., contextlib.AbstractAsyncContextManager[Harness]]
+
+
+@contextlib.asynccontextmanager
+async def _harness(url: str, *, settle_timeout: float = 10.0, **overrides: Any) -> AsyncIterator[Harness]:
+    settings = load_settings(database_url=url, **overrides)
     emulator = SlackEmulator(team_id=TEAM_ID)
     async with (
         emulator.serve() as api_url,
         console_factory(settings, migrate=False)(api_url) as (app, secret, idle),
-        SlackDriver(app, secret, emulator, idle=idle) as driver,
+        SlackDriver(app, secret, emulator, idle=idle, settle_timeout=settle_timeout) as driver,
     ):
         yield Harness(driver, emulator, app.state.container, app)
 
 
 @pytest.fixture
-async def slack(tmp_path: Path) -> AsyncIterator[Harness]:
+def make_harness(tmp_path: Path) -> MakeHarness:
+    """A harness with other settings, e.g. `make_harness(sandbox_faults="livevox:error_rate=1")`."""
+
+    @contextlib.asynccontextmanager
+    async def build(**overrides: Any) -> AsyncIterator[Harness]:
+        with fresh_database("sqlite", tmp_path) as url:
+            async with _harness(url, **overrides) as harness:
+                yield harness
+
+    return build
+
+
+@pytest.fixture
+async def slack(make_harness: MakeHarness) -> AsyncIterator[Harness]:
     """On SQLite with in-process jobs: what `make run` uses."""
-    with fresh_database("sqlite", tmp_path) as url:
-        async for harness in _harness(url):
-            yield harness
+    async with make_harness() as harness:
+        yield harness

@@ -6,23 +6,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from bot.console.app import console_factory
-from bot.console.driver import SlackDriver
-from bot.console.emulator import SlackEmulator
 from bot.db.models import Provider, ProviderConnection, Workspace
 from bot.db.repositories import ChannelMappingRepository, ConnectionRepository
 from bot.services.demo import TEAM_ID
-from bot.settings import load_settings
 from bot.slack import ids
-from tests.databases import fresh_database
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import Harness, MakeHarness
 
 ADMIN_ONLY = ("/switchboard link", "/switchboard unlink", "/switchboard audit", "/switchboard connect")
 ZOOM_SECRET = "zs-very-secret-value-7f3a9"  # made up: the tests look for it everywhere it must not be
@@ -301,19 +295,10 @@ async def test_connect_needs_one_known_provider(slack: Harness, text: str) -> No
 
 
 @pytest.fixture
-async def live(tmp_path: Path) -> AsyncIterator[Harness]:
+async def live(make_harness: MakeHarness) -> AsyncIterator[Harness]:
     """Live provider mode (no simulators): the registry builds clients from the stored connections."""
-    with fresh_database("sqlite", tmp_path) as url:
-        settings = load_settings(
-            database_url=url, providers="live", secret_keys=Fernet.generate_key().decode()
-        )
-        emulator = SlackEmulator(team_id=TEAM_ID)
-        async with (
-            emulator.serve() as api_url,
-            console_factory(settings, migrate=False)(api_url) as (app, secret, idle),
-            SlackDriver(app, secret, emulator, idle=idle) as driver,
-        ):
-            yield Harness(driver, emulator, app.state.container, app)
+    async with make_harness(providers="live", secret_keys=Fernet.generate_key().decode()) as harness:
+        yield harness
 
 
 async def test_provider_registry_picks_up_a_new_connection(live: Harness) -> None:

@@ -5,23 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
-import httpx
 import pytest
 
-from bot.console.app import console_factory
-from bot.console.driver import SlackDriver
-from bot.console.emulator import Message, SlackEmulator
-from bot.container import Container
-from bot.sandbox.app import create_app
-from bot.services.demo import TEAM_ID
-from bot.services.providers import SANDBOX_BASE
-from bot.settings import load_settings
-from tests.databases import fresh_database
-from tests.e2e.conftest import Harness
+from bot.console.emulator import Message
+from tests.e2e.conftest import Harness, MakeHarness
 
 # What must never reach Slack: a trace, or the name of an exception class.
 LEAKS = re.compile(
@@ -31,34 +21,12 @@ LEAKS = re.compile(
 Faulty = Callable[[str], AbstractAsyncContextManager[Harness]]
 
 
-def _install_faults(container: Container, spec: str) -> None:
-    """Give the in-process sandbox a fault spec.
-
-    Settings have no sandbox-faults field (pydantic ignores an unknown `sandbox_faults=`), so the
-    registry's sandbox is built here, before its first use, the way `ProviderRegistry._sandbox` does.
-    """
-    registry = container.providers
-    assert registry.sandbox_app is None, "the sandbox was already built"
-    registry.sandbox_app = create_app(faults=spec)
-    registry._sandbox_http = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=registry.sandbox_app), base_url=SANDBOX_BASE, timeout=30
-    )
-
-
 @pytest.fixture
-def faulty(tmp_path: Path) -> Faulty:
-    @asynccontextmanager
-    async def build(spec: str) -> AsyncIterator[Harness]:
-        with fresh_database("sqlite", tmp_path) as url:
-            settings = load_settings(database_url=url)
-            emulator = SlackEmulator(team_id=TEAM_ID)
-            async with (
-                emulator.serve() as api_url,
-                console_factory(settings, migrate=False)(api_url) as (app, secret, idle),
-                SlackDriver(app, secret, emulator, idle=idle, settle_timeout=40) as driver,
-            ):
-                _install_faults(app.state.container, spec)
-                yield Harness(driver, emulator, app.state.container, app)
+def faulty(make_harness: MakeHarness) -> Faulty:
+    """A harness whose in-process sandbox injects `spec` (SWITCHBOARD_SANDBOX_FAULTS)."""
+
+    def build(spec: str) -> AbstractAsyncContextManager[Harness]:
+        return make_harness(sandbox_faults=spec, settle_timeout=40)
 
     return build
 

@@ -5,23 +5,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from bot.console.app import console_factory
 from bot.console.blockkit import interactive_elements, validate_blocks, validate_view
-from bot.console.driver import SlackDriver
-from bot.console.emulator import Message, SlackEmulator
+from bot.console.emulator import Message
 from bot.sandbox.faults import ProviderFaults
 from bot.sandbox.world import DEMO, Thread, World
 from bot.services.demo import TEAM_ID
 from bot.services.inbox import NO_LOGIN
-from bot.settings import load_settings
 from bot.slack import ids
 from bot.slack.blocks.threads import ACTION_THREADS_NEXT
-from tests.databases import fresh_database
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import Harness, MakeHarness
 
 AGENT_ID = DEMO.agent_id  # U0AGENT is JRIVERA
 MARIA, JAMES, PRIYA, ROBERT = DEMO.phone_numbers
@@ -82,17 +77,10 @@ async def break_livevox(slack: Harness) -> None:
 
 
 @pytest.fixture
-async def slack_no_livevox(tmp_path: Path) -> AsyncIterator[Harness]:
+async def slack_no_livevox(make_harness: MakeHarness) -> AsyncIterator[Harness]:
     """A harness whose LiveVox fails every request from the start (login included)."""
-    with fresh_database("sqlite", tmp_path) as url:
-        settings = load_settings(database_url=url, sandbox_faults="livevox:error_rate=1")
-        emulator = SlackEmulator(team_id=TEAM_ID)
-        async with (
-            emulator.serve() as api_url,
-            console_factory(settings, migrate=False)(api_url) as (app, secret, idle),
-            SlackDriver(app, secret, emulator, idle=idle) as driver,
-        ):
-            yield Harness(driver, emulator, app.state.container, app)
+    async with make_harness(sandbox_faults="livevox:error_rate=1") as harness:
+        yield harness
 
 
 # ------------------------------------------------------------------------------------------ listing
