@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 FollowUp = Callable[[Any, dict[str, Any]], Awaitable[None]]
 FOLLOWUPS: dict[str, FollowUp] = {}
 FOLLOWUP_TASK = "sb:followup"
+PROVIDER_NAMES = {"livevox": "LiveVox", "zoom": "Zoom", "routee": "Routee"}
 
 
 def followup(name: str) -> Callable[[FollowUp], FollowUp]:
@@ -39,7 +40,31 @@ async def run_followup(context: procrastinate.JobContext, name: str, payload: di
     if function is None:
         log.error("unknown follow-up %s", name)
         return
-    await function(container, payload)
+    try:
+        await function(container, payload)
+    except Exception as error:
+        # The one place a follow-up's unexpected failure is handled (Bolt's @app.error does not see jobs):
+        # log it, and never leave the person looking at "⏳".
+        log.exception("follow-up %s failed", name)
+        await _tell_the_person(payload, error)
+
+
+async def _tell_the_person(payload: dict[str, Any], error: Exception) -> None:
+    from bot.providers.errors import ProviderError
+    from bot.services.failures import describe
+    from bot.slack.reply import respond
+
+    url = payload.get("response_url")
+    if not url:
+        return
+    if isinstance(error, ProviderError):
+        text = describe(PROVIDER_NAMES.get(error.provider, error.provider), error)
+    else:
+        text = "Something went wrong on Switchboard's side; it has been logged. Please try again in a minute."
+    try:
+        await respond(str(url), {"text": text}, replace_original=False)
+    except Exception:  # the response_url may have expired; the log above has the details
+        log.warning("could not tell the person about the failed follow-up")
 
 
 def install(app: procrastinate.App) -> None:
