@@ -23,6 +23,7 @@ Retry rules:
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import functools
 import logging
@@ -35,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from bot import __version__
 from bot.phones import mask_all
@@ -243,6 +244,13 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     return max(0.0, moment.timestamp() - now)
 
 
+class _OAuthToken(BaseModel):
+    model_config = {"extra": "allow"}
+
+    access_token: str = Field(repr=False)
+    expires_in: float | None = None
+
+
 @dataclass
 class AccessToken:
     """A bearer token or session id; `value` never appears in a repr."""
@@ -428,6 +436,44 @@ class BaseClient:
                 f"{self._display_name} sent an answer that is not JSON ({operation}).",
                 response.status_code,
             ) from None
+
+    async def _client_credentials_token(
+        self,
+        *,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        form: Mapping[str, str],
+        refused: str,
+        default_expires_in: float | None,
+        refresh_margin: float,
+    ) -> AccessToken:
+        """An OAuth token by client credentials (Basic auth + a form), as Zoom and Routee issue them.
+
+        A 4xx other than 429 means the credentials were refused (`AuthError` starting with `refused`);
+        the token is refreshed `refresh_margin` seconds before it expires.
+        """
+        basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
+        try:
+            response = await self._request(
+                "POST",
+                token_url,
+                operation="oauth.token",
+                data=dict(form),
+                headers={"Authorization": f"Basic {basic}"},
+                authenticated=False,
+                rate_label=None,
+                idempotent=True,
+            )
+        except ProviderError as exc:
+            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
+                raise self._errors.auth(
+                    self._provider, f"{refused}: {exc.message}", exc.status, exc.code
+                ) from None
+            raise
+        token = self._model(_OAuthToken, response, "oauth.token")
+        expires_in = float(token.expires_in) if token.expires_in is not None else default_expires_in
+        return AccessToken(token.access_token, refresh_time(self._clock(), expires_in, refresh_margin))
 
     def _model(self, model: type[ModelT], response: httpx.Response, operation: str) -> ModelT:
         data = self._decode(response, operation)

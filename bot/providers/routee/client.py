@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import base64
 import random
 import re
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -37,12 +36,10 @@ from bot.providers._http import (
     Sleep,
     TokenCache,
     query,
-    refresh_time,
 )
 from bot.providers._pagination import AsyncPager
-from bot.providers.routee.errors import ERRORS, AuthError, RouteeError
+from bot.providers.routee.errors import ERRORS
 from bot.providers.routee.models import (
-    RouteeToken,
     SmsCallback,
     SmsSendResult,
     TrackedSms,
@@ -135,31 +132,14 @@ class RouteeClient(BaseClient):
     # -- auth
 
     async def _fetch_token(self) -> AccessToken:
-        credentials = base64.b64encode(f"{self.app_id}:{self._app_secret}".encode()).decode("ascii")
-        try:
-            response = await self._request(
-                "POST",
-                self._token_url,
-                operation="oauth.token",
-                data={"grant_type": "client_credentials"},
-                headers={"Authorization": f"Basic {credentials}"},
-                authenticated=False,
-                rate_label=None,
-                idempotent=True,
-            )
-        except RouteeError as exc:
-            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
-                raise AuthError(
-                    self._provider,
-                    f"Routee refused the application's credentials: {exc.message}",
-                    exc.status,
-                    exc.code,
-                ) from None
-            raise
-        token = self._model(RouteeToken, response, "oauth.token")
-        expires_in = float(token.expires_in) if token.expires_in is not None else None
-        return AccessToken(
-            token.access_token, refresh_time(self._clock(), expires_in, self._token_refresh_margin)
+        return await self._client_credentials_token(
+            token_url=self._token_url,
+            client_id=self.app_id,
+            client_secret=self._app_secret,
+            form={"grant_type": "client_credentials"},
+            refused="Routee refused the application's credentials",
+            default_expires_in=None,
+            refresh_margin=self._token_refresh_margin,
         )
 
     async def _auth_headers(self) -> dict[str, str]:

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import base64
 import random
 import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -38,10 +37,9 @@ from bot.providers._http import (
     Sleep,
     TokenCache,
     query,
-    refresh_time,
 )
 from bot.providers._pagination import AsyncPager
-from bot.providers.zoom.errors import ERRORS, AuthError, ZoomError
+from bot.providers.zoom.errors import ERRORS
 from bot.providers.zoom.models import (
     SmsHistoryPage,
     SmsLog,
@@ -52,7 +50,6 @@ from bot.providers.zoom.models import (
     VoiceCall,
     VoiceCallPage,
     ZoomPage,
-    ZoomToken,
 )
 from bot.providers.zoom.windows import DateLike, Window, month_windows
 
@@ -179,31 +176,14 @@ class ZoomClient(BaseClient):
     # -- auth
 
     async def _fetch_token(self) -> AccessToken:
-        credentials = base64.b64encode(f"{self._client_id}:{self._client_secret}".encode()).decode("ascii")
-        try:
-            response = await self._request(
-                "POST",
-                self._token_url,
-                operation="oauth.token",
-                data={"grant_type": "account_credentials", "account_id": self.account_id},
-                headers={"Authorization": f"Basic {credentials}"},
-                authenticated=False,
-                rate_label=None,
-                idempotent=True,
-            )
-        except ZoomError as exc:
-            if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
-                raise AuthError(
-                    self._provider,
-                    f"Zoom refused the app's Server-to-Server OAuth credentials: {exc.message}",
-                    exc.status,
-                    exc.code,
-                ) from None
-            raise
-        token = self._model(ZoomToken, response, "oauth.token")
-        expires_in = float(token.expires_in) if token.expires_in is not None else 3600.0
-        return AccessToken(
-            token.access_token, refresh_time(self._clock(), expires_in, self._token_refresh_margin)
+        return await self._client_credentials_token(
+            token_url=self._token_url,
+            client_id=self._client_id,
+            client_secret=self._client_secret,
+            form={"grant_type": "account_credentials", "account_id": self.account_id},
+            refused="Zoom refused the app's Server-to-Server OAuth credentials",
+            default_expires_in=3600.0,
+            refresh_margin=self._token_refresh_margin,
         )
 
     async def _auth_headers(self) -> dict[str, str]:
