@@ -1,0 +1,81 @@
+"""`switchboard serve --port N` as a deployment runs it: a real process, real signed HTTP, and every Web API
+call going to SLACK_API_URL (here the emulator)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+import httpx
+
+from bot.console.driver import SlackDriver
+from bot.console.emulator import DEFAULT_TOKEN, SlackEmulator
+from bot.services.demo import TEAM_ID
+
+SECRET = "serve-test-signing-secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_serve_answers_signed_requests_and_calls_slack_api_url(tmp_path: Path) -> None:
+    emulator = SlackEmulator(team_id=TEAM_ID)
+    port = _free_port()
+    async with emulator.serve() as api_url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "SLACK_"))}
+        env |= {
+            "SWITCHBOARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
+            "SLACK_API_URL": api_url,
+            "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+        }
+        for args in (["db", "upgrade"], ["admin", "demo-seed"]):
+            setup = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", *args, env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+            )
+            _, errors = await setup.communicate()
+            assert setup.returncode == 0, errors
+        server = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--port",
+            str(port),
+            env=env,
+            cwd=tmp_path,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient() as http:
+                for _ in range(200):
+                    try:
+                        health = await http.get(f"{base}/healthz")
+                        break
+                    except httpx.TransportError:
+                        await asyncio.sleep(0.05)
+                assert health.status_code == 200 and health.json() == {"ok": True}
+            async with SlackDriver(base, SECRET, emulator) as driver:
+                unsigned = await driver.command("/lookup", "+14155550100", user="U0SUPER", bad_signature=True)
+                assert unsigned.status == 401
+                response = await driver.command("/lookup", "+1 415 555 0100 7d", user="U0SUPER")
+                assert response.status == 200 and "Looking up" in response.body
+                for _ in range(200):  # the in-process worker (SQLite) answers through the response_url
+                    if any("Lookup: +1 415-555-0100" in str(p) for p in emulator.response_posts):
+                        break
+                    await asyncio.sleep(0.05)
+                else:
+                    raise AssertionError("no answer reached the response_url")
+            assert any(
+                call.method == "auth.test" for call in emulator.calls
+            )  # Web API calls went to SLACK_API_URL
+        finally:
+            server.terminate()
+            await asyncio.wait_for(server.wait(), timeout=15)
