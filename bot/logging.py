@@ -15,6 +15,7 @@ from bot.phones import mask_all
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+BOLT_LOGGER = "switchboard.bolt"
 _SECRET_HINTS = ("token", "secret", "password", "session_id", "authorization", "api_key", "credential")
 
 
@@ -79,11 +80,9 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    if level != "DEBUG":
-        # procrastinate narrates every poll at INFO; Bolt logs the raw body of a request whose signature
-        # fails at INFO, and that body may be a connect form with credentials in it.
-        logging.getLogger("procrastinate").setLevel(logging.WARNING)
-        logging.getLogger("slack_bolt").setLevel(logging.WARNING)
-    else:
-        logging.getLogger("procrastinate").setLevel(logging.NOTSET)
-        logging.getLogger("slack_bolt").setLevel(logging.NOTSET)
+    # procrastinate narrates every poll at INFO; Bolt logs the raw body of a request whose signature
+    # fails at INFO, and that body may be a connect form with credentials in it. Bolt gives each of its
+    # loggers the level of the base logger it is handed (BOLT_LOGGER, see bot.slack.app).
+    quiet = logging.WARNING if level != "DEBUG" else logging.NOTSET
+    logging.getLogger("procrastinate").setLevel(quiet)
+    logging.getLogger(BOLT_LOGGER).setLevel(quiet if level != "DEBUG" else logging.DEBUG)

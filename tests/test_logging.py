@@ -33,12 +33,3 @@ def test_phone_numbers_are_masked_and_secrets_redacted(formatter: logging.Format
 def test_json_lines_are_json() -> None:
     payload = json.loads(JsonFormatter().format(_record("hello", operation="sms.list", status=200)))
     assert payload["msg"] == "hello" and payload["operation"] == "sms.list" and payload["status"] == 200
-
-
-def test_bolt_request_bodies_stay_out_of_the_logs_outside_debug() -> None:
-    from bot.logging import configure
-
-    configure("INFO")
-    assert not logging.getLogger("slack_bolt.RequestVerification").isEnabledFor(logging.INFO)
-    configure("DEBUG")
-    assert logging.getLogger("slack_bolt.RequestVerification").isEnabledFor(logging.DEBUG)

@@ -11,6 +11,7 @@ from slack_bolt.response import BoltResponse
 
 from bot.container import Container
 from bot.errors import ConfigError
+from bot.logging import BOLT_LOGGER
 from bot.slack.listeners import actions, commands, events, shortcuts, views
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ def create_app(
         process_before_response=False,  # ack() answers Slack at once; the listener goes on afterwards
         raise_error_for_unhandled_request=False,
         ignoring_self_events_enabled=True,
+        # Bolt's loggers take this one's level: WARNING outside DEBUG (see bot.logging.configure).
+        logger=logging.getLogger(BOLT_LOGGER),
     )
 
     @app.middleware

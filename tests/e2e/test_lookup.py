@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
-from tests.e2e.conftest import Harness
+import pytest
+
+from tests.e2e.conftest import Harness, MakeHarness
 
 
 def _text(message: object) -> str:
@@ -97,3 +100,20 @@ async def test_help_keeps_usage_placeholders_visible(slack: Harness) -> None:
     response = await slack.driver.command("/switchboard", "help", user="U0AGENT")
     assert "/sms send &lt;number&gt;" in response.body or "/lookup &lt;number&gt;" in response.body
     assert "<number>" not in response.body  # Slack would read it as a link and hide it
+
+
+async def test_a_badly_signed_body_never_reaches_the_logs(
+    make_harness: MakeHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt logs the raw body of a request that fails verification at INFO; a connect form's would hold
+    credentials. Outside DEBUG, Switchboard keeps Bolt at WARNING."""
+    from bot.logging import configure
+
+    configure("INFO")  # replaces the root handlers, caplog's too: put it back
+    logging.getLogger().addHandler(caplog.handler)
+    caplog.set_level(logging.INFO)
+    async with make_harness() as slack:
+        response = await slack.driver.command("/lookup", "SECRET-IN-BODY", user="U0SUPER", bad_signature=True)
+        assert response.status == 401
+    assert "SECRET-IN-BODY" not in caplog.text
+    assert caplog.records  # the capture works: other INFO lines of the run are there
