@@ -29,6 +29,7 @@ TABLES = {
     "sms_messages",
     "audit_events",
     "action_claims",
+    "slack_deliveries",
 }
 
 

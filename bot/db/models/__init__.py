@@ -6,6 +6,7 @@ from bot.db.models.channel_mapping import ChannelMapping
 from bot.db.models.digest import DigestRun, DigestSubscription
 from bot.db.models.enums import DigestRunStatus, Provider, Role, SmsStatus
 from bot.db.models.provider_connection import ProviderConnection
+from bot.db.models.slack_delivery import SlackDelivery
 from bot.db.models.sms_message import SmsMessage
 from bot.db.models.user_mapping import UserMapping
 from bot.db.models.workspace import Workspace
@@ -20,6 +21,7 @@ __all__ = [
     "Provider",
     "ProviderConnection",
     "Role",
+    "SlackDelivery",
     "SmsMessage",
     "SmsStatus",
     "UserMapping",

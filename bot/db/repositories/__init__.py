@@ -2,6 +2,7 @@ from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.channels import ChannelMappingRepository
 from bot.db.repositories.claims import ActionClaimRepository
 from bot.db.repositories.connections import ConnectionRepository
+from bot.db.repositories.deliveries import SlackDeliveryRepository
 from bot.db.repositories.digests import DigestRepository
 from bot.db.repositories.sms import SmsMessageRepository
 from bot.db.repositories.users import UserMappingRepository
@@ -13,6 +14,7 @@ __all__ = [
     "ChannelMappingRepository",
     "ConnectionRepository",
     "DigestRepository",
+    "SlackDeliveryRepository",
     "SmsMessageRepository",
     "UserMappingRepository",
     "WorkspaceRepository",
