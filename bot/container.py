@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.crypto import CredentialBox, credential_box
+from bot.db.rate_budget import rate_budget_for
 from bot.db.session import create_engine, create_sessionmaker
 from bot.jobs.queue import QUEUE, Worker, create_job_app
 from bot.jobs.tasks import FOLLOWUP_TASK
@@ -32,7 +33,10 @@ class Container:
         self.box: CredentialBox = credential_box(settings)
         self.identities = IdentityService(self.sessions)
         self.audit = AuditService(self.sessions)
-        self.providers = ProviderRegistry(settings, self.sessions, self.box)
+        # On Postgres every process shares each provider account's rate budget (in-process on SQLite).
+        self.providers = ProviderRegistry(
+            settings, self.sessions, self.box, rate_budget=rate_budget_for(self.engine)
+        )
         self.history = HistoryService()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         self.slack = slack_client or AsyncWebClient(token=token, base_url=settings.slack_api_url)

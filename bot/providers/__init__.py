@@ -8,7 +8,14 @@ to retry, rate-limits per provider account and raises the error kinds of `bot.pr
 """
 
 from bot.providers import errors
-from bot.providers._http import RateLimit, RateLimiterRegistry, RetryPolicy, default_limiter_registry
+from bot.providers._http import (
+    RateBudget,
+    RateKey,
+    RateLimit,
+    RateLimiterRegistry,
+    RetryPolicy,
+    default_limiter_registry,
+)
 from bot.providers._pagination import AsyncPager
 from bot.providers.livevox import LiveVoxClient
 from bot.providers.routee import RouteeClient
@@ -17,6 +24,8 @@ from bot.providers.zoom import ZoomClient
 __all__ = [
     "AsyncPager",
     "LiveVoxClient",
+    "RateBudget",
+    "RateKey",
     "RateLimit",
     "RateLimiterRegistry",
     "RetryPolicy",

@@ -4,8 +4,9 @@
   retry loop, error mapping to the provider's error tree, a client-side rate limiter and one structured log
   line per call.
 * `RetryPolicy`: how often and how long to retry connection errors, 408, 429 and 5xx.
-* `RateLimit` / `RateLimiterRegistry`: token buckets per (provider, account, label), shared by every client
-  instance for the same account in the process.
+* `RateLimit`: a provider account's documented limit for one label; `RateBudget`: where the budget is kept.
+  `RateLimiterRegistry` (the default) keeps token buckets per (provider, account, label) in the process;
+  a deployment of several processes passes a budget shared by all of them (`bot.db.rate_budget`).
 * `TokenCache`: an access token fetched once for all concurrent callers and refreshed before it expires.
 
 Retry rules:
@@ -33,7 +34,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -46,6 +47,9 @@ __all__ = [
     "AccessToken",
     "BaseClient",
     "Clock",
+    "DailyBudgetExhausted",
+    "RateBudget",
+    "RateKey",
     "RateLimit",
     "RateLimiterRegistry",
     "RetryPolicy",
@@ -192,17 +196,35 @@ class TokenBucket:
         return -self._tokens / rate
 
 
-class RateLimiterRegistry:
-    """Token buckets keyed by (provider, account key, label).
+RateKey = tuple[str, str, str]
+"""(provider, account key, rate-limit label): one budget per provider account and rate class."""
 
-    Every client uses `default_limiter_registry` unless given another, so two client instances for the same
-    provider account share their buckets (and so their budget) within the process.
+
+class RateBudget(Protocol):
+    """Where the rate-limit budgets of provider accounts are kept.
+
+    `reserve` takes one request's slot from the budget of `key` and returns how many seconds the caller must
+    wait before sending it. The slot is taken up-front, so concurrent callers (in one process or in many,
+    for a shared budget) are spaced by the budget itself, not by retrying. It raises `DailyBudgetExhausted`
+    when the label's daily budget is used up. `now` is the caller's clock; a budget shared by several
+    processes keeps its own (the database's) clock instead, since process clocks disagree.
+    """
+
+    async def reserve(self, key: RateKey, limit: RateLimit, now: float) -> float: ...
+
+
+class RateLimiterRegistry:
+    """An in-process `RateBudget`: token buckets keyed by (provider, account key, label).
+
+    Every client uses `default_limiter_registry` unless given another budget, so two client instances for the
+    same provider account share their buckets (and so their budget) within the process. Enough for one
+    process (SQLite / embedded, tests); several processes need a shared budget (`bot.db.rate_budget`).
     """
 
     def __init__(self) -> None:
-        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        self._buckets: dict[RateKey, TokenBucket] = {}
 
-    def bucket(self, key: tuple[str, str, str], limit: RateLimit) -> TokenBucket:
+    def bucket(self, key: RateKey, limit: RateLimit) -> TokenBucket:
         """The bucket for `key`, created on first use; a different `limit` reconfigures it (last one wins)."""
         bucket = self._buckets.get(key)
         if bucket is None:
@@ -210,6 +232,9 @@ class RateLimiterRegistry:
         else:
             bucket.reconfigure(limit)
         return bucket
+
+    async def reserve(self, key: RateKey, limit: RateLimit, now: float) -> float:
+        return self.bucket(key, limit).reserve(now)
 
     def clear(self) -> None:
         """Forget every bucket (tests)."""
@@ -343,7 +368,7 @@ class BaseClient:
         sleep: Sleep | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
-        limiter_registry: RateLimiterRegistry | None = None,
+        limiter_registry: RateBudget | None = None,
     ) -> None:
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
@@ -355,7 +380,7 @@ class BaseClient:
         self._sleep: Sleep = sleep or asyncio.sleep
         self._clock: Clock = clock or time.time
         self._rng = rng or random.Random()  # jitter, not cryptography
-        self._limiters = limiter_registry or default_limiter_registry
+        self._limiters: RateBudget = limiter_registry or default_limiter_registry
         self._closed = False
 
     # -- lifecycle
@@ -519,9 +544,9 @@ class BaseClient:
         limit = self._rate_limits.get(label)
         if limit is None:
             return
-        bucket = self._limiters.bucket((self._provider, self._account_key, label), limit)
+        key = (self._provider, self._account_key, label)
         try:
-            wait = bucket.reserve(self._clock())
+            wait = await self._limiters.reserve(key, limit, self._clock())
         except DailyBudgetExhausted as exc:
             raise self._errors.rate_limited(
                 self._provider,

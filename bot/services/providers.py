@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.crypto import CredentialBox
 from bot.db.models import Provider
 from bot.db.repositories import ConnectionRepository
-from bot.providers import LiveVoxClient, RouteeClient, ZoomClient
+from bot.providers import LiveVoxClient, RateBudget, RouteeClient, ZoomClient, default_limiter_registry
 from bot.services.connection_fields import FIELDS, from_environment
 from bot.settings import ProvidersMode, Settings
 
@@ -68,7 +68,9 @@ def _complete(provider: Provider, values: Mapping[str, str]) -> bool:
     return all(values.get(f.key) for f in FIELDS[provider] if f.required)
 
 
-def build_zoom(values: Mapping[str, str], http: httpx.AsyncClient | None) -> ZoomClient:
+def build_zoom(
+    values: Mapping[str, str], http: httpx.AsyncClient | None, *, rate_budget: RateBudget | None = None
+) -> ZoomClient:
     return ZoomClient(
         account_id=values["account_id"],
         client_id=values["client_id"],
@@ -77,11 +79,16 @@ def build_zoom(values: Mapping[str, str], http: httpx.AsyncClient | None) -> Zoo
         token_url=values.get("token_url") or "https://zoom.us/oauth/token",
         plan="business" if values.get("plan") == "business" else "pro",
         http_client=http,
+        limiter_registry=rate_budget,
     )
 
 
 def build_livevox(
-    values: Mapping[str, str], http: httpx.AsyncClient | None, *, username: str | None = None
+    values: Mapping[str, str],
+    http: httpx.AsyncClient | None,
+    *,
+    username: str | None = None,
+    rate_budget: RateBudget | None = None,
 ) -> LiveVoxClient:
     return LiveVoxClient(
         access_token=values["access_token"],
@@ -93,16 +100,20 @@ def build_livevox(
         base_url=values.get("base_url") or None,
         version=values.get("version") or None,
         http_client=http,
+        limiter_registry=rate_budget,
     )
 
 
-def build_routee(values: Mapping[str, str], http: httpx.AsyncClient | None) -> RouteeClient:
+def build_routee(
+    values: Mapping[str, str], http: httpx.AsyncClient | None, *, rate_budget: RateBudget | None = None
+) -> RouteeClient:
     return RouteeClient(
         app_id=values["app_id"],
         app_secret=values["app_secret"],
         api_url=values.get("api_url") or "https://connect.routee.net",
         token_url=values.get("token_url") or "https://auth.routee.net/oauth/token",
         http_client=http,
+        limiter_registry=rate_budget,
     )
 
 
@@ -116,6 +127,7 @@ class Providers:
     routee: RouteeClient | None = None
     livevox_values: dict[str, str] = field(default_factory=dict, repr=False)
     _http: httpx.AsyncClient | None = field(default=None, repr=False)
+    _rate_budget: RateBudget | None = field(default=None, repr=False)
     _agents: dict[str, LiveVoxClient] = field(default_factory=dict, repr=False)
 
     @property
@@ -143,7 +155,9 @@ class Providers:
             return self.livevox
         client = self._agents.get(login.upper())
         if client is None:
-            client = build_livevox(self.livevox_values, self._http, username=login)
+            client = build_livevox(
+                self.livevox_values, self._http, username=login, rate_budget=self._rate_budget
+            )
             self._agents[login.upper()] = client
         return client
 
@@ -154,12 +168,26 @@ class Providers:
 
 
 class ProviderRegistry:
+    """Builds and caches each workspace's clients.
+
+    `rate_budget` is where every client built here keeps its provider rate limits: the default is this
+    process's buckets (enough for SQLite / one process); a deployment of several processes passes one
+    budget they all share (`bot.db.rate_budget.PostgresRateBudget`), so together they stay under each
+    provider account's limits.
+    """
+
     def __init__(
-        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], box: CredentialBox
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        box: CredentialBox,
+        *,
+        rate_budget: RateBudget | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._box = box
+        self.rate_budget: RateBudget = rate_budget or default_limiter_registry
         self._cache: dict[str, tuple[tuple[Any, ...], Providers]] = {}
         self._sandbox_http: httpx.AsyncClient | None = None
         self.sandbox_app: Any = None
@@ -201,14 +229,15 @@ class ProviderRegistry:
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
         http = self._sandbox() if self.sandboxed else None
-        providers = Providers(team_id=team_id, _http=http)
+        budget = self.rate_budget
+        providers = Providers(team_id=team_id, _http=http, _rate_budget=budget)
         if Provider.ZOOM in values and _complete(Provider.ZOOM, values[Provider.ZOOM]):
-            providers.zoom = build_zoom(values[Provider.ZOOM], http)
+            providers.zoom = build_zoom(values[Provider.ZOOM], http, rate_budget=budget)
         if Provider.LIVEVOX in values and _complete(Provider.LIVEVOX, values[Provider.LIVEVOX]):
-            providers.livevox = build_livevox(values[Provider.LIVEVOX], http)
+            providers.livevox = build_livevox(values[Provider.LIVEVOX], http, rate_budget=budget)
             providers.livevox_values = values[Provider.LIVEVOX]
         if Provider.ROUTEE in values and _complete(Provider.ROUTEE, values[Provider.ROUTEE]):
-            providers.routee = build_routee(values[Provider.ROUTEE], http)
+            providers.routee = build_routee(values[Provider.ROUTEE], http, rate_budget=budget)
         if cached is not None:
             await cached[1].aclose()
         self._cache[team_id] = (fingerprint, providers)

@@ -6,6 +6,7 @@ from bot.db.models.channel_mapping import ChannelMapping
 from bot.db.models.digest import DigestRun, DigestSubscription
 from bot.db.models.enums import DigestRunStatus, Provider, Role, SmsStatus
 from bot.db.models.provider_connection import ProviderConnection
+from bot.db.models.rate_limit_bucket import RateLimitBucket
 from bot.db.models.slack_delivery import SlackDelivery
 from bot.db.models.sms_message import SmsMessage
 from bot.db.models.user_mapping import UserMapping
@@ -20,6 +21,7 @@ __all__ = [
     "DigestSubscription",
     "Provider",
     "ProviderConnection",
+    "RateLimitBucket",
     "Role",
     "SlackDelivery",
     "SmsMessage",

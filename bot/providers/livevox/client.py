@@ -27,8 +27,8 @@ from bot.providers._http import (
     AccessToken,
     BaseClient,
     Clock,
+    RateBudget,
     RateLimit,
-    RateLimiterRegistry,
     RetryPolicy,
     Sleep,
     TokenCache,
@@ -111,7 +111,7 @@ class LiveVoxClient(BaseClient):
         sleep: Sleep | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
-        limiter_registry: RateLimiterRegistry | None = None,
+        limiter_registry: RateBudget | None = None,
         session_idle_timeout: float = SESSION_IDLE_TIMEOUT,
     ) -> None:
         if base_url is None:

@@ -30,8 +30,8 @@ from bot.providers._http import (
     AccessToken,
     BaseClient,
     Clock,
+    RateBudget,
     RateLimit,
-    RateLimiterRegistry,
     RetryPolicy,
     Sleep,
     TokenCache,
@@ -93,7 +93,7 @@ class RouteeClient(BaseClient):
         sleep: Sleep | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
-        limiter_registry: RateLimiterRegistry | None = None,
+        limiter_registry: RateBudget | None = None,
         token_refresh_margin: float = 300.0,
     ) -> None:
         if not app_id:

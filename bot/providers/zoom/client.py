@@ -31,8 +31,8 @@ from bot.providers._http import (
     BaseClient,
     Clock,
     QueryParams,
+    RateBudget,
     RateLimit,
-    RateLimiterRegistry,
     RetryPolicy,
     Sleep,
     TokenCache,
@@ -101,7 +101,8 @@ class ZoomClient(BaseClient):
         http_client: an `httpx.AsyncClient` to use (not closed by `aclose`); one is created otherwise.
         timeout: for the created HTTP client. retry: a `RetryPolicy`.
         sleep, clock, rng: injectable `asyncio.sleep`, `time.time` and `random.Random` (tests).
-        limiter_registry: where rate-limit buckets live (default: shared by the whole process).
+        limiter_registry: the `RateBudget` (default: in-process buckets shared by the whole process; a
+            deployment of several processes passes one shared by all, see `bot.db.rate_budget`).
         token_refresh_margin: seconds before expiry at which the token is fetched again.
     """
 
@@ -126,7 +127,7 @@ class ZoomClient(BaseClient):
         sleep: Sleep | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
-        limiter_registry: RateLimiterRegistry | None = None,
+        limiter_registry: RateBudget | None = None,
         token_refresh_margin: float = 300.0,
     ) -> None:
         plan_key = str(plan).lower()
