@@ -10,6 +10,16 @@ from bot.errors import InputError
 
 RANGE_HELP = "Ranges look like `7d`, `30d`, `24h` or `2026-10-01..2026-10-31`."
 MAX_DAYS = 366
+SECOND = timedelta(seconds=1)
+
+
+def _last(now: datetime, delta: timedelta) -> TimeRange:
+    """The last `delta` up to `now`, both ends inclusive at one-second resolution (as providers count).
+
+    `now - delta .. now` would hold one second more than `delta`; for `30d` that second does not fit Zoom's
+    30-day window and costs a second request (and a second HEAVY rate-limit slot) per Zoom list.
+    """
+    return TimeRange(now - delta + SECOND, now)
 
 
 @dataclass(frozen=True)
@@ -22,7 +32,8 @@ class TimeRange:
         return (self.end - self.start).total_seconds() / 86400
 
     def label(self) -> str:
-        if self.end.date() == datetime.now(UTC).date() and self.start.time() == self.end.time():
+        whole_days = self.start.time() in (self.end.time(), (self.end + SECOND).time())
+        if self.end.date() == datetime.now(UTC).date() and whole_days:
             return f"last {round(self.days)} days"
         return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
 
@@ -34,7 +45,7 @@ def parse_range(text: str | None, *, default_days: int = 30, now: datetime | Non
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     raw = (text or "").strip().lower()
     if not raw:
-        return TimeRange(now - timedelta(days=default_days), now)
+        return _last(now, timedelta(days=default_days))
     relative = re.fullmatch(r"(\d{1,4})\s*([dhw])", raw)
     if relative:
         amount, unit = int(relative.group(1)), relative.group(2)
@@ -45,7 +56,7 @@ def parse_range(text: str | None, *, default_days: int = 30, now: datetime | Non
             raise InputError(f"`{text}` is an empty range. {RANGE_HELP}")
         if delta > timedelta(days=MAX_DAYS):
             raise InputError(f"`{text}` is longer than a year; ask for at most {MAX_DAYS} days.")
-        return TimeRange(now - delta, now)
+        return _last(now, delta)
     absolute = re.fullmatch(r"(\d{4}-\d{2}-\d{2})\s*\.\.\s*(\d{4}-\d{2}-\d{2})", raw)
     if absolute:
         try:

@@ -21,12 +21,21 @@ NOW = datetime(2026, 11, 22, 12, 30, tzinfo=UTC)
 )
 def test_relative_ranges_end_now(text: str, delta: timedelta) -> None:
     span = parse_range(text, now=NOW)
-    assert (span.start, span.end) == (NOW - delta, NOW)
+    # Both ends are inclusive at one-second resolution: exactly `delta` worth of seconds.
+    assert (span.start, span.end) == (NOW - delta + timedelta(seconds=1), NOW)
 
 
 def test_default_is_thirty_days() -> None:
     span = parse_range(None, now=NOW)
-    assert span.end - span.start == timedelta(days=30)
+    assert span.end - span.start + timedelta(seconds=1) == timedelta(days=30)
+
+
+def test_thirty_days_fit_one_zoom_window() -> None:
+    from bot.providers.zoom import month_windows
+
+    span = parse_range("30d", now=NOW)
+    assert len(month_windows(span.start, span.end)) == 1
+    assert parse_range("30d").label() == "last 30 days"
 
 
 def test_absolute_range_covers_whole_days_and_stops_at_now() -> None:
