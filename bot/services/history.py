@@ -1,21 +1,32 @@
 """A phone number's history across every connected provider: one timeline, newest first.
 
 Providers are asked concurrently, each within its own time limit; one that fails or is slow is reported
-as such and the others still answer.
+as such and the others still answer. Within a provider, what does not depend on an earlier answer is asked at
+once too, so a lookup takes as many round trips as its longest chain of dependent calls:
+
+- LiveVox: (login, only when the session is new or expired) → the agent's inboxes (remembered for
+  `channels_ttl` per agent session) → every SMS inbox's threads, at once → every matching thread's
+  messages, at once. Lists end at an empty page, so each list asks for two pages together (`prefetch`).
+- Zoom Phone: the number's SMS sessions → every session's messages, at once.
+- Zoom Contact Center SMS and calls, Routee: one list each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from bot.phones import mask
-from bot.providers.livevox.models import Thread
+from bot.providers.livevox import LiveVoxClient
+from bot.providers.livevox.errors import LiveVoxError
+from bot.providers.livevox.models import Channel, HistoryMessage, Thread
 from bot.providers.routee import TrackingFilter
+from bot.providers.zoom.models import SmsMessage
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.providers import Providers
@@ -30,6 +41,14 @@ ROUTEE = "Routee"
 
 Kind = Literal["sms", "call"]
 State = Literal["ok", "failed", "not_connected", "skipped"]
+T = TypeVar("T")
+
+CHANNELS_TTL = 60.0
+"""Seconds an agent's inbox list is reused: inboxes change only when an admin changes the agent's services."""
+PREFETCH_PAGES = 2
+"""Pages asked for at once: most lists fit one page, and the empty page that ends them then costs nothing."""
+FANOUT = 8
+"""Concurrent requests per provider within one lookup (threads' histories, Phone sessions)."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +111,37 @@ def _same(a: str | None, b: str) -> bool:
 class HistoryService:
     """Looks a number up at every provider a workspace has connected."""
 
-    def __init__(self, *, timeout: float = 8.0, max_records: int = 200) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 8.0,
+        max_records: int = 200,
+        channels_ttl: float = CHANNELS_TTL,
+        fanout: int = FANOUT,
+    ) -> None:
         self.timeout = timeout
         self.max_records = max_records
+        self.channels_ttl = channels_ttl
+        self.fanout = fanout
+
+    async def _bounded(self, jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+        """Run `jobs` concurrently, at most `fanout` at a time; results in the order of `jobs`.
+
+        A TaskGroup, not a bare gather: when one job fails the others are cancelled rather than left running
+        after the lookup has answered. The first failure is raised as itself, so `describe` can word it.
+        """
+        semaphore = asyncio.Semaphore(self.fanout)
+
+        async def run(job: Callable[[], Awaitable[T]]) -> T:
+            async with semaphore:
+                return await job()
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(run(job)) for job in jobs]
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        return [task.result() for task in tasks]
 
     async def _gather(
         self, sources: list[tuple[str, Callable[[], Awaitable[list[Event]]] | None]]
@@ -145,22 +192,29 @@ class HistoryService:
     async def _zoom_phone(
         self, providers: Providers, number: str, span: TimeRange, *, sessions: int = 5
     ) -> list[Event]:
-        assert providers.zoom is not None
+        zoom = providers.zoom
+        assert zoom is not None
         events: list[Event] = []
         start = max(span.start, span.end - timedelta(days=90))  # Phone keeps message history per window
         found = []
-        async for session in providers.zoom.phone.sms_sessions.list(
-            phone_number=number, from_=start, to=span.end
-        ):
+        async for session in zoom.phone.sms_sessions.list(phone_number=number, from_=start, to=span.end):
             found.append(session)
             if len(found) >= sessions:
                 break
-        for session in found:
-            if not session.session_id:
-                continue
-            async for message in providers.zoom.phone.sms_sessions.get(
-                session.session_id, from_=start, to=span.end, sort=2
-            ):
+
+        async def messages(session_id: str) -> list[SmsMessage]:
+            # Each session is capped on its own: which sessions fill max_records is known only at the end.
+            batch: list[SmsMessage] = []
+            async for message in zoom.phone.sms_sessions.get(session_id, from_=start, to=span.end, sort=2):
+                batch.append(message)
+                if len(batch) >= self.max_records:
+                    break
+            return batch
+
+        ids = [session.session_id for session in found if session.session_id]
+        batches = await self._bounded([functools.partial(messages, session_id) for session_id in ids])
+        for batch in batches:
+            for message in batch:
                 direction = (
                     {True: "inbound", False: "outbound"}.get(message.inbound)
                     if message.inbound is not None
@@ -209,14 +263,32 @@ class HistoryService:
         client = providers.livevox_agent(identity.livevox_login)
         if client is None:
             return []
-        threads: list[Thread] = []
-        for channel in await client.agent.channels():
-            if (channel.channel or "").upper() != "SMS" or channel.channel_id is None:
-                continue
-            async for thread in client.threads.list_all(channel.channel_id, "SMS", personal=channel.personal):
-                if _same(thread.to, number) or _same(thread.from_, number):
-                    threads.append(thread)
-        return threads
+        try:
+            return await self._threads_of(
+                client, await client.agent.channels(max_age=self.channels_ttl), number
+            )
+        except LiveVoxError as error:
+            if error.status not in (403, 404):
+                raise
+            # A remembered inbox may be gone (the agent left a service): once more from a fresh list.
+            client.agent.forget_channels()
+            return await self._threads_of(client, await client.agent.channels(), number)
+
+    async def _threads_of(self, client: LiveVoxClient, channels: list[Channel], number: str) -> list[Thread]:
+        sms = [c for c in channels if (c.channel or "").upper() == "SMS" and c.channel_id is not None]
+
+        async def matching(channel: Channel) -> list[Thread]:
+            assert channel.channel_id is not None
+            pager = client.threads.list_all(
+                channel.channel_id, "SMS", personal=channel.personal, prefetch=PREFETCH_PAGES
+            )
+            return [t async for t in pager if _same(t.to, number) or _same(t.from_, number)]
+
+        batches = await self._bounded([functools.partial(matching, channel) for channel in sms])
+        return [thread for batch in batches for thread in batch]
+
+    async def _history(self, client: LiveVoxClient, thread_id: int | str) -> list[HistoryMessage]:
+        return [m async for m in client.messages.history_all(thread_id=thread_id, prefetch=PREFETCH_PAGES)]
 
     async def _livevox(
         self, providers: Providers, identity: Identity, number: str, span: TimeRange, report: NumberReport
@@ -224,6 +296,14 @@ class HistoryService:
         client = providers.livevox_agent(identity.livevox_login)
         assert client is not None
         threads = await self.livevox_threads(providers, identity, number)
+        ids = list(dict.fromkeys(thread.thread_id for thread in threads if thread.thread_id is not None))
+        histories = dict(
+            zip(
+                ids,
+                await self._bounded([functools.partial(self._history, client, i) for i in ids]),
+                strict=True,
+            )
+        )
         events: list[Event] = []
         seen: set[str] = set()
         for thread in threads:
@@ -241,7 +321,7 @@ class HistoryService:
                     c.sms_opted_in = info.sms_opt_in_status
             if thread.thread_id is None:
                 continue
-            async for message in client.messages.history_all(thread_id=thread.thread_id):
+            for message in histories[thread.thread_id]:
                 if str(message.id) in seen:
                     continue
                 seen.add(str(message.id))
