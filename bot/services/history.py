@@ -291,11 +291,18 @@ class HistoryService:
         return [m async for m in client.messages.history_all(thread_id=thread_id, prefetch=PREFETCH_PAGES)]
 
     async def _livevox(
-        self, providers: Providers, identity: Identity, number: str, span: TimeRange, report: NumberReport
+        self,
+        providers: Providers,
+        identity: Identity,
+        number: str,
+        span: TimeRange,
+        report: NumberReport,
+        threads: list[Thread] | None,
     ) -> list[Event]:
         client = providers.livevox_agent(identity.livevox_login)
         assert client is not None
-        threads = await self.livevox_threads(providers, identity, number)
+        if threads is None:
+            threads = await self.livevox_threads(providers, identity, number)
         ids = list(dict.fromkeys(thread.thread_id for thread in threads if thread.thread_id is not None))
         histories = dict(
             zip(
@@ -355,8 +362,13 @@ class HistoryService:
         span: TimeRange,
         *,
         calls: bool = True,
+        threads: list[Thread] | None = None,
     ) -> NumberReport:
-        """SMS (and calls) of `number` everywhere, with compliance flags and open LiveVox threads."""
+        """SMS (and calls) of `number` everywhere, with compliance flags and open LiveVox threads.
+
+        `threads`: the number's LiveVox threads when the caller has just listed them (`livevox_threads`, the
+        check that an agent has a conversation with the number), so they are not listed a second time.
+        """
         report = NumberReport(number=number, range=span)
         zoom = providers.zoom is not None
         livevox_ok = providers.livevox_agent(identity.livevox_login) is not None
@@ -365,7 +377,9 @@ class HistoryService:
             (ZOOM_PHONE, (lambda: self._zoom_phone(providers, number, span)) if zoom else None),
             (
                 LIVEVOX,
-                (lambda: self._livevox(providers, identity, number, span, report)) if livevox_ok else None,
+                (lambda: self._livevox(providers, identity, number, span, report, threads))
+                if livevox_ok
+                else None,
             ),
             (ROUTEE, (lambda: self._routee(providers, number, span)) if providers.routee else None),
         ]
@@ -389,7 +403,13 @@ class HistoryService:
         return report
 
     async def sms_logs(
-        self, providers: Providers, identity: Identity, number: str, span: TimeRange
+        self,
+        providers: Providers,
+        identity: Identity,
+        number: str,
+        span: TimeRange,
+        *,
+        threads: list[Thread] | None = None,
     ) -> NumberReport:
         """SMS only: Zoom CC logs, Zoom Phone messages, LiveVox history, Routee delivery status."""
-        return await self.lookup(providers, identity, number, span, calls=False)
+        return await self.lookup(providers, identity, number, span, calls=False, threads=threads)

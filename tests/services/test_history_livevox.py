@@ -146,6 +146,15 @@ async def test_each_list_costs_its_pages_and_no_more(sandbox: HttpSandbox) -> No
     assert len(sandbox.sent(MESSAGES_PATH)) == 2 * len(report.threads)
 
 
+async def test_threads_the_caller_already_listed_are_not_listed_again(sandbox: HttpSandbox) -> None:
+    providers, service = agent_providers(sandbox), HistoryService()
+    threads = await service.livevox_threads(providers, agent(), JAMES)  # an agent's permission check
+    listed = len(sandbox.sent(THREADS_PATH))
+    report = await service.lookup(providers, agent(), JAMES, span(), threads=threads)
+    assert len(sandbox.sent(THREADS_PATH)) == listed
+    assert report == await service.lookup(providers, agent(), JAMES, span())
+
+
 async def walk_sequentially(client: LiveVoxClient, number: str) -> list[tuple[str, list[str]]]:
     found: list[tuple[str, list[str]]] = []
     for channel in await client.agent.channels():
