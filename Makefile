@@ -40,6 +40,7 @@ check: lint typecheck test
 bench: $(VENV)/.installed-dev
 	$(PY) -m bench.ack_latency
 	$(PY) -m bench.lookup_fanout
+	$(PY) -m bench.lookup
 	$(PY) -m bench.rate_limits
 
 sandbox: $(VENV)/.installed
