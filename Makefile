@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) -m bench.lookup_fanout
 	$(PY) -m bench.lookup
 	$(PY) -m bench.rate_limits
+	$(PY) -m bench.shared_rate_limits
 
 sandbox: $(VENV)/.installed
 	$(VENV)/bin/switchboard sandbox --port 8900

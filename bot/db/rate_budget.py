@@ -7,8 +7,9 @@ algorithm") reservation:
 
 * ``tat`` (theoretical arrival time) is when the budget is next free, in epoch seconds on the DATABASE
   clock: the processes' clocks may disagree by more than the spacing between two requests.
-* a reservation moves ``tat`` to ``max(tat, now) + spacing`` and answers ``wait = max(0, tat - burst *
-  spacing - now)`` from the new ``tat``; the caller sleeps that long, then sends. Concurrent reservations
+* a reservation moves ``tat`` to ``max(tat, now) + spacing`` and answers its slot, ``tat - burst *
+  spacing`` from the new ``tat``: the earliest instant it may send. The caller sleeps until then (the slot
+  less the database's now, see `_ClockOffset`), then sends. Concurrent reservations
   from any number of processes serialise on the row lock of ``INSERT … ON CONFLICT DO UPDATE`` (no
   SELECT … FOR UPDATE round trip), and each gets the next slot, so the budget is shared exactly.
 * the same statement counts the UTC day's requests for labels with a daily limit (Zoom HEAVY): past the
@@ -26,10 +27,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.providers import RateBudget, RateKey, RateLimit, RateLimiterRegistry
 from bot.providers._http import DailyBudgetExhausted, seconds_until_utc_midnight
@@ -58,11 +60,47 @@ _RESERVE = text(
         day_count = CASE WHEN b.day = EXCLUDED.day THEN b.day_count + 1 ELSE 1 END,
         day = EXCLUDED.day
     RETURNING
-        greatest(0.0, b.tat - :burst_span - extract(epoch FROM clock_timestamp())::double precision) AS wait,
+        b.tat - :burst_span AS slot,
         b.day_count AS day_count,
         extract(epoch FROM clock_timestamp())::double precision AS now
     """
 )
+_NOW = text("SELECT extract(epoch FROM clock_timestamp())::double precision")
+_OFFSET_MAX_AGE = 60.0
+"""Seconds a clock-offset sample is trusted before any newer one replaces it (clocks drift, slowly)."""
+
+
+class _ClockOffset:
+    """The database clock minus this process's monotonic clock, from the round trip with the least delay.
+
+    A reservation's slot is an instant on the database clock. Sleeping "slot - database now" from when the
+    answer ARRIVES adds the answer's delay to the send, and that delay varies: in a burst of three
+    processes, connections being opened and a busy event loop made it up to ~100 ms for some answers and
+    ~1 ms for others, so two sends went out 104 ms apart instead of 210 ms (6 in one second against Zoom's
+    5). With the offset every send is scheduled at its slot whenever its answer arrived; the error is half
+    the best round trip seen (well under a millisecond on a LAN). A monotonic local clock, so a wall-clock
+    step (NTP) on this machine cannot move the schedule.
+    """
+
+    def __init__(self) -> None:
+        self._offset: float | None = None
+        self._rtt = float("inf")
+        self._at = float("-inf")
+
+    @property
+    def known(self) -> bool:
+        return self._offset is not None
+
+    def sample(self, database_now: float, sent: float, received: float) -> None:
+        """One reading of the database clock taken between `sent` and `received` (monotonic seconds)."""
+        rtt = received - sent
+        if rtt <= self._rtt or received - self._at > _OFFSET_MAX_AGE:
+            self._offset = database_now - (sent + received) / 2.0
+            self._rtt, self._at = rtt, received
+
+    def database_now(self) -> float:
+        assert self._offset is not None, "sample() first"
+        return time.monotonic() + self._offset
 
 
 def bucket_key(key: RateKey) -> str:
@@ -84,6 +122,8 @@ class PostgresRateBudget:
         self._timeout = timeout
         self._fallback = RateLimiterRegistry()
         self._degraded = False
+        self._clock = _ClockOffset()
+        self._calibrating = False
 
     async def reserve(self, key: RateKey, limit: RateLimit, now: float) -> float:
         """Take one slot of `key`'s budget; seconds to wait before sending (`now`: only for the fallback)."""
@@ -99,7 +139,11 @@ class PostgresRateBudget:
         }
         try:
             async with asyncio.timeout(self._timeout), self._engine.connect() as connection:
+                if not self._clock.known and not self._calibrating:
+                    await self._calibrate(connection)
+                sent = time.monotonic()
                 row = (await connection.execute(_RESERVE, params)).one()
+                self._clock.sample(float(row.now), sent, time.monotonic())
         except (TimeoutError, DBAPIError, SQLAlchemyError, OSError) as error:
             if not self._degraded:
                 log.warning(
@@ -114,7 +158,18 @@ class PostgresRateBudget:
             self._degraded = False
         if limit.per_day is not None and int(row.day_count) > limit.per_day:
             raise DailyBudgetExhausted(seconds_until_utc_midnight(float(row.now)))
-        return float(row.wait)
+        return max(0.0, float(row.slot) - self._clock.database_now())
+
+    async def _calibrate(self, connection: AsyncConnection) -> None:
+        """A few bare readings of the database clock, so the first slots are already scheduled precisely."""
+        self._calibrating = True
+        try:
+            for _ in range(3):
+                sent = time.monotonic()
+                database_now = (await connection.execute(_NOW)).scalar_one()
+                self._clock.sample(float(database_now), sent, time.monotonic())
+        finally:
+            self._calibrating = False
 
 
 def rate_budget_for(engine: AsyncEngine) -> RateBudget | None:

@@ -1,0 +1,42 @@
+"""Three worker processes bursting at once share each provider account's rate limit through Postgres.
+
+Real OS processes, each building its own Zoom client with the budget the container gives it on Postgres,
+against ONE sandbox (`switchboard sandbox`, its own process, real HTTP), which enforces Zoom's documented
+Pro limit (HEAVY: 5 requests/s, fixed one-second windows) with 429s. Clients do not retry, so every 429
+counts. The control runs the same processes with per-process buckets (what they did before) and must
+bounce: the test can fail.
+
+Throughput: the slots are reserved up-front when the burst starts, so the rate the provider sees depends
+only on the first and last sends of a ~12 s schedule; the bound below (85% of the allowance; ~95% is
+measured, see `bench.shared_rate_limits`) holds on a busy 2-core machine.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from bench.shared_rate_limits import PRO_HEAVY_PER_SECOND, burst, sandbox_server
+from tests.databases import fresh_postgres, postgres_available
+
+pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs SWITCHBOARD_TEST_DATABASE_URL")
+
+CALLS_PER_PROCESS = 20  # 60 HEAVY calls at 5/s: ~12 s of sustained load
+
+
+def test_three_bursting_workers_share_the_limit_and_use_it() -> None:
+    with fresh_postgres() as url, sandbox_server() as port:
+        shared = burst(port, url, budget="shared", calls=CALLS_PER_PROCESS)
+        time.sleep(1.5)  # the sandbox's one-second window passes
+        control = burst(port, url, budget="local", calls=10)
+
+    assert shared["responses_429"] == 0, shared
+    assert shared["succeeded"] == 3 * CALLS_PER_PROCESS
+    assert shared["per_process_succeeded"] == [CALLS_PER_PROCESS] * 3  # every process took part
+    assert shared["send_rate_per_s"] <= PRO_HEAVY_PER_SECOND * 1.02, shared  # never above the allowance
+    assert shared["send_rate_per_s"] >= PRO_HEAVY_PER_SECOND * 0.85, shared
+
+    # Each process alone keeps to 5/s, so the three together send ~3x the allowance and bounce.
+    assert control["responses_429"] >= 5, control
+    assert control["send_rate_per_s"] > PRO_HEAVY_PER_SECOND * 1.5, control
