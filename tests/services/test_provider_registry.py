@@ -134,3 +134,51 @@ async def test_sandbox_mode_uses_the_in_process_simulators(tmp_path: Path) -> No
         finally:
             await registry.aclose()
             await engine.dispose()
+
+
+async def test_every_client_it_builds_uses_the_rate_budget_it_was_given(tmp_path: Path) -> None:
+    """The container passes the Postgres budget on Postgres; whatever is passed, every client uses it."""
+    from bot.providers import RateKey, RateLimit, RateLimiterRegistry
+
+    class Recording(RateLimiterRegistry):
+        def __init__(self) -> None:
+            super().__init__()
+            self.keys: list[RateKey] = []
+
+        async def reserve(self, key: RateKey, limit: RateLimit, now: float) -> float:
+            self.keys.append(key)
+            return await super().reserve(key, limit, now)
+
+    budget = Recording()
+    with fresh_sqlite(tmp_path) as url:
+        settings = load_settings(database_url=url)
+        engine = create_engine(url)
+        registry = ProviderRegistry(
+            settings,
+            create_sessionmaker(engine),
+            CredentialBox([Fernet.generate_key().decode()]),
+            rate_budget=budget,
+        )
+        try:
+            assert registry.rate_budget is budget
+            providers = await registry.for_team("T0DEMO")
+            assert providers.zoom is not None and providers.routee is not None
+            await providers.zoom.contact_center.sms.list().first_page()
+            agent = providers.livevox_agent("JRIVERA")  # built later, on demand: the same budget
+            assert agent is not None
+            await agent.agent.channels()
+            assert {provider for provider, _, _ in budget.keys} == {"zoom", "livevox"}
+            assert ("zoom", providers.zoom.account_id, "heavy") in budget.keys
+        finally:
+            await registry.aclose()
+            await engine.dispose()
+
+
+def test_the_default_budget_is_the_process_one(tmp_path: Path) -> None:
+    from bot.providers import default_limiter_registry
+
+    settings = load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    engine = create_engine(settings.database_url)
+    box = CredentialBox([Fernet.generate_key().decode()])
+    registry = ProviderRegistry(settings, create_sessionmaker(engine), box)
+    assert registry.rate_budget is default_limiter_registry
