@@ -38,10 +38,14 @@ def console_factory(settings: Settings, *, migrate: bool = True, worker: bool = 
             upgrade(settings.database_url)
         client = AsyncWebClient(token=DEFAULT_TOKEN, base_url=api_url)
         signing_secret = secrets.token_hex(16)
-        async with running(settings, worker=worker, slack_client=client) as container:
+        # The emulator is this app's Slack: its response_urls are the ones the app may answer through.
+        emulated = settings.model_copy(update={"slack_api_url": api_url})
+        async with running(emulated, worker=worker, slack_client=client) as container:
             async with transaction(container.sessions) as session:
                 await seed_demo(session, container.box)
-            web = create_web_app(container, create_app(container, signing_secret=signing_secret))
+            web = create_web_app(
+                container, create_app(container, signing_secret=signing_secret), signing_secret=signing_secret
+            )
 
             async def idle() -> None:
                 await bolt_idle()

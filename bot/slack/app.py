@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.container import Container
+from bot.db.repositories import SlackDeliveryRepository
+from bot.db.session import transaction
 from bot.errors import ConfigError
 from bot.logging import BOLT_LOGGER
 from bot.slack.listeners import actions, commands, events, shortcuts, views
+from bot.slack.reply import respond
 
 log = logging.getLogger(__name__)
 
 SORRY = "Something went wrong on Switchboard's side; it has been logged. Please try again in a minute."
+# Set on the context once a request got past Bolt's signature check (or came over Socket Mode): only then
+# may anything be sent on its behalf, the error answer included.
+VERIFIED = "delivery_verified"
+# Slack retries an event up to three times within about five minutes of the first attempt.
+EVENT_RETRY_WINDOW = timedelta(hours=1)
+# A signature is accepted for five minutes either side of its timestamp (bot/slack/web.py).
+SIGNATURE_WINDOW = timedelta(minutes=10)
+
+
+def delivery_key(body: dict[str, Any], req: AsyncBoltRequest) -> tuple[str, timedelta] | None:
+    """What identifies one delivery: an event's id (the same on every retry), else the request's signature
+    (Slack signs each delivery anew, so only a byte-identical replay carries the same one)."""
+    event_id = body.get("event_id")
+    if body.get("type") == "event_callback" and isinstance(event_id, str) and event_id:
+        return f"event:{event_id}", EVENT_RETRY_WINDOW
+    signatures = req.headers.get("x-slack-signature") or []
+    if signatures and signatures[0]:
+        return "signature:" + hashlib.sha256(signatures[0].encode()).hexdigest(), SIGNATURE_WINDOW
+    return None  # Socket Mode: Slack delivers each envelope once over the socket, unsigned
 
 
 def create_app(
@@ -41,6 +66,34 @@ def create_app(
     )
 
     @app.middleware
+    async def once_per_delivery(
+        req: AsyncBoltRequest,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        next: Callable[[], Awaitable[BoltResponse]],
+    ) -> BoltResponse:
+        # Bolt's own middleware (signature check included) has run before this one.
+        context[VERIFIED] = True
+        claim = delivery_key(body, req)
+        if claim is not None:
+            key, keep_for = claim
+            team_id = context.team_id or context.enterprise_id or "-"
+            try:
+                async with transaction(container.sessions) as session:
+                    first = await SlackDeliveryRepository(session, team_id).claim(key, keep_for=keep_for)
+            except SQLAlchemyError:
+                # Without the database nothing else works either; doing a delivery twice is the lesser harm
+                # than refusing one, and the listeners give the person words about the outage.
+                log.warning("could not record a Slack delivery; handling it without the replay check")
+                first = True
+            if not first:
+                log.info(
+                    "ignored a repeated Slack delivery", extra={"team": team_id, "kind": key.split(":")[0]}
+                )
+                return BoltResponse(status=200, body="")
+        return await next()
+
+    @app.middleware
     async def who_is_asking(
         context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse:
@@ -51,14 +104,16 @@ def create_app(
         return await next()
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_error(error: Exception, context: AsyncBoltContext) -> None:
         log.exception("unhandled error in a Slack listener", exc_info=error)
-        respond = context.respond
-        if respond is not None:
-            try:
-                await respond(text=SORRY, response_type="ephemeral", replace_original=False)
-            except Exception:  # the response_url may be gone; the log line above has the details
-                log.warning("could not tell the user about the error")
+        # An error before the signature was checked (a malformed header, say) means the body, and its
+        # response_url, may come from anyone: answer nothing. respond() itself refuses non-Slack hosts.
+        if not context.get(VERIFIED) or not context.response_url:
+            return
+        try:
+            await respond(context.response_url, {"text": SORRY}, replace_original=False)
+        except Exception:  # the response_url may be gone; the log line above has the details
+            log.warning("could not tell the user about the error")
 
     for package in (commands, actions, views, shortcuts, events):
         package.register(app)

@@ -7,6 +7,7 @@ once (an ephemeral answer and an audit event) instead of in every handler.
 
 from __future__ import annotations
 
+import itertools
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -93,11 +94,9 @@ class CommandRouter:
         ]
 
     def match(self, text: str) -> tuple[Subcommand | None, list[str], str]:
-        """The subcommand for `text`, its arguments and the raw remainder."""
-        try:
-            words = shlex.split(text)
-        except ValueError:
-            words = text.split()
+        """The subcommand for `text`, its arguments (from the first `TOKENISE_LIMIT` characters, at most
+        `MAX_WORDS`) and the raw remainder (all of it: free text such as an SMS body is read from there)."""
+        words = words_of(text)
         head = words[0].lower() if words else None
         if head is not None and head in self.subcommands:
             rest = text.strip()[len(words[0]) :].strip()
@@ -105,6 +104,24 @@ class CommandRouter:
         if None in self.subcommands and (head is not None or len(self.subcommands) == 1):
             return self.subcommands[None], words, text.strip()
         return None, words, text.strip()
+
+
+# This runs before the ack, on text of any size, so it reads only the head of it: enough for every
+# subcommand's arguments, in time linear in that head (a signed 1 MB paste costs what 4 kB does).
+TOKENISE_LIMIT = 4000
+MAX_WORDS = 100
+
+
+def words_of(text: str) -> list[str]:
+    """The shell-style words (quotes group, as in `name="Front desk"`) at the start of `text`."""
+    head = text[:TOKENISE_LIMIT]
+    lexer = shlex.shlex(head, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""  # `#` is a channel name or a digit prefix here, not a comment
+    try:
+        return list(itertools.islice(lexer, MAX_WORDS))
+    except ValueError:  # an unclosed quote: fall back to plain words
+        return head.split()[:MAX_WORDS]
 
 
 def split_share(args: list[str], text: str) -> tuple[list[str], str, bool]:

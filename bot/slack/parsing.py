@@ -8,18 +8,23 @@ from bot.errors import InputError
 from bot.phones import to_e164
 from bot.services.time_range import looks_like_range
 
+# The number comes first and is never longer than this, however it is typed ("+1 (415) 555-0100 ext. 12"),
+# so the matcher, which runs before the ack, reads only this much of a text of any size.
+NUMBER_HEAD = 100
+
 
 def split_number(text: str, region: str) -> tuple[str, str]:
     """`+1 (415) 555-0100 hello` → (`+14155550100`, `hello`). The number must come first."""
     text = text.strip()
     if not text:
         raise InputError("Please give a phone number, e.g. `+1 415 555 0100`.")
-    for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE):
-        if text[: match.start].strip() == "":
+    head = text[:NUMBER_HEAD]
+    for match in phonenumbers.PhoneNumberMatcher(head, region, leniency=phonenumbers.Leniency.POSSIBLE):
+        if head[: match.start].strip() == "":
             number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
             return number, text[match.end :].strip()
         break
-    first = text.split()[0]
+    first = head.split(maxsplit=1)[0]
     return to_e164(first, region), text[
         len(first) :
     ].strip()  # raises a clear InputError when it is not a number

@@ -11,6 +11,7 @@ from bot.container import Container, running
 from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.slack.app import create_app
+from bot.slack.reply import trust_slack_api_url
 from bot.slack.web import create_web_app
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def socket_mode(settings: Settings) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     async def main() -> None:
+        trust_slack_api_url(settings.slack_api_url)
         async with running(settings, worker=True) as container:
             assert settings.slack_app_token is not None
             handler = AsyncSocketModeHandler(
@@ -63,6 +65,7 @@ def work(settings: Settings) -> None:
         )
 
     async def main() -> None:
+        trust_slack_api_url(settings.slack_api_url)  # follow-ups answer through response_urls from here
         async with running(settings, worker=True) as container:
             log.info("worker started")
             assert container.worker is not None

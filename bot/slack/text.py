@@ -2,24 +2,56 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 ELLIPSIS = "…"
+
+
+# Characters that change how the text around them reads without showing themselves: bidirectional
+# embeddings, overrides and isolates (U+202E makes "exe.txt" display as "txt.exe"), directional marks,
+# zero-width spaces, word joiners and BOMs that hide text inside words or links, NUL and the other C0/C1
+# controls except tab and newline. All are dropped from outside text.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+# Zero-width (non-)joiners are part of writing in emoji (👩‍💻), Indic and Persian text, so they are kept
+# between two non-ASCII characters; next to ASCII or a space they only hide something (`pay\u200cpal`).
+_WIDE = "[^\x00-\x7f\\s\u200c\u200d]"
+_STRAY_JOINER = re.compile(f"(?<!{_WIDE})[\u200c\u200d]|[\u200c\u200d](?!{_WIDE})")
+
+
+def clean(text: object) -> str:
+    """Outside text without what could make it read differently from how it shows: invisible and
+    direction-changing characters removed, a CR LF or lone CR turned into LF (Slack shows CR as is)."""
+    value = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    return _STRAY_JOINER.sub("", _INVISIBLE.sub("", value))
 
 
 def escape(text: object) -> str:
     """Make outside text (SMS bodies, names, template text) show literally in mrkdwn.
 
     Slack's control sequences all start with `<` (`<!channel>`, `<@U123>`, `<https://x|y>`), so escaping
-    `&`, `<` and `>` as Slack documents is enough to keep them from pinging, mentioning or linking.
+    `&`, `<` and `>` as Slack documents is enough to keep them from pinging, mentioning or linking. The text
+    is `clean()`ed first, so everything escaped is also free of direction overrides and hidden characters.
     """
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return clean(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Of what the person typed, an answer quotes back at most this much: enough to recognise it, while a 40 kB
+# paste is not echoed into the channel (Slack caps a message's text at 40,000 characters anyway).
+ECHO_LIMIT = 100
+ANSWER_LIMIT = 3000  # a section block's text limit; no error message needs more
+_QUOTED = re.compile(f"`([^`\n]{{{ECHO_LIMIT + 1},}})`")
 
 
 def error_text(error: BaseException) -> str:
     """A `SwitchboardError`'s message for mrkdwn. Escaped because it may quote what the person typed and
-    usage lines hold placeholders like `<number>`, which Slack would otherwise read as links."""
-    return escape(str(error))
+    usage lines hold placeholders like `<number>`, which Slack would otherwise read as links; long quotes
+    (`` `…` ``) are shortened and the whole answer is capped."""
+    quoted = _QUOTED.sub(lambda match: f"`{clip(match[1], ECHO_LIMIT)}`", escape(str(error)))
+    return clip(quoted, ANSWER_LIMIT)
 
 
 def clip(text: str, limit: int) -> str:

@@ -1,31 +1,126 @@
-"""The ASGI app: POST /slack/events (commands, interactivity, events) and GET /healthz."""
+"""The ASGI app: POST /slack/events (commands, interactivity, events) and GET /healthz.
+
+Every POST passes `SlackRequestGuard` before Bolt sees it: the body is read with a size bound and its
+signature checked, so an oversized or unsigned request is refused without being parsed and nothing is
+ever done (or sent to a response_url) on its behalf.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Message
 
 from bot.container import Container
+from bot.errors import ConfigError
+from bot.slack.reply import trust_slack_api_url
 
 log = logging.getLogger(__name__)
 
+# Slack's own requests are small: a slash command is its text (a few kB at most) plus about 600 bytes of
+# fields, an interaction payload carries the message or view it came from (Switchboard's stay well under
+# 30 kB), and the events Switchboard subscribes to are a few hundred bytes. 64 KiB leaves room for all of
+# them and refuses anything bigger before a byte of it is parsed.
+MAX_BODY_BYTES = 64 * 1024
+# Slack's documented replay window: a signature older (or newer) than five minutes is refused.
+MAX_CLOCK_SKEW = 5 * 60
+# A Unix time in whole seconds and nothing else: slack_sdk's verifier calls int() on the header, which
+# raises on "abc" or "1.5", and accepts " 17", "+17", "1_7" or Arabic-Indic digits.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
 
-def create_web_app(container: Container, bolt: AsyncApp, *, lifespan_worker: bool | None = None) -> Starlette:
+
+class SlackRequestGuard:
+    """Checks a request the way Slack signs it, before anything reads what is inside."""
+
+    def __init__(self, signing_secret: str, *, clock: Callable[[], float] = time.time) -> None:
+        self.verifier = SignatureVerifier(signing_secret)
+        self.clock = clock
+
+    def is_signed(self, body: bytes, headers: Mapping[str, str]) -> bool:
+        timestamp = headers.get("x-slack-request-timestamp", "")
+        signature = headers.get("x-slack-signature", "")
+        if not _TIMESTAMP.fullmatch(timestamp) or not signature:
+            return False
+        if abs(self.clock() - int(timestamp)) > MAX_CLOCK_SKEW:
+            return False
+        try:
+            text_body = body.decode("utf-8")  # Slack sends UTF-8; anything else is not from Slack
+        except UnicodeDecodeError:
+            return False
+        return self.verifier.is_valid(body=text_body, timestamp=timestamp, signature=signature)
+
+
+async def read_bounded(request: Request, limit: int) -> bytes | None:
+    """The body, or None when it is (or says it is) larger than `limit`: it is read chunk by chunk and
+    dropped at the first byte over, so a 10 MB upload costs 64 KiB of memory and no parsing."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _replayed(request: Request, body: bytes) -> Request:
+    """The same request with its body already read, for Bolt's adapter (which reads it again)."""
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
+
+
+def create_web_app(
+    container: Container,
+    bolt: AsyncApp,
+    *,
+    lifespan_worker: bool | None = None,
+    signing_secret: str | None = None,
+) -> Starlette:
     """`lifespan_worker`: open the job queue (and run an in-process worker) for the app's lifetime;
-    None leaves the container's lifecycle to the caller (tests and the console manage it)."""
+    None leaves the container's lifecycle to the caller (tests and the console manage it).
+    `signing_secret`: the secret `bolt` was created with, when it is not SLACK_SIGNING_SECRET (console)."""
     handler = AsyncSlackRequestHandler(bolt)
+    settings = container.settings
+    secret = signing_secret or (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    )
+    if not secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is required to serve Slack requests")
+    guard = SlackRequestGuard(secret)
+    # Follow-ups answer through response_urls; besides Slack's own host, the emulator SLACK_API_URL points
+    # at (console, tests) may serve them.
+    trust_slack_api_url(settings.slack_api_url)
 
     async def events(request: Request) -> Response:
-        return await handler.handle(request)
+        body = await read_bounded(request, MAX_BODY_BYTES)
+        if body is None:
+            return PlainTextResponse("Request too large for a Slack request.", status_code=413)
+        if not guard.is_signed(body, request.headers):
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        try:
+            return await handler.handle(_replayed(request, body))
+        except (ValueError, RecursionError):
+            # Signed yet unparseable (Bolt's JSON/form parsing raised): answer plainly, without a traceback.
+            log.warning("a signed Slack request could not be parsed")
+            return PlainTextResponse("Malformed Slack request.", status_code=400)
 
     async def healthz(_: Request) -> Response:
         try:
@@ -41,7 +136,7 @@ def create_web_app(container: Container, bolt: AsyncApp, *, lifespan_worker: boo
         if lifespan_worker is None:
             yield
             return
-        async with container.jobs.open_async():
+        async with container.queue.open_async():
             if lifespan_worker:
                 await container.start_worker()
             try:

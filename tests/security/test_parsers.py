@@ -1,0 +1,102 @@
+"""Property tests for every parser of what people type after a slash command: whatever the input, the
+answer is a clean usage error (InputError) or a result, never another exception, and the work is bounded."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.errors import InputError
+from bot.services.time_range import parse_range
+from bot.slack.commands import MAX_WORDS, TOKENISE_LIMIT, CommandRouter
+from bot.slack.parsing import number_and_range, split_number
+
+
+async def _noop(_: object) -> None:
+    return None
+
+
+ROUTER = CommandRouter("/sms", "SMS")
+for name in ("send", "logs", "templates"):
+    ROUTER.sub(name, f"/sms {name}", "x")(_noop)
+LOOKUP = CommandRouter("/lookup", "Lookup")
+LOOKUP.sub(None, "/lookup <number>", "x")(_noop)
+
+# What people (and attackers) type: words, quotes, backslashes, Slack markup, digits and odd Unicode.
+TYPED = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list(" \t\n\"'\\`<>@!#&|=+-().:/0123456789dhw")),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=300,
+)
+FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(TYPED)
+def test_match_never_raises_and_agrees_with_shlex_on_normal_input(text: str) -> None:
+    for router in (ROUTER, LOOKUP):
+        sub, args, rest = router.match(text)
+        assert len(args) <= MAX_WORDS
+        assert isinstance(rest, str)
+        try:
+            expected = shlex.split(text)
+        except ValueError:
+            expected = text.split()
+        if sub is not None and sub.name is not None:
+            assert [sub.name, *args] == [expected[0].lower(), *expected[1:]]
+        else:
+            assert args == expected
+
+
+def test_match_reads_a_bounded_head_of_huge_text() -> None:
+    text = "send " + '"a b ' * 200_000  # 1 MB of words and unbalanced quotes
+    started = time.monotonic()
+    sub, args, rest = ROUTER.match(text)
+    assert time.monotonic() - started < 0.5
+    assert sub is not None and sub.name == "send"
+    assert len(args) <= MAX_WORDS and sum(map(len, args)) <= TOKENISE_LIMIT
+    assert rest == text[len("send ") :].strip()  # free text keeps everything after the subcommand
+
+
+@FAST
+@given(TYPED, st.sampled_from(["US", "GB", "DE", "IN"]))
+def test_split_number_answers_only_with_input_errors(text: str, region: str) -> None:
+    try:
+        number, rest = split_number(text, region)
+    except InputError:
+        return
+    assert number.startswith("+") and isinstance(rest, str)
+
+
+@FAST
+@given(st.lists(TYPED, max_size=6), st.sampled_from(["US", "GB"]))
+def test_number_and_range_answers_only_with_input_errors(args: list[str], region: str) -> None:
+    with contextlib.suppress(InputError):
+        number_and_range(args, region)
+
+
+@FAST
+@given(
+    st.one_of(
+        TYPED,
+        st.from_regex(r"\d{1,5}\s?[dhwm]", fullmatch=True),
+        st.from_regex(r"\d{4}-\d{2}-\d{2}\s?\.\.\s?\d{4}-\d{2}-\d{2}", fullmatch=True),
+    )
+)
+def test_parse_range_answers_only_with_input_errors(text: str) -> None:
+    with contextlib.suppress(InputError):
+        parse_range(text)
+
+
+def test_split_number_reads_a_bounded_head_of_huge_text() -> None:
+    text = "+1 415 555 0100 hello " + "x y z " * 200_000
+    started = time.monotonic()
+    number, rest = split_number(text, "US")
+    assert time.monotonic() - started < 0.5
+    assert number == "+14155550100" and rest == text[len("+1 415 555 0100 ") :].strip()
