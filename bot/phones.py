@@ -32,26 +32,71 @@ def to_e164(raw: str, default_region: str = "US") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+MASK = "+•••••••"  # the same width whatever the number, so a log does not tell its length either
+
+
 def mask(number: str) -> str:
-    """`+14155550123` → `+1415•••0123`: enough to recognise a number in a log, not enough to dial it."""
+    """`+14155550123` → `+•••••••0123`: enough to recognise a number in a log, not enough to dial it."""
     digits = re.sub(r"\D", "", number)
     if len(digits) < 7:
         return "•" * len(digits)
-    prefix = "+" if number.strip().startswith("+") else ""
-    return f"{prefix}{digits[:4]}•••{digits[-4:]}"
+    return MASK + digits[-4:]
 
 
-# Runs of 7+ digits, optionally with a leading "+" and common separators inside.
-_PHONE_LIKE = re.compile(r"\+?\d[\d\-\s().]{5,}\d")
+# What a phone number looks like in a log line, from the most certain to the least; each is matched only as
+# a whole token (not inside an id like U0123456789, a decimal, or a Slack ts like 1796152028.123456).
+_BEFORE = r"(?<![\w.+])"
+_AFTER = r"(?![\w]|\.\d)"
+# 1. "+" and 7 to 15 digits, with the separators people and providers use: +14155550123, +1 (415) 555-0199.
+_INTERNATIONAL = rf"\+\d(?:[\s().-]{{0,2}}\d){{6,14}}{_AFTER}"
+# 2. A North American number as it is written nationally: (415) 555-0199, 415.555.0199, 1-415-555-0199.
+_NANP = rf"{_BEFORE}(?:1[\s.-])?(?:\(\d{{3}}\)\s?|\d{{3}}[\s.-])\d{{3}}[\s.-]\d{{4}}{_AFTER}"
+# 3. A bare run of 10 to 15 digits, kept apart from timestamps and ids by `_is_bare_number`.
+_BARE = rf"{_BEFORE}\d{{10,15}}{_AFTER}"
+# 1b. The same, URL-encoded (phone_number=%2B14155550123).
+_ENCODED = rf"%2[Bb]\d{{7,15}}{_AFTER}"
+_PHONE_LIKE = re.compile(
+    f"(?P<international>{_INTERNATIONAL})|(?P<certain>{_ENCODED}|{_NANP})|(?P<bare>{_BARE})"
+)
+_GROUP_END = re.compile(r"\d(?=\D|$)")
+
+
+def _split_international(token: str) -> tuple[str, str]:
+    """`+1 415 555 0100 7` (a number, then "7d" in `/lookup +1 415 555 0100 7d`) → the longest leading
+    groups that make a possible number, and the rest, so the mask keeps the right last four digits."""
+    for end in reversed([m.end() for m in _GROUP_END.finditer(token)]):
+        try:
+            if phonenumbers.is_possible_number(phonenumbers.parse(token[:end])):
+                return token[:end], token[end:]
+        except phonenumbers.NumberParseException:
+            continue
+    return token, ""
+
+
+def _is_bare_number(digits: str) -> bool:
+    """Unix times (10 digits from 1 until the year 2286, 13 in milliseconds) and numeric ids are not phone
+    numbers; E.164 without its "+" (14155550123, as providers send it) and national numbers are."""
+    if len(digits) == 10:
+        return digits[0] != "1"  # a NANP number without country code (area codes never start with 0 or 1)
+    if digits[0] == "0":
+        return True  # a national number with its trunk prefix (02079460958)
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse("+" + digits))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 def mask_all(text: str) -> str:
-    """Mask every phone-number-looking run of digits in free text (log messages, URLs)."""
+    """Mask every phone number in free text (log messages, URLs, tracebacks, job payload dumps)."""
 
     def _sub(match: re.Match[str]) -> str:
         token = match.group(0)
-        digits = re.sub(r"\D", "", token)
-        return mask(token) if len(digits) >= 7 else token
+        if match.group("international") is not None:
+            number, rest = _split_international(token)
+            return mask(number) + rest
+        if match.group("bare") is not None and not _is_bare_number(token):
+            return token
+        return mask(token.removeprefix("%2B").removeprefix("%2b"))
 
     return _PHONE_LIKE.sub(_sub, text)
 

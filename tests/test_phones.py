@@ -30,10 +30,10 @@ def test_bad_numbers_get_a_clear_error(raw: str) -> None:
     assert "phone number" in str(caught.value)
 
 
-def test_mask_keeps_prefix_and_last_four() -> None:
-    assert mask("+14155550123") == "+1415•••0123"
-    assert mask("14155550123") == "1415•••0123"
-    assert "5550123" not in mask("+14155550123")
+def test_mask_keeps_only_the_last_four() -> None:
+    assert mask("+14155550123") == "+•••••••0123"
+    assert mask("14155550123") == "+•••••••0123"
+    assert mask("+442079460958") == "+•••••••0958"  # the same width: the length is not told either
 
 
 def test_mask_all_masks_numbers_in_text_and_urls() -> None:
