@@ -25,7 +25,9 @@ class SlackDeliveryRepository(TeamRepository[SlackDelivery]):
         )
         try:
             async with self.session.begin_nested():
-                self.session.add(SlackDelivery(team_id=self.team_id, key=key[:200], expires_at=now + keep_for))
+                self.session.add(
+                    SlackDelivery(team_id=self.team_id, key=key[:200], expires_at=now + keep_for)
+                )
                 await self.session.flush()
         except IntegrityError:
             return False
