@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.crypto import CredentialBox, credential_box
 from bot.db.rate_budget import rate_budget_for
 from bot.db.session import create_engine, create_sessionmaker
-from bot.jobs.queue import QUEUE, Worker, create_job_app
-from bot.jobs.tasks import FOLLOWUP_TASK
+from bot.jobs.contract import Job
+from bot.jobs.queue import Worker, WorkerOptions, create_job_app, is_in_memory
+from bot.jobs.runner import JobRunner
 from bot.services.audit import AuditService
 from bot.services.history import HistoryService
 from bot.services.identity import IdentityService
@@ -40,12 +41,22 @@ class Container:
         self.history = HistoryService()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         self.slack = slack_client or AsyncWebClient(token=token, base_url=settings.slack_api_url)
-        self.jobs: procrastinate.App = create_job_app(settings.database_url)
+        self.queue: procrastinate.App = create_job_app(settings.database_url)
+        # Features install their jobs here (`bot.slack.jobs.install`); the runner knows nothing of Slack.
+        self.jobs: JobRunner[Container] = JobRunner(self.queue)
+        if not is_in_memory(self.queue):  # in-memory jobs die with their process: nothing to recover
+            self.jobs.install_recovery(
+                every_seconds=max(1, round(settings.worker_heartbeat_seconds)),
+                stalled_after=settings.worker_stalled_after_seconds,
+            )
+        from bot.slack.jobs import install as install_slack_jobs  # the composition root wires the layers
+
+        install_slack_jobs(self.jobs)
         self.worker: Worker | None = None
 
-    async def defer(self, name: str, payload: dict[str, Any]) -> None:
+    async def defer(self, job: Job) -> None:
         """Hand work on to the job queue (after `ack()`): durable on Postgres."""
-        await self.jobs.configure_task(FOLLOWUP_TASK, queue=QUEUE).defer_async(name=name, payload=payload)
+        await self.jobs.defer(job)
 
     async def once(self, team_id: str, key: str) -> bool:
         """Claim `key` for this workspace: True the first time, False for a double click or resubmission."""
@@ -56,7 +67,14 @@ class Container:
             return await ActionClaimRepository(session, team_id).claim(key)
 
     async def start_worker(self) -> None:
-        self.worker = Worker(self.jobs, {"container": self})
+        settings = self.settings
+        options = WorkerOptions(
+            concurrency=settings.worker_concurrency,
+            heartbeat_seconds=settings.worker_heartbeat_seconds,
+            stalled_after_seconds=settings.worker_stalled_after_seconds,
+            shutdown_seconds=settings.worker_shutdown_seconds,
+        )
+        self.worker = Worker(self.queue, {"container": self}, options)
         await self.worker.start()
 
     async def wait_idle(self, within: float = 30.0) -> None:
@@ -74,7 +92,7 @@ class Container:
 async def running(settings: Settings, *, worker: bool, **kwargs: Any) -> AsyncIterator[Container]:
     """A container with its job queue open (and, if asked, an in-process worker)."""
     container = Container(settings, **kwargs)
-    async with container.jobs.open_async():
+    async with container.queue.open_async():
         if worker:
             await container.start_worker()
         try:

@@ -58,6 +58,22 @@ class Settings(BaseSettings):
     sandbox_seed: int = Field(default=7, validation_alias="SWITCHBOARD_SANDBOX_SEED")
     sandbox_faults: str | None = Field(default=None, validation_alias="SWITCHBOARD_SANDBOX_FAULTS")
 
+    # The job worker (`switchboard worker`, and the in-process one on SQLite). Follow-ups wait on providers,
+    # not on the CPU, so one process runs many at once; a dead worker's jobs are found by its missing
+    # heartbeat and recovered (read-only ones retried, state-changing ones ended as "outcome unknown").
+    worker_concurrency: int = Field(
+        default=100, ge=1, le=1000, validation_alias="SWITCHBOARD_WORKER_CONCURRENCY"
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, validation_alias="SWITCHBOARD_WORKER_HEARTBEAT_SECONDS"
+    )
+    worker_stalled_after_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="SWITCHBOARD_WORKER_STALLED_AFTER_SECONDS"
+    )
+    worker_shutdown_seconds: float = Field(
+        default=30.0, ge=0, validation_alias="SWITCHBOARD_WORKER_SHUTDOWN_SECONDS"
+    )
+
     # Provider connections from the environment: used for every workspace that has no connection of its
     # own in the database, so a single-workspace deployment needs nothing else.
     zoom_api_url: str = Field(default="https://api.zoom.us/v2", validation_alias="SWITCHBOARD_ZOOM_API_URL")

@@ -1,9 +1,9 @@
-"""The job queue and its in-process worker.
+"""The job queue and the worker that runs it.
 
 On Postgres, jobs are rows in procrastinate's tables: a job deferred after `ack()` survives a restart of
-the web process and runs in `switchboard worker`. On the embedded SQLite default, procrastinate's
-in-memory connector and a worker inside the web process keep `make run` dependency-free; such jobs die
-with the process, which is the trade the embedded mode makes.
+the web process and runs in `switchboard worker` (as many processes as you like). On the embedded SQLite
+default, procrastinate's in-memory connector and a worker inside the web process keep `make run`
+dependency-free; such jobs die with the process, which is the trade the embedded mode makes.
 """
 
 from __future__ import annotations
@@ -11,18 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
+from procrastinate import worker as pworker
 from procrastinate.testing import InMemoryConnector
 from sqlalchemy.engine import make_url
 
-from bot.jobs.tasks import install
+from bot.jobs.runner import QUEUE
 
 log = logging.getLogger(__name__)
-
-QUEUE = "slack"
 
 
 def _conninfo(database_url: str) -> str:
@@ -32,48 +31,94 @@ def _conninfo(database_url: str) -> str:
 def create_job_app(database_url: str) -> procrastinate.App:
     connector: procrastinate.BaseConnector
     if database_url.startswith("postgresql"):
-        connector = procrastinate.PsycopgConnector(conninfo=_conninfo(database_url))
+        # Enough connections for many concurrent jobs fetching and finishing at once.
+        connector = procrastinate.PsycopgConnector(conninfo=_conninfo(database_url), min_size=1, max_size=20)
     else:
         connector = InMemoryConnector()
-    app = procrastinate.App(connector=connector)
-    install(app)
-    return app
+    return procrastinate.App(connector=connector)
 
 
 def is_in_memory(app: procrastinate.App) -> bool:
     return isinstance(app.connector, InMemoryConnector)
 
 
-class Worker:
-    """Runs a procrastinate worker as a task of the current event loop, with the container as context."""
+@dataclass(frozen=True)
+class WorkerOptions:
+    concurrency: int = 100
+    heartbeat_seconds: float = 10.0
+    stalled_after_seconds: float = 30.0
+    shutdown_seconds: float = 30.0
+    name: str = "switchboard"
 
-    def __init__(self, app: procrastinate.App, context: dict[str, Any], *, concurrency: int = 8) -> None:
+
+class Worker:
+    """A procrastinate worker as a task of the current event loop, restarted if it stops by itself.
+
+    procrastinate stops a worker whose side task failed (its heartbeat, when the database went away):
+    this supervisor starts it again with backoff, so work deferred after an outage is picked up without
+    a restart. `stop()` drains: running jobs get `shutdown_seconds` to finish.
+    """
+
+    def __init__(self, app: procrastinate.App, context: dict[str, Any], options: WorkerOptions) -> None:
         self._app = app
         self._context = context
-        self._concurrency = concurrency
+        self._options = options
+        self._current: pworker.Worker | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(
-            self._app.run_worker_async(
-                queues=[QUEUE],
-                concurrency=self._concurrency,
-                wait=True,
-                install_signal_handlers=False,
-                additional_context=self._context,
-                fetch_job_polling_interval=0.05 if is_in_memory(self._app) else 2.0,
-                delete_jobs="successful",
-                name="in-process",
-            ),
-            name="switchboard-worker",
+    def _build(self) -> pworker.Worker:
+        options = self._options
+        return pworker.Worker(
+            app=self._app,
+            queues=[QUEUE],
+            name=options.name,
+            concurrency=options.concurrency,
+            wait=True,
+            install_signal_handlers=False,  # the process owns its signals (see `bot.slack.runtime`)
+            additional_context=self._context,
+            fetch_job_polling_interval=0.05 if is_in_memory(self._app) else 1.0,
+            delete_jobs="successful",
+            update_heartbeat_interval=options.heartbeat_seconds,
+            stalled_worker_timeout=options.stalled_after_seconds,
+            shutdown_graceful_timeout=options.shutdown_seconds,
         )
 
+    async def _supervise(self) -> None:
+        pause = 0.5
+        while not self._stopping.is_set():
+            self._current = self._build()
+            try:
+                await self._current.run()  # type: ignore[no-untyped-call]
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database went away under it, most likely
+                log.warning("job worker stopped (%s); restarting in %.1f s", type(error).__name__, pause)
+            else:
+                if self._stopping.is_set():
+                    return
+                log.warning("job worker stopped by itself; restarting in %.1f s", pause)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=pause)
+            pause = min(pause * 2, 15.0)
+
+    async def start(self) -> None:
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._supervise(), name="switchboard-worker")
+
     async def stop(self) -> None:
+        """Stop taking jobs, let running ones finish (up to the shutdown timeout), then return."""
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        self._stopping.set()
+        if self._current is not None:
+            self._current.stop()  # type: ignore[no-untyped-call]
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=self._options.shutdown_seconds + 5)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
         self._task = None
 
     async def wait_idle(self, within: float = 30.0) -> None:
@@ -86,16 +131,14 @@ class Worker:
 async def pending_jobs(app: procrastinate.App) -> int:
     connector = app.connector
     if isinstance(connector, InMemoryConnector):
-        return sum(1 for job in connector.jobs.values() if job["status"] in {"todo", "doing"})
+        return sum(
+            1
+            for job in connector.jobs.values()
+            if job["status"] in {"todo", "doing"} and not str(job["task_name"]).startswith("sb:")
+        )
     rows = await connector.execute_query_all_async(
         "SELECT count(*) AS n FROM procrastinate_jobs "
-        "WHERE status IN ('todo', 'doing') AND queue_name = %(queue)s",
+        "WHERE status IN ('todo', 'doing') AND queue_name = %(queue)s AND task_name NOT LIKE 'sb:%%'",
         queue=QUEUE,
     )
     return int(rows[0]["n"])
-
-
-@contextlib.asynccontextmanager
-async def opened(app: procrastinate.App) -> AsyncIterator[procrastinate.App]:
-    async with app.open_async():
-        yield app

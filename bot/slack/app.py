@@ -17,7 +17,7 @@ from bot.db.repositories import SlackDeliveryRepository
 from bot.db.session import transaction
 from bot.errors import ConfigError
 from bot.logging import BOLT_LOGGER
-from bot.slack.listeners import actions, commands, events, shortcuts, views
+from bot.slack import features
 from bot.slack.reply import respond
 
 log = logging.getLogger(__name__)
@@ -115,6 +115,5 @@ def create_app(
         except Exception:  # the response_url may be gone; the log line above has the details
             log.warning("could not tell the user about the error")
 
-    for package in (commands, actions, views, shortcuts, events):
-        package.register(app)
+    features.register(app)
     return app

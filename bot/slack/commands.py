@@ -19,7 +19,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db.models import Role
 from bot.errors import InputError
+from bot.jobs.contract import Envelope
 from bot.services.identity import Identity
+from bot.slack.jobs import from_body
 from bot.slack.text import escape
 
 NOT_LINKED = (
@@ -55,6 +57,10 @@ class Invocation:
     def response_url(self) -> str:
         return str(self.body.get("response_url", ""))
 
+    def envelope(self) -> Envelope:
+        """Who asked and how to answer them, for the job this command defers."""
+        return from_body(self.body, self.identity, origin=self.command)
+
 
 Handler = Callable[[Invocation], Awaitable[None]]
 
@@ -75,6 +81,7 @@ class CommandRouter:
 
     command: str
     summary: str
+    order: int = 50  # its place in /switchboard help
     subcommands: dict[str | None, Subcommand] = field(default_factory=dict)
 
     def sub(

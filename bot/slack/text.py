@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import phonenumbers
+
 ELLIPSIS = "…"
 
 
@@ -89,3 +91,13 @@ def duration(seconds: float | int | None) -> str:
 
 def plural(count: int, word: str, plural_word: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural_word or word + 's')}"
+
+
+def pretty_number(e164: str) -> str:
+    """+14155550100 → "+1 415-555-0100" (as the number's country writes it)."""
+    try:
+        return phonenumbers.format_number(
+            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return e164

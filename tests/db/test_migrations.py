@@ -30,6 +30,7 @@ TABLES = {
     "audit_events",
     "action_claims",
     "slack_deliveries",
+    "slack_payloads",
 }
 
 

@@ -30,7 +30,7 @@ async def test_deferred_lookup_survives_a_restart_of_the_web_process(tmp_path: P
                     response = await driver.command("/lookup", "+1 415 555 0100 7d", user="U0SUPER")
                     assert response.status == 200 and "Looking up" in response.body
                 container = app.state.container
-                assert await pending_jobs(container.jobs) == 1
+                assert await pending_jobs(container.queue) == 1
             assert not [p for p in emulator.response_posts if "Lookup:" in str(p)]
 
             # 2. A fresh process with a worker picks the job up from Postgres and answers.
@@ -39,6 +39,6 @@ async def test_deferred_lookup_survives_a_restart_of_the_web_process(tmp_path: P
                 SlackDriver(app, secret, emulator, idle=idle) as driver,
             ):
                 await driver.settle()
-                assert await pending_jobs(app.state.container.jobs) == 0
+                assert await pending_jobs(app.state.container.queue) == 0
             answers = [p for p in emulator.response_posts if "Lookup: +1 415-555-0100" in str(p)]
             assert len(answers) == 1

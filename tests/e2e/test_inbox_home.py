@@ -8,7 +8,7 @@ from typing import Any
 from bot.console.blockkit import validate_view
 from bot.services.inbox import NO_LOGIN
 from bot.slack import ids
-from bot.slack.blocks.home import ACTION_HOME_SEND_BLANK
+from bot.slack.home.blocks import ACTION_HOME_SEND_BLANK
 from tests.e2e.conftest import Harness
 from tests.e2e.test_threads import PRIYA, break_livevox, click_card, list_threads, open_thread
 

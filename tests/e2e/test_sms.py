@@ -14,7 +14,7 @@ from bot.db.models import SmsMessage, SmsStatus
 from bot.db.repositories import SmsMessageRepository
 from bot.services.demo import TEAM_ID
 from bot.slack import ids
-from bot.slack.blocks.sms import BLOCK_SEGMENTS, BLOCK_TEMPLATE_PREVIEW
+from bot.slack.sms.blocks import BLOCK_SEGMENTS, BLOCK_TEMPLATE_PREVIEW
 from tests.e2e.conftest import Harness
 
 CLEAN = "+14155550100"
@@ -332,13 +332,14 @@ async def test_dropped_send_is_unknown_and_never_resent(slack: Harness) -> None:
 
     # The same click delivered again, and the follow-up run again: no request, one row, still unknown.
     await slack.driver.send_payload(click)
-    from bot.slack.followups.sms import confirm
+    from bot.jobs.contract import Envelope
+    from bot.slack.payloads import recall
+    from bot.slack.sms.jobs import Draft, SmsConfirmJob, confirm
 
-    draft = json.loads(send.element["value"])
-    await confirm(
-        slack.container,
-        {"team_id": TEAM_ID, "user_id": "U0AGENT", "response_url": click["response_url"], "draft": draft},
-    )
+    draft = await recall(slack.container, TEAM_ID, "U0AGENT", send.element["value"], Draft)
+    assert draft is not None
+    envelope = Envelope(team_id=TEAM_ID, user_id="U0AGENT", response_url=click["response_url"], origin="test")
+    await confirm(SmsConfirmJob(envelope=envelope, draft=draft), slack.container)
     await slack.driver.settle()
     assert injector.requests == requests
     [row] = await _rows(slack)

@@ -15,7 +15,7 @@ from bot.sandbox.world import DEMO, Thread, World
 from bot.services.demo import TEAM_ID
 from bot.services.inbox import NO_LOGIN
 from bot.slack import ids
-from bot.slack.blocks.threads import ACTION_THREADS_NEXT
+from bot.slack.threads.blocks import ACTION_THREADS_NEXT
 from tests.e2e.conftest import Harness, MakeHarness
 
 AGENT_ID = DEMO.agent_id  # U0AGENT is JRIVERA

@@ -16,13 +16,13 @@ from bot.services.history import Compliance, Event, NumberReport, OpenThread, So
 from bot.services.identity import Identity
 from bot.services.time_range import TimeRange
 from bot.slack import ids
+from bot.slack.admin.blocks import audit_message, channel_message, help_message, whoami_message
+from bot.slack.admin.commands import parse_channel_set
+from bot.slack.admin.connect_blocks import connect_modal, field_for_error, submitted_values
 from bot.slack.blocks import limits
-from bot.slack.blocks.admin import audit_message, channel_message, help_message, whoami_message
 from bot.slack.blocks.common import actions, button, context, fit, header, message, section, to_dicts
-from bot.slack.blocks.connect import connect_modal, field_for_error, submitted_values
-from bot.slack.blocks.history import calls_message, report_message
-from bot.slack.listeners.actions.share import parse_cursor, shareable_blocks
-from bot.slack.listeners.commands.switchboard import parse_channel_set
+from bot.slack.lookup.actions import parse_cursor, shareable_blocks
+from bot.slack.lookup.blocks import calls_message, report_message
 from bot.slack.text import ELLIPSIS
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.console.blockkit import validate_blocks, validate_view
 from bot.slack import ids
-from bot.slack.blocks.sms import (
+from bot.slack.sms.blocks import (
     BLOCK_SEGMENTS,
     BLOCK_TEMPLATE_PREVIEW,
     Choice,
@@ -26,7 +26,6 @@ from bot.slack.blocks.sms import (
     template_preview,
     templates_message,
 )
-from bot.slack.followups.sms import pack_draft, unpack_draft
 
 NASTY = "<!channel> <@U123> <https://x|y> & < >"
 ESCAPED = "&lt;!channel&gt; &lt;@U123&gt; &lt;https://x|y&gt; &amp; &lt; &gt;"
@@ -142,11 +141,3 @@ def test_lists_are_valid_and_escaped() -> None:
     assert validate_blocks(codes["blocks"], "message") == [] and "default in this channel" in _dump(codes)
     _no_raw(codes["blocks"])
     assert "no SMS templates" in _dump(templates_message([]))
-
-
-@pytest.mark.parametrize("text", ["short", '"' * 1530, "ł" * 670, "😀" * 335])
-def test_draft_fits_a_button_value(text: str) -> None:
-    draft = {"k": "abc", "n": "+14155550100", "t": text, "s": "14155550150", "c": "C0DEMO"}
-    value = pack_draft(draft)
-    assert value is not None and len(value) <= 2000
-    assert unpack_draft(value) == draft

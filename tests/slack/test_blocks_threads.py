@@ -20,8 +20,8 @@ from bot.services.inbox import (
     TransferCandidate,
     card_from_thread,
 )
-from bot.slack.blocks.home import home_view, my_threads_modal
-from bot.slack.blocks.threads import (
+from bot.slack.home.blocks import home_view, my_threads_modal
+from bot.slack.threads.blocks import (
     ListState,
     ModalContext,
     ThreadRef,

@@ -8,6 +8,7 @@ from bot.db.models.enums import DigestRunStatus, Provider, Role, SmsStatus
 from bot.db.models.provider_connection import ProviderConnection
 from bot.db.models.rate_limit_bucket import RateLimitBucket
 from bot.db.models.slack_delivery import SlackDelivery
+from bot.db.models.slack_payload import SlackPayload
 from bot.db.models.sms_message import SmsMessage
 from bot.db.models.user_mapping import UserMapping
 from bot.db.models.workspace import Workspace
@@ -24,6 +25,7 @@ __all__ = [
     "RateLimitBucket",
     "Role",
     "SlackDelivery",
+    "SlackPayload",
     "SmsMessage",
     "SmsStatus",
     "UserMapping",

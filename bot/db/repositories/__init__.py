@@ -4,6 +4,7 @@ from bot.db.repositories.claims import ActionClaimRepository
 from bot.db.repositories.connections import ConnectionRepository
 from bot.db.repositories.deliveries import SlackDeliveryRepository
 from bot.db.repositories.digests import DigestRepository
+from bot.db.repositories.payloads import SlackPayloadRepository
 from bot.db.repositories.sms import SmsMessageRepository
 from bot.db.repositories.users import UserMappingRepository
 from bot.db.repositories.workspaces import WorkspaceRepository, all_team_ids
@@ -15,6 +16,7 @@ __all__ = [
     "ConnectionRepository",
     "DigestRepository",
     "SlackDeliveryRepository",
+    "SlackPayloadRepository",
     "SmsMessageRepository",
     "UserMappingRepository",
     "WorkspaceRepository",

@@ -1,0 +1,87 @@
+"""The job contract: every piece of deferred work is a small typed model on a common envelope.
+
+A feature declares one `Job` subclass per kind of follow-up, with the fields it needs, and registers a
+handler for it on the `JobRunner` (`bot.jobs.runner`). The job is deferred as an object and comes back
+to its handler as the same object, validated: no hand-built dicts, no dispatch on a verb string.
+
+Each job says what repeating it would do (`effect`):
+- `Effect.READ`: reads providers and answers; safe to run again, so transient failures (a provider's
+  5xx, timeouts, a 429 with Retry-After, a database blink) are retried with backoff, and a job whose
+  worker died is run again;
+- `Effect.CHANGE`: sends an SMS or changes a thread; never run again once it may have reached the
+  provider (the outbox and the action claims decide what was done), so a dead worker's job ends as
+  "outcome unknown" and the person is told.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Effect(enum.Enum):
+    READ = "read"
+    CHANGE = "change"
+
+
+class Envelope(BaseModel):
+    """Who asked, where, and how to answer them: common to every job."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    team_id: str
+    user_id: str
+    channel_id: str | None = None
+    # Only ever the response_url of a verified Slack payload (never one read back from Slack's client).
+    response_url: str | None = None
+    origin: str  # what started it: "/lookup", "button:calls_more", "view:send_sms", "event:app_home_opened"
+    accepted_at: float = Field(default_factory=time.time)  # epoch seconds: the retry deadline counts from it
+
+
+class Job(BaseModel):
+    """Base of every job model. Subclasses set `kind` (unique, stable: it names the queued task)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: ClassVar[str]
+    effect: ClassVar[Effect] = Effect.READ
+    # How long after acceptance the work is still worth doing (Slack's response_url lives 30 minutes).
+    deadline_seconds: ClassVar[float] = 20 * 60
+    # Automatic retries of a transient failure happen only this soon after acceptance: someone is
+    # waiting, and provider clients already retried each call; a slower answer is a worse answer.
+    retry_window_seconds: ClassVar[float] = 8.0
+    # How the work is named when the person must be told it failed ("your lookup of +1 415-555-0100").
+    what: ClassVar[str] = "your request"
+    # Names for the providers this job talks to, when a failure names one ("Zoom Contact Center").
+    provider_names: ClassVar[dict[str, str]] = {}
+
+    envelope: Envelope
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not isinstance(cls.__dict__.get("kind"), str) or not cls.__dict__["kind"]:
+            raise TypeError(f"{cls.__name__} must set `kind` to a non-empty string")
+
+    @property
+    def expires_at(self) -> float:
+        return self.envelope.accepted_at + self.deadline_seconds
+
+    def describe(self) -> str:
+        """The work in a few words, for failure notes; jobs override it to name their subject."""
+        return self.what
+
+    def when_unknown(self) -> str:
+        """What the person can do when the outcome is unknown (CHANGE jobs say how to check)."""
+        return "Check before trying again."
+
+
+class Failure(enum.Enum):
+    """How a job ended without doing its work, so the notifier can say it in words."""
+
+    ERROR = "error"  # it failed (after the retries its effect allows)
+    OUTCOME_UNKNOWN = "outcome_unknown"  # a state-changing job's worker died mid-way: it may have happened
+    EXPIRED = "expired"  # its deadline passed before it could run (again)
+    UNREADABLE = "unreadable"  # the queued payload does not fit its model any more (a deploy changed it)

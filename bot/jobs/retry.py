@@ -1,0 +1,67 @@
+"""Which failures are worth another try, and when.
+
+Transient: a provider that is down (5xx, connection errors, timeouts), one asking us to slow down (429,
+honouring Retry-After, but never a daily limit, which lasts until midnight UTC), and the database going
+away. Everything else (bad input, refused credentials, bugs) fails the same way the next time.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from bot.providers import errors
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter, capped, for at most `attempts` retries."""
+
+    attempts: int = 4
+    base: float = 0.5
+    cap: float = 15.0
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Seconds before retry number `attempt + 1` (attempt counts previous tries, from 0)."""
+        ceiling = min(self.cap, self.base * 2**attempt)
+        return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+def is_database_outage(error: BaseException) -> bool:
+    if isinstance(error, OperationalError | PoolTimeout):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    # psycopg's own errors when procrastinate or a raw connection met the outage.
+    name = type(error).__module__
+    return name.startswith("psycopg") and type(error).__name__ in {"OperationalError", "PoolTimeout"}
+
+
+def retry_after(error: BaseException, attempt: int, backoff: Backoff) -> float | None:
+    """Seconds to wait before trying again, or None when another try would not help."""
+    if attempt >= backoff.attempts:
+        return None
+    if isinstance(error, errors.RateLimited):
+        if error.daily:
+            return None
+        hinted = error.retry_after
+        return max(hinted, 0.1) if hinted is not None else backoff.delay(attempt)
+    if isinstance(error, errors.OutcomeUnknown):  # a send that may have happened is never repeated
+        return None
+    if isinstance(error, errors.Unavailable | TimeoutError | httpx.TransportError):
+        return backoff.delay(attempt)
+    if isinstance(error, ConnectionError | OSError) and not isinstance(error, FileNotFoundError):
+        return backoff.delay(attempt)
+    if is_database_outage(error):
+        return backoff.delay(attempt)
+    return None
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a first failure like this one would be retried (handlers that answer some errors
+    themselves re-raise these, so the runner retries them)."""
+    return retry_after(error, 0, Backoff()) is not None

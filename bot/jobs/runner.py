@@ -1,0 +1,294 @@
+"""The job runner: typed jobs in, one procrastinate task per job kind, retries and recovery around them.
+
+The runner knows nothing of Slack. Whoever owns the work (the Slack layer) installs it:
+
+    runner.register(LookupJob, run_lookup)        # async def run_lookup(job: LookupJob, c: Container)
+    runner.on_failure(tell_the_person)             # async def tell(job, failure, error, c)
+    await runner.defer(LookupJob(envelope=..., number=...))
+
+`C` is the container handlers get (the composition root's `Container`); it reaches the worker as
+procrastinate's `additional_context["container"]`, the one untyped hop, checked here once.
+
+What happens to a job (see `bot.jobs.contract` for `Effect`):
+- it succeeds: done;
+- it raises: a READ job meeting a transient error is retried with backoff while its deadline allows;
+  otherwise the notifier is told (`Failure.ERROR`) and the job ends `failed`;
+- its worker dies: `recover_stalled` (a periodic task) finds it by the worker's missing heartbeat; a READ
+  job runs again, a CHANGE job ends `failed` and the notifier says "outcome unknown";
+- its worker is stopped (SIGTERM): running jobs get the graceful timeout; a READ job cut short is
+  retried, a CHANGE job cut short is reported as "outcome unknown".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar, cast
+
+import procrastinate
+from procrastinate import exceptions as pexc
+from procrastinate import retry as pretry
+from procrastinate.jobs import Job as QueuedJob
+from procrastinate.jobs import Status
+from pydantic import ValidationError
+
+from bot.jobs.contract import Effect, Envelope, Failure, Job
+from bot.jobs.retry import Backoff, retry_after
+
+log = logging.getLogger(__name__)
+
+QUEUE = "slack"
+RECOVERY_TASK = "sb:recover_stalled"
+
+C = TypeVar("C")
+J = TypeVar("J", bound=Job)
+
+Notifier = Callable[[Job, Failure, BaseException | None, C], Awaitable[None]]
+
+
+class JobObserver:
+    """Hooks for metrics; the default does nothing (`bot.metrics` provides the Prometheus one)."""
+
+    def started(self, kind: str) -> None:
+        """A job of `kind` began running."""
+
+    def finished(self, kind: str, outcome: str, seconds: float) -> None:
+        """outcome: succeeded | retried | failed | expired | unknown | unreadable | recovered."""
+
+
+class _Retry(Exception):
+    """Raised by the task wrapper to ask procrastinate for another attempt after `delay` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"retry in {delay:.1f}s")
+        self.delay = delay
+
+
+class _RetryWhenAsked(pretry.BaseRetryStrategy):
+    """The runner decides (it knows the job's effect and deadline); procrastinate only schedules."""
+
+    def get_retry_decision(self, *, exception: BaseException, job: QueuedJob) -> pretry.RetryDecision | None:
+        if isinstance(exception, _Retry):
+            at = datetime.now(UTC) + timedelta(seconds=max(exception.delay, 0.0))
+            return pretry.RetryDecision(retry_at=at)
+        return None
+
+
+@dataclass(frozen=True)
+class _Entry(Generic[C]):
+    model: type[Job]
+    handler: Callable[[Any, C], Awaitable[None]]
+
+
+class JobRunner(Generic[C]):
+    def __init__(
+        self,
+        app: procrastinate.App,
+        *,
+        queue: str = QUEUE,
+        backoff: Backoff | None = None,
+        observer: JobObserver | None = None,
+    ) -> None:
+        self.app = app
+        self.queue = queue
+        self.backoff = backoff or Backoff()
+        self.observer = observer or JobObserver()
+        self._entries: dict[str, _Entry[C]] = {}
+        self._notifiers: list[Notifier[C]] = []
+        self._retry = _RetryWhenAsked()
+
+    # ------------------------------------------------------------------------------ installing work
+
+    def register(self, model: type[J], handler: Callable[[J, C], Awaitable[None]]) -> None:
+        """Run `handler` for every deferred `model`. Registering the same pair again changes nothing."""
+        kind = model.kind
+        existing = self._entries.get(kind)
+        if existing is not None:
+            if existing.model is model and existing.handler is handler:
+                return
+            raise ValueError(
+                f"job kind {kind!r} is registered twice ({existing.model.__name__}, {model.__name__})"
+            )
+        self._entries[kind] = _Entry(model, cast(Callable[[Any, C], Awaitable[None]], handler))
+
+        async def task(context: procrastinate.JobContext, job: dict[str, Any]) -> None:
+            await self._run(context, kind, job)
+
+        task.__name__ = task.__qualname__ = f"run_{kind}"
+        self.app.task(name=kind, queue=self.queue, pass_context=True, retry=self._retry)(task)
+
+    def on_failure(self, notifier: Notifier[C]) -> None:
+        """`notifier` tells the person when a job ends without doing its work (see `Failure`)."""
+        if notifier not in self._notifiers:
+            self._notifiers.append(notifier)
+
+    @property
+    def kinds(self) -> dict[str, type[Job]]:
+        return {kind: entry.model for kind, entry in self._entries.items()}
+
+    # ---------------------------------------------------------------------------------- deferring
+
+    async def defer(self, job: Job) -> int:
+        """Queue `job` (durable on Postgres). A job kind nobody registered is a bug, raised at once."""
+        if job.kind not in self._entries or self._entries[job.kind].model is not type(job):
+            raise LookupError(f"no handler is registered for job kind {job.kind!r}")
+        return await self.app.configure_task(job.kind, queue=self.queue).defer_async(
+            job=job.model_dump(mode="json")
+        )
+
+    # ------------------------------------------------------------------------------------ running
+
+    def _container(self, context: procrastinate.JobContext) -> C:
+        container = (context.additional_context or {}).get("container")
+        if container is None:
+            raise RuntimeError("the worker was started without a container in its context")
+        return cast(C, container)
+
+    async def _run(self, context: procrastinate.JobContext, kind: str, raw: dict[str, Any]) -> None:
+        container = self._container(context)
+        entry = self._entries[kind]
+        started = time.monotonic()
+        self.observer.started(kind)
+        try:
+            job = entry.model.model_validate(raw)
+        except ValidationError as error:
+            log.error("job %s has an unreadable payload: %s", kind, error.errors(include_input=False))
+            await self._notify_raw(raw, Failure.UNREADABLE, container)
+            self.observer.finished(kind, "unreadable", time.monotonic() - started)
+            return
+        attempt = context.job.attempts if context.job is not None else 0
+        if time.time() > job.expires_at:
+            await self._notify(job, Failure.EXPIRED, None, container)
+            self.observer.finished(kind, "expired", time.monotonic() - started)
+            return
+        try:
+            await entry.handler(job, container)
+        except asyncio.CancelledError:
+            # Stopped (shutdown after the graceful timeout): read-only work is done again elsewhere;
+            # a change may have reached the provider, so it is never repeated and the person is told.
+            if job.effect is Effect.READ:
+                self.observer.finished(kind, "retried", time.monotonic() - started)
+                raise _Retry(0) from None
+            await self._notify(job, Failure.OUTCOME_UNKNOWN, None, container)
+            self.observer.finished(kind, "unknown", time.monotonic() - started)
+            raise
+        except Exception as error:
+            delay = retry_after(error, attempt, self.backoff) if job.effect is Effect.READ else None
+            # Retry only if another attempt as slow as this one still ends within the window.
+            window = min(job.envelope.accepted_at + job.retry_window_seconds, job.expires_at)
+            took = time.monotonic() - started
+            if delay is not None and time.time() + delay + took < window:
+                log.warning(
+                    "job %s failed transiently (%s); retry %d in %.1f s",
+                    kind,
+                    type(error).__name__,
+                    attempt + 1,
+                    delay,
+                )
+                self.observer.finished(kind, "retried", time.monotonic() - started)
+                raise _Retry(delay) from error
+            log.error("job %s failed: %s", kind, type(error).__name__, exc_info=error)
+            await self._notify(job, Failure.ERROR, error, container)
+            self.observer.finished(kind, "failed", time.monotonic() - started)
+            raise
+        self.observer.finished(kind, "succeeded", time.monotonic() - started)
+
+    async def _notify(self, job: Job, failure: Failure, error: BaseException | None, container: C) -> None:
+        for notifier in self._notifiers:
+            try:
+                await notifier(job, failure, error, container)
+            except Exception:  # telling the person failed too (Slack down, URL expired): the log has it
+                log.warning("failure notifier could not tell the person about %s", job.kind, exc_info=True)
+
+    async def _notify_raw(self, raw: dict[str, Any], failure: Failure, container: C) -> None:
+        """A payload that no longer fits its model still carries an envelope, usually: answer that."""
+        try:
+            envelope = Envelope.model_validate(raw.get("envelope"))
+        except ValidationError:
+            return
+        await self._notify(_Unreadable(envelope=envelope), failure, None, container)
+
+    # ---------------------------------------------------------------------------- stalled jobs
+
+    def install_recovery(self, *, every_seconds: int, stalled_after: float) -> None:
+        """A periodic task that recovers the jobs of dead workers (one run per tick across workers)."""
+        if RECOVERY_TASK in self.app.tasks:
+            return
+
+        async def recover(context: procrastinate.JobContext, timestamp: int) -> None:
+            await self.recover_stalled(self._container(context), stalled_after=stalled_after)
+
+        every = _cron_seconds(every_seconds)
+        cron = "* * * * *" if every >= 60 else f"* * * * * */{every}"
+        task = self.app.task(name=RECOVERY_TASK, queue=self.queue, pass_context=True)(recover)
+        self.app.periodic(cron=cron, periodic_id="recover")(task)
+
+    async def recover_stalled(self, container: C, *, stalled_after: float) -> dict[str, int]:
+        """Retry READ jobs of dead workers, end CHANGE ones as outcome unknown; returns counts."""
+        counts = {"retried": 0, "unknown": 0, "expired": 0}
+        stalled = await self.app.job_manager.get_stalled_jobs(
+            queue=self.queue, seconds_since_heartbeat=stalled_after
+        )
+        for queued in stalled:
+            entry = self._entries.get(queued.task_name)
+            if entry is None:  # the recovery task itself, or a kind this process does not run
+                continue
+            raw = queued.task_kwargs.get("job")
+            try:
+                job = entry.model.model_validate(raw)
+            except ValidationError:
+                job = None
+            if (
+                job is not None
+                and job.effect is Effect.READ
+                and time.time() < job.expires_at
+                and queued.attempts < self.backoff.attempts
+            ):
+                if await self._claim(self.app.job_manager.retry_job(queued)):
+                    log.warning("job %s of a dead worker is retried", queued.task_name)
+                    counts["retried"] += 1
+                    self.observer.finished(queued.task_name, "recovered", 0.0)
+                continue
+            if not await self._claim(
+                self.app.job_manager.finish_job(queued, Status.FAILED, delete_job=False)
+            ):
+                continue  # another process got there first
+            if job is None:
+                await self._notify_raw(raw if isinstance(raw, dict) else {}, Failure.UNREADABLE, container)
+                continue
+            failure = Failure.OUTCOME_UNKNOWN if job.effect is Effect.CHANGE else Failure.EXPIRED
+            log.warning("job %s of a dead worker ended: %s", queued.task_name, failure.value)
+            counts["unknown" if failure is Failure.OUTCOME_UNKNOWN else "expired"] += 1
+            self.observer.finished(
+                queued.task_name, "unknown" if job.effect is Effect.CHANGE else "expired", 0.0
+            )
+            await self._notify(job, failure, None, container)
+        return counts
+
+    @staticmethod
+    async def _claim(operation: Awaitable[None]) -> bool:
+        """Run a state transition of a `doing` job; False when another process already moved it."""
+        try:
+            await operation
+        except pexc.ConnectorException as error:
+            log.info("stalled job already handled elsewhere: %s", type(error).__name__)
+            return False
+        return True
+
+
+class _Unreadable(Job):
+    """Stands in for a job whose payload could not be read, so the notifier still gets an envelope."""
+
+    kind = "sb:unreadable"
+
+
+def _cron_seconds(seconds: int) -> int:
+    """The nearest cron-friendly step (a divisor of 60), or 60."""
+    for step in (1, 2, 3, 5, 10, 15, 20, 30):
+        if seconds <= step:
+            return step
+    return 60

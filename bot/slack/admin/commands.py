@@ -1,0 +1,221 @@
+"""/switchboard: help, whoami, link, unlink, audit, connect (opens a modal; see views/connect.py), channel."""
+
+from __future__ import annotations
+
+import re
+
+from bot.db.models import Provider, Role
+from bot.db.repositories import AuditRepository, ConnectionRepository
+from bot.db.session import transaction
+from bot.errors import InputError
+from bot.services.admin import AdminService
+from bot.services.channels import (
+    ChannelService,
+    MappingChange,
+    validate_queue_ids,
+    validate_sender,
+    validate_service_id,
+)
+from bot.services.connection_fields import FIELDS, from_environment
+from bot.slack.admin.blocks import (
+    CHANNEL_SET_USAGE,
+    audit_message,
+    channel_message,
+    help_message,
+    whoami_message,
+)
+from bot.slack.admin.connect_blocks import PROVIDER_NAMES, connect_modal
+from bot.slack.commands import CommandRouter, Invocation
+
+router = CommandRouter("/switchboard", "Switchboard itself", order=90)
+routers = [router]
+
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+LINK_USAGE = (
+    "/switchboard link @user agent=<LiveVox agent id> login=<LiveVox login> zoom=<Zoom user id> "
+    "role=agent|supervisor|admin"
+)
+
+
+def mentioned_user(word: str) -> str:
+    match = MENTION.match(word.strip())
+    if match is None:
+        raise InputError(f"`{word}` is not a Slack user: mention them, e.g. `@alex`.")
+    return match.group(1)
+
+
+@router.sub("help", "/switchboard help", "what you can do here", role=None)
+async def help_(inv: Invocation) -> None:
+    from bot.slack.slash import ROUTERS
+
+    groups = [(f"{r.command}: {r.summary}", r.usage_lines(inv.identity)) for r in ROUTERS]
+    await inv.ack(**help_message(groups, inv.identity))
+
+
+@router.sub(None, "/switchboard", "same as help", role=None)
+async def bare(inv: Invocation) -> None:
+    if inv.args:
+        from bot.slack.slash import _unknown
+
+        await inv.ack(text=_unknown(router, inv.args[0], inv.identity))
+        return
+    await help_(inv)
+
+
+@router.sub("whoami", "/switchboard whoami", "who Switchboard thinks you are", role=None)
+async def whoami(inv: Invocation) -> None:
+    await inv.ack(**whoami_message(inv.identity))
+
+
+def parse_link(args: list[str]) -> tuple[str, dict[str, str]]:
+    if not args:
+        raise InputError(f"Usage: `{LINK_USAGE}`")
+    user = mentioned_user(args[0])
+    values: dict[str, str] = {}
+    for word in args[1:]:
+        key, sep, value = word.partition("=")
+        key = key.lower()
+        if not sep or key not in {"agent", "login", "zoom", "role"} or not value:
+            raise InputError(
+                f"`{word}` is not one of agent=…, login=…, zoom=…, role=…\nUsage: `{LINK_USAGE}`"
+            )
+        values[key] = value
+    if "agent" in values and not values["agent"].isdigit():
+        raise InputError(f"agent= takes a LiveVox agent id (digits), not `{values['agent']}`.")
+    if "role" in values and values["role"].lower() not in {r.value for r in Role}:
+        raise InputError(f"role= is agent, supervisor or admin, not `{values['role']}`.")
+    return user, values
+
+
+@router.sub("link", LINK_USAGE, "link a Slack user to their provider identities", role=Role.ADMIN)
+async def link(inv: Invocation) -> None:
+    user, values = parse_link(inv.args)
+    await inv.ack()
+    container = inv.context["container"]
+    async with transaction(container.sessions) as session:
+        service = AdminService(session, inv.identity.team_id, actor=inv.identity.user_id, box=container.box)
+        row, created = await service.link_user(
+            user,
+            role=Role(values["role"].lower()) if "role" in values else None,
+            livevox_agent_id=values.get("agent"),
+            livevox_login=values.get("login"),
+            zoom_user_id=values.get("zoom"),
+        )
+    container.identities.forget(inv.identity.team_id, user)
+    verb = "Linked" if created else "Updated"
+    await inv.respond(text=f"{verb} <@{user}> as *{row.role.value}*.", response_type="ephemeral")
+
+
+@router.sub("unlink", "/switchboard unlink @user", "remove a user's link", role=Role.ADMIN)
+async def unlink(inv: Invocation) -> None:
+    if len(inv.args) != 1:
+        raise InputError("Usage: `/switchboard unlink @user`")
+    user = mentioned_user(inv.args[0])
+    await inv.ack()
+    container = inv.context["container"]
+    async with transaction(container.sessions) as session:
+        await AdminService(
+            session, inv.identity.team_id, actor=inv.identity.user_id, box=container.box
+        ).unlink_user(user)
+    container.identities.forget(inv.identity.team_id, user)
+    await inv.respond(text=f"Unlinked <@{user}>.", response_type="ephemeral")
+
+
+@router.sub("audit", "/switchboard audit [@user]", "recent audit events", role=Role.ADMIN)
+async def audit(inv: Invocation) -> None:
+    who = mentioned_user(inv.args[0]) if inv.args else None
+    await inv.ack()
+    container = inv.context["container"]
+    async with container.sessions() as session:
+        events = await AuditRepository(session, inv.identity.team_id).recent(limit=40, actor=who)
+    await inv.respond(**audit_message(events, who=who), response_type="ephemeral")
+
+
+CONNECT_USAGE = "/switchboard connect zoom|livevox|routee"
+
+
+def parse_provider(args: list[str]) -> Provider:
+    word = args[0].lower() if len(args) == 1 else ""
+    try:
+        return Provider(word)
+    except ValueError:
+        raise InputError(f"Usage: `{CONNECT_USAGE}`") from None
+
+
+@router.sub("connect", CONNECT_USAGE, "connect a provider (credentials stored encrypted)", role=Role.ADMIN)
+async def connect(inv: Invocation) -> None:
+    provider = parse_provider(inv.args)
+    await inv.ack()
+    container = inv.context["container"]
+    async with container.sessions() as session:
+        row = await ConnectionRepository(session, inv.identity.team_id, container.box).get(provider)
+    # Prefill readable values only: the environment's non-secret defaults, then the stored settings.
+    # Credentials (even non-secret ones such as a client id) stay in the box and are typed again.
+    readable = {f.key for f in FIELDS[provider] if not f.credential and not f.secret}
+    initial = {k: v for k, v in from_environment(provider, container.settings).items() if k in readable}
+    if row is not None:
+        initial.update({k: str(v) for k, v in (row.settings or {}).items() if k in readable})
+    view = connect_modal(provider, channel_id=inv.channel_id, initial=initial, existing=row is not None)
+    await inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+
+
+CHANNEL_USAGE = "/switchboard channel [show | set key=value… | clear]"
+CHANNEL_KEYS = {"inbox", "queues", "sender", "alerts"}
+ALERTS = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}
+
+
+def parse_channel_set(args: list[str]) -> MappingChange:
+    """`inbox=100915 queues=a,b sender=12345 alerts=on` → a validated change (before ack)."""
+    values: dict[str, str] = {}
+    for word in args:
+        key, sep, value = word.partition("=")
+        key = key.lower()
+        if not sep or key not in CHANNEL_KEYS or not value.strip():
+            raise InputError(
+                f"`{word}` is not one of inbox=…, queues=…, sender=…, alerts=…\nUsage: `{CHANNEL_SET_USAGE}`"
+            )
+        values[key] = value.strip()
+    if not values:
+        raise InputError(f"Usage: `{CHANNEL_SET_USAGE}`")
+    alerts = None
+    if "alerts" in values:
+        if values["alerts"].lower() not in ALERTS:
+            raise InputError(f"alerts= is on or off, not `{values['alerts']}`.")
+        alerts = ALERTS[values["alerts"].lower()]
+    return MappingChange(
+        service_id=validate_service_id(values["inbox"]) if "inbox" in values else None,
+        queue_ids=validate_queue_ids(values["queues"].split(",")) if "queues" in values else None,
+        sender_code=validate_sender(values["sender"]) if "sender" in values else None,
+        alerts=alerts,
+    )
+
+
+@router.sub("channel", CHANNEL_USAGE, "show or change what this channel is mapped to", role=Role.ADMIN)
+async def channel(inv: Invocation) -> None:
+    action = inv.args[0].lower() if inv.args else "show"
+    if action not in {"show", "set", "clear"} or (action != "set" and len(inv.args) > 1):
+        raise InputError(f"Usage: `{CHANNEL_USAGE}`\nSet: `{CHANNEL_SET_USAGE}`")
+    if not inv.channel_id:
+        raise InputError("Run this in the channel you want to map.")
+    change = parse_channel_set(inv.args[1:]) if action == "set" else None
+    await inv.ack()
+    container = inv.context["container"]
+    team, channel_id = inv.identity.team_id, inv.channel_id
+    if action == "show":
+        async with container.sessions() as session:
+            row = await ChannelService(session, team, actor=inv.identity.user_id).get(channel_id)
+        await inv.respond(**channel_message(channel_id, row), response_type="ephemeral")
+        return
+    async with transaction(container.sessions) as session:
+        service = ChannelService(session, team, actor=inv.identity.user_id)
+        if change is not None:
+            row, created = await service.map(channel_id, change)
+            payload = channel_message(channel_id, row, note="Saved. " if not created else "Mapped. ")
+        else:
+            await service.clear(channel_id)
+            payload = {"text": f"Removed the mapping of <#{channel_id}>."}
+    await inv.respond(**payload, response_type="ephemeral")
+
+
+def connected_text(provider: Provider) -> str:
+    return f"Connected {PROVIDER_NAMES[provider]} (credentials encrypted)."

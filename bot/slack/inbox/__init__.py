@@ -1,0 +1,1 @@
+"""`/inbox`: a person's inbox counts and channels (and the team's, for supervisors)."""

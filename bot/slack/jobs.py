@@ -1,0 +1,105 @@
+"""The Slack layer's side of the job contract: envelopes from verified payloads, the failure notifier,
+and `install(runner)`, which puts every feature's jobs into the runner (`bot.jobs` never imports us)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.jobs.contract import Envelope, Failure, Job
+from bot.jobs.retry import is_database_outage
+from bot.providers.errors import ProviderError
+from bot.services.failures import describe
+from bot.services.identity import Identity
+from bot.slack.features import FEATURES
+from bot.slack.reply import respond
+
+if TYPE_CHECKING:
+    from bot.container import Container
+    from bot.jobs.runner import JobRunner
+
+log = logging.getLogger(__name__)
+
+PROVIDER_NAMES = {"livevox": "LiveVox", "zoom": "Zoom", "routee": "Routee"}
+
+SORRY = "Something went wrong on Switchboard's side; it has been logged. Please try again in a minute."
+NO_DATABASE = "Switchboard can't reach its database right now; please try again in a minute."
+
+
+def from_body(body: dict[str, Any], identity: Identity, origin: str) -> Envelope:
+    """The envelope of a verified interaction payload (commands, buttons, shortcuts, views).
+
+    `response_url` is read only here, from the payload Slack signed: never from `private_metadata` or a
+    button value, which the client can edit.
+    """
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    if not channel:
+        channel = (body.get("container") or {}).get("channel_id")
+    url = body.get("response_url")
+    if not url:  # views: Slack puts it in response_urls when the modal asks for one
+        urls = body.get("response_urls") or []
+        url = urls[0].get("response_url") if urls and isinstance(urls[0], dict) else None
+    return Envelope(
+        team_id=identity.team_id,
+        user_id=identity.user_id,
+        channel_id=str(channel) if channel else None,
+        response_url=str(url) if url else None,
+        origin=origin,
+    )
+
+
+def for_user(identity: Identity, origin: str, channel_id: str | None = None) -> Envelope:
+    """An envelope with no response_url (App Home, modal follow-ups): answers go through the Web API."""
+    return Envelope(team_id=identity.team_id, user_id=identity.user_id, channel_id=channel_id, origin=origin)
+
+
+def failure_text(job: Job, failure: Failure, error: BaseException | None) -> str:
+    what = job.describe()
+    if failure is Failure.OUTCOME_UNKNOWN:
+        return (
+            f"Switchboard stopped while working on {what}, so it may or may not have gone through; "
+            f"it will not be repeated. {job.when_unknown()}"
+        )
+    if failure is Failure.EXPIRED:
+        return f"Switchboard could not finish {what} in time; please try again."
+    if failure is Failure.UNREADABLE:
+        return "Switchboard was updated while your request waited and could not finish it; please try again."
+    if isinstance(error, ProviderError):
+        name = job.provider_names.get(error.provider) or PROVIDER_NAMES.get(error.provider, error.provider)
+        return describe(name, error)
+    if error is not None and is_database_outage(error):
+        return NO_DATABASE
+    return SORRY
+
+
+async def tell_failure(job: Job, failure: Failure, error: BaseException | None, container: Container) -> None:
+    """The runner's notifier: nobody is left looking at "⏳" (response_url, else ephemeral, else a DM)."""
+    text = failure_text(job, failure, error)
+    envelope = job.envelope
+    if envelope.response_url and await respond(envelope.response_url, {"text": text}, replace_original=False):
+        return
+    try:
+        if envelope.channel_id:
+            await container.slack.chat_postEphemeral(
+                channel=envelope.channel_id, user=envelope.user_id, text=text
+            )
+            return
+    except SlackApiError as error:
+        log.info("ephemeral refused, sending a DM", extra={"error": error.response.get("error")})
+    await container.slack.chat_postMessage(channel=envelope.user_id, text=text)
+
+
+def install(runner: JobRunner[Container]) -> None:
+    """Register every feature's jobs and the failure notifier (idempotent)."""
+    for feature in FEATURES:
+        try:
+            module = importlib.import_module(f"bot.slack.{feature}.jobs")
+        except ModuleNotFoundError as error:
+            if error.name != f"bot.slack.{feature}.jobs":
+                raise
+            continue  # a feature without jobs
+        module.install(runner)
+    runner.on_failure(tell_failure)

@@ -1,1 +1,0 @@
-"""Listeners, one folder per kind, each with a `register(app)`."""

@@ -1,0 +1,1 @@
+"""Looking up a number: `/lookup`, `/calls`, the *Look up number* shortcut, More and Share buttons."""

@@ -1,0 +1,170 @@
+"""The "More" button of /calls: the next page replaces the one shown (the calls follow-up does the work).
+
+The "Share in channel" button on /lookup, /sms logs and /calls results.
+
+Slack sends the blocks of the clicked message only when the message is visible to everyone; for an
+ephemeral result (what those commands answer) the payload has no `message`, and no API reads an ephemeral
+message back. So:
+
+- a non-ephemeral original: its blocks are posted to the channel as they are, minus the buttons, plus a
+  "Shared by" line;
+- an ephemeral original whose button value is a cursor (`{"k": "lookup"|"sms"|"calls", "n", "r", "o"}`):
+  the same follow-up runs again with `share`, which renders the same blocks for the channel (with
+  "Shared by", without buttons);
+- otherwise the person is told to run the command again with `--share`.
+
+A double click shares once (`container.once`, keyed by the clicked message).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.db.models import Role
+from bot.slack import ids
+from bot.slack.blocks import limits
+from bot.slack.blocks.common import context as context_block
+from bot.slack.guards import allowed
+from bot.slack.jobs import from_body
+from bot.slack.lookup.jobs import CallsJob, LookupJob
+from bot.slack.reply import respond
+
+STALE = "That list is out of date; run `/calls <number>` again."
+
+
+def parse_more(value: str | None) -> tuple[str, str | None, int] | None:
+    """(number, range, offset) from the button's `{"n", "r", "o"}`, or None when it is not one."""
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    number, range_text, offset = data.get("n"), data.get("r"), data.get("o")
+    if not isinstance(number, str) or not number.startswith("+"):
+        return None
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+        return None
+    return number, (str(range_text) if range_text else None), offset
+
+
+async def calls_more(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    await ack()
+    response_url = str(body.get("response_url") or "")
+    if not response_url:
+        return
+    ok, denial = await allowed(context, Role.AGENT, "/calls")
+    if not ok:
+        await respond(response_url, {"text": denial}, replace_original=False)
+        return
+    action = (body.get("actions") or [{}])[0]
+    cursor = parse_more(action.get("value"))
+    if cursor is None:
+        await respond(response_url, {"text": STALE}, replace_original=False)
+        return
+    number, range_text, offset = cursor
+    container = context["container"]
+    identity = context["identity"]
+    where = body.get("container") or {}
+    channel_id = str(where.get("channel_id") or "")
+    if not await container.once(
+        identity.team_id, f"calls_more:{channel_id}:{where.get('message_ts')}:{offset}"
+    ):
+        return  # a double click: the first one fetches the page
+    envelope = from_body(body, identity, origin="button:calls_more")
+    await container.defer(CallsJob(envelope=envelope, number=number, range=range_text, offset=offset))
+
+
+log = logging.getLogger(__name__)
+
+SHARED = "Shared ✓"
+CANNOT = (
+    "Slack does not send private results back to Switchboard, so this one cannot be shared from here; "
+    "run the command again with `--share` to post it in the channel."
+)
+KINDS = {"lookup", "sms", "calls"}
+
+
+def shareable_blocks(blocks: list[dict[str, Any]], user_id: str) -> list[dict[str, Any]]:
+    """The message's blocks for the channel: no buttons (they would act for whoever clicks them there),
+    a "Shared by" line last, within Slack's block limit."""
+    kept: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.get("type") == "actions":
+            continue
+        copy = {k: v for k, v in block.items() if k != "accessory"}
+        kept.append(copy)
+    kept = kept[: limits.MESSAGE_BLOCKS - 1]
+    kept.append(context_block(f"Shared by <@{user_id}>").to_dict())
+    return kept
+
+
+def parse_cursor(value: str | None) -> dict[str, Any] | None:
+    """A share cursor from a button value, or None when the value is not one."""
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("k") not in KINDS or not isinstance(data.get("n"), str):
+        return None
+    if not str(data["n"]).startswith("+"):
+        return None
+    offset = data.get("o", 0)
+    if not isinstance(offset, int) or offset < 0:
+        return None
+    return {"k": data["k"], "n": data["n"], "r": str(data.get("r") or "") or None, "o": offset}
+
+
+async def share(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    await ack()
+    response_url = str(body.get("response_url") or "")
+    if not response_url:
+        return
+    ok, denial = await allowed(context, Role.AGENT, "Share in channel")
+    if not ok:
+        await respond(response_url, {"text": denial}, replace_original=False)
+        return
+    container = context["container"]
+    identity = context["identity"]
+    where = body.get("container") or {}
+    channel_id = str(where.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+    message = body.get("message") or {}
+    action = (body.get("actions") or [{}])[0]
+    cursor = parse_cursor(action.get("value"))
+    if not message.get("blocks") and cursor is None:
+        await respond(response_url, {"text": CANNOT}, replace_original=False)
+        return
+    if not await container.once(identity.team_id, f"share:{channel_id}:{where.get('message_ts', '')}"):
+        return  # a double click: the first one shares
+    if message.get("blocks"):
+        blocks = shareable_blocks(list(message["blocks"]), identity.user_id)
+        await respond(response_url, {"blocks": blocks, "text": str(message.get("text") or "")}, share=True)
+        await respond(response_url, {"text": SHARED}, replace_original=False)
+        return
+    assert cursor is not None
+    await respond(response_url, {"text": SHARED})  # replaces the private original at once
+    envelope = from_body(body, identity, origin="button:share")
+    if cursor["k"] == "calls":
+        await container.defer(
+            CallsJob(envelope=envelope, number=cursor["n"], range=cursor["r"], offset=cursor["o"], share=True)
+        )
+    else:
+        await container.defer(
+            LookupJob(
+                envelope=envelope,
+                number=cursor["n"],
+                range=cursor["r"],
+                calls=cursor["k"] == "lookup",
+                share=True,
+            )
+        )
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.ACTION_CALLS_MORE)(calls_more)
+    app.action(ids.ACTION_SHARE)(share)

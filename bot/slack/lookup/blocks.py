@@ -1,0 +1,147 @@
+"""Blocks for a number's history (/lookup, /sms logs) and call logs (/calls)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.services.calls import CallPage, call_summary
+from bot.services.history import NumberReport, SourceResult
+from bot.slack import ids
+from bot.slack.blocks import limits
+from bot.slack.blocks.common import actions, button, context, fit, header, message, section
+from bot.slack.text import clip, escape, plural, pretty_number, when
+
+EVENTS_SHOWN = 30
+BODY_CHARS = 240
+
+
+def _source(result: SourceResult) -> str:
+    if result.state == "ok":
+        return f"✓ {escape(result.provider)} ({result.count})"
+    if result.state == "not_connected":
+        return f"– {escape(result.provider)}: not connected"
+    if result.state == "skipped":
+        return f"– {escape(result.provider)}: {escape(result.message)}"
+    return f"⚠️ {escape(result.provider)}: {escape(result.message)}"
+
+
+def compliance_line(report: NumberReport) -> str | None:
+    c = report.compliance
+    if not c.known:
+        return None
+    flags = []
+    if c.do_not_contact:
+        flags.append("⛔ *Do not contact* (DNC)")
+    elif c.do_not_contact_today:
+        flags.append("⛔ *Do not contact today*")
+    if c.sms_opted_in is False:
+        flags.append("🚫 *Opted out of SMS*")
+    elif c.sms_opted_in:
+        flags.append("✅ Opted in to SMS")
+    if not flags:
+        flags.append("✅ No contact restrictions")
+    return "   ".join(flags)
+
+
+def share_cursor(kind: str, number: str, range_text: str | None, offset: int | None = None) -> str:
+    """What the Share button carries: Slack does not send an ephemeral message back on a click, so the
+    result is rendered again for the channel from this (see listeners/actions/share.py)."""
+    cursor: dict[str, Any] = {"k": kind, "n": number, "r": range_text or ""}
+    if offset is not None:
+        cursor["o"] = offset
+    return json.dumps(cursor)
+
+
+def report_message(
+    report: NumberReport,
+    *,
+    title: str,
+    kind: str = "lookup",
+    range_text: str | None = None,
+    shared_by: str | None = None,
+) -> dict[str, Any]:
+    number = pretty_number(report.number)
+    blocks: list[Any] = [header(f"{title}: {number}")]
+    blocks.append(context(f"{report.range.label()} · {plural(len(report.events), 'event')} · newest first"))
+    flags = compliance_line(report)
+    if flags:
+        blocks.append(section(flags))
+    if report.threads:
+        threads = ", ".join(
+            f"`{escape(t.thread_id)}` ({escape(t.inbox or 'inbox')}{', unread' if t.read is False else ''})"
+            for t in report.threads[:10]
+        )
+        blocks.append(section(f"*Open LiveVox threads:* {threads}"))
+    lines = []
+    for event in report.events[:EVENTS_SHOWN]:
+        arrow = {"inbound": "⬅️ in", "outbound": "➡️ out"}.get(event.direction or "", "")
+        what = "call" if event.kind == "call" else "SMS"
+        status = f" · {escape(event.status)}" if event.status and event.kind == "sms" else ""
+        line = (
+            f"`{when(event.at)}` *{escape(event.provider)}* {what} {arrow}{status} · {escape(event.summary)}"
+        )
+        if event.text:
+            line += f"\n>{escape(clip(event.text.replace(chr(10), ' '), BODY_CHARS))}"
+        lines.append(line)
+    if not lines:
+        blocks.append(section("_Nothing found for this number in that range._"))
+    chunk: list[str] = []
+    for line in lines:  # whole lines per section, never cut mid-event
+        if chunk and sum(len(x) + 1 for x in chunk) + len(line) > limits.SECTION_TEXT - 100:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    if len(report.events) > EVENTS_SHOWN:
+        blocks.append(
+            context(f"…and {len(report.events) - EVENTS_SHOWN} older events; narrow the range to see them.")
+        )
+    blocks.append(context(" · ".join(_source(s) for s in report.sources)))
+    if shared_by:
+        blocks.append(context(f"Shared by <@{shared_by}>"))
+    else:
+        blocks.append(
+            actions(
+                button("Share in channel", ids.ACTION_SHARE, share_cursor(kind, report.number, range_text)),
+                button("Text this number", ids.ACTION_HOME_SEND, report.number),
+            )
+        )
+    return message(fit(blocks), f"{title} for {number}")
+
+
+def calls_message(
+    page: CallPage, number: str, range_text: str, *, shared_by: str | None = None
+) -> dict[str, Any]:
+    pretty = pretty_number(number)
+    blocks: list[Any] = [header(f"Calls: {pretty}")]
+    if not page.calls:
+        blocks.append(section("_No voice calls for this number in that range._"))
+    for call in page.calls:
+        arrow = {"inbound": "⬅️ inbound", "outbound": "➡️ outbound"}.get(
+            call.direction or "", call.direction or ""
+        )
+        blocks.append(section(f"`{when(call.at)}` {escape(arrow)} · {escape(call_summary(call))}"))
+    shown_to = page.offset + len(page.calls)
+    blocks.append(
+        context(
+            f"Calls {page.offset + 1 if page.calls else 0}–{shown_to} of {page.total}"
+            + (" (first 500)" if page.truncated else "")
+        )
+    )
+    buttons = []
+    if page.has_more and not shared_by:
+        cursor = json.dumps({"n": number, "r": range_text, "o": shown_to})
+        buttons.append(button("More", ids.ACTION_CALLS_MORE, cursor))
+    if shared_by:
+        blocks.append(context(f"Shared by <@{shared_by}>"))
+    else:
+        buttons.append(
+            button(
+                "Share in channel", ids.ACTION_SHARE, share_cursor("calls", number, range_text, page.offset)
+            )
+        )
+    if buttons:
+        blocks.append(actions(*buttons))
+    return message(fit(blocks), f"Calls for {pretty}")

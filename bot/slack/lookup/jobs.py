@@ -1,0 +1,133 @@
+"""Jobs of /lookup, /sms logs and /calls (and their Share, More and shortcut buttons).
+
+Each resolves who asked (fresh from the database), calls the services, renders blocks and answers
+through the interaction's response_url. Both only read, so a transient failure is retried (see
+`bot.jobs.contract`); a final one is told to the person by the runner's notifier.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, ClassVar
+
+from bot.db.models import Role
+from bot.jobs.contract import Effect, Job
+from bot.jobs.retry import is_transient
+from bot.phones import mask
+from bot.services.calls import CallsService
+from bot.services.failures import describe
+from bot.services.time_range import parse_range
+from bot.slack.lookup.blocks import calls_message, report_message
+from bot.slack.reply import respond
+from bot.slack.text import pretty_number
+
+if TYPE_CHECKING:
+    from bot.container import Container
+    from bot.jobs.runner import JobRunner
+
+log = logging.getLogger(__name__)
+
+
+class LookupJob(Job):
+    """One number's timeline: everything (`calls`), or only its SMS (`/sms logs`)."""
+
+    kind = "lookup"
+    effect: ClassVar[Effect] = Effect.READ
+    what: ClassVar[str] = "your lookup"
+
+    number: str
+    range: str | None = None
+    calls: bool = True
+    share: bool = False
+
+    def describe(self) -> str:
+        return f"your lookup of {pretty_number(self.number)}"
+
+
+class CallsJob(Job):
+    """A page of a number's voice calls."""
+
+    kind = "calls"
+    effect: ClassVar[Effect] = Effect.READ
+    provider_names: ClassVar[dict[str, str]] = {"zoom": "Zoom Contact Center"}
+
+    number: str
+    range: str | None = None
+    offset: int = 0
+    share: bool = False
+
+    def describe(self) -> str:
+        return f"the calls of {pretty_number(self.number)}"
+
+
+def install(runner: JobRunner[Container]) -> None:
+    runner.register(LookupJob, lookup)
+    runner.register(CallsJob, calls)
+
+
+async def lookup(job: LookupJob, container: Container) -> None:
+    envelope = job.envelope
+    url = envelope.response_url or ""
+    identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    providers = await container.providers.for_team(envelope.team_id)
+    number = job.number
+    span = parse_range(job.range)
+    if not identity.may(Role.SUPERVISOR):
+        # Agents look up the numbers of their own conversations; supervisors look up any number.
+        # Without LiveVox an agent's lookup cannot be checked: a failure here propagates, so a transient
+        # one is retried and a final one is told in words (the runner's notifier names the provider).
+        threads = await container.history.livevox_threads(providers, identity, number)
+        if not threads:
+            await container.audit.denied(
+                envelope.team_id, envelope.user_id, "/lookup", required=Role.SUPERVISOR.value
+            )
+            await respond(
+                url,
+                {
+                    "text": f"You have no conversation with {pretty_number(number)}; "
+                    "agents look up the numbers of their own threads, supervisors any number."
+                },
+            )
+            return
+    if job.calls:
+        report = await container.history.lookup(providers, identity, number, span)
+        title = "Lookup"
+    else:
+        report = await container.history.sms_logs(providers, identity, number, span)
+        title = "SMS logs"
+    share = job.share
+    kind = "lookup" if job.calls else "sms"
+    payload = report_message(
+        report,
+        title=title,
+        kind=kind,
+        range_text=job.range,
+        shared_by=envelope.user_id if share else None,
+    )
+    await respond(url, payload, share=share)
+    if share:
+        await respond(url, {"text": "Shared in the channel."})
+    log.info("lookup answered", extra={"number": mask(number), "user": envelope.user_id})
+
+
+async def calls(job: CallsJob, container: Container) -> None:
+    envelope = job.envelope
+    url = envelope.response_url or ""
+    providers = await container.providers.for_team(envelope.team_id)
+    if providers.zoom is None:
+        await respond(
+            url,
+            {"text": "Zoom is not connected; an admin can connect it with `/switchboard connect zoom`."},
+        )
+        return
+    try:
+        page = await CallsService().page(providers, job.number, parse_range(job.range), offset=job.offset)
+    except Exception as error:
+        if is_transient(error):
+            raise  # transient: the runner retries, then tells the person
+        log.warning("calls failed", extra={"error": type(error).__name__})
+        await respond(url, {"text": describe("Zoom Contact Center", error)}, replace_original=False)
+        return
+    share = job.share
+    payload = calls_message(page, job.number, job.range or "", shared_by=envelope.user_id if share else None)
+    await respond(url, payload, share=share)

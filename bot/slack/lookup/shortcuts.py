@@ -1,0 +1,61 @@
+"""Message shortcut "Look up number": the first phone number in a message, looked up like `/lookup`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.db.models import Role
+from bot.slack import ids
+from bot.slack.guards import allowed
+from bot.slack.jobs import from_body
+from bot.slack.lookup.jobs import LookupJob
+from bot.slack.reply import respond
+from bot.slack.text import pretty_number
+
+NO_NUMBER = (
+    "I found no phone number in that message. Numbers look like `+1 415 555 0100` or `(415) 555-0100`; "
+    "you can also run `/lookup <number>`."
+)
+
+
+def first_number(text: str, region: str) -> str | None:
+    """The first valid phone number in `text` (E.164), or None.
+
+    Leniency VALID (the default) rather than POSSIBLE: a message is free text full of order numbers,
+    dates and amounts, and a digit run that merely could be a number should not start a lookup.
+    """
+    for match in phonenumbers.PhoneNumberMatcher(text, region):
+        return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+async def lookup_number(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    await ack()
+    response_url = str(body.get("response_url") or "")
+    ok, denial = await allowed(context, Role.AGENT, "Look up number")
+    if not ok:
+        await respond(response_url, {"text": denial}, replace_original=False)
+        return
+    container = context["container"]
+    identity = context["identity"]
+    message = body.get("message") or {}
+    number = first_number(str(message.get("text") or ""), container.settings.default_region)
+    if number is None:
+        await respond(response_url, {"text": NO_NUMBER}, replace_original=False)
+        return
+    await respond(
+        response_url,
+        {"text": f"Looking up {pretty_number(number)} across your providers… ⏳"},
+        replace_original=False,
+    )
+    # The same job as /lookup, answered through this response_url.
+    envelope = from_body(body, identity, origin="shortcut:lookup_number")
+    await container.defer(LookupJob(envelope=envelope, number=number))
+
+
+def register(app: AsyncApp) -> None:
+    app.message_shortcut(ids.SHORTCUT_LOOKUP_NUMBER)(lookup_number)

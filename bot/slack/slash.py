@@ -1,0 +1,108 @@
+"""Slash commands: one router per command (each feature's `commands.routers`); dispatch checks roles
+and answers usage errors once."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import SwitchboardError
+from bot.slack.commands import CommandRouter, Invocation, split_share
+from bot.slack.features import FEATURES
+from bot.slack.guards import denial_text
+from bot.slack.text import clip, error_text, escape
+
+log = logging.getLogger(__name__)
+
+
+def _routers() -> list[CommandRouter]:
+    found: list[CommandRouter] = []
+    for feature in FEATURES:
+        try:
+            module = importlib.import_module(f"bot.slack.{feature}.commands")
+        except ModuleNotFoundError as error:
+            if error.name != f"bot.slack.{feature}.commands":
+                raise
+            continue  # a feature without slash commands
+        found.extend(r for r in getattr(module, "routers", []) if isinstance(r, CommandRouter))
+    return sorted(found, key=lambda router: router.order)
+
+
+ROUTERS: list[CommandRouter] = _routers()
+
+
+def _unknown(router: CommandRouter, word: str | None, identity: Any) -> str:
+    lines = "\n".join(f"• {line}" for line in router.usage_lines(identity))
+    opening = (
+        f"I don't know `{router.command} {escape(clip(word, 40))}`."
+        if word
+        else f"`{router.command}` needs a subcommand."
+    )
+    return f"{opening} You can run:\n{lines}" if lines else opening
+
+
+async def dispatch(
+    router: CommandRouter,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    container = context["container"]
+    identity = context["identity"]
+    sub, args, text = router.match(str(body.get("text", "")))
+    if sub is None:
+        await ack(text=_unknown(router, args[0] if args else None, identity))
+        return
+    what = f"{router.command} {sub.name or ''}".strip()
+    if not identity.may(sub.role):
+        assert sub.role is not None
+        await ack(text=denial_text(identity, f"`{what}`", sub.role))
+        await container.audit.denied(identity.team_id, identity.user_id, what, required=sub.role.value)
+        return
+    args, text, share = split_share(args, text)
+    invocation = Invocation(
+        command=router.command,
+        args=args,
+        text=text,
+        identity=identity,
+        body=body,
+        ack=ack,
+        respond=respond,
+        client=client,
+        context=context,
+        share=share,
+    )
+    try:
+        await sub.handler(invocation)
+    except SwitchboardError as error:  # bad input: the message says what was expected
+        if ack.response is None:
+            await ack(text=error_text(error))
+        else:
+            await respond(text=error_text(error), response_type="ephemeral", replace_original=False)
+
+
+def _listener(router: CommandRouter) -> Any:
+    # Bolt passes arguments by name, so the router is bound by closure, not as a parameter.
+    async def listener(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: dict[str, Any],
+    ) -> None:
+        await dispatch(router, ack, body, respond, client, context)
+
+    return listener
+
+
+def register(app: AsyncApp) -> None:
+    for router in ROUTERS:
+        app.command(router.command)(_listener(router))

@@ -1,0 +1,101 @@
+"""Buttons of sending SMS: Send / Cancel on the confirm card, and "Text this number" (lookup card, App
+Home), which opens the send modal."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.db.models import Role
+from bot.slack import ids
+from bot.slack.guards import allowed
+from bot.slack.jobs import from_body
+from bot.slack.payloads import recall
+from bot.slack.sms.blocks import cancelled_message, outcome_message
+from bot.slack.sms.jobs import Draft, SmsConfirmJob
+from bot.slack.sms.modal import open_send_modal
+
+log = logging.getLogger(__name__)
+
+
+async def _draft(body: dict[str, Any], context: AsyncBoltContext) -> Draft | None:
+    """The draft the clicked card stands for, kept on the server for the person who previewed it."""
+    action = (body.get("actions") or [{}])[0]
+    identity = context["identity"]
+    token = str(action.get("value") or "")
+    return await recall(context["container"], identity.team_id, identity.user_id, token, Draft)
+
+
+async def on_send(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    await ack()
+    ok, why = await allowed(context, Role.AGENT, "Sending SMS")
+    if not ok:
+        await respond(text=why, response_type="ephemeral", replace_original=False)
+        return
+    draft = await _draft(body, context)
+    if draft is None:
+        await respond(
+            text="This card has expired (or is not yours); please start again with `/sms send`.",
+            replace_original=False,
+        )
+        return
+    container = context["container"]
+    identity = context["identity"]
+    # The first of Send / Cancel wins; a double click (or a retried delivery) does nothing more.
+    if not await container.once(identity.team_id, f"sms-card:{draft.key}"):
+        return
+    await respond(**outcome_message(draft.number, draft.text, "sending", ""), replace_original=True)
+    envelope = from_body(body, identity, origin="button:send_confirm")
+    await container.defer(SmsConfirmJob(envelope=envelope, draft=draft))
+
+
+async def on_cancel(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    await ack()
+    draft = await _draft(body, context)
+    if draft is None:
+        await respond(delete_original=True)
+        return
+    if not await context["container"].once(context["identity"].team_id, f"sms-card:{draft.key}"):
+        return
+    await respond(**cancelled_message(draft.number), replace_original=True)
+
+
+async def on_text_number(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """ "Text this number" (value: the E.164 number; empty on App Home): the send modal, prefilled."""
+    await ack()
+    ok, why = await allowed(context, Role.AGENT, "Sending SMS")
+    identity = context["identity"]
+    channel = ((body.get("container") or {}).get("channel_id")) or (body.get("channel") or {}).get("id")
+    if not ok:
+        if channel:
+            await client.chat_postEphemeral(channel=channel, user=identity.user_id, text=why)
+        else:
+            await client.chat_postMessage(channel=identity.user_id, text=why)
+        return
+    action = (body.get("actions") or [{}])[0]
+    await open_send_modal(
+        client,
+        str(body.get("trigger_id", "")),
+        team_id=identity.team_id,
+        user_id=identity.user_id,
+        channel_id=channel or None,
+        number=str(action.get("value") or "") or None,
+        container=context["container"],
+    )
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.ACTION_SEND_CONFIRM)(on_send)
+    app.action(ids.ACTION_SEND_CANCEL)(on_cancel)
+    app.action(ids.ACTION_HOME_SEND)(on_text_number)

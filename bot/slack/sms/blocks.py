@@ -1,0 +1,320 @@
+"""Blocks for sending SMS: the send modal, the confirm-then-send preview card and its outcomes, the lists
+of templates and sender codes. Every outside text (SMS bodies, template text, provider messages) is
+escaped; every list is fitted to Slack's limits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    StaticSelectElement,
+)
+from slack_sdk.models.blocks.basic_components import DispatchActionConfig
+
+from bot.services.segments import MAX_CHARS, count
+from bot.slack import ids
+from bot.slack.blocks import limits
+from bot.slack.blocks.common import actions, button, context, fit, header, message, section, to_dicts
+from bot.slack.text import clip, escape, pretty_number
+
+# Blocks of the send modal that are rebuilt in place (live previews); ids.py holds the input ids.
+BLOCK_LOADING = "sms_loading"
+BLOCK_TEMPLATE_PREVIEW = "sms_template_preview"
+BLOCK_SEGMENTS = "sms_segments"
+BLOCK_PREVIEW_ACTIONS = "sms_preview_actions"
+
+PREVIEW_CHARS = 2500  # a preview section leaves room for the surrounding words under SECTION_TEXT
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option of a select: a value and what the user sees (outside text, plain_text)."""
+
+    value: str
+    label: str
+
+
+@dataclass
+class ModalState:
+    """What the send modal shows. `codes`/`templates` None: still loading from the provider."""
+
+    channel_id: str | None = None
+    thread_id: str | None = None
+    account: str | None = None
+    number: str | None = None
+    message: str | None = None
+    codes: list[Choice] | None = None
+    default_code: str | None = None
+    templates: list[Choice] | None = None
+    template_texts: dict[str, str] = field(default_factory=dict)
+    template_id: str | None = None
+    notice: str | None = None  # e.g. "LiveVox did not answer: templates unavailable"
+
+    def metadata(self) -> str:
+        data = {"c": self.channel_id, "t": self.thread_id, "a": self.account}
+        return json.dumps({k: v for k, v in data.items() if v})[: limits.PRIVATE_METADATA]
+
+
+def read_metadata(raw: str | None) -> dict[str, str | None]:
+    """The send modal's private_metadata: channel, thread and account it was opened for."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        data = {}
+    if not isinstance(data, dict):
+        data = {}
+    return {"channel_id": data.get("c"), "thread_id": data.get("t"), "account": data.get("a")}
+
+
+def _plain(text: str, limit: int) -> PlainTextObject:
+    return PlainTextObject(text=clip(text, limit) or " ", emoji=True)
+
+
+def _option(choice: Choice) -> Option:
+    return Option(value=choice.value[:150], text=_plain(choice.label, limits.OPTION_TEXT))
+
+
+def segments_line(text: str) -> str:
+    if not text:
+        return "Type a message to see its length and SMS segments."
+    info = count(text)
+    warn = " ⚠️ too long" if info.segments > 10 or len(text) > MAX_CHARS else ""
+    return f"{info.describe()}{warn}"
+
+
+def template_preview(text: str | None) -> Block:
+    if text is None:
+        return ContextBlock(
+            block_id=BLOCK_TEMPLATE_PREVIEW,
+            elements=[
+                MarkdownTextObject(text="Pick a template to preview it, or type your own message below.")
+            ],
+        )
+    quoted = escape(clip(text, PREVIEW_CHARS)).replace("\n", "\n>")
+    return section(f"*Template preview*\n>{quoted}\n_{segments_line(text)}_", block_id=BLOCK_TEMPLATE_PREVIEW)
+
+
+def send_modal(state: ModalState) -> dict[str, Any]:
+    """The send modal (ids.VIEW_SEND_SMS) as a views.open/views.update payload."""
+    blocks: list[Block] = []
+    if state.codes is None or state.templates is None:
+        blocks.append(
+            ContextBlock(
+                block_id=BLOCK_LOADING,
+                elements=[MarkdownTextObject(text="Loading sender codes and templates… ⏳")],
+            )
+        )
+    if state.notice:
+        blocks.append(context(f"⚠️ {escape(state.notice)}"))
+    if state.codes:
+        chosen = next((c for c in state.codes if c.value == state.default_code), None)
+        sender: Any = StaticSelectElement(
+            action_id=ids.INPUT_SENDER[1],
+            placeholder=_plain("Sender code", limits.OPTION_TEXT),
+            options=[_option(c) for c in state.codes[: limits.OPTIONS]],
+            initial_option=_option(chosen) if chosen else None,
+        )
+        blocks.append(
+            InputBlock(block_id=ids.INPUT_SENDER[0], label=_plain("Send from", 100), element=sender)
+        )
+    elif state.codes is not None:
+        # No code list from the provider (Routee, or LiveVox without codes): the sender is typed.
+        blocks.append(
+            InputBlock(
+                block_id=ids.INPUT_SENDER[0],
+                label=_plain("Send from (sender id or number)", 100),
+                element=PlainTextInputElement(
+                    action_id=ids.INPUT_SENDER[1], initial_value=state.default_code or None, max_length=16
+                ),
+            )
+        )
+    blocks.append(
+        InputBlock(
+            block_id=ids.INPUT_RECIPIENT[0],
+            label=_plain("To (phone number)", 100),
+            element=PlainTextInputElement(
+                action_id=ids.INPUT_RECIPIENT[1],
+                initial_value=pretty_number(state.number) if state.number else None,
+                placeholder=_plain("+1 415 555 0100", 150),
+                max_length=40,
+            ),
+        )
+    )
+    if state.templates:
+        picked = next((t for t in state.templates if t.value == state.template_id), None)
+        blocks.append(
+            InputBlock(
+                block_id=ids.INPUT_TEMPLATE[0],
+                label=_plain("Template", 100),
+                optional=True,
+                dispatch_action=True,  # picking one updates the preview at once
+                element=StaticSelectElement(
+                    action_id=ids.INPUT_TEMPLATE[1],
+                    placeholder=_plain("Pick a template…", limits.OPTION_TEXT),
+                    options=[_option(t) for t in state.templates[: limits.OPTIONS]],
+                    initial_option=_option(picked) if picked else None,
+                ),
+                hint=_plain("Use a template or write a message, not both.", 150),
+            )
+        )
+        blocks.append(template_preview(state.template_texts.get(state.template_id or "")))
+    blocks.append(
+        InputBlock(
+            block_id=ids.INPUT_MESSAGE[0],
+            label=_plain("Message", 100),
+            optional=True,
+            dispatch_action=True,
+            element=PlainTextInputElement(
+                action_id=ids.INPUT_MESSAGE[1],
+                multiline=True,
+                initial_value=state.message or None,
+                max_length=MAX_CHARS,
+                dispatch_action_config=DispatchActionConfig(trigger_actions_on=["on_character_entered"]),
+            ),
+        )
+    )
+    blocks.append(segments_block(state.message or ""))
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": ids.VIEW_SEND_SMS,
+        "title": {"type": "plain_text", "text": "Send SMS"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": state.metadata(),
+        "blocks": to_dicts(fit(blocks, limits.VIEW_BLOCKS)),
+    }
+    return view
+
+
+def segments_block(text: str) -> Block:
+    return ContextBlock(block_id=BLOCK_SEGMENTS, elements=[MarkdownTextObject(text=segments_line(text))])
+
+
+def replace_blocks(view: dict[str, Any], replacements: dict[str, Block]) -> dict[str, Any]:
+    """A views.update payload for an open view with the blocks of these block_ids replaced.
+
+    Only the parts Slack accepts in an update are kept (not id, hash, state…); what the user has typed
+    survives because the input blocks keep their block_id and action_id.
+    """
+    blocks = []
+    for block in view.get("blocks", []):
+        new = replacements.get(str(block.get("block_id", "")))
+        blocks.append(new.to_dict() if new is not None else block)
+    keys = ("type", "callback_id", "title", "submit", "close", "private_metadata", "blocks")
+    return {k: v for k, v in {**view, "blocks": blocks}.items() if k in keys and v is not None}
+
+
+# ---------------------------------------------------------------------------------- preview card
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Everything the confirm-then-send card shows."""
+
+    number: str
+    sender: str | None
+    text: str
+    provider: str  # "LiveVox agent", "LiveVox", "Routee"
+    warnings: Sequence[str] = ()
+
+
+def preview_message(preview: Preview, token: str) -> dict[str, Any]:
+    """The ephemeral card of `/sms send <number> <text>`: what will be sent, Send / Cancel."""
+    info = count(preview.text)
+    quoted = escape(clip(preview.text, PREVIEW_CHARS)).replace("\n", "\n>")
+    blocks: list[Block] = [
+        header("Send this SMS?"),
+        section(
+            "",
+            fields=[
+                f"*To*\n{escape(pretty_number(preview.number))}",
+                f"*From*\n{escape(preview.sender or 'the default sender')}",
+                f"*Via*\n{escape(preview.provider)}",
+                f"*Length*\n{info.describe()}",
+            ],
+        ),
+        section(f">{quoted}"),
+    ]
+    for warning in preview.warnings:
+        blocks.append(section(f"⚠️ {warning}"))
+    blocks.append(
+        actions(
+            button("Send", ids.ACTION_SEND_CONFIRM, token, style="primary"),
+            button("Cancel", ids.ACTION_SEND_CANCEL, token),
+            block_id=BLOCK_PREVIEW_ACTIONS,
+        )
+    )
+    return message(fit(blocks), f"Send this SMS to {pretty_number(preview.number)}?")
+
+
+def outcome_message(number: str, text: str, outcome: str, detail: str) -> dict[str, Any]:
+    """The card after Send: `sent` (detail = provider id), `failed` or `unknown` (detail = what to do)."""
+    pretty = escape(pretty_number(number))
+    if outcome == "sent":
+        title = f"✅ Sent ✓ to {pretty} ({escape(detail)})"
+    elif outcome == "failed":
+        title = f"❌ Failed: {escape(detail)}"
+    elif outcome == "sending":
+        title = f"⏳ Sending to {pretty}…"
+    else:
+        title = f"❓ Outcome unknown: {escape(detail)}"
+    quoted = escape(clip(text, PREVIEW_CHARS)).replace("\n", "\n>")
+    blocks: list[Block] = [section(title), section(f">{quoted}"), context(f"To {pretty}")]
+    fallback = {
+        "sent": f"Sent ✓ ({detail})",
+        "failed": f"Failed: {detail}",
+        "sending": "Sending…",
+    }.get(outcome, f"Outcome unknown: {detail}")
+    return message(blocks, fallback)
+
+
+def cancelled_message(number: str) -> dict[str, Any]:
+    return message([section(f"Cancelled: nothing was sent to {escape(pretty_number(number))}.")], "Cancelled")
+
+
+# ----------------------------------------------------------------------------------------- lists
+
+
+def templates_message(templates: Sequence[tuple[str, str | None, str | None, str | None]]) -> dict[str, Any]:
+    """`/sms templates`: (id, description, text, sender code) of each template."""
+    if not templates:
+        return message([section("LiveVox has no SMS templates for this service.")], "No templates")
+    blocks: list[Block] = [header(f"SMS templates ({len(templates)})")]
+    for template_id, description, text, code in templates:
+        name = f"*{escape(description)}*" if description else "_(no name)_"
+        info = count(text or "")
+        sender = f" · from {escape(code)}" if code else ""
+        quoted = escape(clip(text or "", 600)).replace("\n", "\n>")
+        blocks.append(section(f"{name} · id `{escape(template_id)}`{sender}\n>{quoted}\n_{info.describe()}_"))
+    return message(fit(blocks), f"{len(templates)} SMS templates")
+
+
+def codes_message(codes: Sequence[tuple[str, str | None]], default: str | None) -> dict[str, Any]:
+    """`/sms codes`: the sender codes, the channel's default marked."""
+    if not codes:
+        return message([section("LiveVox has no SMS codes for this service.")], "No SMS codes")
+    lines = []
+    for code, description in codes[:200]:
+        mark = " ⭐ default in this channel" if code == default else ""
+        about = f" · {escape(description)}" if description else ""
+        lines.append(f"• `{escape(code)}`{about}{mark}")
+    blocks: list[Block] = [header(f"SMS sender codes ({len(codes)})")]
+    chunk: list[str] = []
+    for line in lines:  # sections hold 3000 characters: split long lists over several
+        if sum(len(x) + 1 for x in chunk) + len(line) > limits.SECTION_TEXT - 100:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return message(fit(blocks), f"{len(codes)} SMS codes")

@@ -1,0 +1,67 @@
+"""/sms: send (confirm-then-send, or the modal), templates, codes, logs."""
+
+from __future__ import annotations
+
+from bot.services.sms import check_text
+from bot.services.time_range import parse_range
+from bot.slack.commands import CommandRouter, Invocation, need
+from bot.slack.lookup.jobs import LookupJob
+from bot.slack.parsing import number_and_range, split_number
+from bot.slack.sms.jobs import SmsCodesJob, SmsPreviewJob, SmsTemplatesJob
+from bot.slack.sms.modal import open_send_modal
+from bot.slack.text import pretty_number
+
+router = CommandRouter("/sms", "send SMS and see a number's SMS history", order=10)
+
+SEND_USAGE = "/sms send <number> [message]"
+
+
+@router.sub("send", SEND_USAGE, "send an SMS (without a message: open the send form)")
+async def send(inv: Invocation) -> None:
+    container = inv.context["container"]
+    need(inv.args, 1, SEND_USAGE)
+    # The raw text keeps the message exactly as typed (quotes, spacing); `--share` means nothing here.
+    number, text = split_number(inv.text, container.settings.default_region)
+    if not text:
+        await inv.ack()
+        await open_send_modal(
+            inv.client,
+            inv.trigger_id,
+            team_id=inv.identity.team_id,
+            user_id=inv.identity.user_id,
+            channel_id=inv.channel_id or None,
+            number=number,
+            container=container,
+        )
+        return
+    check_text(text, None)  # empty or too long: answered now, in words
+    await inv.ack(text=f"Preparing an SMS to {pretty_number(number)} for you to confirm… ⏳")
+    await container.defer(SmsPreviewJob(envelope=inv.envelope(), number=number, text=text))
+
+
+@router.sub("templates", "/sms templates", "the LiveVox SMS templates")
+async def templates(inv: Invocation) -> None:
+    await inv.ack(text="Fetching SMS templates… ⏳")
+    await inv.context["container"].defer(SmsTemplatesJob(envelope=inv.envelope()))
+
+
+@router.sub("codes", "/sms codes", "the SMS sender codes you can send from")
+async def codes(inv: Invocation) -> None:
+    await inv.ack(text="Fetching SMS codes… ⏳")
+    await inv.context["container"].defer(SmsCodesJob(envelope=inv.envelope()))
+
+
+@router.sub(
+    "logs", "/sms logs <number> [7d|30d|2026-10-01..2026-10-31] [--share]", "a number's SMS everywhere"
+)
+async def logs(inv: Invocation) -> None:
+    container = inv.context["container"]
+    number, range_text = number_and_range(inv.args, container.settings.default_region)
+    parse_range(range_text)  # a bad range is answered now, not after the job
+    await inv.ack(text=f"Fetching SMS of {pretty_number(number)}… ⏳")
+    await container.defer(
+        LookupJob(envelope=inv.envelope(), number=number, range=range_text, calls=False, share=inv.share)
+    )
+
+
+routers = [router]

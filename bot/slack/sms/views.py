@@ -1,0 +1,147 @@
+"""The send-SMS modal's listeners: live previews and its submission (opening it: `bot.slack.sms.modal`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.db.models import Role
+from bot.errors import InputError
+from bot.jobs.contract import Envelope
+from bot.slack import ids
+from bot.slack.guards import allowed
+from bot.slack.sms.blocks import (
+    BLOCK_SEGMENTS,
+    BLOCK_TEMPLATE_PREVIEW,
+    read_metadata,
+    replace_blocks,
+    segments_block,
+)
+from bot.slack.sms.jobs import SmsSendJob, TemplatePreviewJob
+
+log = logging.getLogger(__name__)
+
+
+def _value(values: dict[str, Any], block_action: tuple[str, str]) -> str:
+    """The submitted value of one input (a typed text or a selected option's value), or ""."""
+    element = values.get(block_action[0], {}).get(block_action[1], {}) or {}
+    option = element.get("selected_option")
+    if option:
+        return str(option.get("value") or "")
+    return str(element.get("value") or "")
+
+
+def read_submission(view: dict[str, Any], region: str) -> dict[str, Any]:
+    """Validate a submitted send modal; raises `FieldErrors` naming the block to mark."""
+    from bot.services.segments import too_long
+    from bot.slack.parsing import split_number
+
+    values = view.get("state", {}).get("values", {})
+    errors: dict[str, str] = {}
+    raw_number = _value(values, ids.INPUT_RECIPIENT)
+    number = ""
+    try:
+        number, rest = split_number(raw_number, region)
+        if rest:
+            errors[ids.INPUT_RECIPIENT[0]] = f"Only a phone number here, e.g. +1 415 555 0100 (not `{rest}`)."
+    except InputError as error:
+        errors[ids.INPUT_RECIPIENT[0]] = str(error).replace("`", "")
+    template_id = _value(values, ids.INPUT_TEMPLATE)
+    text = _value(values, ids.INPUT_MESSAGE).strip()
+    if template_id and text:
+        errors[ids.INPUT_MESSAGE[0]] = "Pick a template or write a message, not both: clear one of them."
+    elif not template_id and not text:
+        errors[ids.INPUT_MESSAGE[0]] = "Write a message (or pick a template)."
+    elif text and (reason := too_long(text)):
+        errors[ids.INPUT_MESSAGE[0]] = reason
+    sender = _value(values, ids.INPUT_SENDER).strip()
+    if errors:
+        raise FieldErrors(errors)
+    return {"number": number, "template_id": template_id or None, "text": text or None, "sender": sender}
+
+
+class FieldErrors(Exception):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+async def on_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    container = context["container"]
+    identity = context["identity"]
+    view = body["view"]
+    ok, why = await allowed(context, Role.AGENT, "Sending SMS")
+    if not ok:
+        await ack(response_action="errors", errors={ids.INPUT_RECIPIENT[0]: why[:150]})
+        return
+    try:
+        fields = read_submission(view, container.settings.default_region)
+    except FieldErrors as error:
+        await ack(response_action="errors", errors=error.errors)
+        return
+    await ack()  # the modal closes; the outcome is told in the channel (or a DM)
+    key = f"modal:{view.get('id')}:{view.get('hash')}"
+    if not await container.once(identity.team_id, key):  # Slack delivered the same submission again
+        return
+    meta = read_metadata(view.get("private_metadata"))
+    envelope = Envelope(
+        team_id=identity.team_id,
+        user_id=identity.user_id,
+        channel_id=meta["channel_id"],
+        origin="view:send_sms",
+    )
+    await container.defer(
+        SmsSendJob(
+            envelope=envelope,
+            key=key,
+            thread_id=meta["thread_id"],
+            account=meta["account"],
+            **fields,
+        )
+    )
+
+
+async def on_message_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    """on_character_entered in the message box: the segment count follows the text (no provider call)."""
+    await ack()
+    action = (body.get("actions") or [{}])[0]
+    text = str(action.get("value") or "")
+    view = body.get("view") or {}
+    update = replace_blocks(view, {BLOCK_SEGMENTS: segments_block(text)})
+    await client.views_update(view_id=view["id"], view=update)
+
+
+async def on_template_picked(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    """A template was picked: its text and segment count are shown (the follow-up fetches the text)."""
+    await ack()
+    action = (body.get("actions") or [{}])[0]
+    option = action.get("selected_option") or {}
+    view = body.get("view") or {}
+    identity = context["identity"]
+    await context["container"].defer(
+        TemplatePreviewJob(
+            envelope=Envelope(team_id=identity.team_id, user_id=identity.user_id, origin="modal:send_sms"),
+            view_id=str(view.get("id") or ""),
+            view={k: view.get(k) for k in ("type", "callback_id", "title", "submit", "close", "blocks")}
+            | {"private_metadata": view.get("private_metadata")},
+            template_id=option.get("value") or None,
+        )
+    )
+
+
+async def _in_send_modal(body: dict[str, Any]) -> bool:
+    # The input ids are shared with other modals (a thread reply has a message box too).
+    return bool((body.get("view") or {}).get("callback_id") == ids.VIEW_SEND_SMS)
+
+
+def register(app: AsyncApp) -> None:
+    app.view(ids.VIEW_SEND_SMS)(on_submit)
+    app.action(ids.INPUT_MESSAGE[1], matchers=[_in_send_modal])(on_message_typed)
+    app.action(ids.INPUT_TEMPLATE[1], matchers=[_in_send_modal])(on_template_picked)
+
+
+__all__ = ["BLOCK_TEMPLATE_PREVIEW", "read_submission", "register"]

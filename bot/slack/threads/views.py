@@ -1,0 +1,138 @@
+"""Submitting the transfer modal: the chosen agent is handed to a follow-up that transfers the thread
+and updates the card the modal was opened from (through the response_url kept on the server with the
+modal; its private_metadata is only a token).
+
+Submitting the resolve modal: term code and account are checked here, the resolve itself runs in a
+follow-up that updates the card the modal was opened from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.db.models import Role
+from bot.errors import InputError
+from bot.jobs.contract import Envelope
+from bot.services.identity import Identity
+from bot.slack import ids
+from bot.slack.guards import allowed
+from bot.slack.payloads import recall
+from bot.slack.threads.blocks import ModalContext
+from bot.slack.threads.jobs import KeptModal, ResolveJob, TransferJob
+
+WHAT = "Transferring a thread"
+STALE = "This form has expired; run `/threads` again."
+
+
+async def _context(context: dict[str, Any], view: dict[str, Any]) -> ModalContext | None:
+    """The modal's context, from the server: private_metadata is only the token that names it."""
+    identity: Identity = context["identity"]
+    token = str(view.get("private_metadata") or "")
+    kept = await recall(context["container"], identity.team_id, identity.user_id, token, KeptModal)
+    if kept is None:
+        return None
+    try:
+        return ModalContext.from_metadata(kept.raw)
+    except InputError:
+        return None
+
+
+def _envelope(identity: Identity, meta: ModalContext, origin: str) -> Envelope:
+    # The response_url is the one kept on the server with the modal (from the verified click).
+    return Envelope(
+        team_id=identity.team_id,
+        user_id=identity.user_id,
+        channel_id=meta.channel_id or None,
+        response_url=meta.response_url or None,
+        origin=origin,
+    )
+
+
+def selected_option(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any] | None:
+    state = ((view.get("state") or {}).get("values") or {}).get(block_id, {}).get(action_id) or {}
+    option: dict[str, Any] | None = state.get("selected_option")
+    return option
+
+
+async def submit_transfer(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    view: dict[str, Any] = body["view"]
+    block_id, action_id = ids.INPUT_AGENT
+    ok, text = await allowed(context, Role.AGENT, WHAT)
+    if not ok:
+        await ack(response_action="errors", errors={block_id: text[:150]})
+        return
+    option = selected_option(view, block_id, action_id)
+    if not option or not option.get("value"):
+        await ack(response_action="errors", errors={block_id: "Choose the agent to transfer to."})
+        return
+    meta = await _context(context, view)
+    if meta is None:
+        await ack(response_action="errors", errors={block_id: STALE})
+        return
+    await ack()
+    container = context["container"]
+    identity = context["identity"]
+    # A resubmission of the same modal (a double click on Transfer) transfers once.
+    if not await container.once(identity.team_id, f"{ids.VIEW_TRANSFER}:{meta.ref.thread_id}:{view['id']}"):
+        return
+    name = str((option.get("text") or {}).get("text", "")).split(" (")[0].split(" · ")[0]
+    await container.defer(
+        TransferJob(
+            envelope=_envelope(identity, meta, "view:thread_transfer"),
+            ref=meta.ref.as_dict(),
+            agent_id=str(option["value"]),
+            agent_name=name or str(option["value"]),
+        )
+    )
+
+
+WHAT_RESOLVE = "Resolving a thread"
+
+
+def text_value(view: dict[str, Any], block_id: str, action_id: str) -> str:
+    state = ((view.get("state") or {}).get("values") or {}).get(block_id, {}).get(action_id) or {}
+    return str(state.get("value") or "").strip()
+
+
+async def submit_resolve(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+    view: dict[str, Any] = body["view"]
+    code_block, code_action = ids.INPUT_TERM_CODE
+    account_block, account_action = ids.INPUT_ACCOUNT
+    ok, text = await allowed(context, Role.AGENT, WHAT_RESOLVE)
+    if not ok:
+        await ack(response_action="errors", errors={code_block: text[:150]})
+        return
+    code = text_value(view, code_block, code_action)
+    account = text_value(view, account_block, account_action)
+    errors = {}
+    if not code.isdigit():
+        errors[code_block] = "A term code is a number, e.g. 1001."
+    if not account:
+        errors[account_block] = "LiveVox needs the customer's account to resolve a thread."
+    meta = await _context(context, view)
+    if meta is None:
+        errors[code_block] = STALE
+    if errors or meta is None:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    container = context["container"]
+    identity = context["identity"]
+    if not await container.once(identity.team_id, f"{ids.VIEW_RESOLVE}:{meta.ref.thread_id}:{view['id']}"):
+        return
+    await container.defer(
+        ResolveJob(
+            envelope=_envelope(identity, meta, "view:thread_resolve"),
+            ref=meta.ref.as_dict(),
+            account=account,
+            term_code=int(code),
+        )
+    )
+
+
+def register(app: AsyncApp) -> None:
+    app.view(ids.VIEW_TRANSFER)(submit_transfer)
+    app.view(ids.VIEW_RESOLVE)(submit_resolve)
