@@ -15,6 +15,7 @@ from bot.crypto import CredentialBox, credential_box
 from bot.db.rate_budget import rate_budget_for
 from bot.db.session import create_engine, create_sessionmaker
 from bot.jobs.contract import Job
+from bot.jobs.metrics import PrometheusJobObserver
 from bot.jobs.queue import Worker, WorkerOptions, create_job_app, is_in_memory
 from bot.jobs.runner import JobRunner
 from bot.services.audit import AuditService
@@ -43,7 +44,7 @@ class Container:
         self.slack = slack_client or AsyncWebClient(token=token, base_url=settings.slack_api_url)
         self.queue: procrastinate.App = create_job_app(settings.database_url)
         # Features install their jobs here (`bot.slack.jobs.install`); the runner knows nothing of Slack.
-        self.jobs: JobRunner[Container] = JobRunner(self.queue)
+        self.jobs: JobRunner[Container] = JobRunner(self.queue, observer=PrometheusJobObserver())
         if not is_in_memory(self.queue):  # in-memory jobs die with their process: nothing to recover
             self.jobs.install_recovery(
                 every_seconds=max(1, round(settings.worker_heartbeat_seconds)),

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     worker_shutdown_seconds: float = Field(
         default=30.0, ge=0, validation_alias="SWITCHBOARD_WORKER_SHUTDOWN_SECONDS"
     )
+    # `switchboard worker` serves no Slack traffic, so it has no /metrics of its own unless given a port
+    # (the web process always has /metrics on its own port).
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, validation_alias="SWITCHBOARD_METRICS_PORT"
+    )
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="SWITCHBOARD_METRICS_HOST")
 
     # Provider connections from the environment: used for every workspace that has no connection of its
     # own in the database, so a single-workspace deployment needs nothing else.

@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Protocol, Self, TypeVar
 import httpx
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from bot import __version__
+from bot import __version__, metrics
 from bot.phones import mask_all
 from bot.providers.errors import ErrorTree, ProviderError
 
@@ -632,6 +632,8 @@ class BaseClient:
                     continue
 
                 status = response.status_code
+                if status == 429:  # counted per answer: a 429 the loop retries is still one received
+                    metrics.provider_rate_limited(self._provider, operation)
                 if 200 <= status < 300:
                     if not expect_json or _readable(response):
                         return response
@@ -718,6 +720,7 @@ class BaseClient:
         failure: BaseException | None,
     ) -> None:
         duration_ms = round((time.perf_counter() - started) * 1000.0, 1)
+        metrics.provider_call(self._provider, operation, status, duration_ms / 1000.0, retries)
         extra: dict[str, Any] = {
             "provider": self._provider,
             "operation": operation,

@@ -12,7 +12,7 @@ from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.slack.app import create_app
 from bot.slack.reply import trust_slack_api_url
-from bot.slack.web import create_web_app
+from bot.slack.web import create_web_app, serve_metrics
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,11 @@ def work(settings: Settings) -> None:
 
     async def main() -> None:
         trust_slack_api_url(settings.slack_api_url)  # follow-ups answer through response_urls from here
-        async with running(settings, worker=True) as container:
+        async with (
+            running(settings, worker=True) as container,
+            # The worker has no web server: its metrics are served only when a port is set.
+            serve_metrics(container, host=settings.metrics_host, port=settings.metrics_port),
+        ):
             log.info("worker started")
             assert container.worker is not None
             await asyncio.Event().wait()

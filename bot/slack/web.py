@@ -7,12 +7,15 @@ ever done (or sent to a response_url) on its behalf.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
+import socket
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
+import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
@@ -23,8 +26,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
+from bot import metrics
 from bot.container import Container
 from bot.errors import ConfigError
+from bot.jobs.metrics import queue_collector
 from bot.slack.reply import trust_slack_api_url
 
 log = logging.getLogger(__name__)
@@ -110,17 +115,21 @@ def create_web_app(
     trust_slack_api_url(settings.slack_api_url)
 
     async def events(request: Request) -> Response:
+        arrived = time.perf_counter()
         body = await read_bounded(request, MAX_BODY_BYTES)
         if body is None:
             return PlainTextResponse("Request too large for a Slack request.", status_code=413)
         if not guard.is_signed(body, request.headers):
             return JSONResponse({"error": "invalid request"}, status_code=401)
         try:
-            return await handler.handle(_replayed(request, body))
+            response = await handler.handle(_replayed(request, body))
         except (ValueError, RecursionError):
             # Signed yet unparseable (Bolt's JSON/form parsing raised): answer plainly, without a traceback.
             log.warning("a signed Slack request could not be parsed")
             return PlainTextResponse("Malformed Slack request.", status_code=400)
+        # Only signed requests Bolt answered are acks; the kind is read after the clock stops.
+        metrics.observe_ack(metrics.ack_kind(body), time.perf_counter() - arrived)
+        return response
 
     async def healthz(_: Request) -> Response:
         try:
@@ -148,8 +157,62 @@ def create_web_app(
         routes=[
             Route("/slack/events", events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            metrics_route(container),
         ],
         lifespan=lifespan,
     )
     web.state.container = container
     return web
+
+
+def metrics_route(container: Container) -> Route:
+    """GET /metrics: the process's Prometheus metrics and the job queue's gauges, sampled now (bounded
+    by a timeout; a database outage shows as `switchboard_job_queue_up 0`, never as a failed scrape)."""
+
+    async def metrics_endpoint(_: Request) -> Response:
+        queue = await queue_collector(container.queue, container.jobs.kinds)
+        return Response(metrics.exposition([queue]), media_type=metrics.CONTENT_TYPE_LATEST)
+
+    return Route("/metrics", metrics_endpoint, methods=["GET"])
+
+
+def metrics_app(container: Container) -> Starlette:
+    """Only GET /metrics: what `switchboard worker` serves on SWITCHBOARD_METRICS_PORT."""
+    return Starlette(routes=[metrics_route(container)])
+
+
+class _MetricsServer(uvicorn.Server):
+    """uvicorn without its signal handlers: the worker process owns SIGTERM and SIGINT (it drains on them)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serve_metrics(container: Container, *, host: str, port: int | None) -> AsyncIterator[None]:
+    """Serve `metrics_app` on host:port in this event loop while inside; nothing when `port` is None.
+
+    The socket is bound here, so a port already in use is a clear `ConfigError` at start-up rather than
+    uvicorn's `sys.exit` from inside a task."""
+    if port is None:
+        yield
+        return
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        sock = socket.create_server((host, port), family=family)
+    except OSError as error:
+        raise ConfigError(
+            f"SWITCHBOARD_METRICS_PORT: cannot listen on {host}:{port} ({error.strerror})"
+        ) from None
+    server = _MetricsServer(
+        uvicorn.Config(metrics_app(container), log_level="warning", lifespan="off", access_log=False)
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="switchboard-metrics")
+    log.info("metrics on http://%s:%d/metrics", host, port)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
