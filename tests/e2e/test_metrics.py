@@ -30,6 +30,7 @@ from bot.errors import ConfigError
 from bot.jobs import metrics as job_metrics
 from bot.services.demo import TEAM_ID
 from bot.settings import load_settings
+from bot.slack import ids
 from bot.slack.web import serve_metrics
 from tests.databases import fresh_database, postgres_available
 from tests.e2e.conftest import Harness, MakeHarness
@@ -136,6 +137,15 @@ async def test_a_lookup_shows_its_ack_its_job_and_its_provider_calls(slack: Harn
     assert value(after, "switchboard_job_queue_depth", kind="lookup", status="todo") == 0
     assert value(after, "switchboard_job_queue_depth", kind="sms_send", status="doing") == 0
     assert value(after, "switchboard_job_queue_oldest_seconds", kind="lookup", status="todo") == 0
+
+    # A button on the answer is a block_actions ack.
+    answer = slack.driver.last_response("U0SUPER")
+    assert answer is not None and "Lookup:" in answer.text + json.dumps(answer.blocks)
+    await slack.driver.click(answer, ids.ACTION_SHARE, user="U0SUPER")
+    await slack.driver.settle()
+    clicked = await scrape(slack.app)
+    assert delta(after, clicked, "switchboard_slack_ack_seconds_count", kind="block_actions") == 1
+    assert delta(after, clicked, "switchboard_slack_ack_seconds_count", kind="command") == 0
 
 
 async def test_a_zoom_429_burst_is_counted_with_its_retries(make_harness: MakeHarness) -> None:
