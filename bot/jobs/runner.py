@@ -51,7 +51,7 @@ Notifier = Callable[[Job, Failure, BaseException | None, C], Awaitable[None]]
 
 
 class JobObserver:
-    """Hooks for metrics; the default does nothing (`bot.metrics` provides the Prometheus one)."""
+    """Hooks for metrics; the default does nothing (`bot.jobs.metrics` provides the Prometheus one)."""
 
     def started(self, kind: str) -> None:
         """A job of `kind` began running."""
