@@ -55,8 +55,8 @@ async def _answered(emulator: SlackEmulator, before: int) -> None:
 
 def _requests(container: Any) -> dict[str, int]:
     """Requests each simulator has seen so far (none before the sandbox is first used)."""
-    app = getattr(container.providers, "sandbox_app", None)
-    injectors = app.state.injectors if app is not None else {}
+    sandbox = container.sandbox
+    injectors = sandbox.app.state.injectors if sandbox is not None and sandbox.started else {}
     return {name: injector.requests for name, injector in injectors.items()}
 
 

@@ -441,6 +441,7 @@ def admin_rotate_keys(ctx: click.Context) -> None:
 @click.pass_context
 def admin_demo_seed(ctx: click.Context) -> None:
     """Create the demo workspace T0DEMO (users U0AGENT, U0SUPER, U0ADMIN; channel C0DEMO)."""
+    from bot.sandbox.world import DEMO
     from bot.services.demo import seed_demo
 
     settings = _settings(ctx)
@@ -449,7 +450,7 @@ def admin_demo_seed(ctx: click.Context) -> None:
         engine = create_engine(settings.database_url)
         try:
             async with transaction(create_sessionmaker(engine)) as session:
-                return await seed_demo(session, credential_box(settings))
+                return await seed_demo(session, credential_box(settings), DEMO)
         finally:
             await engine.dispose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import procrastinate
 from slack_sdk.web.async_client import AsyncWebClient
@@ -21,10 +21,24 @@ from bot.jobs.runner import JobRunner
 from bot.services.audit import AuditService
 from bot.services.history import HistoryService
 from bot.services.identity import IdentityService
-from bot.services.providers import ProviderRegistry
-from bot.settings import Settings
+from bot.services.providers import LiveSource, ProviderRegistry, ProviderSource
+from bot.settings import ProvidersMode, Settings
+
+if TYPE_CHECKING:
+    from bot.sandbox.source import SandboxSource
 
 log = logging.getLogger(__name__)
+
+
+def provider_source(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], box: CredentialBox
+) -> ProviderSource:
+    """Where every workspace's provider connections come from: the simulators, or the real providers."""
+    if settings.providers is ProvidersMode.SANDBOX:
+        from bot.sandbox.source import SandboxSource  # only the composition root knows the sandbox
+
+        return SandboxSource(seed=settings.sandbox_seed, faults=settings.sandbox_faults)
+    return LiveSource(settings, sessions, box)
 
 
 class Container:
@@ -37,7 +51,7 @@ class Container:
         self.audit = AuditService(self.sessions)
         # On Postgres every process shares each provider account's rate budget (in-process on SQLite).
         self.providers = ProviderRegistry(
-            settings, self.sessions, self.box, rate_budget=rate_budget_for(self.engine)
+            provider_source(settings, self.sessions, self.box), rate_budget=rate_budget_for(self.engine)
         )
         self.history = HistoryService()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
@@ -54,6 +68,14 @@ class Container:
 
         install_slack_jobs(self.jobs)
         self.worker: Worker | None = None
+
+    @property
+    def sandbox(self) -> SandboxSource | None:
+        """The in-process simulators in sandbox mode (tests reach their world and fault injectors)."""
+        from bot.sandbox.source import SandboxSource
+
+        source = self.providers.source
+        return source if isinstance(source, SandboxSource) else None
 
     async def defer(self, job: Job) -> None:
         """Hand work on to the job queue (after `ack()`): durable on Postgres."""

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.providers import livevox, routee, zoom
 
 
 class ProvidersMode(StrEnum):
@@ -82,10 +83,9 @@ class Settings(BaseSettings):
 
     # Provider connections from the environment: used for every workspace that has no connection of its
     # own in the database, so a single-workspace deployment needs nothing else.
-    zoom_api_url: str = Field(default="https://api.zoom.us/v2", validation_alias="SWITCHBOARD_ZOOM_API_URL")
-    zoom_token_url: str = Field(
-        default="https://zoom.us/oauth/token", validation_alias="SWITCHBOARD_ZOOM_TOKEN_URL"
-    )
+    # The providers' public URLs are written once, in their client packages.
+    zoom_api_url: str = Field(default=zoom.API_URL, validation_alias="SWITCHBOARD_ZOOM_API_URL")
+    zoom_token_url: str = Field(default=zoom.TOKEN_URL, validation_alias="SWITCHBOARD_ZOOM_TOKEN_URL")
     zoom_account_id: str | None = Field(default=None, validation_alias="SWITCHBOARD_ZOOM_ACCOUNT_ID")
     zoom_client_id: str | None = Field(default=None, validation_alias="SWITCHBOARD_ZOOM_CLIENT_ID")
     zoom_client_secret: SecretStr | None = Field(
@@ -94,7 +94,9 @@ class Settings(BaseSettings):
     zoom_plan: ZoomPlan = Field(default=ZoomPlan.PRO, validation_alias="SWITCHBOARD_ZOOM_PLAN")
 
     livevox_base_url: str | None = Field(default=None, validation_alias="SWITCHBOARD_LIVEVOX_BASE_URL")
-    livevox_environment: str = Field(default="NA3", validation_alias="SWITCHBOARD_LIVEVOX_ENVIRONMENT")
+    livevox_environment: str = Field(
+        default=livevox.DEFAULT_ENVIRONMENT, validation_alias="SWITCHBOARD_LIVEVOX_ENVIRONMENT"
+    )
     livevox_version: str | None = Field(default=None, validation_alias="SWITCHBOARD_LIVEVOX_VERSION")
     livevox_access_token: SecretStr | None = Field(
         default=None, validation_alias="SWITCHBOARD_LIVEVOX_ACCESS_TOKEN"
@@ -105,12 +107,8 @@ class Settings(BaseSettings):
     livevox_agent: bool = Field(default=False, validation_alias="SWITCHBOARD_LIVEVOX_AGENT")
     livevox_service_id: int | None = Field(default=None, validation_alias="SWITCHBOARD_LIVEVOX_SERVICE_ID")
 
-    routee_api_url: str = Field(
-        default="https://connect.routee.net", validation_alias="SWITCHBOARD_ROUTEE_API_URL"
-    )
-    routee_token_url: str = Field(
-        default="https://auth.routee.net/oauth/token", validation_alias="SWITCHBOARD_ROUTEE_TOKEN_URL"
-    )
+    routee_api_url: str = Field(default=routee.API_URL, validation_alias="SWITCHBOARD_ROUTEE_API_URL")
+    routee_token_url: str = Field(default=routee.TOKEN_URL, validation_alias="SWITCHBOARD_ROUTEE_TOKEN_URL")
     routee_app_id: str | None = Field(default=None, validation_alias="SWITCHBOARD_ROUTEE_APP_ID")
     routee_app_secret: SecretStr | None = Field(
         default=None, validation_alias="SWITCHBOARD_ROUTEE_APP_SECRET"

@@ -16,6 +16,7 @@ from bot.console.emulator import DEFAULT_TOKEN
 from bot.container import running
 from bot.db.migrate import upgrade
 from bot.db.session import transaction
+from bot.sandbox.world import DEMO
 from bot.services.demo import seed_demo
 from bot.settings import Settings
 from bot.slack.app import create_app
@@ -42,7 +43,7 @@ def console_factory(settings: Settings, *, migrate: bool = True, worker: bool = 
         emulated = settings.model_copy(update={"slack_api_url": api_url})
         async with running(emulated, worker=worker, slack_client=client) as container:
             async with transaction(container.sessions) as session:
-                await seed_demo(session, container.box)
+                await seed_demo(session, container.box, DEMO)
             web = create_web_app(
                 container, create_app(container, signing_secret=signing_secret), signing_secret=signing_secret
             )

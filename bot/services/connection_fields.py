@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.db.models import Provider
+from bot.providers.livevox import LIVEVOX_HOSTS
 from bot.settings import Settings
 
 
@@ -49,9 +50,7 @@ FIELDS: dict[Provider, tuple[ConnectionField, ...]] = {
             "agent", "Log in as an agent (true/false)", "livevox_agent", choices=("true", "false")
         ),
         ConnectionField("service_id", "Default service id", "livevox_service_id", required=False),
-        ConnectionField(
-            "environment", "Environment", "livevox_environment", choices=("NA3", "NA4", "NA5", "NA6")
-        ),
+        ConnectionField("environment", "Environment", "livevox_environment", choices=tuple(LIVEVOX_HOSTS)),
         ConnectionField(
             "base_url", "Base URL (overrides the environment)", "livevox_base_url", required=False
         ),

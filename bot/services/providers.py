@@ -1,7 +1,11 @@
 """Which provider clients a workspace uses, built once and reused.
 
-Where a connection comes from, in order:
-- `SWITCHBOARD_PROVIDERS=sandbox`: the simulators of `bot.sandbox`, in-process, with their demo world;
+Where a workspace's connections come from is a `ProviderSource`, chosen by the composition root
+(`bot.container`): `LiveSource` here (`SWITCHBOARD_PROVIDERS=live`), or the in-process simulators of
+`bot.sandbox.source.SandboxSource` (`SWITCHBOARD_PROVIDERS=sandbox`). This module knows neither the
+sandbox nor any transport: a source hands over connection values and, if it has one, the HTTP client.
+
+`LiveSource` looks, in order, at:
 - the workspace's own connections in the database (`switchboard admin connect`, `/switchboard connect`);
 - the environment (`SWITCHBOARD_ZOOM_*`, `SWITCHBOARD_LIVEVOX_*`, `SWITCHBOARD_ROUTEE_*`), for every
   workspace without a connection of its own — what a single-workspace deployment uses.
@@ -14,9 +18,9 @@ integration password; see the README).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,44 +28,69 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.crypto import CredentialBox
 from bot.db.models import Provider
 from bot.db.repositories import ConnectionRepository
-from bot.providers import LiveVoxClient, RateBudget, RouteeClient, ZoomClient, default_limiter_registry
+from bot.providers import (
+    LiveVoxClient,
+    RateBudget,
+    RouteeClient,
+    ZoomClient,
+    default_limiter_registry,
+    livevox,
+    routee,
+    zoom,
+)
 from bot.services.connection_fields import FIELDS, from_environment
-from bot.settings import ProvidersMode, Settings
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SANDBOX_BASE = "http://sandbox"
+Connections = dict[Provider, dict[str, str]]
+"""A workspace's connection values by provider (the keys of `connection_fields.FIELDS`)."""
 
 
-def sandbox_values() -> dict[Provider, dict[str, str]]:
-    from bot.sandbox import credentials as c
+class ProviderSource(Protocol):
+    """Where a workspace's provider connections come from, and the HTTP client their clients share.
 
-    return {
-        Provider.ZOOM: {
-            "account_id": c.ZOOM_ACCOUNT_ID,
-            "client_id": c.ZOOM_CLIENT_ID,
-            "client_secret": c.ZOOM_CLIENT_SECRET,
-            "plan": "pro",
-            "api_url": f"{SANDBOX_BASE}/zoom/v2",
-            "token_url": f"{SANDBOX_BASE}/zoom/oauth/token",
-        },
-        Provider.LIVEVOX: {
-            "access_token": c.LIVEVOX_ACCESS_TOKEN,
-            "client_name": c.LIVEVOX_CLIENT_NAME,
-            "username": "SUPERVISOR",
-            "password": c.LIVEVOX_PASSWORD,
-            "agent": "false",
-            "service_id": "100915",
-            "environment": "NA3",
-            "base_url": f"{SANDBOX_BASE}/livevox",
-        },
-        Provider.ROUTEE: {
-            "app_id": c.ROUTEE_APP_ID,
-            "app_secret": c.ROUTEE_APP_SECRET,
-            "api_url": f"{SANDBOX_BASE}/routee/connect",
-            "token_url": f"{SANDBOX_BASE}/routee/auth/oauth/token",
-        },
-    }
+    `connections` returns (fingerprint, values): the registry keeps a workspace's clients while the
+    fingerprint stays the same, and rebuilds them when it changes (a connection was edited).
+    `http_client` is the client every provider client of the source uses, or None for each to open its
+    own; `aclose` releases whatever the source opened.
+    """
+
+    async def connections(self, team_id: str) -> tuple[Hashable, Connections]: ...
+
+    def http_client(self) -> httpx.AsyncClient | None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class LiveSource:
+    """The real providers: the workspace's own connections in the database, then the environment's."""
+
+    def __init__(
+        self, settings: Settings, sessions: async_sessionmaker[AsyncSession], box: CredentialBox
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._box = box
+
+    async def connections(self, team_id: str) -> tuple[Hashable, Connections]:
+        async with self._sessions() as session:
+            repo = ConnectionRepository(session, team_id, self._box)
+            rows = {row.provider: row for row in await repo.list() if row.name == "default"}
+            values = {p: {**row.settings, **repo.credentials(row)} for p, row in rows.items()}
+        fingerprint = tuple(sorted((p.value, row.updated_at.isoformat()) for p, row in rows.items()))
+        for provider in Provider:
+            if provider not in values:
+                env = from_environment(provider, self._settings)
+                if _complete(provider, env):
+                    values[provider] = env
+        return fingerprint, values
+
+    def http_client(self) -> httpx.AsyncClient | None:
+        return None  # each client opens its own, with the default timeouts
+
+    async def aclose(self) -> None:
+        return None
 
 
 def _complete(provider: Provider, values: Mapping[str, str]) -> bool:
@@ -75,8 +104,8 @@ def build_zoom(
         account_id=values["account_id"],
         client_id=values["client_id"],
         client_secret=values["client_secret"],
-        api_url=values.get("api_url") or "https://api.zoom.us/v2",
-        token_url=values.get("token_url") or "https://zoom.us/oauth/token",
+        api_url=values.get("api_url") or zoom.API_URL,
+        token_url=values.get("token_url") or zoom.TOKEN_URL,
         plan="business" if values.get("plan") == "business" else "pro",
         http_client=http,
         limiter_registry=rate_budget,
@@ -96,7 +125,7 @@ def build_livevox(
         username=username or values["username"],
         password=values["password"],
         agent=username is not None or values.get("agent", "false").lower() == "true",
-        environment=values.get("environment") or "NA3",
+        environment=values.get("environment") or livevox.DEFAULT_ENVIRONMENT,
         base_url=values.get("base_url") or None,
         version=values.get("version") or None,
         http_client=http,
@@ -110,8 +139,8 @@ def build_routee(
     return RouteeClient(
         app_id=values["app_id"],
         app_secret=values["app_secret"],
-        api_url=values.get("api_url") or "https://connect.routee.net",
-        token_url=values.get("token_url") or "https://auth.routee.net/oauth/token",
+        api_url=values.get("api_url") or routee.API_URL,
+        token_url=values.get("token_url") or routee.TOKEN_URL,
         http_client=http,
         limiter_registry=rate_budget,
     )
@@ -168,7 +197,7 @@ class Providers:
 
 
 class ProviderRegistry:
-    """Builds and caches each workspace's clients.
+    """Builds and caches each workspace's clients from what `source` says its connections are.
 
     `rate_budget` is where every client built here keeps its provider rate limits: the default is this
     process's buckets (enough for SQLite / one process); a deployment of several processes passes one
@@ -176,59 +205,17 @@ class ProviderRegistry:
     provider account's limits.
     """
 
-    def __init__(
-        self,
-        settings: Settings,
-        sessions: async_sessionmaker[AsyncSession],
-        box: CredentialBox,
-        *,
-        rate_budget: RateBudget | None = None,
-    ) -> None:
-        self._settings = settings
-        self._sessions = sessions
-        self._box = box
+    def __init__(self, source: ProviderSource, *, rate_budget: RateBudget | None = None) -> None:
+        self.source = source
         self.rate_budget: RateBudget = rate_budget or default_limiter_registry
-        self._cache: dict[str, tuple[tuple[Any, ...], Providers]] = {}
-        self._sandbox_http: httpx.AsyncClient | None = None
-        self.sandbox_app: Any = None
-
-    @property
-    def sandboxed(self) -> bool:
-        return self._settings.providers is ProvidersMode.SANDBOX
-
-    def _sandbox(self) -> httpx.AsyncClient:
-        if self._sandbox_http is None:
-            from bot.sandbox.app import create_app
-
-            self.sandbox_app = create_app(
-                seed=self._settings.sandbox_seed, faults=self._settings.sandbox_faults
-            )
-            self._sandbox_http = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=self.sandbox_app), base_url=SANDBOX_BASE, timeout=30
-            )
-        return self._sandbox_http
-
-    async def _sources(self, team_id: str) -> tuple[tuple[Any, ...], dict[Provider, dict[str, str]]]:
-        if self.sandboxed:
-            return ("sandbox",), sandbox_values()
-        async with self._sessions() as session:
-            repo = ConnectionRepository(session, team_id, self._box)
-            rows = {row.provider: row for row in await repo.list() if row.name == "default"}
-            values = {p: {**row.settings, **repo.credentials(row)} for p, row in rows.items()}
-        fingerprint = tuple(sorted((p.value, row.updated_at.isoformat()) for p, row in rows.items()))
-        for provider in Provider:
-            if provider not in values:
-                env = from_environment(provider, self._settings)
-                if _complete(provider, env):
-                    values[provider] = env
-        return fingerprint, values
+        self._cache: dict[str, tuple[Hashable, Providers]] = {}
 
     async def for_team(self, team_id: str) -> Providers:
-        fingerprint, values = await self._sources(team_id)
+        fingerprint, values = await self.source.connections(team_id)
         cached = self._cache.get(team_id)
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
-        http = self._sandbox() if self.sandboxed else None
+        http = self.source.http_client()
         budget = self.rate_budget
         providers = Providers(team_id=team_id, _http=http, _rate_budget=budget)
         if Provider.ZOOM in values and _complete(Provider.ZOOM, values[Provider.ZOOM]):
@@ -247,5 +234,4 @@ class ProviderRegistry:
         for _, providers in self._cache.values():
             await providers.aclose()
         self._cache.clear()
-        if self._sandbox_http is not None:
-            await self._sandbox_http.aclose()
+        await self.source.aclose()

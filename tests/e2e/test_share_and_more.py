@@ -175,7 +175,7 @@ async def test_share_by_someone_not_linked_is_denied(slack: Harness) -> None:
 async def _more_calls(slack: Harness, number: str, extra: int) -> None:
     """The demo world has 3 calls per number; add some so /calls has a second page."""
     await slack.container.providers.for_team(TEAM_ID)  # builds the in-process sandbox
-    world = slack.container.providers.sandbox_app.state.world
+    world = slack.container.sandbox.app.state.world
     template = next(c for c in world.voice_calls if c.consumer_number == number)
     for i in range(extra):
         start = template.start_time - timedelta(hours=i + 1)

@@ -30,7 +30,7 @@ def _text(message: object) -> str:
 
 def _lv_sent(slack: Harness, number: str, text: str | None = None) -> list[Any]:
     """Outbound LiveVox messages to `number` in the sandbox's world (optionally with exactly `text`)."""
-    world = slack.container.providers.sandbox_app.state.world
+    world = slack.container.sandbox.app.state.world
     digits = number.lstrip("+")
     return [
         m
@@ -299,7 +299,7 @@ async def _faults(slack: Harness, spec: str) -> None:
     from bot.sandbox.faults import coerce_spec
 
     await slack.container.providers.for_team(TEAM_ID)  # the registry builds the sandbox lazily
-    sandbox = slack.container.providers.sandbox_app
+    sandbox = slack.container.sandbox.app
     sandbox.state.injectors["livevox"].config = coerce_spec(spec).for_provider("livevox")
 
 
@@ -327,7 +327,7 @@ async def test_dropped_send_is_unknown_and_never_resent(slack: Harness) -> None:
     assert outcome is not None and "Outcome unknown" in _text(outcome) and "/sms logs" in _text(outcome)
     [row] = await _rows(slack)
     assert row.status is SmsStatus.UNKNOWN
-    injector = slack.container.providers.sandbox_app.state.injectors["livevox"]
+    injector = slack.container.sandbox.app.state.injectors["livevox"]
     requests = injector.requests
 
     # The same click delivered again, and the follow-up run again: no request, one row, still unknown.

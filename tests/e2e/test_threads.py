@@ -23,7 +23,7 @@ MARIA, JAMES, PRIYA, ROBERT = DEMO.phone_numbers
 
 
 def world(slack: Harness) -> World:
-    app = slack.container.providers.sandbox_app
+    app = slack.container.sandbox.app
     assert app is not None, "the sandbox starts with the first provider call"
     found: World = app.state.world
     return found
@@ -72,7 +72,7 @@ def card_text(message: Message, thread_id: str) -> str:
 async def break_livevox(slack: Harness) -> None:
     """Every LiveVox request answers 500 from now on (the sandbox's fault injector, switched at runtime)."""
     await slack.container.providers.for_team(TEAM_ID)
-    injector = slack.container.providers.sandbox_app.state.injectors["livevox"]
+    injector = slack.container.sandbox.app.state.injectors["livevox"]
     injector.config = ProviderFaults(error_rate=1.0)
 
 

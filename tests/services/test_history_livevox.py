@@ -11,9 +11,10 @@ import pytest
 from bot.db.models import Provider, Role
 from bot.providers import LiveVoxClient
 from bot.providers._http import RateLimiterRegistry
+from bot.sandbox.source import connection_values
 from bot.services.history import LIVEVOX, HistoryService, _same
 from bot.services.identity import Identity
-from bot.services.providers import Providers, build_livevox, sandbox_values
+from bot.services.providers import Providers, build_livevox
 from bot.services.time_range import TimeRange, parse_range
 from tests.providers.sandbox_support import ANCHOR, HttpSandbox, open_sandbox
 
@@ -39,7 +40,7 @@ def agent_providers(sandbox: HttpSandbox, team_id: str = "T1", login: str | None
 
 def user_providers(sandbox: HttpSandbox, team_id: str) -> Providers:
     """A workspace connected with a LiveVox user login, as in production: one agent client per login."""
-    values = sandbox_values()[Provider.LIVEVOX]
+    values = connection_values()[Provider.LIVEVOX]
     return Providers(
         team_id=team_id,
         livevox=build_livevox(values, sandbox.http),

@@ -12,10 +12,11 @@ import pytest
 from bot.db.models import Provider, Role
 from bot.providers.errors import ProviderError
 from bot.sandbox.app import create_app
+from bot.sandbox.source import BASE_URL, connection_values
 from bot.sandbox.world import DEMO, Thread, World
 from bot.services.identity import Identity
 from bot.services.inbox import InboxService, InboxUnavailable, ThreadCard, channel_type
-from bot.services.providers import SANDBOX_BASE, Providers, build_livevox, sandbox_values
+from bot.services.providers import Providers, build_livevox
 
 AGENT = Identity("T0DEMO", "U0AGENT", Role.AGENT, str(DEMO.agent_id), DEMO.agent_login)
 SUPER = Identity("T0DEMO", "U0SUPER", Role.SUPERVISOR, str(DEMO.transfer_agent_id), DEMO.transfer_agent_login)
@@ -49,8 +50,8 @@ class Sandbox:
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
     app = create_app()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=SANDBOX_BASE) as http:
-        values = sandbox_values()[Provider.LIVEVOX]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http:
+        values = connection_values()[Provider.LIVEVOX]
         providers = Providers(
             "T0DEMO", livevox=build_livevox(values, http), livevox_values=values, _http=http
         )

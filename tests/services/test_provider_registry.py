@@ -13,13 +13,15 @@ import uvicorn
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.container import provider_source
 from bot.crypto import CredentialBox
 from bot.db.models import Provider
 from bot.db.repositories import ConnectionRepository
 from bot.db.session import create_engine, create_sessionmaker, transaction
 from bot.sandbox.app import create_app
 from bot.sandbox.server import print_config
-from bot.services.providers import ProviderRegistry
+from bot.sandbox.source import SandboxSource
+from bot.services.providers import LiveSource, ProviderRegistry
 from bot.settings import load_settings
 from tests.databases import fresh_sqlite
 
@@ -62,12 +64,12 @@ async def test_live_mode_with_the_print_config_fragment_talks_to_the_sandbox_ove
         settings = load_settings(database_url=url)
         engine = create_engine(url)
         registry = ProviderRegistry(
-            settings, create_sessionmaker(engine), CredentialBox(settings.fernet_keys)
+            provider_source(settings, create_sessionmaker(engine), CredentialBox(settings.fernet_keys))
         )
         try:
             providers = await registry.for_team("T0ANY")  # no connection of its own: the environment's
             assert set(providers.connected) == {Provider.LIVEVOX, Provider.ZOOM, Provider.ROUTEE}
-            assert registry.sandbox_app is None  # nothing in-process: real HTTP to the port
+            assert isinstance(registry.source, LiveSource)  # nothing in-process: real HTTP to the port
             assert providers.zoom is not None and providers.livevox is not None
             logs = await providers.zoom.contact_center.sms.list(
                 consumer_number="+14155550100", from_=date.today() - timedelta(days=30), to=date.today()
@@ -94,7 +96,7 @@ async def test_a_workspace_connection_wins_over_the_environment(
         engine = create_engine(url)
         sessions = create_sessionmaker(engine)
         box = CredentialBox([keys])
-        registry = ProviderRegistry(settings, sessions, box)
+        registry = ProviderRegistry(provider_source(settings, sessions, box))
         try:
             from_env = await registry.for_team("T0OWN")
             assert from_env.routee is not None and from_env.zoom is None
@@ -122,15 +124,18 @@ async def test_sandbox_mode_uses_the_in_process_simulators(tmp_path: Path) -> No
         settings = load_settings(database_url=url)
         engine = create_engine(url)
         registry = ProviderRegistry(
-            settings, create_sessionmaker(engine), CredentialBox([Fernet.generate_key().decode()])
+            provider_source(
+                settings, create_sessionmaker(engine), CredentialBox([Fernet.generate_key().decode()])
+            )
         )
         try:
+            assert isinstance(registry.source, SandboxSource) and not registry.source.started
             providers = await registry.for_team("T0DEMO")
             assert set(providers.connected) == {Provider.LIVEVOX, Provider.ZOOM, Provider.ROUTEE}
             agent = providers.livevox_agent("JRIVERA")
             assert agent is not None and agent.is_agent
             assert await agent.agent.channels()
-            assert registry.sandbox_app is not None
+            assert registry.source.started  # the simulators were built on first use
         finally:
             await registry.aclose()
             await engine.dispose()
@@ -154,9 +159,9 @@ async def test_every_client_it_builds_uses_the_rate_budget_it_was_given(tmp_path
         settings = load_settings(database_url=url)
         engine = create_engine(url)
         registry = ProviderRegistry(
-            settings,
-            create_sessionmaker(engine),
-            CredentialBox([Fernet.generate_key().decode()]),
+            provider_source(
+                settings, create_sessionmaker(engine), CredentialBox([Fernet.generate_key().decode()])
+            ),
             rate_budget=budget,
         )
         try:
@@ -180,5 +185,5 @@ def test_the_default_budget_is_the_process_one(tmp_path: Path) -> None:
     settings = load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
     engine = create_engine(settings.database_url)
     box = CredentialBox([Fernet.generate_key().decode()])
-    registry = ProviderRegistry(settings, create_sessionmaker(engine), box)
+    registry = ProviderRegistry(provider_source(settings, create_sessionmaker(engine), box))
     assert registry.rate_budget is default_limiter_registry

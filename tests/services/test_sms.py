@@ -13,6 +13,7 @@ from bot.db.models import Provider, Role, SmsStatus
 from bot.db.repositories import AuditRepository, SmsMessageRepository
 from bot.db.session import transaction
 from bot.errors import InputError
+from bot.sandbox.world import DEMO
 from bot.services.demo import CHANNEL_ID, TEAM_ID, seed_demo
 from bot.services.identity import Identity
 from bot.services.providers import Providers
@@ -30,7 +31,7 @@ async def container(tmp_path: Path) -> AsyncIterator[Container]:
     with fresh_database("sqlite", tmp_path) as url:
         container = Container(load_settings(database_url=url))
         async with transaction(container.sessions) as session:
-            await seed_demo(session, container.box)
+            await seed_demo(session, container.box, DEMO)
         try:
             yield container
         finally:
@@ -47,7 +48,7 @@ def _service(container: Container) -> SmsService:
 
 
 def _world(container: Container) -> Any:
-    return container.providers.sandbox_app.state.world
+    return container.sandbox.app.state.world
 
 
 async def _row_status(container: Container, key: str) -> SmsStatus:

@@ -58,7 +58,7 @@ from bot.providers.livevox.models import (
     TransferResult,
 )
 
-__all__ = ["DEFAULT_RATE_LIMIT", "LIVEVOX_HOSTS", "LiveVoxClient"]
+__all__ = ["DEFAULT_ENVIRONMENT", "DEFAULT_RATE_LIMIT", "LIVEVOX_HOSTS", "LiveVoxClient"]
 
 LIVEVOX_HOSTS: dict[str, str] = {
     "NA3": "https://api.livevox.com",
@@ -66,7 +66,10 @@ LIVEVOX_HOSTS: dict[str, str] = {
     "NA5": "https://api.na5.livevox.com",
     "NA6": "https://api.na6.livevox.com",
 }
-"""API hosts per LiveVox environment."""
+"""API hosts per LiveVox environment: the one place they are written."""
+
+DEFAULT_ENVIRONMENT = "NA3"
+"""The environment used when none is configured."""
 
 DEFAULT_RATE_LIMIT = RateLimit(per_second=10, burst=8)
 """LiveVox publishes no numbers ("may be subject to rate limits"): a conservative default, not a fact.
@@ -111,7 +114,7 @@ class LiveVoxClient(BaseClient):
         username: str,
         password: str | SecretStr,
         agent: bool,
-        environment: str = "NA3",
+        environment: str = DEFAULT_ENVIRONMENT,
         base_url: str | None = None,
         version: str | None = None,
         rate_limit: RateLimit | None = _UNSET,

@@ -47,7 +47,12 @@ from bot.providers.routee.models import (
     TrackingPage,
 )
 
-__all__ = ["DEFAULT_RATE_LIMIT", "TRACKING_WINDOW", "RouteeClient"]
+__all__ = ["API_URL", "DEFAULT_RATE_LIMIT", "TOKEN_URL", "TRACKING_WINDOW", "RouteeClient"]
+
+API_URL = "https://connect.routee.net"
+"""Routee's API base: the one place it is written (settings, connection defaults and the client use it)."""
+TOKEN_URL = "https://auth.routee.net/oauth/token"  # noqa: S105 - a URL, not a secret
+"""Routee's OAuth token endpoint."""
 
 DEFAULT_RATE_LIMIT = RateLimit(per_second=10)
 """Routee publishes no numbers: a conservative default, not a fact."""
@@ -68,7 +73,7 @@ class RouteeClient(BaseClient):
 
     Args:
         app_id, app_secret: the Routee application's credentials.
-        api_url: ``https://connect.routee.net``; token_url: ``https://auth.routee.net/oauth/token``.
+        api_url: the API base (`API_URL`); token_url: the OAuth token endpoint (`TOKEN_URL`).
         rate_limit: the client-side limit for this application (``None`` disables it).
         http_client, timeout, retry, sleep, clock, rng, limiter_registry: as for every provider client.
         token_refresh_margin: seconds before expiry at which the token is fetched again.
@@ -84,8 +89,8 @@ class RouteeClient(BaseClient):
         *,
         app_id: str,
         app_secret: str | SecretStr,
-        api_url: str = "https://connect.routee.net",
-        token_url: str = "https://auth.routee.net/oauth/token",  # noqa: S107 - a URL, not a secret
+        api_url: str = API_URL,
+        token_url: str = TOKEN_URL,
         rate_limit: RateLimit | None = _UNSET,
         http_client: httpx.AsyncClient | None = None,
         timeout: httpx.Timeout | float | None = None,

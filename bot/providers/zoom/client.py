@@ -53,7 +53,12 @@ from bot.providers.zoom.models import (
 )
 from bot.providers.zoom.windows import DateLike, Window, month_windows
 
-__all__ = ["DEFAULT_OPERATION_LABELS", "PLAN_RATE_LIMITS", "ZoomClient"]
+__all__ = ["API_URL", "DEFAULT_OPERATION_LABELS", "PLAN_RATE_LIMITS", "TOKEN_URL", "ZoomClient"]
+
+API_URL = "https://api.zoom.us/v2"
+"""Zoom's API base: the one place it is written (settings, connection defaults and the client use it)."""
+TOKEN_URL = "https://zoom.us/oauth/token"  # noqa: S105 - a URL, not a secret
+"""Zoom's Server-to-Server OAuth token endpoint."""
 
 ZoomPlanName = Literal["pro", "business"]
 
@@ -116,8 +121,8 @@ class ZoomClient(BaseClient):
         account_id: str,
         client_id: str,
         client_secret: str | SecretStr,
-        api_url: str = "https://api.zoom.us/v2",
-        token_url: str = "https://zoom.us/oauth/token",  # noqa: S107 - a URL, not a secret
+        api_url: str = API_URL,
+        token_url: str = TOKEN_URL,
         plan: ZoomPlanName = "pro",
         rate_limits: Mapping[str, RateLimit | None] | None = None,
         operation_labels: Mapping[str, str] | None = None,
