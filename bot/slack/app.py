@@ -13,10 +13,9 @@ from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.container import Container
-from bot.db.repositories import SlackDeliveryRepository
-from bot.db.session import transaction
 from bot.errors import ConfigError
 from bot.logging import BOLT_LOGGER
+from bot.services.deliveries import DeliveryClaims
 from bot.slack import features
 from bot.slack.reply import respond
 
@@ -65,6 +64,8 @@ def create_app(
         logger=logging.getLogger(BOLT_LOGGER),
     )
 
+    deliveries = DeliveryClaims(container.engine)
+
     @app.middleware
     async def once_per_delivery(
         req: AsyncBoltRequest,
@@ -79,9 +80,8 @@ def create_app(
             key, keep_for = claim
             team_id = context.team_id or context.enterprise_id or "-"
             try:
-                async with transaction(container.sessions) as session:
-                    first = await SlackDeliveryRepository(session, team_id).claim(key, keep_for=keep_for)
-            except SQLAlchemyError:
+                first = await deliveries.claim(team_id, key, keep_for=keep_for)
+            except (SQLAlchemyError, OSError, TimeoutError):
                 # Without the database nothing else works either; doing a delivery twice is the lesser harm
                 # than refusing one, and the listeners give the person words about the outage.
                 log.warning("could not record a Slack delivery; handling it without the replay check")
