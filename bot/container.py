@@ -51,7 +51,9 @@ class Container:
         self.audit = AuditService(self.sessions)
         # On Postgres every process shares each provider account's rate budget (in-process on SQLite).
         self.providers = ProviderRegistry(
-            provider_source(settings, self.sessions, self.box), rate_budget=rate_budget_for(self.engine)
+            provider_source(settings, self.sessions, self.box),
+            rate_budget=rate_budget_for(self.engine),
+            deadline=settings.provider_deadline_seconds,
         )
         self.history = HistoryService()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None

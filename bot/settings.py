@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
-from bot.providers import livevox, routee, zoom
+from bot.providers import DEFAULT_DEADLINE, livevox, routee, zoom
 
 
 class ProvidersMode(StrEnum):
@@ -80,6 +80,13 @@ class Settings(BaseSettings):
         default=None, ge=1, le=65535, validation_alias="SWITCHBOARD_METRICS_PORT"
     )
     metrics_host: str = Field(default="127.0.0.1", validation_alias="SWITCHBOARD_METRICS_HOST")
+
+    # One provider call in all (connect, read, login or token, retries and their waits): past it a read
+    # fails as "did not answer in time" and a send that may have left ends "outcome unknown", so a person
+    # hears within 30 s what happened.
+    provider_deadline_seconds: float = Field(
+        default=DEFAULT_DEADLINE, gt=0, le=300, validation_alias="SWITCHBOARD_PROVIDER_DEADLINE_SECONDS"
+    )
 
     # Provider connections from the environment: used for every workspace that has no connection of its
     # own in the database, so a single-workspace deployment needs nothing else.

@@ -9,6 +9,7 @@ to retry, rate-limits per provider account and raises the error kinds of `bot.pr
 
 from bot.providers import errors
 from bot.providers._http import (
+    DEFAULT_DEADLINE,
     RateBudget,
     RateKey,
     RateLimit,
@@ -22,6 +23,7 @@ from bot.providers.routee import RouteeClient
 from bot.providers.zoom import ZoomClient
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "AsyncPager",
     "LiveVoxClient",
     "RateBudget",

@@ -19,12 +19,21 @@ Retry rules:
 * `Retry-After` is honoured as seconds or as an HTTP / ISO-8601 date. When it asks for longer than
   `RetryPolicy.retry_after_max`, the client does not wait: it raises `RateLimited` with `retry_after` set.
 * A daily-limit 429 is never retried: `RateLimited(daily=True)` carries the wait until 00:00 UTC.
+
+Deadline: every call has a total deadline (`deadline=`, default `DEFAULT_DEADLINE` seconds) covering its
+attempts, the login or token fetch made for it, backoff and `Retry-After` waits together, so a person hears
+within seconds what happened rather than after every timeout and retry has run its course. Each attempt's
+timeouts are cut to what remains; a wait that would not fit is not started (the client-side rate limiter's
+wait does not count: it is Switchboard's own pacing, bounded by the budget). When time runs out, a send that
+may have left raises `OutcomeUnknown` (never sent again); anything else raises `DeadlineExceeded` (an
+`Unavailable` that is also a `TimeoutError`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 import email.utils
 import functools
 import logging
@@ -44,6 +53,7 @@ from bot.phones import mask_all
 from bot.providers.errors import ErrorTree, ProviderError
 
 __all__ = [
+    "DEFAULT_DEADLINE",
     "AccessToken",
     "BaseClient",
     "Clock",
@@ -75,6 +85,8 @@ _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Raised before a single byte of the request left this process: always safe to retry.
 _NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_DEADLINE = 20.0
+"""Seconds one call may take in all (attempts, login, waits): well inside the 30 s a person should wait."""
 _USER_AGENT = f"switchboard/{__version__}"
 _CREDENTIAL_HEADERS = frozenset({"authorization", "lv-session", "lv-access"})
 
@@ -342,6 +354,34 @@ def refresh_time(now: float, expires_in: float | None, margin: float) -> float |
     return now + expires_in - min(margin, expires_in / 10.0)
 
 
+@dataclass
+class _Deadline:
+    """One call's total time budget, on the client's clock (``at`` None: no deadline)."""
+
+    at: float | None
+    seconds: float
+    clock: Clock
+
+    def postpone(self, seconds: float) -> None:
+        if self.at is not None and seconds > 0:
+            self.at += seconds
+
+    def remaining(self) -> float | None:
+        return None if self.at is None else self.at - self.clock()
+
+    def fits(self, delay: float) -> bool:
+        """Whether a wait of `delay` seconds ends before the deadline (and leaves time to ask again)."""
+        remaining = self.remaining()
+        return remaining is None or delay < remaining
+
+
+# The deadline of the call in progress in this task: a login or token fetch made for a call counts
+# against that call's deadline, not a fresh one of its own.
+_current_deadline: contextvars.ContextVar[_Deadline | None] = contextvars.ContextVar(
+    "switchboard_provider_deadline", default=None
+)
+
+
 # ---------------------------------------------------------------------------------------------- client
 
 
@@ -369,7 +409,10 @@ class BaseClient:
         clock: Clock | None = None,
         rng: random.Random | None = None,
         limiter_registry: RateBudget | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
     ) -> None:
+        if deadline is not None and not deadline > 0:
+            raise ValueError("deadline must be positive seconds (or None for no total deadline)")
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             timeout=timeout if timeout is not None else _DEFAULT_TIMEOUT
@@ -381,6 +424,7 @@ class BaseClient:
         self._clock: Clock = clock or time.time
         self._rng = rng or random.Random()  # jitter, not cryptography
         self._limiters: RateBudget = limiter_registry or default_limiter_registry
+        self._deadline = deadline
         self._closed = False
 
     # -- lifecycle
@@ -561,6 +605,40 @@ class BaseClient:
 
     # -- the request loop
 
+    def _start_deadline(self) -> _Deadline:
+        outer = _current_deadline.get()
+        if outer is not None and outer.at is not None:
+            return outer  # a login or token fetch on behalf of a call: that call's time is what is left
+        if self._deadline is None:
+            return _Deadline(None, math.inf, self._clock)
+        return _Deadline(self._clock() + self._deadline, self._deadline, self._clock)
+
+    def _attempt_timeout(self, remaining: float | None) -> httpx.Timeout:
+        """The HTTP client's timeouts for one attempt, none longer than what is left of the deadline."""
+        base = self._http.timeout
+        if remaining is None:
+            return base
+
+        def cap(value: float | None) -> float:
+            return max(0.0, remaining if value is None else min(value, remaining))
+
+        return httpx.Timeout(
+            connect=cap(base.connect), read=cap(base.read), write=cap(base.write), pool=cap(base.pool)
+        )
+
+    def _timed_out(self, deadline: _Deadline, operation: str, *, maybe_sent: bool = False) -> ProviderError:
+        """The error for a call whose deadline ran out; `maybe_sent`: a send that may have reached it."""
+        within = f"within {deadline.seconds:g} s"
+        if maybe_sent:
+            return self._errors.outcome_unknown(
+                self._provider,
+                f"{self._display_name} did not answer {within} after the request was sent, so it may or "
+                "may not have taken effect. It was not sent again: check before retrying.",
+            )
+        return self._errors.deadline_exceeded(
+            self._provider, f"{self._display_name} did not answer {within} ({operation}). Try again later."
+        )
+
     async def _request(
         self,
         method: str,
@@ -589,24 +667,43 @@ class BaseClient:
         reauthenticated = False
         status: int | None = None
         failure: BaseException | None = None
+        deadline = self._start_deadline()
+        deadline_token = _current_deadline.set(deadline)
         try:
             while True:
                 sent_headers: dict[str, str] = {"Accept": "application/json", "User-Agent": _USER_AGENT}
                 if headers:
                     sent_headers.update(headers)
                 if authenticated:
-                    sent_headers.update(await self._auth_headers())
+                    try:  # bounds waiting for another caller's token fetch too, not only our own
+                        async with asyncio.timeout(deadline.remaining()):
+                            sent_headers.update(await self._auth_headers())
+                    except ProviderError:
+                        raise  # the login or token fetch failed (or ran out of this call's time) itself
+                    except TimeoutError:
+                        raise self._timed_out(deadline, operation) from None
                 # After authenticating (a login or token fetch has its own turn), right before sending.
+                paced_from = self._clock()
                 await self._acquire(rate_label)
+                # Waiting for our own rate budget is not the provider being slow (and the budget bounds
+                # it): the deadline moves by that wait.
+                deadline.postpone(self._clock() - paced_from)
+                remaining = deadline.remaining()
+                if remaining is not None and remaining <= 0:
+                    raise self._timed_out(deadline, operation)  # nothing was sent
                 try:
-                    response = await self._http.request(
-                        method,
-                        url,
-                        params=list(params) if params is not None else None,
-                        json=json,
-                        data=data,
-                        headers=sent_headers,
-                    )
+                    # httpx's timeouts are per connect / per read, and an in-process ASGI transport ignores
+                    # them: asyncio.timeout is what holds the attempt to the deadline.
+                    async with asyncio.timeout(remaining):
+                        response = await self._http.request(
+                            method,
+                            url,
+                            params=list(params) if params is not None else None,
+                            json=json,
+                            data=data,
+                            headers=sent_headers,
+                            timeout=self._attempt_timeout(remaining),
+                        )
                 except httpx.UnsupportedProtocol:
                     raise self._errors.base(
                         self._provider, f"The {self._display_name} URL is not an http(s) URL: check settings."
@@ -627,9 +724,16 @@ class BaseClient:
                             f"Could not reach {self._display_name} ({type(exc).__name__}) "
                             f"after {retries + 1} attempts. Try again later.",
                         ) from None
-                    await self._sleep(self._retry.backoff(retries, self._rng))
+                    delay = self._retry.backoff(retries, self._rng)
+                    if not deadline.fits(delay):
+                        raise self._timed_out(deadline, operation) from None
+                    await self._sleep(delay)
                     retries += 1
                     continue
+                except TimeoutError:
+                    # Time ran out with the attempt in flight: whether the request left is not known.
+                    status = None
+                    raise self._timed_out(deadline, operation, maybe_sent=not idempotent) from None
 
                 status = response.status_code
                 if status == 429:  # counted per answer: a 429 the loop retries is still one received
@@ -651,7 +755,10 @@ class BaseClient:
                             f"{self._display_name} kept sending answers that are not JSON ({operation}).",
                             status,
                         )
-                    await self._sleep(self._retry.backoff(retries, self._rng))
+                    delay = self._retry.backoff(retries, self._rng)
+                    if not deadline.fits(delay):
+                        raise self._timed_out(deadline, operation)
+                    await self._sleep(delay)
                     retries += 1
                     continue
 
@@ -682,12 +789,15 @@ class BaseClient:
                 if retry_after is not None and retry_after > self._retry.retry_after_max:
                     raise error  # carries retry_after: the caller decides whether to wait that long
                 delay = retry_after if retry_after is not None else self._retry.backoff(retries, self._rng)
+                if not deadline.fits(delay):
+                    raise error  # what the provider said, rather than a wait past the deadline
                 await self._sleep(delay)
                 retries += 1
         except BaseException as exc:
             failure = exc
             raise
         finally:
+            _current_deadline.reset(deadline_token)
             self._log(operation, method, status, started, retries, reauthenticated, failure)
 
     def _error_from_response(

@@ -22,6 +22,7 @@ from typing import Any
 
 __all__ = [
     "AuthError",
+    "DeadlineExceeded",
     "ErrorTree",
     "InvalidArgument",
     "InvalidRequest",
@@ -118,6 +119,15 @@ class Unavailable(ProviderError):
     """The provider could not be reached or kept failing (connection errors, HTTP 5xx) after retries."""
 
 
+class DeadlineExceeded(Unavailable, TimeoutError):
+    """The call's total deadline (connect, read, retries and their waits together) ran out before an
+    answer, and nothing that is unsafe to repeat may have taken effect (a read, or a send never sent).
+
+    Also a `TimeoutError`, so it reads as "did not answer in time"; a send that may have been sent when time
+    ran out raises `OutcomeUnknown` instead.
+    """
+
+
 class OutcomeUnknown(ProviderError):
     """A non-idempotent call (sending an SMS) may or may not have taken effect.
 
@@ -137,4 +147,5 @@ class ErrorTree:
     invalid_argument: type[InvalidArgument]
     rate_limited: type[RateLimited]
     unavailable: type[Unavailable]
+    deadline_exceeded: type[DeadlineExceeded]
     outcome_unknown: type[OutcomeUnknown]

@@ -29,6 +29,7 @@ from bot.crypto import CredentialBox
 from bot.db.models import Provider
 from bot.db.repositories import ConnectionRepository
 from bot.providers import (
+    DEFAULT_DEADLINE,
     LiveVoxClient,
     RateBudget,
     RouteeClient,
@@ -98,7 +99,11 @@ def _complete(provider: Provider, values: Mapping[str, str]) -> bool:
 
 
 def build_zoom(
-    values: Mapping[str, str], http: httpx.AsyncClient | None, *, rate_budget: RateBudget | None = None
+    values: Mapping[str, str],
+    http: httpx.AsyncClient | None,
+    *,
+    rate_budget: RateBudget | None = None,
+    deadline: float | None = DEFAULT_DEADLINE,
 ) -> ZoomClient:
     return ZoomClient(
         account_id=values["account_id"],
@@ -109,6 +114,7 @@ def build_zoom(
         plan="business" if values.get("plan") == "business" else "pro",
         http_client=http,
         limiter_registry=rate_budget,
+        deadline=deadline,
     )
 
 
@@ -118,6 +124,7 @@ def build_livevox(
     *,
     username: str | None = None,
     rate_budget: RateBudget | None = None,
+    deadline: float | None = DEFAULT_DEADLINE,
 ) -> LiveVoxClient:
     return LiveVoxClient(
         access_token=values["access_token"],
@@ -130,11 +137,16 @@ def build_livevox(
         version=values.get("version") or None,
         http_client=http,
         limiter_registry=rate_budget,
+        deadline=deadline,
     )
 
 
 def build_routee(
-    values: Mapping[str, str], http: httpx.AsyncClient | None, *, rate_budget: RateBudget | None = None
+    values: Mapping[str, str],
+    http: httpx.AsyncClient | None,
+    *,
+    rate_budget: RateBudget | None = None,
+    deadline: float | None = DEFAULT_DEADLINE,
 ) -> RouteeClient:
     return RouteeClient(
         app_id=values["app_id"],
@@ -143,6 +155,7 @@ def build_routee(
         token_url=values.get("token_url") or routee.TOKEN_URL,
         http_client=http,
         limiter_registry=rate_budget,
+        deadline=deadline,
     )
 
 
@@ -157,6 +170,7 @@ class Providers:
     livevox_values: dict[str, str] = field(default_factory=dict, repr=False)
     _http: httpx.AsyncClient | None = field(default=None, repr=False)
     _rate_budget: RateBudget | None = field(default=None, repr=False)
+    _deadline: float | None = field(default=DEFAULT_DEADLINE, repr=False)
     _agents: dict[str, LiveVoxClient] = field(default_factory=dict, repr=False)
 
     @property
@@ -185,7 +199,11 @@ class Providers:
         client = self._agents.get(login.upper())
         if client is None:
             client = build_livevox(
-                self.livevox_values, self._http, username=login, rate_budget=self._rate_budget
+                self.livevox_values,
+                self._http,
+                username=login,
+                rate_budget=self._rate_budget,
+                deadline=self._deadline,
             )
             self._agents[login.upper()] = client
         return client
@@ -202,12 +220,20 @@ class ProviderRegistry:
     `rate_budget` is where every client built here keeps its provider rate limits: the default is this
     process's buckets (enough for SQLite / one process); a deployment of several processes passes one
     budget they all share (`bot.db.rate_budget.PostgresRateBudget`), so together they stay under each
-    provider account's limits.
+    provider account's limits. `deadline` is the most one call of those clients may take in all
+    (`SWITCHBOARD_PROVIDER_DEADLINE_SECONDS`).
     """
 
-    def __init__(self, source: ProviderSource, *, rate_budget: RateBudget | None = None) -> None:
+    def __init__(
+        self,
+        source: ProviderSource,
+        *,
+        rate_budget: RateBudget | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
+    ) -> None:
         self.source = source
         self.rate_budget: RateBudget = rate_budget or default_limiter_registry
+        self.deadline = deadline
         self._cache: dict[str, tuple[Hashable, Providers]] = {}
 
     async def for_team(self, team_id: str) -> Providers:
@@ -216,15 +242,19 @@ class ProviderRegistry:
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
         http = self.source.http_client()
-        budget = self.rate_budget
-        providers = Providers(team_id=team_id, _http=http, _rate_budget=budget)
+        budget, deadline = self.rate_budget, self.deadline
+        providers = Providers(team_id=team_id, _http=http, _rate_budget=budget, _deadline=deadline)
         if Provider.ZOOM in values and _complete(Provider.ZOOM, values[Provider.ZOOM]):
-            providers.zoom = build_zoom(values[Provider.ZOOM], http, rate_budget=budget)
+            providers.zoom = build_zoom(values[Provider.ZOOM], http, rate_budget=budget, deadline=deadline)
         if Provider.LIVEVOX in values and _complete(Provider.LIVEVOX, values[Provider.LIVEVOX]):
-            providers.livevox = build_livevox(values[Provider.LIVEVOX], http, rate_budget=budget)
+            providers.livevox = build_livevox(
+                values[Provider.LIVEVOX], http, rate_budget=budget, deadline=deadline
+            )
             providers.livevox_values = values[Provider.LIVEVOX]
         if Provider.ROUTEE in values and _complete(Provider.ROUTEE, values[Provider.ROUTEE]):
-            providers.routee = build_routee(values[Provider.ROUTEE], http, rate_budget=budget)
+            providers.routee = build_routee(
+                values[Provider.ROUTEE], http, rate_budget=budget, deadline=deadline
+            )
         if cached is not None:
             await cached[1].aclose()
         self._cache[team_id] = (fingerprint, providers)

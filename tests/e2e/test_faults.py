@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -138,4 +139,33 @@ async def test_calls_after_the_daily_limit_says_when_it_resets(faulty: Faulty) -
         await slack.driver.settle()
         answer = _reply(slack, "U0SUPER")
         assert answer.text == "Zoom Contact Center's daily API limit is used up; it resets at midnight UTC."
+        _no_leaks(slack)
+
+
+async def test_a_send_whose_provider_hangs_is_answered_within_the_deadline(make_harness: MakeHarness) -> None:
+    """A LiveVox that takes the send and never answers: the person hears "outcome unknown" once the call's
+    deadline (SWITCHBOARD_PROVIDER_DEADLINE_SECONDS, 2 s here) is over, not after every timeout and retry,
+    and the SMS is not sent again."""
+    from bot.sandbox.faults import coerce_spec
+    from bot.slack import ids
+
+    async with make_harness(provider_deadline_seconds=2, settle_timeout=40) as slack:
+        await slack.driver.command("/sms", "send +14155550100 hi", user="U0AGENT")
+        await slack.driver.settle()  # the preview logged the agent in and checked the number
+        card = slack.driver.last_response("U0AGENT")
+        assert card is not None and "Send this SMS?" in card.text + json.dumps(card.blocks)
+        assert slack.container.sandbox is not None
+        injector = slack.container.sandbox.app.state.injectors["livevox"]
+        injector.config = coerce_spec("livevox:latency_ms=600000").for_provider("livevox")  # ten minutes
+        requests = injector.requests
+        started = time.monotonic()
+        await slack.driver.click(card, action_id=ids.ACTION_SEND_CONFIRM)
+        await slack.driver.settle()
+        elapsed = time.monotonic() - started
+        outcome = slack.driver.last_response("U0AGENT")
+        assert outcome is not None
+        text = outcome.text + json.dumps(outcome.blocks, ensure_ascii=False)
+        assert "Outcome unknown" in text and "may or may not have gone through" in text, text
+        assert elapsed < 15, elapsed  # 2 s of deadline, with room for a busy machine; never ten minutes
+        assert injector.requests == requests + 1  # the send went out once and was not repeated
         _no_leaks(slack)

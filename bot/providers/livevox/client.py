@@ -30,6 +30,7 @@ import httpx
 from pydantic import BaseModel, SecretStr
 
 from bot.providers._http import (
+    DEFAULT_DEADLINE,
     AccessToken,
     BaseClient,
     Clock,
@@ -98,7 +99,8 @@ class LiveVoxClient(BaseClient):
             (e.g. ``http://127.0.0.1:8900/livevox`` for the sandbox).
         version: optional path segment after the category (``"v5.0"`` → ``/session/v5.0/login``).
         rate_limit: the client-side limit for this LiveVox client (``None`` disables it).
-        http_client, timeout, retry, sleep, clock, rng, limiter_registry: as for every provider client.
+        http_client, timeout, retry, sleep, clock, rng, limiter_registry, deadline: as for every provider
+            client (`ZoomClient` describes them).
         session_idle_timeout: log in again when the session has been idle this long (seconds).
     """
 
@@ -125,6 +127,7 @@ class LiveVoxClient(BaseClient):
         clock: Clock | None = None,
         rng: random.Random | None = None,
         limiter_registry: RateBudget | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
         session_idle_timeout: float = SESSION_IDLE_TIMEOUT,
     ) -> None:
         if base_url is None:
@@ -149,6 +152,7 @@ class LiveVoxClient(BaseClient):
             clock=clock,
             rng=rng,
             limiter_registry=limiter_registry,
+            deadline=deadline,
         )
         self.client_name = client_name
         self.username = username

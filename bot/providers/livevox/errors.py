@@ -7,6 +7,7 @@ from bot.providers import errors
 __all__ = [
     "ERRORS",
     "AuthError",
+    "DeadlineExceeded",
     "InvalidArgument",
     "InvalidRequest",
     "LiveVoxError",
@@ -45,6 +46,10 @@ class Unavailable(LiveVoxError, errors.Unavailable):
     """LiveVox could not be reached or kept failing."""
 
 
+class DeadlineExceeded(LiveVoxError, errors.DeadlineExceeded):
+    """LiveVox did not answer within the call's deadline."""
+
+
 class OutcomeUnknown(LiveVoxError, errors.OutcomeUnknown):
     """A send may or may not have reached LiveVox; it was not sent again."""
 
@@ -57,5 +62,6 @@ ERRORS = errors.ErrorTree(
     invalid_argument=InvalidArgument,
     rate_limited=RateLimited,
     unavailable=Unavailable,
+    deadline_exceeded=DeadlineExceeded,
     outcome_unknown=OutcomeUnknown,
 )

@@ -27,6 +27,7 @@ import httpx
 from pydantic import SecretStr, ValidationError
 
 from bot.providers._http import (
+    DEFAULT_DEADLINE,
     AccessToken,
     BaseClient,
     Clock,
@@ -75,7 +76,8 @@ class RouteeClient(BaseClient):
         app_id, app_secret: the Routee application's credentials.
         api_url: the API base (`API_URL`); token_url: the OAuth token endpoint (`TOKEN_URL`).
         rate_limit: the client-side limit for this application (``None`` disables it).
-        http_client, timeout, retry, sleep, clock, rng, limiter_registry: as for every provider client.
+        http_client, timeout, retry, sleep, clock, rng, limiter_registry, deadline: as for every provider
+            client (`ZoomClient` describes them).
         token_refresh_margin: seconds before expiry at which the token is fetched again.
     """
 
@@ -99,6 +101,7 @@ class RouteeClient(BaseClient):
         clock: Clock | None = None,
         rng: random.Random | None = None,
         limiter_registry: RateBudget | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
         token_refresh_margin: float = 300.0,
     ) -> None:
         if not app_id:
@@ -113,6 +116,7 @@ class RouteeClient(BaseClient):
             clock=clock,
             rng=rng,
             limiter_registry=limiter_registry,
+            deadline=deadline,
         )
         self.app_id = app_id
         self._app_secret = app_secret.get_secret_value() if isinstance(app_secret, SecretStr) else app_secret

@@ -7,6 +7,7 @@ from bot.providers import errors
 __all__ = [
     "ERRORS",
     "AuthError",
+    "DeadlineExceeded",
     "InvalidArgument",
     "InvalidRequest",
     "NotFound",
@@ -45,6 +46,10 @@ class Unavailable(RouteeError, errors.Unavailable):
     """Routee could not be reached or kept failing."""
 
 
+class DeadlineExceeded(RouteeError, errors.DeadlineExceeded):
+    """Routee did not answer within the call's deadline."""
+
+
 class OutcomeUnknown(RouteeError, errors.OutcomeUnknown):
     """A send may or may not have reached Routee; it was not sent again."""
 
@@ -57,5 +62,6 @@ ERRORS = errors.ErrorTree(
     invalid_argument=InvalidArgument,
     rate_limited=RateLimited,
     unavailable=Unavailable,
+    deadline_exceeded=DeadlineExceeded,
     outcome_unknown=OutcomeUnknown,
 )

@@ -27,6 +27,7 @@ import httpx
 from pydantic import SecretStr
 
 from bot.providers._http import (
+    DEFAULT_DEADLINE,
     AccessToken,
     BaseClient,
     Clock,
@@ -108,6 +109,8 @@ class ZoomClient(BaseClient):
         sleep, clock, rng: injectable `asyncio.sleep`, `time.time` and `random.Random` (tests).
         limiter_registry: the `RateBudget` (default: in-process buckets shared by the whole process; a
             deployment of several processes passes one shared by all, see `bot.db.rate_budget`).
+        deadline: seconds one call may take in all, token fetch, retries and waits included (``None``: no
+            total deadline); see `bot.providers._http`.
         token_refresh_margin: seconds before expiry at which the token is fetched again.
     """
 
@@ -133,6 +136,7 @@ class ZoomClient(BaseClient):
         clock: Clock | None = None,
         rng: random.Random | None = None,
         limiter_registry: RateBudget | None = None,
+        deadline: float | None = DEFAULT_DEADLINE,
         token_refresh_margin: float = 300.0,
     ) -> None:
         plan_key = str(plan).lower()
@@ -153,6 +157,7 @@ class ZoomClient(BaseClient):
             clock=clock,
             rng=rng,
             limiter_registry=limiter_registry,
+            deadline=deadline,
         )
         self.plan = plan_key
         self.account_id = account_id

@@ -7,6 +7,7 @@ from bot.providers import errors
 __all__ = [
     "ERRORS",
     "AuthError",
+    "DeadlineExceeded",
     "InvalidArgument",
     "InvalidRequest",
     "NotFound",
@@ -45,6 +46,10 @@ class Unavailable(ZoomError, errors.Unavailable):
     """Zoom could not be reached or kept failing."""
 
 
+class DeadlineExceeded(ZoomError, errors.DeadlineExceeded):
+    """Zoom did not answer within the call's deadline."""
+
+
 class OutcomeUnknown(ZoomError, errors.OutcomeUnknown):
     """A send may or may not have reached Zoom; it was not sent again."""
 
@@ -57,5 +62,6 @@ ERRORS = errors.ErrorTree(
     invalid_argument=InvalidArgument,
     rate_limited=RateLimited,
     unavailable=Unavailable,
+    deadline_exceeded=DeadlineExceeded,
     outcome_unknown=OutcomeUnknown,
 )
