@@ -9,15 +9,18 @@ from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
+from slack_bolt.middleware.request_verification.async_request_verification import (
+    AsyncRequestVerification,
+)
 from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.container import Container
-from bot.db.repositories import SlackDeliveryRepository
-from bot.db.session import transaction
 from bot.errors import ConfigError
 from bot.logging import BOLT_LOGGER
+from bot.services.deliveries import DeliveryClaims
 from bot.slack import features
+from bot.slack.prompt_ack import answer_promptly
 from bot.slack.reply import respond
 
 log = logging.getLogger(__name__)
@@ -26,10 +29,25 @@ SORRY = "Something went wrong on Switchboard's side; it has been logged. Please 
 # Set on the context once a request got past Bolt's signature check (or came over Socket Mode): only then
 # may anything be sent on its behalf, the error answer included.
 VERIFIED = "delivery_verified"
+# Set by the web guard on the context of a request whose signature it checked. The context is the server's
+# own: nothing in a request can set it.
+SIGNATURE_CHECKED = "signature_checked"
 # Slack retries an event up to three times within about five minutes of the first attempt.
 EVENT_RETRY_WINDOW = timedelta(hours=1)
 # A signature is accepted for five minutes either side of its timestamp (bot/slack/web.py).
 SIGNATURE_WINDOW = timedelta(minutes=10)
+
+
+class RequestVerificationOnce(AsyncRequestVerification):
+    """Bolt's signature check, skipped for a request the web guard (bot/slack/web.py) has already checked:
+    the same HMAC over the same body, a second time, was pure cost on every request."""
+
+    async def async_process(
+        self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        if req.context.get(SIGNATURE_CHECKED) is True:
+            return await next()
+        return await super().async_process(req=req, resp=resp, next=next)
 
 
 def delivery_key(body: dict[str, Any], req: AsyncBoltRequest) -> tuple[str, timedelta] | None:
@@ -54,16 +72,22 @@ def create_app(
     )
     if not secret and not socket_mode:
         raise ConfigError("SLACK_SIGNING_SECRET is required to serve Slack requests")
+    bolt_log = logging.getLogger(BOLT_LOGGER)
     app = AsyncApp(
         client=container.slack,
         signing_secret=secret,
-        request_verification_enabled=not socket_mode,
+        # Bolt's signature check, in Bolt's place (before authorize), unless the web guard has done it.
+        request_verification_enabled=False,
+        before_authorize=None if socket_mode else RequestVerificationOnce(secret or "", base_logger=bolt_log),
         process_before_response=False,  # ack() answers Slack at once; the listener goes on afterwards
         raise_error_for_unhandled_request=False,
         ignoring_self_events_enabled=True,
         # Bolt's loggers take this one's level: WARNING outside DEBUG (see bot.logging.configure).
-        logger=logging.getLogger(BOLT_LOGGER),
+        logger=bolt_log,
     )
+    answer_promptly(app)
+
+    deliveries = DeliveryClaims(container.engine)
 
     @app.middleware
     async def once_per_delivery(
@@ -72,16 +96,15 @@ def create_app(
         context: AsyncBoltContext,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
-        # Bolt's own middleware (signature check included) has run before this one.
+        # The signature check (the web guard's, or Bolt's) has run before this one.
         context[VERIFIED] = True
         claim = delivery_key(body, req)
         if claim is not None:
             key, keep_for = claim
             team_id = context.team_id or context.enterprise_id or "-"
             try:
-                async with transaction(container.sessions) as session:
-                    first = await SlackDeliveryRepository(session, team_id).claim(key, keep_for=keep_for)
-            except SQLAlchemyError:
+                first = await deliveries.claim(team_id, key, keep_for=keep_for)
+            except (SQLAlchemyError, OSError, TimeoutError):
                 # Without the database nothing else works either; doing a delivery twice is the lesser harm
                 # than refusing one, and the listeners give the person words about the outage.
                 log.warning("could not record a Slack delivery; handling it without the replay check")

@@ -30,6 +30,7 @@ from bot import metrics
 from bot.container import Container
 from bot.errors import ConfigError
 from bot.jobs.metrics import queue_collector
+from bot.slack.app import SIGNATURE_CHECKED
 from bot.slack.reply import trust_slack_api_url
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,8 @@ def create_web_app(
         if not guard.is_signed(body, request.headers):
             return JSONResponse({"error": "invalid request"}, status_code=401)
         try:
-            response = await handler.handle(_replayed(request, body))
+            # Signed: Bolt need not check the same HMAC again.
+            response = await handler.handle(_replayed(request, body), {SIGNATURE_CHECKED: True})
         except (ValueError, RecursionError):
             # Signed yet unparseable (Bolt's JSON/form parsing raised): answer plainly, without a traceback.
             log.warning("a signed Slack request could not be parsed")

@@ -136,8 +136,8 @@ async def test_bad_link_arguments_answer_usage(slack: Harness, text: str, expect
 async def test_non_admin_is_denied_and_it_is_audited(slack: Harness, text: str) -> None:
     response = await slack.driver.command("/switchboard", text, user="U0AGENT")
     assert "is for admins and above; you are agent" in response.body
+    await slack.driver.settle()  # the denial is audited after the ack
     assert ("U0AGENT", "access.denied", "denied") in await slack.audit_actions()
-    await slack.driver.settle()
     assert not slack.emulator.response_posts
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.console.app import console_factory
-from bot.console.driver import SlackDriver
+from bot.console.driver import SlackDriver, bolt_idle
 from bot.console.emulator import SlackEmulator
 from bot.jobs.queue import pending_jobs
 from bot.services.demo import TEAM_ID
@@ -29,6 +29,7 @@ async def test_deferred_lookup_survives_a_restart_of_the_web_process(tmp_path: P
                 async with SlackDriver(app, secret, emulator, idle=None) as driver:
                     response = await driver.command("/lookup", "+1 415 555 0100 7d", user="U0SUPER")
                     assert response.status == 200 and "Looking up" in response.body
+                    await bolt_idle()  # the job is deferred right after the ack
                 container = app.state.container
                 assert await pending_jobs(container.queue) == 1
             assert not [p for p in emulator.response_posts if "Lookup:" in str(p)]

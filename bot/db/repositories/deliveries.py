@@ -1,13 +1,72 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.base import utcnow
 from bot.db.models import SlackDelivery
 from bot.db.repositories.base import TeamRepository
+
+KEY_LENGTH = 200  # SlackDelivery.key
+
+
+@dataclass(frozen=True)
+class DeliveryClaim:
+    team_id: str
+    key: str
+    keep_for: timedelta
+
+
+def _claims_statement(dialect: str, claims: Sequence[DeliveryClaim], now: datetime) -> Insert:
+    """One statement for many claims: a key is inserted, or taken over when its claim has expired; a live
+    claim is left alone, and only the claims won come back. (team_id, key) must be distinct within it."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(SlackDelivery).values(
+        [{"team_id": c.team_id, "key": c.key[:KEY_LENGTH], "expires_at": now + c.keep_for} for c in claims]
+    )
+    table = SlackDelivery.__table__.c
+    return statement.on_conflict_do_update(
+        index_elements=[table.team_id, table.key],
+        set_={"expires_at": statement.excluded.expires_at, "updated_at": now},
+        where=table.expires_at < now,
+    ).returning(table.team_id, table.key)
+
+
+async def claim_deliveries(
+    connection: AsyncConnection, claims: Sequence[DeliveryClaim], *, now: datetime | None = None
+) -> list[bool]:
+    """Whether each claim is the first of its (team, key) while claims last, in one round trip.
+
+    Each row carries its own team_id, so every team's claims stay its own. A (team, key) given twice wins
+    at most once (the first time)."""
+    now = now or utcnow()
+    first: dict[tuple[str, str], DeliveryClaim] = {}
+    for claim in claims:
+        first.setdefault((claim.team_id, claim.key[:KEY_LENGTH]), claim)
+    rows = await connection.execute(_claims_statement(connection.dialect.name, list(first.values()), now))
+    won = {(row.team_id, row.key) for row in rows}
+    results: list[bool] = []
+    for claim in claims:
+        identity = (claim.team_id, claim.key[:KEY_LENGTH])
+        results.append(identity in won)
+        won.discard(identity)  # a second copy in the same batch is a replay of the first
+    return results
+
+
+async def delete_expired_deliveries(
+    connection: AsyncConnection, team_ids: Sequence[str], *, now: datetime | None = None
+) -> None:
+    """Drop these teams' expired claims (they no longer block anything; this only keeps the table small)."""
+    await connection.execute(
+        delete(SlackDelivery).where(
+            SlackDelivery.team_id.in_(team_ids), SlackDelivery.expires_at < (now or utcnow())
+        )
+    )
 
 
 class SlackDeliveryRepository(TeamRepository[SlackDelivery]):
@@ -17,18 +76,8 @@ class SlackDeliveryRepository(TeamRepository[SlackDelivery]):
 
     async def claim(self, key: str, *, keep_for: timedelta) -> bool:
         """True for the first delivery with this key; False for a retry or replay while the claim lasts."""
+        connection = await self.session.connection()
         now = utcnow()
-        # Opportunistic clean-up: every claim first drops this team's expired rows (the index on expires_at
-        # keeps it cheap), which also frees an expired key to be claimed again.
-        await self.session.execute(
-            delete(SlackDelivery).where(SlackDelivery.team_id == self.team_id, SlackDelivery.expires_at < now)
-        )
-        try:
-            async with self.session.begin_nested():
-                self.session.add(
-                    SlackDelivery(team_id=self.team_id, key=key[:200], expires_at=now + keep_for)
-                )
-                await self.session.flush()
-        except IntegrityError:
-            return False
-        return True
+        await delete_expired_deliveries(connection, [self.team_id], now=now)
+        [first] = await claim_deliveries(connection, [DeliveryClaim(self.team_id, key, keep_for)], now=now)
+        return first

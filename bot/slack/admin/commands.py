@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 from bot.db.models import Provider, Role
 from bot.db.repositories import AuditRepository, ConnectionRepository
@@ -17,6 +19,7 @@ from bot.services.channels import (
     validate_service_id,
 )
 from bot.services.connection_fields import FIELDS, from_environment
+from bot.services.identity import Identity
 from bot.slack.admin.blocks import (
     CHANNEL_SET_USAGE,
     audit_message,
@@ -46,10 +49,19 @@ def mentioned_user(word: str) -> str:
 
 @router.sub("help", "/switchboard help", "what you can do here", role=None)
 async def help_(inv: Invocation) -> None:
+    await inv.ack(**help_for(inv.identity.role))
+
+
+@functools.cache
+def help_for(role: Role | None) -> dict[str, Any]:
+    """The help of everyone with `role` (it shows what the role may run, nothing else of the person), built
+    once per role: it is answered before the ack, and building its blocks cost more than the rest of it.
+    The commands are declared at import, so it cannot go stale. Callers must not change what it returns."""
     from bot.slack.slash import ROUTERS
 
-    groups = [(f"{r.command}: {r.summary}", r.usage_lines(inv.identity)) for r in ROUTERS]
-    await inv.ack(**help_message(groups, inv.identity))
+    someone = Identity(team_id="", user_id="", role=role)
+    groups = [(f"{r.command}: {r.summary}", r.usage_lines(someone)) for r in ROUTERS]
+    return help_message(groups, someone)
 
 
 @router.sub(None, "/switchboard", "same as help", role=None)
