@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from bot.container import Container, running
 from bot.errors import ConfigError
@@ -35,7 +36,14 @@ def serve(settings: Settings, *, host: str, port: int, worker: bool | None) -> N
     container = Container(settings)
     web = create_web_app(container, create_app(container), lifespan_worker=in_process)
     log.info("serving Slack on http://%s:%d/slack/events (in-process worker: %s)", host, port, in_process)
-    uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=True)
+    run_http(web, host=host, port=port)
+
+
+def run_http(app: ASGIApp, *, host: str, port: int) -> None:
+    """Serve `app` as production does: one uvicorn worker, uvicorn's loop and HTTP implementations (uvloop
+    and httptools when installed), no access log. bench/ack.py serves the apps it compares with through
+    this too, so they differ only in the app."""
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
 
 
 def socket_mode(settings: Settings) -> None:
