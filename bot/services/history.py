@@ -103,9 +103,13 @@ def _digits(number: str | None) -> str:
     return "".join(ch for ch in (number or "") if ch.isdigit())
 
 
-def _same(a: str | None, b: str) -> bool:
+def same_number(a: str | None, b: str) -> bool:
+    """LiveVox writes numbers without "+" and sometimes without the US country code."""
     da, db = _digits(a), _digits(b)
     return bool(da) and da[-10:] == db[-10:]
+
+
+_same = same_number  # its earlier name, still imported by tests
 
 
 class HistoryService:
@@ -282,7 +286,7 @@ class HistoryService:
             pager = client.threads.list_all(
                 channel.channel_id, "SMS", personal=channel.personal, prefetch=PREFETCH_PAGES
             )
-            return [t async for t in pager if _same(t.to, number) or _same(t.from_, number)]
+            return [t async for t in pager if same_number(t.to, number) or same_number(t.from_, number)]
 
         batches = await self._bounded([functools.partial(matching, channel) for channel in sms])
         return [thread for batch in batches for thread in batch]

@@ -4,6 +4,10 @@ Every LiveVox call here acts as the person's own LiveVox agent (`Providers.livev
 thread methods are agent-only and LiveVox decides what that agent may touch. Each state change is written
 to the audit trail with the thread id as target, whether it worked or not. Nothing here knows about Slack.
 
+Before each read or change of one thread, `ThreadAccess` checks on LiveVox's own data that the person may
+act on it (`bot.services.access`): a thread id is whatever a client sent back, and LiveVox lets any agent
+read or mark any thread.
+
 Thread details carry the customer's `contactInfo`, sensitive fields (`ssn`, `dob`) included; `ThreadCard`
 copies only the fields Switchboard shows, so those never travel further than this module.
 """
@@ -12,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -24,6 +28,7 @@ from bot.db.repositories import AuditRepository, SmsMessageRepository, UserMappi
 from bot.errors import InputError, SwitchboardError
 from bot.providers.livevox import LiveVoxClient
 from bot.providers.livevox.models import Channel, ChannelCounts, Thread
+from bot.services.access import AccessDenied, ThreadAccess
 from bot.services.audit import AuditService
 from bot.services.failures import describe
 from bot.services.identity import Identity
@@ -217,6 +222,7 @@ class InboxService:
         self.audit = audit
         self.max_threads = max_threads
         self.member_timeout = member_timeout
+        self.access = ThreadAccess(audit)
 
     @staticmethod
     def agent(providers: Providers, identity: Identity) -> LiveVoxClient:
@@ -255,10 +261,11 @@ class InboxService:
         return result
 
     async def history(
-        self, providers: Providers, identity: Identity, thread_id: str, *, limit: int = 40
+        self, providers: Providers, identity: Identity, thread_id: str, *, kind: str = "SMS", limit: int = 40
     ) -> tuple[list[HistoryEntry], bool]:
         """The newest `limit` messages of a thread (newest first) and whether older ones were left out."""
         client = self.agent(providers, identity)
+        await self.access.check(providers, identity, thread_id, kind=kind, what="thread.history")
         entries: list[HistoryEntry] = []
         async for message in client.messages.history_all(thread_id=thread_id):
             if len(entries) >= limit:
@@ -269,9 +276,10 @@ class InboxService:
         return entries, False
 
     async def transfer_candidates(
-        self, providers: Providers, identity: Identity, thread_id: str
+        self, providers: Providers, identity: Identity, thread_id: str, kind: str = "SMS"
     ) -> list[TransferCandidate]:
         client = self.agent(providers, identity)
+        await self.access.check(providers, identity, thread_id, kind=kind, what="thread.transfer_agents")
         agents = await client.threads.transfer_agents(thread_id)
         return [
             TransferCandidate(str(a.agent_id), a.name or a.login_id or str(a.agent_id), a.login_id, a.status)
@@ -314,15 +322,22 @@ class InboxService:
     # --------------------------------------------------------------------------------- changing
     async def _audited(
         self,
+        providers: Providers,
         identity: Identity,
         action: str,
-        thread_id: str,
+        thread: tuple[str, str],
         details: dict[str, object],
-        call: Awaitable[object],
+        call: Callable[[Thread | None], Awaitable[object]],
     ) -> None:
-        """Run a LiveVox call and audit it (outcome ok or failed); a failure is raised on."""
+        """Check that the person may act on the thread (`thread`: its id and channel type), then run the
+        LiveVox call with what LiveVox says about the thread (None for a supervisor) and audit it, ok or
+        failed; a failure is raised on. A refusal is audited once, by the check, as `access.denied`; a
+        check that could not be made (LiveVox away) is this action failing."""
+        thread_id, kind = thread
         try:
-            await call
+            await call(await self.access.check(providers, identity, thread_id, kind=kind, what=action))
+        except AccessDenied:
+            raise
         except Exception as error:
             await self.audit.record(
                 identity.team_id,
@@ -343,25 +358,33 @@ class InboxService:
             details=details,
         )
 
-    async def take(self, providers: Providers, identity: Identity, thread_id: str) -> None:
+    async def take(self, providers: Providers, identity: Identity, thread_id: str, kind: str = "SMS") -> None:
         """Group inbox → the person's personal inbox."""
         client = self.agent(providers, identity)
         if not identity.livevox_agent_id:
             raise InboxUnavailable(NO_AGENT_ID)
         agent_id = identity.livevox_agent_id
         await self._audited(
+            providers,
             identity,
             "thread.taken",
-            thread_id,
+            (thread_id, kind),
             {"agent_id": agent_id},
-            client.threads.take(thread_id, agent_id),
+            lambda _: client.threads.take(thread_id, agent_id),
         )
 
-    async def release(self, providers: Providers, identity: Identity, thread_id: str) -> None:
+    async def release(
+        self, providers: Providers, identity: Identity, thread_id: str, kind: str = "SMS"
+    ) -> None:
         """Personal inbox → the service's group inbox."""
         client = self.agent(providers, identity)
         await self._audited(
-            identity, "thread.released", thread_id, {}, client.threads.assign_to_group(thread_id)
+            providers,
+            identity,
+            "thread.released",
+            (thread_id, kind),
+            {},
+            lambda _: client.threads.assign_to_group(thread_id),
         )
 
     async def transfer(
@@ -369,45 +392,71 @@ class InboxService:
     ) -> None:
         client = self.agent(providers, identity)
         await self._audited(
+            providers,
             identity,
             "thread.transferred",
-            thread_id,
+            (thread_id, kind),
             {"to_agent_id": agent_id},
-            client.threads.transfer(thread_id, agent_id, kind),
+            lambda _: client.threads.transfer(thread_id, agent_id, kind),
         )
 
     async def resolve(
-        self, providers: Providers, identity: Identity, thread_id: str, account: str, term_code: int | None
+        self,
+        providers: Providers,
+        identity: Identity,
+        thread_id: str,
+        account: str,
+        term_code: int | None,
+        kind: str = "SMS",
     ) -> None:
         client = self.agent(providers, identity)
         await self._audited(
+            providers,
             identity,
             "thread.resolved",
-            thread_id,
+            (thread_id, kind),
             {"term_code_id": term_code},
-            client.threads.resolve(thread_id, account, term_code_id=term_code),
+            lambda _: client.threads.resolve(thread_id, account, term_code_id=term_code),
         )
 
     async def mark(
-        self, providers: Providers, identity: Identity, thread_id: str, channel_id: str, *, read: bool
+        self,
+        providers: Providers,
+        identity: Identity,
+        thread_id: str,
+        channel_id: str,
+        *,
+        read: bool,
+        kind: str = "SMS",
     ) -> None:
-        """`channel_id`: the service id for a group inbox, the agent id for a personal one."""
+        """`channel_id`: the service id for a group inbox, the agent id for a personal one. For an agent,
+        the inbox LiveVox lists the thread in is used, not the one the click claimed."""
         client = self.agent(providers, identity)
+
+        def inbox(found: Thread | None) -> str:
+            return (
+                str(found.channel_id)
+                if found is not None and found.channel_id not in (None, "")
+                else channel_id
+            )
+
         if read:
             await self._audited(
+                providers,
                 identity,
                 "thread.marked_read",
-                thread_id,
+                (thread_id, kind),
                 {},
-                client.messages.mark_read(thread_id, channel_id),
+                lambda found: client.messages.mark_read(thread_id, inbox(found)),
             )
         else:
             await self._audited(
+                providers,
                 identity,
                 "thread.marked_unread",
-                thread_id,
+                (thread_id, kind),
                 {},
-                client.messages.mark_unread(thread_id, channel_id),
+                lambda found: client.messages.mark_unread(thread_id, inbox(found)),
             )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,8 +30,10 @@ from bot.errors import InputError
 from bot.phones import mask
 from bot.providers import errors
 from bot.providers.livevox.models import SmsCode, Template
+from bot.services.access import ThreadAccess
 from bot.services.audit import AuditService
 from bot.services.failures import describe
+from bot.services.history import same_number
 from bot.services.identity import Identity
 from bot.services.providers import Providers
 from bot.services.segments import count, too_long
@@ -124,6 +126,7 @@ class SmsService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], audit: AuditService) -> None:
         self._sessions = sessions
         self._audit = audit
+        self._threads = ThreadAccess(audit)
 
     # --------------------------------------------------------------------------- reading
     async def channel_sender(self, team_id: str, channel_id: str | None) -> str | None:
@@ -220,6 +223,8 @@ class SmsService:
         """Send once. A repeated `idempotency_key` returns the first attempt's outcome and sends nothing."""
         route = choose_route(providers, identity)
         check_text(request.text, request.template_id)
+        if request.thread_id:
+            request = await self._reply_checked(providers, identity, request)
         text = request.text or ""
         if request.template_id:
             try:
@@ -288,6 +293,23 @@ class SmsService:
             extra={"number": mask(request.number), "status": status.value, "route": route.value},
         )
         return SendResult(status, route, request.number, text, provider_message_id=message_id, reason=reason)
+
+    async def _reply_checked(
+        self, providers: Providers, identity: Identity, request: SendRequest
+    ) -> SendRequest:
+        """A reply into a LiveVox thread, checked on LiveVox's data before anything is written or sent: the
+        thread must be one the person may act on (`AccessDenied`, audited, otherwise) and be with the
+        number being texted; its account is LiveVox's, not the one the modal was opened with."""
+        assert request.thread_id is not None
+        thread = await self._threads.check(providers, identity, request.thread_id, what="sms reply")
+        if thread is None:  # a supervisor: any thread
+            return request
+        if not (same_number(thread.to, request.number) or same_number(thread.from_, request.number)):
+            raise InputError(
+                "That thread is with another number: reply to the number of the thread, or send a new "
+                "message with `/sms send`."
+            )
+        return replace(request, account=thread.account or request.account)
 
     async def _call(
         self,

@@ -53,7 +53,8 @@ async def test_agent_cannot_look_up_a_number_without_a_conversation(slack: Harne
     await slack.driver.command("/lookup", "+1 212 555 0199", user="U0AGENT")
     await slack.driver.settle()
     answer = slack.driver.last_response("U0AGENT")
-    assert answer is not None and "agents look up the numbers of their own threads" in _text(answer)
+    assert answer is not None and "You have no conversation with +1 212-555-0199" in _text(answer)
+    assert "Agents see the numbers they have or had a conversation with" in _text(answer)
     assert ("U0AGENT", "access.denied", "denied") in await slack.audit_actions()
 
 

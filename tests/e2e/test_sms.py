@@ -14,7 +14,9 @@ from bot.db.models import SmsMessage, SmsStatus
 from bot.db.repositories import SmsMessageRepository
 from bot.services.demo import TEAM_ID
 from bot.slack import ids
+from bot.slack.payloads import recall
 from bot.slack.sms.blocks import BLOCK_SEGMENTS, BLOCK_TEMPLATE_PREVIEW
+from bot.slack.sms.jobs import SendModalContext
 from tests.e2e.conftest import Harness
 
 CLEAN = "+14155550100"
@@ -143,7 +145,10 @@ async def test_send_without_text_opens_the_modal_and_a_template_is_sent(slack: H
     assert recipient["element"]["initial_value"] == "+1 415-555-0101"
     sender = _block(view, ids.INPUT_SENDER[0])["element"]
     assert sender["initial_option"]["value"] == "14155550150"
-    assert json.loads(view.private_metadata)["c"] == "C0DEMO"
+    # The metadata names the modal's context kept on the server, for this person only.
+    kept = await recall(slack.container, TEAM_ID, "U0AGENT", view.private_metadata, SendModalContext)
+    assert kept is not None and kept.channel_id == "C0DEMO"
+    assert "C0DEMO" not in view.private_metadata
 
     await slack.driver.click(view, action_id=ids.INPUT_TEMPLATE[1], value="payment_received")
     await slack.driver.settle()

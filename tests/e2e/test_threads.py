@@ -15,6 +15,8 @@ from bot.sandbox.world import DEMO, Thread, World
 from bot.services.demo import TEAM_ID
 from bot.services.inbox import NO_LOGIN
 from bot.slack import ids
+from bot.slack.payloads import recall
+from bot.slack.sms.jobs import SendModalContext
 from bot.slack.threads.blocks import ACTION_THREADS_NEXT
 from tests.e2e.conftest import Harness, MakeHarness
 
@@ -271,7 +273,9 @@ async def test_reply_opens_the_sms_modal_with_the_thread(slack: Harness) -> None
     await slack.driver.settle()
     view = slack.driver.current_view("U0AGENT")
     assert view is not None and view.callback_id == ids.VIEW_SEND_SMS
-    assert maria.thread_id in view.private_metadata and "880100" in view.private_metadata
+    kept = await recall(slack.container, TEAM_ID, "U0AGENT", view.private_metadata, SendModalContext)
+    assert kept is not None and (kept.thread_id, kept.account) == (maria.thread_id, "880100")
+    assert maria.thread_id not in view.private_metadata  # only the token travels through Slack
     recipient = next(b for b in view.blocks if b.get("block_id") == ids.INPUT_RECIPIENT[0])
     prefilled = str(recipient["element"].get("initial_value", ""))
     assert "".join(ch for ch in prefilled if ch.isdigit()).endswith(

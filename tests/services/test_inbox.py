@@ -14,6 +14,7 @@ from bot.providers.errors import ProviderError
 from bot.sandbox.app import create_app
 from bot.sandbox.source import BASE_URL, connection_values
 from bot.sandbox.world import DEMO, Thread, World
+from bot.services.access import AccessDenied
 from bot.services.identity import Identity
 from bot.services.inbox import InboxService, InboxUnavailable, ThreadCard, channel_type
 from bot.services.providers import Providers, build_livevox
@@ -126,12 +127,42 @@ async def test_transfer_to_a_candidate(sandbox: Sandbox) -> None:
     assert sandbox.audit.records[-1][1:] == ("thread.transferred", maria.thread_id, "ok")
 
 
-async def test_another_agents_thread_is_refused_and_audited_as_failed(sandbox: Sandbox) -> None:
+async def test_another_agents_thread_is_refused_by_switchboard_and_audited(sandbox: Sandbox) -> None:
+    """LiveVox lets any agent read and mark any thread: Switchboard checks the agent's own inboxes first."""
     theirs = sandbox.thread(MARIA, DEMO.transfer_agent_id)
-    with pytest.raises(ProviderError):
-        await sandbox.service.release(sandbox.providers, AGENT, theirs.thread_id)
-    assert theirs.owner_agent_id == DEMO.transfer_agent_id
-    assert sandbox.audit.records == [("U0AGENT", "thread.released", theirs.thread_id, "failed")]
+    theirs.read = True
+    s, p = sandbox.service, sandbox.providers
+    attempts = [
+        s.release(p, AGENT, theirs.thread_id),
+        s.take(p, AGENT, theirs.thread_id),
+        s.mark(p, AGENT, theirs.thread_id, str(DEMO.agent_id), read=False),
+        s.resolve(p, AGENT, theirs.thread_id, "880100", None),
+        s.transfer(p, AGENT, theirs.thread_id, str(DEMO.agent_id)),
+        s.transfer_candidates(p, AGENT, theirs.thread_id),
+        s.history(p, AGENT, theirs.thread_id),
+    ]
+    for attempt in attempts:
+        with pytest.raises(AccessDenied, match="not in your personal inbox or a group inbox"):
+            await attempt
+    assert theirs.owner_agent_id == DEMO.transfer_agent_id and theirs.read and not theirs.resolved
+    assert sandbox.audit.records == [("U0AGENT", "access.denied", theirs.thread_id, "denied")] * 7
+
+
+async def test_a_supervisor_may_act_on_any_thread(sandbox: Sandbox) -> None:
+    agents = sandbox.thread(MARIA, DEMO.agent_id)
+    agents.read = True
+    await sandbox.service.mark(sandbox.providers, SUPER, agents.thread_id, str(DEMO.agent_id), read=False)
+    assert agents.read is False
+    entries, _ = await sandbox.service.history(sandbox.providers, SUPER, agents.thread_id)
+    assert entries
+
+
+async def test_a_refused_provider_change_is_audited_as_failed(sandbox: Sandbox) -> None:
+    agents = sandbox.thread(MARIA, DEMO.agent_id)
+    with pytest.raises(ProviderError):  # a supervisor passes Switchboard's check; LiveVox still decides
+        await sandbox.service.release(sandbox.providers, SUPER, agents.thread_id)
+    assert agents.owner_agent_id == DEMO.agent_id
+    assert sandbox.audit.records == [("U0SUPER", "thread.released", agents.thread_id, "failed")]
 
 
 async def test_history_newest_first(sandbox: Sandbox) -> None:

@@ -19,7 +19,6 @@ from bot.slack.sms.blocks import (
     codes_message,
     outcome_message,
     preview_message,
-    read_metadata,
     replace_blocks,
     segments_block,
     send_modal,
@@ -75,7 +74,7 @@ def test_long_body_is_clipped_within_limits() -> None:
 
 def _state(**extra: Any) -> ModalState:
     return ModalState(
-        channel_id="C0DEMO",
+        token="kept-token",
         number="+14155550100",
         codes=[Choice("14155550150", "14155550150 · Long_Code"), Choice("14155550151", "Toll free")],
         default_code="14155550151",
@@ -86,7 +85,7 @@ def _state(**extra: Any) -> ModalState:
 
 
 def test_loading_modal_is_valid_and_prefilled() -> None:
-    view = send_modal(ModalState(channel_id=None, number="+14155550100", message=NASTY))
+    view = send_modal(ModalState(number="+14155550100", message=NASTY))
     assert validate_view(view) == []
     blocks = {b.get("block_id"): b for b in view["blocks"]}
     assert "Loading" in _dump(view)
@@ -96,7 +95,7 @@ def test_loading_modal_is_valid_and_prefilled() -> None:
 
 
 def test_filled_modal_is_valid_with_many_templates() -> None:
-    view = send_modal(_state(template_id="3", thread_id="T1", account="A1"))
+    view = send_modal(_state(template_id="3"))
     assert validate_view(view) == []
     assert view["callback_id"] == ids.VIEW_SEND_SMS
     blocks = {b.get("block_id"): b for b in view["blocks"]}
@@ -104,11 +103,8 @@ def test_filled_modal_is_valid_with_many_templates() -> None:
     assert len(blocks[ids.INPUT_TEMPLATE[0]]["element"]["options"]) == 100
     assert ESCAPED in _dump(blocks[BLOCK_TEMPLATE_PREVIEW])
     _no_raw(blocks[BLOCK_TEMPLATE_PREVIEW])
-    assert read_metadata(view["private_metadata"]) == {
-        "channel_id": "C0DEMO",
-        "thread_id": "T1",
-        "account": "A1",
-    }
+    # Only the token of the context kept on the server: no channel, thread or account to edit.
+    assert view["private_metadata"] == "kept-token"
 
 
 def test_modal_without_codes_has_a_typed_sender() -> None:

@@ -65,3 +65,17 @@ class SmsMessageRepository(TeamRepository[SmsMessage]):
             query = query.where(SmsMessage.slack_user_id == slack_user_id)
         query = query.order_by(SmsMessage.created_at.desc(), SmsMessage.id.desc()).limit(limit)
         return list((await self.session.execute(query)).scalars())
+
+    async def texted(self, slack_user_id: str, to_number: str) -> bool:
+        """Whether this person sent `to_number` an SMS through Switchboard that reached (or may have
+        reached) the provider: a refused send gives no conversation."""
+        query = (
+            self._select()
+            .where(
+                SmsMessage.slack_user_id == slack_user_id,
+                SmsMessage.to_number == to_number,
+                SmsMessage.status != SmsStatus.FAILED,
+            )
+            .limit(1)
+        )
+        return (await self.session.execute(query)).first() is not None

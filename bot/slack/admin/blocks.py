@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.db.models import AuditEvent, ChannelMapping
+from bot.services.access import AGENT_NUMBERS
 from bot.services.identity import Identity
 from bot.slack.blocks.common import context, fit, header, message, section
 from bot.slack.text import escape, when
@@ -23,6 +24,8 @@ def help_message(groups: Sequence[tuple[str, list[str]]], identity: Identity) ->
             "Add `--share` to post results to the channel."
         )
     )
+    # The rule every read command and button applies (`bot.services.access`), in the same words.
+    blocks.append(context(f"*Who sees what:* {AGENT_NUMBERS}"))
     return message(fit(blocks), "Switchboard help")
 
 

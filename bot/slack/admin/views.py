@@ -24,7 +24,7 @@ from bot.services.connection_fields import FIELDS
 from bot.slack import ids
 from bot.slack.admin.commands import connected_text
 from bot.slack.admin.connect_blocks import field_for_error, submitted_values
-from bot.slack.guards import allowed
+from bot.slack.guards import requires
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +47,6 @@ async def submit_connect(
         log.warning("connect modal without a provider in its metadata")
         return
     first_block = FIELDS[provider][0].key
-    ok, denial = await allowed(context, Role.ADMIN, "/switchboard connect")
-    if not ok:
-        await ack(response_action="errors", errors={first_block: denial})
-        return
     container = context["container"]
     identity = context["identity"]
     values = submitted_values(provider, (view.get("state") or {}).get("values") or {})
@@ -74,4 +70,4 @@ async def submit_connect(
 
 
 def register(app: AsyncApp) -> None:
-    app.view(ids.VIEW_CONNECT)(submit_connect)
+    app.view(ids.VIEW_CONNECT)(requires(Role.ADMIN, "/switchboard connect")(submit_connect))

@@ -12,7 +12,7 @@ from bot.db.models import Role
 from bot.services.identity import Identity
 from bot.services.inbox import NO_LOGIN
 from bot.slack import ids
-from bot.slack.guards import allowed
+from bot.slack.guards import requires
 from bot.slack.home.blocks import ACTION_HOME_SEND_BLANK, my_threads_modal
 from bot.slack.home.events import publish_home
 from bot.slack.home.jobs import HomeThreadsJob
@@ -25,23 +25,11 @@ async def refresh(ack: AsyncAck, context: dict[str, Any]) -> None:
     await publish_home(context, context["identity"])
 
 
-async def _notice(client: AsyncWebClient, trigger_id: str, text: str) -> None:
-    """A Home click has no response_url: a small modal is how to answer it."""
-    await client.views_open(
-        trigger_id=trigger_id,
-        view=my_threads_modal(problem=text, title="Switchboard"),
-    )
-
-
 async def send_blank(
     ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], client: AsyncWebClient
 ) -> None:
     await ack()
-    ok, text = await allowed(context, Role.AGENT, "Sending SMS")
     trigger_id = str(body.get("trigger_id", ""))
-    if not ok:
-        await _notice(client, trigger_id, text)
-        return
     identity: Identity = context["identity"]
     # The Home tab has no channel; the SMS feature decides where its confirmation goes.
     await open_send_modal(
@@ -62,10 +50,9 @@ async def my_threads(
 ) -> None:
     await ack()
     trigger_id = str(body.get("trigger_id", ""))
-    ok, text = await allowed(context, Role.AGENT, "Listing threads")
     identity: Identity = context["identity"]
-    if not ok or not identity.livevox_login:
-        await client.views_open(trigger_id=trigger_id, view=my_threads_modal(problem=text or NO_LOGIN))
+    if not identity.livevox_login:
+        await client.views_open(trigger_id=trigger_id, view=my_threads_modal(problem=NO_LOGIN))
         return
     opened = await client.views_open(trigger_id=trigger_id, view=my_threads_modal(loading=True))
     envelope = for_user(identity, "button:home_threads")
@@ -74,5 +61,5 @@ async def my_threads(
 
 def register(app: AsyncApp) -> None:
     app.action(ids.ACTION_HOME_REFRESH)(refresh)
-    app.action(ACTION_HOME_SEND_BLANK)(send_blank)
-    app.action(ids.ACTION_HOME_THREADS)(my_threads)
+    app.action(ACTION_HOME_SEND_BLANK)(requires(Role.AGENT, "Sending SMS")(send_blank))
+    app.action(ids.ACTION_HOME_THREADS)(requires(Role.AGENT, "Listing threads")(my_threads))

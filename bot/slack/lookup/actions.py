@@ -29,7 +29,7 @@ from bot.db.models import Role
 from bot.slack import ids
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import context as context_block
-from bot.slack.guards import allowed
+from bot.slack.guards import requires
 from bot.slack.jobs import from_body
 from bot.slack.lookup.jobs import CallsJob, LookupJob
 from bot.slack.reply import respond
@@ -57,10 +57,6 @@ async def calls_more(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any
     await ack()
     response_url = str(body.get("response_url") or "")
     if not response_url:
-        return
-    ok, denial = await allowed(context, Role.AGENT, "/calls")
-    if not ok:
-        await respond(response_url, {"text": denial}, replace_original=False)
         return
     action = (body.get("actions") or [{}])[0]
     cursor = parse_more(action.get("value"))
@@ -125,10 +121,6 @@ async def share(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) ->
     response_url = str(body.get("response_url") or "")
     if not response_url:
         return
-    ok, denial = await allowed(context, Role.AGENT, "Share in channel")
-    if not ok:
-        await respond(response_url, {"text": denial}, replace_original=False)
-        return
     container = context["container"]
     identity = context["identity"]
     where = body.get("container") or {}
@@ -166,5 +158,5 @@ async def share(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) ->
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ids.ACTION_CALLS_MORE)(calls_more)
-    app.action(ids.ACTION_SHARE)(share)
+    app.action(ids.ACTION_CALLS_MORE)(requires(Role.AGENT, "/calls")(calls_more))
+    app.action(ids.ACTION_SHARE)(requires(Role.AGENT, "Share in channel")(share))

@@ -1,6 +1,7 @@
 """Jobs of /lookup, /sms logs and /calls (and their Share, More and shortcut buttons).
 
-Each resolves who asked (fresh from the database), calls the services, renders blocks and answers
+Each resolves who asked (fresh from the database), checks that they may see the number (one rule for
+every read path: `bot.services.access.NumberAccess`), calls the services, renders blocks and answers
 through the interaction's response_url. Both only read, so a transient failure is retried (see
 `bot.jobs.contract`); a final one is told to the person by the runner's notifier.
 """
@@ -10,20 +11,22 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, ClassVar
 
-from bot.db.models import Role
-from bot.jobs.contract import Effect, Job
+from bot.jobs.contract import Effect, Envelope, Job
 from bot.jobs.retry import is_transient
 from bot.phones import mask
+from bot.providers.livevox.models import Thread
+from bot.services.access import AccessDenied, NumberAccess
 from bot.services.calls import CallsService
 from bot.services.failures import describe
 from bot.services.time_range import parse_range
 from bot.slack.lookup.blocks import calls_message, report_message
 from bot.slack.reply import respond
-from bot.slack.text import pretty_number
+from bot.slack.text import error_text, pretty_number
 
 if TYPE_CHECKING:
     from bot.container import Container
     from bot.jobs.runner import JobRunner
+    from bot.services.providers import Providers
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,26 @@ def install(runner: JobRunner[Container]) -> None:
     runner.register(CallsJob, calls)
 
 
+class _Refused(Exception):
+    """The person may not see the number; they have been told (and the refusal audited)."""
+
+
+async def readable(
+    container: Container, envelope: Envelope, providers: Providers, number: str, what: str
+) -> list[Thread] | None:
+    """The number's LiveVox threads when the check listed them (`NumberAccess.check`); raises `_Refused`
+    after telling the person why. Without LiveVox an agent's access cannot be checked: a failure propagates,
+    so a transient one is retried and a final one is told in words (the runner's notifier)."""
+    identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    access = NumberAccess(container.sessions, container.audit, container.history)
+    try:
+        return await access.check(providers, identity, number, what=what)
+    except AccessDenied as error:
+        # Replaces the placeholder (or the page, or "Shared ✓"): nothing of the number stays shown.
+        await respond(envelope.response_url or "", {"text": error_text(error)})
+        raise _Refused from error
+
+
 async def lookup(job: LookupJob, container: Container) -> None:
     envelope = job.envelope
     url = envelope.response_url or ""
@@ -72,28 +95,17 @@ async def lookup(job: LookupJob, container: Container) -> None:
     providers = await container.providers.for_team(envelope.team_id)
     number = job.number
     span = parse_range(job.range)
-    if not identity.may(Role.SUPERVISOR):
-        # Agents look up the numbers of their own conversations; supervisors look up any number.
-        # Without LiveVox an agent's lookup cannot be checked: a failure here propagates, so a transient
-        # one is retried and a final one is told in words (the runner's notifier names the provider).
-        threads = await container.history.livevox_threads(providers, identity, number)
-        if not threads:
-            await container.audit.denied(
-                envelope.team_id, envelope.user_id, "/lookup", required=Role.SUPERVISOR.value
-            )
-            await respond(
-                url,
-                {
-                    "text": f"You have no conversation with {pretty_number(number)}; "
-                    "agents look up the numbers of their own threads, supervisors any number."
-                },
-            )
-            return
+    try:
+        threads = await readable(
+            container, envelope, providers, number, "/lookup" if job.calls else "/sms logs"
+        )
+    except _Refused:
+        return
     if job.calls:
-        report = await container.history.lookup(providers, identity, number, span)
+        report = await container.history.lookup(providers, identity, number, span, threads=threads)
         title = "Lookup"
     else:
-        report = await container.history.sms_logs(providers, identity, number, span)
+        report = await container.history.sms_logs(providers, identity, number, span, threads=threads)
         title = "SMS logs"
     share = job.share
     kind = "lookup" if job.calls else "sms"
@@ -114,6 +126,10 @@ async def calls(job: CallsJob, container: Container) -> None:
     envelope = job.envelope
     url = envelope.response_url or ""
     providers = await container.providers.for_team(envelope.team_id)
+    try:
+        await readable(container, envelope, providers, job.number, "/calls")
+    except _Refused:
+        return
     if providers.zoom is None:
         await respond(
             url,

@@ -10,7 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.db.models import Role
 from bot.slack import ids
-from bot.slack.guards import allowed
+from bot.slack.guards import requires
 from bot.slack.jobs import from_body
 from bot.slack.lookup.jobs import LookupJob
 from bot.slack.reply import respond
@@ -36,10 +36,6 @@ def first_number(text: str, region: str) -> str | None:
 async def lookup_number(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
     await ack()
     response_url = str(body.get("response_url") or "")
-    ok, denial = await allowed(context, Role.AGENT, "Look up number")
-    if not ok:
-        await respond(response_url, {"text": denial}, replace_original=False)
-        return
     container = context["container"]
     identity = context["identity"]
     message = body.get("message") or {}
@@ -58,4 +54,4 @@ async def lookup_number(ack: AsyncAck, body: dict[str, Any], context: dict[str, 
 
 
 def register(app: AsyncApp) -> None:
-    app.message_shortcut(ids.SHORTCUT_LOOKUP_NUMBER)(lookup_number)
+    app.message_shortcut(ids.SHORTCUT_LOOKUP_NUMBER)(requires(Role.AGENT, "Look up number")(lookup_number))

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db.models import Role
 from bot.slack import ids
-from bot.slack.guards import allowed
+from bot.slack.guards import requires
 from bot.slack.jobs import from_body
 from bot.slack.payloads import recall
 from bot.slack.sms.blocks import cancelled_message, outcome_message
@@ -35,10 +35,6 @@ async def on_send(
     ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
 ) -> None:
     await ack()
-    ok, why = await allowed(context, Role.AGENT, "Sending SMS")
-    if not ok:
-        await respond(text=why, response_type="ephemeral", replace_original=False)
-        return
     draft = await _draft(body, context)
     if draft is None:
         await respond(
@@ -74,15 +70,8 @@ async def on_text_number(
 ) -> None:
     """ "Text this number" (value: the E.164 number; empty on App Home): the send modal, prefilled."""
     await ack()
-    ok, why = await allowed(context, Role.AGENT, "Sending SMS")
     identity = context["identity"]
     channel = ((body.get("container") or {}).get("channel_id")) or (body.get("channel") or {}).get("id")
-    if not ok:
-        if channel:
-            await client.chat_postEphemeral(channel=channel, user=identity.user_id, text=why)
-        else:
-            await client.chat_postMessage(channel=identity.user_id, text=why)
-        return
     action = (body.get("actions") or [{}])[0]
     await open_send_modal(
         client,
@@ -95,7 +84,11 @@ async def on_text_number(
     )
 
 
+SENDING = "Sending SMS"
+
+
 def register(app: AsyncApp) -> None:
-    app.action(ids.ACTION_SEND_CONFIRM)(on_send)
+    app.action(ids.ACTION_SEND_CONFIRM)(requires(Role.AGENT, SENDING)(on_send))
+    # Cancel needs no role: it only closes the person's own card (the draft is kept for them alone).
     app.action(ids.ACTION_SEND_CANCEL)(on_cancel)
-    app.action(ids.ACTION_HOME_SEND)(on_text_number)
+    app.action(ids.ACTION_HOME_SEND)(requires(Role.AGENT, SENDING)(on_text_number))

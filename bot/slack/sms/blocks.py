@@ -4,7 +4,6 @@ escaped; every list is fitted to Slack's limits."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,11 +45,12 @@ class Choice:
 
 @dataclass
 class ModalState:
-    """What the send modal shows. `codes`/`templates` None: still loading from the provider."""
+    """What the send modal shows. `codes`/`templates` None: still loading from the provider.
 
-    channel_id: str | None = None
-    thread_id: str | None = None
-    account: str | None = None
+    `token` is the modal's private_metadata: it names the modal's context (channel, thread, account) kept
+    on the server (`bot.slack.payloads`), since the client can edit private_metadata."""
+
+    token: str = ""
     number: str | None = None
     message: str | None = None
     codes: list[Choice] | None = None
@@ -61,19 +61,7 @@ class ModalState:
     notice: str | None = None  # e.g. "LiveVox did not answer: templates unavailable"
 
     def metadata(self) -> str:
-        data = {"c": self.channel_id, "t": self.thread_id, "a": self.account}
-        return json.dumps({k: v for k, v in data.items() if v})[: limits.PRIVATE_METADATA]
-
-
-def read_metadata(raw: str | None) -> dict[str, str | None]:
-    """The send modal's private_metadata: channel, thread and account it was opened for."""
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
-    return {"channel_id": data.get("c"), "thread_id": data.get("t"), "account": data.get("a")}
+        return self.token[: limits.PRIVATE_METADATA]
 
 
 def _plain(text: str, limit: int) -> PlainTextObject:

@@ -19,6 +19,7 @@ from bot.errors import InputError
 from bot.jobs.contract import Effect, Job
 from bot.jobs.retry import is_transient
 from bot.providers import errors
+from bot.services.access import AccessDenied
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.sms import NO_PROVIDER, Route, SendRequest, SendResult, SmsService, choose_route
@@ -57,6 +58,18 @@ class Draft(BaseModel):
     text: str
     sender: str | None = None
     channel_id: str | None = None
+
+
+class SendModalContext(BaseModel):
+    """Where a send modal was opened: the channel its outcome is told in and, for a reply, the LiveVox
+    thread and account. Kept on the server (`bot.slack.payloads`); the modal's private_metadata carries
+    only the token, so an edited one cannot point a send at another thread or channel."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel_id: str | None = None
+    thread_id: str | None = None
+    account: str | None = None
 
 
 class SmsPreviewJob(Job):
@@ -108,9 +121,8 @@ class SmsModalJob(Job):
     kind = "sms_modal"
     what: ClassVar[str] = "the send form"
     view_id: str
+    token: str  # the modal's private_metadata (its `SendModalContext`), kept when the view is rebuilt
     number: str | None = None
-    thread_id: str | None = None
-    account: str | None = None
     message: str | None = None
 
 
@@ -248,7 +260,7 @@ async def _send(container: Container, identity: Identity, request: SendRequest) 
     providers = await container.providers.for_team(identity.team_id)
     try:
         return await service(container).send(providers, identity, request)
-    except InputError as error:
+    except (InputError, AccessDenied) as error:  # refused before anything was sent: words, no retry
         return error_text(error)
 
 
@@ -295,9 +307,7 @@ async def fill_modal(job: SmsModalJob, container: Container) -> None:
     providers = await container.providers.for_team(envelope.team_id)
     sms = service(container)
     state = ModalState(
-        channel_id=envelope.channel_id,
-        thread_id=job.thread_id,
-        account=job.account,
+        token=job.token,
         number=job.number,
         message=job.message,
     )
@@ -306,7 +316,7 @@ async def fill_modal(job: SmsModalJob, container: Container) -> None:
     except InputError:
         route = None
         state.notice = NO_PROVIDER
-    state.default_code = await sms.channel_sender(identity.team_id, state.channel_id)
+    state.default_code = await sms.channel_sender(identity.team_id, envelope.channel_id)
     codes: list[Choice] = []
     templates: list[Choice] = []
     if route is not None and route is not Route.ROUTEE:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.jobs.contract import Envelope
+from bot.slack.payloads import keep
 from bot.slack.sms.blocks import ModalState, send_modal
-from bot.slack.sms.jobs import SmsModalJob
+from bot.slack.sms.jobs import SendModalContext, SmsModalJob
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -38,9 +39,10 @@ async def open_send_modal(
     LiveVox thread. The sender codes and templates arrive a moment later (views.update), fetched by a
     follow-up job deferred on `container`.
     """
-    state = ModalState(
-        channel_id=channel_id, thread_id=thread_id, account=account, number=number, message=message
-    )
+    # Where the modal came from stays on the server; the modal carries only the token that names it.
+    where = SendModalContext(channel_id=channel_id, thread_id=thread_id, account=account)
+    token = await keep(container, team_id, user_id, where)
+    state = ModalState(token=token, number=number, message=message)
     opened = await client.views_open(trigger_id=trigger_id, view=send_modal(state))
     view_id = str((opened.get("view") or {}).get("id", ""))
     envelope = Envelope(team_id=team_id, user_id=user_id, channel_id=channel_id, origin="modal:send_sms")
@@ -48,9 +50,8 @@ async def open_send_modal(
         SmsModalJob(
             envelope=envelope,
             view_id=view_id,
+            token=token,
             number=number,
-            thread_id=thread_id,
-            account=account,
             message=message,
         )
     )

@@ -14,17 +14,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db.models import Role
 from bot.slack import ids
-from bot.slack.guards import allowed
+from bot.slack.guards import requires
 from bot.slack.reply import respond
 from bot.slack.sms.modal import open_send_modal
-
-
-async def tell_denied(client: AsyncWebClient, user_id: str, channel_id: str | None, text: str) -> None:
-    """A shortcut has no response_url of its own (global) or may be used anywhere: say it where we can."""
-    if channel_id:
-        await client.chat_postEphemeral(channel=channel_id, user=user_id, text=text)
-    else:
-        await client.chat_postMessage(channel=user_id, text=text)
 
 
 async def on_shortcut(
@@ -32,10 +24,6 @@ async def on_shortcut(
 ) -> None:
     await ack()
     identity = context["identity"]
-    ok, why = await allowed(context, Role.AGENT, "Sending SMS")
-    if not ok:
-        await tell_denied(client, identity.user_id, None, why)
-        return
     await open_send_modal(
         client,
         str(body.get("trigger_id", "")),
@@ -65,10 +53,6 @@ async def on_message_shortcut(
     identity = context["identity"]
     container = context["container"]
     response_url = str(body.get("response_url", ""))
-    ok, why = await allowed(context, Role.AGENT, "Sending SMS")
-    if not ok:
-        await respond(response_url, {"text": why}, replace_original=False)
-        return
     message = body.get("message") or {}
     number = first_number(str(message.get("text") or ""), container.settings.default_region)
     if number is None:
@@ -86,5 +70,5 @@ async def on_message_shortcut(
 
 
 def register(app: AsyncApp) -> None:
-    app.shortcut(ids.SHORTCUT_SEND_SMS)(on_shortcut)
-    app.shortcut(ids.SHORTCUT_TEXT_NUMBER)(on_message_shortcut)
+    app.shortcut(ids.SHORTCUT_SEND_SMS)(requires(Role.AGENT, "Sending SMS")(on_shortcut))
+    app.shortcut(ids.SHORTCUT_TEXT_NUMBER)(requires(Role.AGENT, "Sending SMS")(on_message_shortcut))

@@ -13,15 +13,15 @@ from bot.db.models import Role
 from bot.errors import InputError
 from bot.jobs.contract import Envelope
 from bot.slack import ids
-from bot.slack.guards import allowed
+from bot.slack.guards import requires
+from bot.slack.payloads import recall
 from bot.slack.sms.blocks import (
     BLOCK_SEGMENTS,
     BLOCK_TEMPLATE_PREVIEW,
-    read_metadata,
     replace_blocks,
     segments_block,
 )
-from bot.slack.sms.jobs import SmsSendJob, TemplatePreviewJob
+from bot.slack.sms.jobs import SendModalContext, SmsSendJob, TemplatePreviewJob
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,9 @@ def read_submission(view: dict[str, Any], region: str) -> dict[str, Any]:
     return {"number": number, "template_id": template_id or None, "text": text or None, "sender": sender}
 
 
+EXPIRED = "This form has expired; please open it again."
+
+
 class FieldErrors(Exception):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
@@ -74,32 +77,34 @@ async def on_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltConte
     container = context["container"]
     identity = context["identity"]
     view = body["view"]
-    ok, why = await allowed(context, Role.AGENT, "Sending SMS")
-    if not ok:
-        await ack(response_action="errors", errors={ids.INPUT_RECIPIENT[0]: why[:150]})
-        return
     try:
         fields = read_submission(view, container.settings.default_region)
     except FieldErrors as error:
         await ack(response_action="errors", errors=error.errors)
         return
+    # Channel, thread and account come from the server, for this person: the private_metadata that came
+    # back is only the token naming them (an edited one names nothing).
+    token = str(view.get("private_metadata") or "")
+    meta = await recall(container, identity.team_id, identity.user_id, token, SendModalContext)
+    if meta is None:
+        await ack(response_action="errors", errors={ids.INPUT_RECIPIENT[0]: EXPIRED})
+        return
     await ack()  # the modal closes; the outcome is told in the channel (or a DM)
     key = f"modal:{view.get('id')}:{view.get('hash')}"
     if not await container.once(identity.team_id, key):  # Slack delivered the same submission again
         return
-    meta = read_metadata(view.get("private_metadata"))
     envelope = Envelope(
         team_id=identity.team_id,
         user_id=identity.user_id,
-        channel_id=meta["channel_id"],
+        channel_id=meta.channel_id,
         origin="view:send_sms",
     )
     await container.defer(
         SmsSendJob(
             envelope=envelope,
             key=key,
-            thread_id=meta["thread_id"],
-            account=meta["account"],
+            thread_id=meta.thread_id,
+            account=meta.account,
             **fields,
         )
     )
@@ -139,9 +144,13 @@ async def _in_send_modal(body: dict[str, Any]) -> bool:
 
 
 def register(app: AsyncApp) -> None:
-    app.view(ids.VIEW_SEND_SMS)(on_submit)
+    app.view(ids.VIEW_SEND_SMS)(requires(Role.AGENT, "Sending SMS")(on_submit))
+    # Typing only recounts segments in the open modal (no provider, no data): a denial per keystroke
+    # would flood the person; the submission is what is checked.
     app.action(ids.INPUT_MESSAGE[1], matchers=[_in_send_modal])(on_message_typed)
-    app.action(ids.INPUT_TEMPLATE[1], matchers=[_in_send_modal])(on_template_picked)
+    app.action(ids.INPUT_TEMPLATE[1], matchers=[_in_send_modal])(
+        requires(Role.AGENT, "Sending SMS")(on_template_picked)
+    )
 
 
 __all__ = ["BLOCK_TEMPLATE_PREVIEW", "read_submission", "register"]

@@ -22,7 +22,7 @@ from bot.jobs.contract import Envelope, Job
 from bot.services.identity import Identity
 from bot.services.inbox import NO_LOGIN
 from bot.slack import ids
-from bot.slack.guards import allowed
+from bot.slack.guards import requires
 from bot.slack.jobs import from_body
 from bot.slack.payloads import keep
 from bot.slack.sms.modal import open_send_modal
@@ -70,11 +70,8 @@ def _action(body: dict[str, Any]) -> dict[str, Any]:
 async def checked(
     body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond | None
 ) -> ThreadRef | None:
-    """The clicked card's thread when the clicker may work it; else None, with the reason told."""
-    ok, text = await allowed(context, Role.AGENT, WHAT)
-    if not ok:
-        await _tell(respond, text)
-        return None
+    """The clicked card's thread as the button claims it (the role is checked where the listener is
+    bound; whether this person may act on that thread is checked by the service when acting)."""
     identity: Identity = context["identity"]
     if not identity.livevox_login:
         await _tell(respond, NO_LOGIN)
@@ -219,10 +216,6 @@ async def history(
 
 async def page(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond) -> None:
     await ack()
-    ok, text = await allowed(context, Role.AGENT, WHAT)
-    if not ok:
-        await _tell(respond, text)
-        return
     try:
         state = ListState.from_value(_action(body).get("value"))
     except InputError as error:
@@ -235,11 +228,12 @@ async def page(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], res
 
 
 def register(app: AsyncApp) -> None:
+    agent = requires(Role.AGENT, WHAT)
     for action_id in STATE_CHANGES:
-        app.action(action_id)(state_change)
-    app.action(ids.ACTION_THREAD_TRANSFER)(open_transfer)
-    app.action(ids.ACTION_THREAD_RESOLVE)(open_resolve)
-    app.action(ids.ACTION_THREAD_REPLY)(reply)
-    app.action(ids.ACTION_THREAD_HISTORY)(history)
+        app.action(action_id)(agent(state_change))
+    app.action(ids.ACTION_THREAD_TRANSFER)(agent(open_transfer))
+    app.action(ids.ACTION_THREAD_RESOLVE)(agent(open_resolve))
+    app.action(ids.ACTION_THREAD_REPLY)(agent(reply))
+    app.action(ids.ACTION_THREAD_HISTORY)(agent(history))
     for action_id in PAGE_ACTIONS:
-        app.action(action_id)(page)
+        app.action(action_id)(agent(page))

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.jobs.contract import Effect, Envelope, Job
 from bot.jobs.retry import is_transient
+from bot.services.access import AccessDenied
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.inbox import (
@@ -153,7 +154,7 @@ async def who(envelope: Envelope, container: Container) -> tuple[Identity, Provi
 
 
 def problem(error: Exception, what: str) -> str:
-    if isinstance(error, InboxUnavailable):
+    if isinstance(error, InboxUnavailable | AccessDenied):
         return str(error)
     log.warning("%s failed", what, extra={"error": type(error).__name__})
     return describe(LIVEVOX, error)
@@ -187,19 +188,19 @@ async def _apply(job: _ThreadChange, service: InboxService, providers: Providers
     ref = job.thread
     label = _thread_label(ref)
     if isinstance(job, TakeJob):
-        await service.take(providers, identity, ref.thread_id)
+        await service.take(providers, identity, ref.thread_id, ref.kind)
         return f"✅ You took {label} into your personal inbox."
     if isinstance(job, ReleaseJob):
-        await service.release(providers, identity, ref.thread_id)
+        await service.release(providers, identity, ref.thread_id, ref.kind)
         return f"↩️ You released {label} to the group inbox."
     if isinstance(job, MarkJob):
-        await service.mark(providers, identity, ref.thread_id, ref.channel_id, read=job.read)
+        await service.mark(providers, identity, ref.thread_id, ref.channel_id, read=job.read, kind=ref.kind)
         return f"✓ You marked {label} {'read' if job.read else 'unread'}."
     if isinstance(job, TransferJob):
         await service.transfer(providers, identity, ref.thread_id, job.agent_id, ref.kind)
         return f"➡️ You transferred {label} to *{escape(job.agent_name or job.agent_id)}*."
     if isinstance(job, ResolveJob):
-        await service.resolve(providers, identity, ref.thread_id, job.account, job.term_code)
+        await service.resolve(providers, identity, ref.thread_id, job.account, job.term_code, ref.kind)
         code = f" with term code `{job.term_code}`" if job.term_code is not None else ""
         return f"✅ You resolved {label}{code}."
     raise TypeError(f"{type(job).__name__} is not a thread change")
@@ -233,7 +234,7 @@ async def thread_history(job: HistoryJob, container: Container) -> None:
     identity, providers, service = await who(job.envelope, container)
     ref = ThreadRef.from_dict(job.ref)
     try:
-        entries, more = await service.history(providers, identity, ref.thread_id)
+        entries, more = await service.history(providers, identity, ref.thread_id, kind=ref.kind)
     except Exception as error:
         if is_transient(error):
             raise
@@ -249,7 +250,7 @@ async def transfer_agents(job: TransferAgentsJob, container: Container) -> None:
     identity, providers, service = await who(job.envelope, container)
     meta = ModalContext.from_metadata(job.meta)
     try:
-        agents = await service.transfer_candidates(providers, identity, meta.ref.thread_id)
+        agents = await service.transfer_candidates(providers, identity, meta.ref.thread_id, meta.ref.kind)
         view = transfer_modal(meta, agents)
     except Exception as error:
         view = transfer_problem(meta, f"⚠️ {problem(error, 'transfer agents')}")

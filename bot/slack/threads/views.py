@@ -18,7 +18,7 @@ from bot.errors import InputError
 from bot.jobs.contract import Envelope
 from bot.services.identity import Identity
 from bot.slack import ids
-from bot.slack.guards import allowed
+from bot.slack.guards import requires
 from bot.slack.payloads import recall
 from bot.slack.threads.blocks import ModalContext
 from bot.slack.threads.jobs import KeptModal, ResolveJob, TransferJob
@@ -60,10 +60,6 @@ def selected_option(view: dict[str, Any], block_id: str, action_id: str) -> dict
 async def submit_transfer(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
     view: dict[str, Any] = body["view"]
     block_id, action_id = ids.INPUT_AGENT
-    ok, text = await allowed(context, Role.AGENT, WHAT)
-    if not ok:
-        await ack(response_action="errors", errors={block_id: text[:150]})
-        return
     option = selected_option(view, block_id, action_id)
     if not option or not option.get("value"):
         await ack(response_action="errors", errors={block_id: "Choose the agent to transfer to."})
@@ -101,10 +97,6 @@ async def submit_resolve(ack: AsyncAck, body: dict[str, Any], context: dict[str,
     view: dict[str, Any] = body["view"]
     code_block, code_action = ids.INPUT_TERM_CODE
     account_block, account_action = ids.INPUT_ACCOUNT
-    ok, text = await allowed(context, Role.AGENT, WHAT_RESOLVE)
-    if not ok:
-        await ack(response_action="errors", errors={code_block: text[:150]})
-        return
     code = text_value(view, code_block, code_action)
     account = text_value(view, account_block, account_action)
     errors = {}
@@ -134,5 +126,5 @@ async def submit_resolve(ack: AsyncAck, body: dict[str, Any], context: dict[str,
 
 
 def register(app: AsyncApp) -> None:
-    app.view(ids.VIEW_TRANSFER)(submit_transfer)
-    app.view(ids.VIEW_RESOLVE)(submit_resolve)
+    app.view(ids.VIEW_TRANSFER)(requires(Role.AGENT, WHAT)(submit_transfer))
+    app.view(ids.VIEW_RESOLVE)(requires(Role.AGENT, WHAT_RESOLVE)(submit_resolve))
