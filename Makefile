@@ -43,6 +43,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) -m bench.lookup
 	$(PY) -m bench.rate_limits
 	$(PY) -m bench.shared_rate_limits
+	$(PY) -m bench.worker_throughput
 
 sandbox: $(VENV)/.installed
 	$(VENV)/bin/switchboard sandbox --port 8900

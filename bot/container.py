@@ -23,6 +23,7 @@ from bot.services.history import HistoryService
 from bot.services.identity import IdentityService
 from bot.services.providers import LiveSource, ProviderRegistry, ProviderSource
 from bot.settings import ProvidersMode, Settings
+from bot.slack.signing import ValueSigner, configure_signing
 
 if TYPE_CHECKING:
     from bot.sandbox.source import SandboxSource
@@ -69,6 +70,9 @@ class Container:
         from bot.slack.jobs import install as install_slack_jobs  # the composition root wires the layers
 
         install_slack_jobs(self.jobs)
+        # Button values are signed with keys derived from the Fernet keys (bot.slack.signing).
+        self._signer = ValueSigner(self.box.signing_keys("slack-values"))
+        configure_signing(self._signer)
         self.worker: Worker | None = None
 
     @property
@@ -111,6 +115,7 @@ class Container:
             await self.worker.stop()
         await self.providers.aclose()
         await self.engine.dispose()
+        configure_signing(None, only_if=self._signer)
 
 
 @contextlib.asynccontextmanager

@@ -7,6 +7,9 @@ In sandbox mode without keys, a key is generated once into a local file (mode 06
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -28,6 +31,17 @@ class CredentialBox:
         if not keys:
             raise ConfigError("SWITCHBOARD_SECRET_KEYS is empty: at least one Fernet key is needed")
         self._fernet = MultiFernet([Fernet(key) for key in keys])
+        self._keys = list(keys)
+
+    def signing_keys(self, purpose: str) -> list[bytes]:
+        """HMAC keys for `purpose`, newest first, derived from the Fernet keys: they rotate with them
+        (`SWITCHBOARD_SECRET_KEYS`), and no key is used both to encrypt and to sign."""
+        return [
+            hmac.new(
+                base64.urlsafe_b64decode(key), f"switchboard:{purpose}".encode(), hashlib.sha256
+            ).digest()
+            for key in self._keys
+        ]
 
     def seal(self, credentials: dict[str, Any]) -> str:
         return self._fernet.encrypt(json.dumps(credentials, sort_keys=True).encode()).decode()

@@ -23,6 +23,8 @@ from bot.jobs.runner import QUEUE
 
 log = logging.getLogger(__name__)
 
+POOL_TIMEOUT_SECONDS = 5.0
+
 
 def _conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -32,7 +34,12 @@ def create_job_app(database_url: str) -> procrastinate.App:
     connector: procrastinate.BaseConnector
     if database_url.startswith("postgresql"):
         # Enough connections for many concurrent jobs fetching and finishing at once.
-        connector = procrastinate.PsycopgConnector(conninfo=_conninfo(database_url), min_size=1, max_size=20)
+        # procrastinate's pool checks each connection it hands out, so one broken by a database outage is
+        # replaced, not used; `timeout`: while the database is away, deferring gives up after a few seconds
+        # (the person is told) instead of the pool's default 30.
+        connector = procrastinate.PsycopgConnector(
+            conninfo=_conninfo(database_url), min_size=1, max_size=20, timeout=POOL_TIMEOUT_SECONDS
+        )
     else:
         connector = InMemoryConnector()
     return procrastinate.App(connector=connector)

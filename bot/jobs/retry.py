@@ -32,13 +32,24 @@ class Backoff:
 
 
 def is_database_outage(error: BaseException) -> bool:
-    if isinstance(error, OperationalError | PoolTimeout):
-        return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    # psycopg's own errors when procrastinate or a raw connection met the outage.
-    name = type(error).__module__
-    return name.startswith("psycopg") and type(error).__name__ in {"OperationalError", "PoolTimeout"}
+    """The database went away (or its pool is exhausted), directly or behind a wrapper (procrastinate
+    wraps psycopg's errors in its ConnectorException)."""
+    seen: BaseException | None = error
+    for _ in range(5):  # the cause chain, a few links deep
+        if seen is None:
+            return False
+        if isinstance(seen, OperationalError | PoolTimeout):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if type(seen).__module__.startswith("psycopg") and type(seen).__name__ in {
+            "OperationalError",
+            "PoolTimeout",
+            "TooManyRequests",
+        }:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def retry_after(error: BaseException, attempt: int, backoff: Backoff) -> float | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -17,15 +19,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.container import Container
 from bot.errors import ConfigError
+from bot.jobs.retry import is_database_outage
 from bot.logging import BOLT_LOGGER
 from bot.services.deliveries import DeliveryClaims
 from bot.slack import features
+from bot.slack.jobs import NO_DATABASE, SORRY
 from bot.slack.prompt_ack import answer_promptly
 from bot.slack.reply import respond
+from bot.slack.signing import verify_value
 
 log = logging.getLogger(__name__)
 
-SORRY = "Something went wrong on Switchboard's side; it has been logged. Please try again in a minute."
+STALE_BUTTON = "That button is out of date (or was changed); please run the command again."
+
 # Set on the context once a request got past Bolt's signature check (or came over Socket Mode): only then
 # may anything be sent on its behalf, the error answer included.
 VERIFIED = "delivery_verified"
@@ -118,13 +124,72 @@ def create_app(
 
     @app.middleware
     async def who_is_asking(
-        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse:
         context["container"] = container
         team_id = context.team_id or context.enterprise_id
         if team_id and context.user_id:
-            context["identity"] = await container.identities.resolve(team_id, context.user_id)
+            try:
+                context["identity"] = await container.identities.resolve(team_id, context.user_id)
+            except Exception as error:
+                if not is_database_outage(error):
+                    raise
+                log.warning("database unreachable: answering without it (%s)", type(error).__name__)
+                return await database_down(body, context)
         return await next()
+
+    @app.middleware
+    async def signed_buttons(
+        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        # Every button Switchboard builds carries a value signed for its action_id (bot.slack.signing):
+        # listeners only ever see the verified value; one that does not verify was edited by the client
+        # (or signed under a key since removed) and is refused here, answered and audited.
+        if body.get("type") != "block_actions":
+            return await next()
+        for action in body.get("actions") or []:
+            if action.get("type") != "button" or "value" not in action:
+                continue
+            value = verify_value(str(action.get("action_id", "")), str(action.get("value")))
+            if value is None:
+                return await refuse_button(context)
+            action["value"] = value
+        return await next()
+
+    async def refuse_button(context: AsyncBoltContext) -> BoltResponse:
+        team_id = context.team_id or context.enterprise_id
+        log.warning("refused a button whose value does not verify", extra={"team": team_id})
+        if team_id and context.user_id:
+            with contextlib.suppress(Exception):  # the refusal stands even if the audit cannot be written
+                await container.audit.denied(team_id, context.user_id, "a button", required="signed value")
+        if context.response_url:
+            with contextlib.suppress(Exception):
+                await respond(context.response_url, {"text": STALE_BUTTON}, replace_original=False)
+        return BoltResponse(status=200, body="")
+
+    async def database_down(body: dict[str, Any], context: AsyncBoltContext) -> BoltResponse:
+        """Slack still gets its ack, and the person words, while the database is away (never a 500)."""
+        if body.get("command"):
+            return BoltResponse(
+                status=200,
+                body=json.dumps({"response_type": "ephemeral", "text": NO_DATABASE}),
+                headers={"content-type": "application/json;charset=utf-8"},
+            )
+        if body.get("type") == "view_submission":  # the modal stays open, saying why
+            return BoltResponse(
+                status=200,
+                body=json.dumps({"response_action": "update", "view": unavailable_view()}),
+                headers={"content-type": "application/json;charset=utf-8"},
+            )
+        if body.get("type") == "event_callback":
+            # Slack retries an event that was not acknowledged: let it, the database may be back by then.
+            return BoltResponse(status=503, body="")
+        if context.response_url:
+            try:
+                await respond(context.response_url, {"text": NO_DATABASE}, replace_original=False)
+            except Exception:
+                log.warning("could not tell the user about the database outage")
+        return BoltResponse(status=200, body="")
 
     @app.error
     async def on_error(error: Exception, context: AsyncBoltContext) -> None:
@@ -133,10 +198,22 @@ def create_app(
         # response_url, may come from anyone: answer nothing. respond() itself refuses non-Slack hosts.
         if not context.get(VERIFIED) or not context.response_url:
             return
+        text = NO_DATABASE if is_database_outage(error) else SORRY
         try:
-            await respond(context.response_url, {"text": SORRY}, replace_original=False)
+            await respond(context.response_url, {"text": text}, replace_original=False)
         except Exception:  # the response_url may be gone; the log line above has the details
             log.warning("could not tell the user about the error")
 
     features.register(app)
     return app
+
+
+def unavailable_view() -> dict[str, Any]:
+    """What a submitted modal turns into while the database is away: words, not a modal that closed as if
+    the submission had worked."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Switchboard"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": NO_DATABASE}}],
+    }

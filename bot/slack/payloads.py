@@ -1,9 +1,15 @@
-"""What round-trips through Slack is a reference to state kept on the server, never the state itself.
+"""What round-trips through Slack is a reference to state kept on the server, or signed by it.
 
 A button value or a modal's `private_metadata` comes back from the client, which can edit it: a Send
-button that carried its draft could be made to send anything to anyone. So the data is kept in the
-database (`slack_payloads`, with an expiry and the one person who may use it) and Slack carries only an
-unguessable token. Reading it back checks the team, the kind, the person and the expiry.
+button that carried its draft could be made to send anything to anyone. So:
+
+- state that matters (drafts, modal context) is kept in the database (`slack_payloads`, with an expiry
+  and the one person who may use it) and Slack carries only an unguessable token (`keep` / `recall`);
+- every button value is signed with a server key when the button is built and verified, for its own
+  action_id, before any listener sees it (`bot.slack.signing`).
+
+What a verified value names (a number, a thread) is still only a claim: access is checked again on the
+server's own data when acting (`bot.services.access`).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -74,13 +75,26 @@ def work(settings: Settings) -> None:
 
     async def main() -> None:
         trust_slack_api_url(settings.slack_api_url)  # follow-ups answer through response_urls from here
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
         async with (
             running(settings, worker=True) as container,
             # The worker has no web server: its metrics are served only when a port is set.
             serve_metrics(container, host=settings.metrics_host, port=settings.metrics_port),
         ):
-            log.info("worker started")
+            log.info(
+                "worker started (concurrency %d, graceful shutdown %.0f s)",
+                settings.worker_concurrency,
+                settings.worker_shutdown_seconds,
+            )
             assert container.worker is not None
-            await asyncio.Event().wait()
+            await stop.wait()
+            # Drain: take no new job, let the running ones finish (up to the graceful timeout); leaving
+            # `running` stops the worker that way. A job still running then is cut short: read-only work
+            # goes back to the queue, a change is reported as "outcome unknown".
+            log.info("worker stopping: finishing running jobs")
+        log.info("worker stopped")
 
     asyncio.run(main())

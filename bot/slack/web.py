@@ -1,4 +1,5 @@
-"""The ASGI app: POST /slack/events (commands, interactivity, events) and GET /healthz.
+"""The ASGI app: POST /slack/events (commands, interactivity, events), GET /livez (liveness) and GET
+/readyz = /healthz (readiness: the database answers).
 
 Every POST passes `SlackRequestGuard` before Bolt sees it: the body is read with a size bound and its
 signature checked, so an oversized or unsigned request is refused without being parsed and nothing is
@@ -30,6 +31,7 @@ from bot import metrics
 from bot.container import Container
 from bot.errors import ConfigError
 from bot.jobs.metrics import queue_collector
+from bot.jobs.queue import is_in_memory
 from bot.slack.app import SIGNATURE_CHECKED
 from bot.slack.reply import trust_slack_api_url
 
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 # Slack's documented replay window: a signature older (or newer) than five minutes is refused.
 MAX_CLOCK_SKEW = 5 * 60
+# A health probe answers within this many seconds, whatever the database does.
+HEALTH_TIMEOUT = 2.0
 # A Unix time in whole seconds and nothing else: slack_sdk's verifier calls int() on the header, which
 # raises on "abc" or "1.5", and accepts " 17", "+17", "1_7" or Arabic-Indic digits.
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -133,14 +137,30 @@ def create_web_app(
         metrics.observe_ack(metrics.ack_kind(body), time.perf_counter() - arrived)
         return response
 
-    async def healthz(_: Request) -> Response:
+    async def database_ok() -> bool:
+        # Both ways in: the app's own pool and the job queue's (procrastinate's pool reconnects on a
+        # backoff of its own, so it may come back a few seconds after the database does).
         try:
-            async with container.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                async with container.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+                if not is_in_memory(container.queue):
+                    await container.queue.connector.execute_query_one_async("SELECT 1 AS one")
         except Exception as error:  # a health check reports, it does not raise
-            log.warning("health check failed: %s", type(error).__name__)
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True})
+            log.warning("health check: database unreachable (%s)", type(error).__name__)
+            return False
+        return True
+
+    async def livez(_: Request) -> Response:
+        # Liveness: the process answers. A database outage is not a reason to restart it: it keeps
+        # acking Slack with words about the outage and recovers by itself when the database returns.
+        return JSONResponse({"live": True})
+
+    async def readyz(_: Request) -> Response:
+        # Readiness: whether requests can be served fully right now (the database answers).
+        ready = await database_ok()
+        body = {"live": True, "ready": ready, "database": "ok" if ready else "unreachable"}
+        return JSONResponse({"ok": ready, **body}, status_code=200 if ready else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -158,7 +178,9 @@ def create_web_app(
     web = Starlette(
         routes=[
             Route("/slack/events", events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
+            Route("/healthz", readyz, methods=["GET"]),  # readiness, under its conventional name
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/livez", livez, methods=["GET"]),
             metrics_route(container),
         ],
         lifespan=lifespan,

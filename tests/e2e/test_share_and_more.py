@@ -10,6 +10,7 @@ from typing import Any
 from bot.console.emulator import Message
 from bot.services.demo import TEAM_ID
 from bot.slack import ids
+from bot.slack.signing import sign_value, verify_value
 from tests.e2e.conftest import Harness
 
 
@@ -84,7 +85,7 @@ def _cursor(answer: Message, cursor: dict[str, Any]) -> None:
     for block in answer.blocks:
         for element in block.get("elements") or []:
             if element.get("action_id") == ids.ACTION_SHARE:
-                element["value"] = json.dumps(cursor)
+                element["value"] = sign_value(ids.ACTION_SHARE, json.dumps(cursor))  # as the server signs
 
 
 async def test_share_button_on_a_lookup_result_posts_it_to_the_channel(slack: Harness) -> None:
@@ -100,7 +101,7 @@ async def test_share_of_a_private_result_without_a_cursor_says_how(slack: Harnes
     for block in answer.blocks:  # a button without a cursor, as on messages from before cursors
         for element in block.get("elements") or []:
             if element.get("action_id") == ids.ACTION_SHARE:
-                element["value"] = "share"
+                element["value"] = sign_value(ids.ACTION_SHARE, "share")
     await slack.driver.click(answer, ids.ACTION_SHARE, user="U0SUPER")
     await slack.driver.settle()
     told = slack.driver.last_response("U0SUPER")
@@ -196,7 +197,8 @@ async def test_more_replaces_the_page_with_the_next_one_once(slack: Harness) -> 
     page = _reply(slack, "U0SUPER")
     assert "Calls 1–10 of 15" in _text(page)
     element = slack.driver.find_element(page, action_id=ids.ACTION_CALLS_MORE)
-    assert json.loads(element.element["value"]) == {"n": "+14155550100", "r": "30d", "o": 10}
+    value = verify_value(ids.ACTION_CALLS_MORE, element.element["value"])  # signed by the server
+    assert value is not None and json.loads(value) == {"n": "+14155550100", "r": "30d", "o": 10}
     first = slack.driver.block_actions_payload(page, element, user="U0SUPER")
     second = slack.driver.block_actions_payload(page, element, user="U0SUPER")
     await slack.driver.send_payload(first)
@@ -216,7 +218,7 @@ async def test_more_with_a_stale_value_says_so(slack: Harness) -> None:
     for block in page.blocks:
         for element in block.get("elements") or []:
             if element.get("action_id") == ids.ACTION_CALLS_MORE:
-                element["value"] = "not json"
+                element["value"] = sign_value(ids.ACTION_CALLS_MORE, "not json")
     await slack.driver.click(page, ids.ACTION_CALLS_MORE, user="U0SUPER")
     await slack.driver.settle()
     told = slack.driver.last_response("U0SUPER")

@@ -339,9 +339,12 @@ async def test_dropped_send_is_unknown_and_never_resent(slack: Harness) -> None:
     await slack.driver.send_payload(click)
     from bot.jobs.contract import Envelope
     from bot.slack.payloads import recall
+    from bot.slack.signing import verify_value
     from bot.slack.sms.jobs import Draft, SmsConfirmJob, confirm
 
-    draft = await recall(slack.container, TEAM_ID, "U0AGENT", send.element["value"], Draft)
+    token = verify_value(ids.ACTION_SEND_CONFIRM, send.element["value"])
+    assert token is not None
+    draft = await recall(slack.container, TEAM_ID, "U0AGENT", token, Draft)
     assert draft is not None
     envelope = Envelope(team_id=TEAM_ID, user_id="U0AGENT", response_url=click["response_url"], origin="test")
     await confirm(SmsConfirmJob(envelope=envelope, draft=draft), slack.container)

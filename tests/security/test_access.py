@@ -20,6 +20,7 @@ from bot.db.repositories import AuditRepository, SmsMessageRepository
 from bot.sandbox.world import DEMO, Thread, World
 from bot.services.demo import TEAM_ID
 from bot.slack import ids
+from bot.slack.signing import sign_value, verify_value
 from tests.e2e.conftest import Harness
 
 AGENT, SUPER = "U0AGENT", "U0SUPER"
@@ -99,9 +100,14 @@ def forged_click(slack: Harness, message: Message, action_id: str, thread: Threa
     client can edit: a claim, never the truth)."""
     element = slack.driver.find_element(message, action_id=action_id)
     payload = slack.driver.block_actions_payload(message, element, user=AGENT)
-    claim = json.loads(payload["actions"][0]["value"])
+    # Values are signed (bot.slack.signing), so an edited one is refused before any listener sees it
+    # (tests/security/test_signed_values.py); this claim is signed as the server would sign it, to show
+    # that access is checked again on LiveVox's own data even for a value that verifies.
+    verified = verify_value(action_id, payload["actions"][0]["value"])
+    assert verified is not None
+    claim = json.loads(verified)
     claim.update(t=thread.thread_id, c=str(DEMO.transfer_agent_id), p=1, a=thread.account, n=thread.phone)
-    payload["actions"][0]["value"] = json.dumps(claim)
+    payload["actions"][0]["value"] = sign_value(action_id, json.dumps(claim))
     return payload
 
 
@@ -256,7 +262,9 @@ async def test_calls_more_and_share_refuse_an_agent_a_stranger(slack: Harness, r
         click = slack.driver.block_actions_payload(
             page, slack.driver.find_element(page, action_id=ids.ACTION_SHARE), user=AGENT
         )
-        click["actions"][0].update(action_id=action_id, value=json.dumps(value))
+        # Signed as the server would sign it: an edited unsigned value is refused earlier still
+        # (test_signed_values.py); this shows the access rule holds even for a value that verifies.
+        click["actions"][0].update(action_id=action_id, value=sign_value(action_id, json.dumps(value)))
         await slack.driver.send_payload(click)
         await slack.driver.settle()
         assert page.text.startswith("You have no conversation with"), action_id  # the page is replaced

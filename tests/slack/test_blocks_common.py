@@ -23,6 +23,7 @@ from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, fit, header, message, section, to_dicts
 from bot.slack.lookup.actions import parse_cursor, shareable_blocks
 from bot.slack.lookup.blocks import calls_message, report_message
+from bot.slack.signing import ValueSigner, configure_signing, signed_length
 from bot.slack.text import ELLIPSIS
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -76,7 +77,15 @@ def test_section_without_text_has_only_fields() -> None:
 def test_button_label_and_value_fit() -> None:
     element = button("B" * 300, "act", "v" * 5000).to_dict()
     assert len(element["text"]["text"]) == limits.BUTTON_TEXT
-    assert len(element["value"]) == limits.BUTTON_VALUE
+    assert len(element["value"]) <= limits.BUTTON_VALUE
+    signer = ValueSigner([b"k" * 32])
+    configure_signing(signer)
+    try:
+        signed = button("B", "act", "v" * 5000).to_dict()["value"]
+    finally:
+        configure_signing(None)
+    assert len(signed) == limits.BUTTON_VALUE  # signature included, within Slack's limit
+    assert signer.verify("act", signed) == "v" * signed_length(limits.BUTTON_VALUE)
     assert "value" not in button("ok", "act").to_dict()
     block = actions(*[button(f"b{i}", f"a{i}") for i in range(40)]).to_dict()
     assert len(block["elements"]) == limits.ACTIONS_ELEMENTS

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.slack.blocks import limits
+from bot.slack.signing import sign_value, signed_length
 from bot.slack.text import clip
 
 
@@ -53,10 +54,12 @@ def divider() -> DividerBlock:
 def button(
     text: str, action_id: str, value: str = "", *, style: str | None = None, confirm: Any = None
 ) -> ButtonElement:
+    # Signed for its action_id (verified before any listener sees it: bot.slack.payloads).
+    signed = sign_value(action_id, value[: signed_length(limits.BUTTON_VALUE)])
     return ButtonElement(
         text=PlainTextObject(text=clip(text, limits.BUTTON_TEXT), emoji=True),
         action_id=action_id,
-        value=value[: limits.BUTTON_VALUE] or None,
+        value=signed or None,
         style=style,
         confirm=confirm,
     )
