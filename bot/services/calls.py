@@ -33,17 +33,6 @@ class CallPage:
         return self.offset + len(self.calls) < self.total
 
 
-def call_summary(call: CallRecord) -> str:
-    from bot.slack.text import duration  # formatting helper shared with Slack rendering
-
-    parts = [call.result.replace("_", " ") if call.result else "call"]
-    parts += [f"queue {call.queue}"] if call.queue else []
-    parts += [f"agent {call.agent}"] if call.agent else []
-    parts += [duration(call.duration_s)] if call.duration_s is not None else []
-    parts += ["recorded"] if call.recorded else []
-    return " · ".join(parts)
-
-
 class CallsService:
     def __init__(self, *, max_records: int = 500) -> None:
         self.max_records = max_records

@@ -27,6 +27,7 @@ from bot.providers.livevox.errors import LiveVoxError
 from bot.providers.livevox.models import Channel, HistoryMessage, Thread
 from bot.providers.routee import TrackingFilter
 from bot.providers.zoom.models import SmsMessage
+from bot.services.calls import CallRecord, CallsService
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.providers import Providers
@@ -60,6 +61,7 @@ class Event:
     summary: str  # provider facts (counts, queue, agent, result); outside text, escape before rendering
     text: str | None = None  # a message body, when the provider gives one
     status: str | None = None
+    call: CallRecord | None = None  # a voice call's facts (queue, agent, duration, recording)
 
 
 @dataclass(frozen=True)
@@ -188,10 +190,9 @@ class HistoryService:
         return events
 
     async def _zoom_calls(self, providers: Providers, number: str, span: TimeRange) -> list[Event]:
-        from bot.services.calls import CallsService, call_summary
-
         calls = await CallsService(max_records=self.max_records).fetch(providers, number, span)
-        return [Event(c.at, ZOOM_CC, "call", c.direction, call_summary(c), status=c.result) for c in calls]
+        # The call's facts travel as they are; how they read (durations…) is the Slack layer's business.
+        return [Event(c.at, ZOOM_CC, "call", c.direction, "", status=c.result, call=c) for c in calls]
 
     async def _zoom_phone(
         self, providers: Providers, number: str, span: TimeRange, *, sessions: int = 5

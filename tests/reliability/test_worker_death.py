@@ -5,6 +5,7 @@ one Postgres database of the test's own)."""
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,23 @@ async def test_a_send_whose_worker_died_is_never_repeated_and_the_person_is_told
             assert len(rows) <= 1, rows
             sent = running.rows("SELECT count(*) FROM audit_events WHERE action = 'sms.sent'")
             assert sent[0][0] == 0
+
+
+async def test_sigterm_lets_running_jobs_finish_before_the_worker_exits(tmp_path: Path) -> None:
+    with fresh_postgres() as url:
+        async with cluster(url, tmp_path, faults=SLOW) as running:
+            web = await running.start_web()
+            worker = await running.start_worker()
+            async with running.driver(web) as driver:
+                await driver.command("/lookup", "+1 415 555 0101 7d", user="U0SUPER")
+
+                async def doing() -> bool:
+                    return any(status == "doing" for status, _ in _jobs(running, "lookup"))
+
+                await eventually(doing, within=30, what="the lookup running")
+                worker.send_signal(signal.SIGTERM)  # a deploy stops the worker mid-job
+                code = await asyncio.wait_for(worker.wait(), timeout=30)
+            assert code == 0
+            # The running job was let finish: answered, and nothing left behind in the queue.
+            assert len(running.answers("Lookup: +1 415-555-0101")) == 1
+            assert _jobs(running, "lookup") == []

@@ -5,15 +5,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.services.calls import CallPage, call_summary
+from bot.services.calls import CallPage, CallRecord
 from bot.services.history import NumberReport, SourceResult
 from bot.slack import ids
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, fit, header, message, section
-from bot.slack.text import clip, escape, plural, pretty_number, when
+from bot.slack.text import clip, duration, escape, plural, pretty_number, when
 
 EVENTS_SHOWN = 30
 BODY_CHARS = 240
+
+
+def call_summary(call: CallRecord) -> str:
+    """A call's facts in a line: "completed · queue Billing · agent Sam Kim · 25m 40s · recorded"."""
+    parts = [call.result.replace("_", " ") if call.result else "call"]
+    parts += [f"queue {call.queue}"] if call.queue else []
+    parts += [f"agent {call.agent}"] if call.agent else []
+    parts += [duration(call.duration_s)] if call.duration_s is not None else []
+    parts += ["recorded"] if call.recorded else []
+    return " · ".join(parts)
 
 
 def _source(result: SourceResult) -> str:
@@ -78,9 +88,8 @@ def report_message(
         arrow = {"inbound": "⬅️ in", "outbound": "➡️ out"}.get(event.direction or "", "")
         what = "call" if event.kind == "call" else "SMS"
         status = f" · {escape(event.status)}" if event.status and event.kind == "sms" else ""
-        line = (
-            f"`{when(event.at)}` *{escape(event.provider)}* {what} {arrow}{status} · {escape(event.summary)}"
-        )
+        summary = call_summary(event.call) if event.call is not None else event.summary
+        line = f"`{when(event.at)}` *{escape(event.provider)}* {what} {arrow}{status} · {escape(summary)}"
         if event.text:
             line += f"\n>{escape(clip(event.text.replace(chr(10), ' '), BODY_CHARS))}"
         lines.append(line)
