@@ -100,3 +100,31 @@ def test_split_number_reads_a_bounded_head_of_huge_text() -> None:
     number, rest = split_number(text, "US")
     assert time.monotonic() - started < 0.5
     assert number == "+14155550100" and rest == text[len("+1 415 555 0100 ") :].strip()
+
+
+# The parsers of the admin and thread commands' words: whatever is typed, a usage answer (InputError),
+# never another exception (which would reach Slack as "Something went wrong").
+WORDS = st.lists(
+    st.text(max_size=40) | st.sampled_from(["<@U0AGENT>", "@x", "role=agent", "inbox=1"]), max_size=8
+)
+
+
+@FAST
+@given(st.text(max_size=60))
+def test_mentioned_user_answers_only_with_input_errors(word: str) -> None:
+    from bot.slack.admin.commands import mentioned_user
+
+    with contextlib.suppress(InputError):
+        user = mentioned_user(word)
+        assert user.startswith(("U", "W")) and user.isalnum()
+
+
+@FAST
+@given(WORDS)
+def test_admin_and_thread_word_parsers_answer_only_with_input_errors(words: list[str]) -> None:
+    from bot.slack.admin.commands import parse_channel_set, parse_link, parse_provider
+    from bot.slack.threads.commands import parse_threads
+
+    for parse in (parse_link, parse_provider, parse_channel_set, parse_threads):
+        with contextlib.suppress(InputError):
+            parse(words)

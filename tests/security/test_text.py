@@ -7,6 +7,7 @@ import pytest
 
 from bot.errors import InputError
 from bot.slack.text import ECHO_LIMIT, clean, error_text, escape
+from tests.e2e.conftest import Harness
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,11 @@ def test_error_answers_quote_long_input_shortened() -> None:
     assert error_text(InputError("Usage: `/sms send <number> <text>`")) == (
         "Usage: `/sms send &lt;number&gt; &lt;text&gt;`"
     )
+
+
+async def test_an_unknown_subcommand_is_echoed_escaped_and_short(slack: Harness) -> None:
+    for command in ("/sms", "/switchboard"):
+        response = await slack.driver.command(command, "<!channel>" + "x" * 500, user="U0AGENT")
+        assert response.status == 200
+        assert "<!channel>" not in response.body and "&lt;!channel&gt;" in response.body
+        assert "x" * 100 not in response.body  # what was typed is quoted back clipped
