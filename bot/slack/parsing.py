@@ -43,3 +43,15 @@ def number_and_range(args: list[str], region: str) -> tuple[str, str | None]:
             "Ranges look like `7d` or `2026-10-01..2026-10-31`."
         )
     return number, range_text
+
+
+def first_number(text: str, region: str) -> str | None:
+    """The first valid phone number anywhere in `text` (E.164), or None (message shortcuts).
+
+    Leniency VALID (the default) rather than POSSIBLE: a message is free text full of order numbers,
+    dates and amounts, and a digit run that merely could be a number should not start a lookup or a send.
+    The text is bounded by Slack's message size.
+    """
+    for match in phonenumbers.PhoneNumberMatcher(text, region):
+        return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    return None

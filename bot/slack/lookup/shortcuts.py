@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
@@ -13,6 +12,7 @@ from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.jobs import from_body
 from bot.slack.lookup.jobs import LookupJob
+from bot.slack.parsing import first_number
 from bot.slack.reply import respond
 from bot.slack.text import pretty_number
 
@@ -20,17 +20,6 @@ NO_NUMBER = (
     "I found no phone number in that message. Numbers look like `+1 415 555 0100` or `(415) 555-0100`; "
     "you can also run `/lookup <number>`."
 )
-
-
-def first_number(text: str, region: str) -> str | None:
-    """The first valid phone number in `text` (E.164), or None.
-
-    Leniency VALID (the default) rather than POSSIBLE: a message is free text full of order numbers,
-    dates and amounts, and a digit run that merely could be a number should not start a lookup.
-    """
-    for match in phonenumbers.PhoneNumberMatcher(text, region):
-        return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-    return None
 
 
 async def lookup_number(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:

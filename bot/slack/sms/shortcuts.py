@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
@@ -15,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.db.models import Role
 from bot.slack import ids
 from bot.slack.guards import requires
+from bot.slack.parsing import first_number
 from bot.slack.reply import respond
 from bot.slack.sms.modal import open_send_modal
 
@@ -37,13 +37,6 @@ async def on_shortcut(
 NO_NUMBER = (
     "I found no phone number in that message. Numbers look like `+1 415 555 0100` or `(415) 555-0100`."
 )
-
-
-def first_number(text: str, region: str) -> str | None:
-    """The first phone number in `text`, E.164; None when there is none."""
-    for match in phonenumbers.PhoneNumberMatcher(text, region):
-        return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-    return None
 
 
 async def on_message_shortcut(
