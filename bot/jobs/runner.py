@@ -291,10 +291,9 @@ class JobRunner(Generic[C]):
                 continue
             failure = Failure.OUTCOME_UNKNOWN if job.effect is Effect.CHANGE else Failure.EXPIRED
             log.warning("job %s of a dead worker ended: %s", queued.task_name, failure.value)
-            counts["unknown" if failure is Failure.OUTCOME_UNKNOWN else "expired"] += 1
-            self.observer.finished(
-                queued.task_name, "unknown" if job.effect is Effect.CHANGE else "expired", 0.0
-            )
+            outcome = "unknown" if failure is Failure.OUTCOME_UNKNOWN else "expired"
+            counts[outcome] += 1
+            self.observer.finished(queued.task_name, outcome, 0.0)
             await self._notify(job, failure, None, container)
         return counts
 

@@ -12,12 +12,10 @@ import logging
 from typing import TYPE_CHECKING, ClassVar
 
 from bot.jobs.contract import Effect, Envelope, Job
-from bot.jobs.retry import is_transient
 from bot.phones import mask
 from bot.providers.livevox.models import Thread
 from bot.services.access import AccessDenied, NumberAccess
 from bot.services.calls import CallsService
-from bot.services.failures import describe
 from bot.services.time_range import parse_range
 from bot.slack.lookup.blocks import calls_message, report_message
 from bot.slack.reply import respond
@@ -136,14 +134,8 @@ async def calls(job: CallsJob, container: Container) -> None:
             {"text": "Zoom is not connected; an admin can connect it with `/switchboard connect zoom`."},
         )
         return
-    try:
-        page = await CallsService().page(providers, job.number, parse_range(job.range), offset=job.offset)
-    except Exception as error:
-        if is_transient(error):
-            raise  # transient: the runner retries, then tells the person
-        log.warning("calls failed", extra={"error": type(error).__name__})
-        await respond(url, {"text": describe("Zoom Contact Center", error)}, replace_original=False)
-        return
+    # A Zoom failure is retried if transient, else told by the runner's notifier ("Zoom Contact Center…").
+    page = await CallsService().page(providers, job.number, parse_range(job.range), offset=job.offset)
     share = job.share
     payload = calls_message(page, job.number, job.range or "", shared_by=envelope.user_id if share else None)
     await respond(url, payload, share=share)

@@ -17,7 +17,6 @@ from slack_sdk.errors import SlackApiError
 from bot.db.models import Role, SmsStatus
 from bot.errors import InputError
 from bot.jobs.contract import Effect, Job
-from bot.jobs.retry import is_transient
 from bot.providers import errors
 from bot.services.access import AccessDenied
 from bot.services.failures import describe
@@ -176,15 +175,9 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
     except InputError:
         await respond(url, {"text": NO_PROVIDER})
         return
-    try:
-        sender = await sms.resolve_sender(providers, identity, route, None, envelope.channel_id)
-        compliance = await sms.compliance(providers, identity, number)
-    except errors.ProviderError as error:
-        if is_transient(error):
-            raise
-        log.warning("sms preview failed", extra={"error": type(error).__name__})
-        await respond(url, {"text": describe(route.provider_name, error)})
-        return
+    # A provider failing here is retried if transient, else told by the runner's notifier, in words.
+    sender = await sms.resolve_sender(providers, identity, route, None, envelope.channel_id)
+    compliance = await sms.compliance(providers, identity, number)
     if not sender:
         await respond(
             url,
@@ -365,13 +358,7 @@ async def list_templates(job: SmsTemplatesJob, container: Container) -> None:
     if providers.livevox is None:
         await respond(url, {"text": "LiveVox is not connected, so there are no templates."})
         return
-    try:
-        templates = await service(container).templates(providers)
-    except errors.ProviderError as error:
-        if is_transient(error):
-            raise
-        await respond(url, {"text": describe("LiveVox", error)})
-        return
+    templates = await service(container).templates(providers)  # failures: the runner's notifier
     rows = [(str(t.id), t.description, t.message, t.sms_code) for t in templates]
     await respond(url, templates_message(rows))
 
@@ -385,12 +372,6 @@ async def list_codes(job: SmsCodesJob, container: Container) -> None:
         await respond(url, {"text": "LiveVox is not connected, so there are no SMS codes."})
         return
     sms = service(container)
-    try:
-        codes = await sms.codes(providers, identity)
-    except errors.ProviderError as error:
-        if is_transient(error):
-            raise
-        await respond(url, {"text": describe("LiveVox", error)})
-        return
+    codes = await sms.codes(providers, identity)  # failures: the runner's notifier
     default = await sms.channel_sender(identity.team_id, envelope.channel_id)
     await respond(url, codes_message([(c.code, c.description) for c in codes], default))
