@@ -277,7 +277,7 @@ class SmsService:
             f"sms.{status.value}",
             target_type="phone",
             target_id=mask(request.number),
-            outcome="ok" if status is SmsStatus.SENT else status.value,
+            outcome="ok" if status is SmsStatus.ACCEPTED else status.value,
             details={
                 "provider": route.value,
                 "provider_message_id": message_id,
@@ -334,7 +334,7 @@ class SmsService:
                     account=request.account,
                     thread_id=request.thread_id,
                 )
-                return SmsStatus.SENT, str(sent.id), None
+                return SmsStatus.ACCEPTED, str(sent.id), None
             if route is Route.LIVEVOX:
                 assert providers.livevox is not None
                 transactional = await providers.livevox.sms.send(
@@ -345,10 +345,10 @@ class SmsService:
                     account=request.account,
                     service_id=providers.livevox_service_id,
                 )
-                return SmsStatus.SENT, str(transactional.transaction_id), None
+                return SmsStatus.ACCEPTED, str(transactional.transaction_id), None
             assert providers.routee is not None
             routed = await providers.routee.sms.send(body=text, to=request.number, from_=sender)
-            return SmsStatus.SENT, str(routed.tracking_id), None
+            return SmsStatus.ACCEPTED, str(routed.tracking_id), None
         except errors.OutcomeUnknown as error:
             log.warning("sms outcome unknown", extra={"route": route.value})
             return SmsStatus.UNKNOWN, None, describe(name, error)

@@ -98,9 +98,9 @@ async def test_send_with_text_previews_then_sends_once_even_on_a_double_click(sl
     assert "Sent ✓" in _text(outcome) and "LiveVox id" in _text(outcome)
     assert not [b for b in outcome.blocks if b.get("type") == "actions"]
     [row] = await _rows(slack)
-    assert row.status is SmsStatus.SENT and row.to_number == CLEAN and row.body == body
+    assert row.status is SmsStatus.ACCEPTED and row.to_number == CLEAN and row.body == body
     assert row.provider_message_id == _lv_sent(slack, CLEAN, body)[0].id
-    assert ("U0AGENT", "sms.sent", "ok") in await slack.audit_actions()
+    assert ("U0AGENT", "sms.accepted", "ok") in await slack.audit_actions()
 
 
 async def test_cancel_sends_nothing(slack: Harness) -> None:
@@ -161,7 +161,7 @@ async def test_send_without_text_opens_the_modal_and_a_template_is_sent(slack: H
     await slack.driver.settle()
     assert len(_lv_sent(slack, CLEAN_2, "We received your payment. Thank you!")) == 1
     [row] = await _rows(slack)
-    assert row.status is SmsStatus.SENT and row.template_id == "75961"
+    assert row.status is SmsStatus.ACCEPTED and row.template_id == "75961"
     told = slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-1]
     assert "Sent ✓" in _text(told)
 
@@ -293,7 +293,7 @@ async def test_admin_without_agent_login_sends_transactionally(slack: Harness) -
     await slack.driver.settle()
     [sent] = _lv_sent(slack, CLEAN, "From the service")
     assert sent.agent_id is None  # LiveVox's transactional send, not an agent's
-    assert (await _rows(slack))[0].status is SmsStatus.SENT
+    assert (await _rows(slack))[0].status is SmsStatus.ACCEPTED
 
 
 # ---------------------------------------------------------------------------------- provider faults

@@ -102,7 +102,7 @@ async def test_a_send_whose_worker_died_is_never_repeated_and_the_person_is_told
             # At most the one outbox row of the first attempt, and no send recorded twice.
             rows = running.rows("SELECT status FROM sms_messages")
             assert len(rows) <= 1, rows
-            sent = running.rows("SELECT count(*) FROM audit_events WHERE action = 'sms.sent'")
+            sent = running.rows("SELECT count(*) FROM audit_events WHERE action = 'sms.accepted'")
             assert sent[0][0] == 0
 
 

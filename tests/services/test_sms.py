@@ -90,22 +90,22 @@ async def test_agent_send_goes_through_the_agents_session_once(
     sms = _service(container)
     request = SendRequest(NUMBER, "k1", text="Hello", channel_id=CHANNEL_ID)
     first = await sms.send(providers, AGENT, request)
-    assert first.status is SmsStatus.SENT and first.route is Route.LIVEVOX_AGENT and not first.repeated
+    assert first.status is SmsStatus.ACCEPTED and first.route is Route.LIVEVOX_AGENT and not first.repeated
     again = await sms.send(providers, AGENT, request)
-    assert again.repeated and again.status is SmsStatus.SENT
+    assert again.repeated and again.status is SmsStatus.ACCEPTED
     assert again.provider_message_id == first.provider_message_id
     sent = [m for m in _world(container).lv_messages if m.message == "Hello" and m.phone == NUMBER[1:]]
     assert len(sent) == 1 and sent[0].agent_id == 700101 and sent[0].sms_code == "14155550150"
-    assert await _row_status(container, "k1") is SmsStatus.SENT
+    assert await _row_status(container, "k1") is SmsStatus.ACCEPTED
     async with container.sessions() as session:
-        [event] = [e for e in await AuditRepository(session, TEAM_ID).recent() if e.action == "sms.sent"]
+        [event] = [e for e in await AuditRepository(session, TEAM_ID).recent() if e.action == "sms.accepted"]
     assert event.details is not None and event.details["provider"] == "livevox_agent"
     assert "Hello" not in str(event.details) and NUMBER not in str(event.details)  # no body, no full number
 
 
 async def test_template_send_as_a_user_is_transactional(container: Container, providers: Providers) -> None:
     result = await _service(container).send(providers, ADMIN, SendRequest(NUMBER, "k2", template_id="75961"))
-    assert result.status is SmsStatus.SENT and result.route is Route.LIVEVOX
+    assert result.status is SmsStatus.ACCEPTED and result.route is Route.LIVEVOX
     assert result.text == "We received your payment. Thank you!"
     [sent] = [m for m in _world(container).lv_messages if m.template_id == 75961 and m.phone == NUMBER[1:]]
     assert sent.agent_id is None
@@ -116,7 +116,7 @@ async def test_routee_when_only_routee_is_connected(container: Container, provid
     result = await _service(container).send(
         routee_only, AGENT, SendRequest(NUMBER, "k3", text="Via Routee", channel_id=CHANNEL_ID)
     )
-    assert result.status is SmsStatus.SENT and result.route is Route.ROUTEE
+    assert result.status is SmsStatus.ACCEPTED and result.route is Route.ROUTEE
     assert any(m.message_id == result.provider_message_id for m in _world(container).routee_messages)
     async with container.sessions() as session:
         row = await SmsMessageRepository(session, TEAM_ID).by_key("k3")

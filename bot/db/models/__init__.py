@@ -5,6 +5,7 @@ from bot.db.models.audit_event import AuditEvent
 from bot.db.models.channel_mapping import ChannelMapping
 from bot.db.models.digest import DigestRun, DigestSubscription
 from bot.db.models.enums import DigestRunStatus, Provider, Role, SmsStatus
+from bot.db.models.number_contact import NumberContact
 from bot.db.models.provider_connection import ProviderConnection
 from bot.db.models.rate_limit_bucket import RateLimitBucket
 from bot.db.models.slack_delivery import SlackDelivery
@@ -20,6 +21,7 @@ __all__ = [
     "DigestRun",
     "DigestRunStatus",
     "DigestSubscription",
+    "NumberContact",
     "Provider",
     "ProviderConnection",
     "RateLimitBucket",

@@ -18,3 +18,5 @@ class ChannelMapping(TeamScoped, Base):
     zoom_queue_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     sms_sender_code: Mapped[str | None] = mapped_column(String(32))
     alerts_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The channel's own LiveVox term codes ([{"id": "...", "name": "..."}]); None: the connection's.
+    term_codes: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)

@@ -28,10 +28,25 @@ class Provider(StrEnum):
 
 
 class SmsStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
+    """Where an outbox row stands. Only the provider's own delivery record moves a row past ACCEPTED."""
+
+    PENDING = "pending"  # written before the provider is called
+    ACCEPTED = "accepted"  # the provider took the request; delivery not confirmed yet
+    DELIVERED = "delivered"  # the provider's record says the handset got it
+    BLOCKED = "blocked"  # the provider refused to deliver it (opt-out, DNC, carrier filter); reason kept
+    UNDELIVERED = "undelivered"  # the provider tried and failed (carrier, unreachable, expired)
+    FAILED = "failed"  # the provider refused the request itself
     UNKNOWN = "unknown"  # the request may have reached the provider; never re-sent automatically
+
+    @property
+    def reached_provider(self) -> bool:
+        """True once the provider has the message (whatever became of it after)."""
+        return self in {SmsStatus.ACCEPTED, SmsStatus.DELIVERED, SmsStatus.BLOCKED, SmsStatus.UNDELIVERED}
+
+    @property
+    def final(self) -> bool:
+        """No later delivery record can change it."""
+        return self in {SmsStatus.DELIVERED, SmsStatus.BLOCKED, SmsStatus.UNDELIVERED, SmsStatus.FAILED}
 
 
 class DigestRunStatus(StrEnum):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +28,9 @@ class SmsMessage(TeamScoped, Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[SmsStatus] = mapped_column(string_enum(SmsStatus, "sms_status"), default=SmsStatus.PENDING)
     error: Mapped[str | None] = mapped_column(Text)
+    # The provider's delivery record in words ("the recipient opted out"), and when it was last read.
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_checked_at: Mapped[datetime | None]
     idempotency_key: Mapped[str] = mapped_column(String(100))
     channel_id: Mapped[str | None] = mapped_column(String(32))
     thread_id: Mapped[str | None] = mapped_column(String(64))

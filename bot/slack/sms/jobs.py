@@ -222,7 +222,7 @@ async def confirm(job: SmsConfirmJob, container: Container) -> None:
 def _outcome(result: SendResult | str) -> dict[str, Any]:
     if isinstance(result, str):  # refused before any row was written
         return {"text": result}
-    if result.status is SmsStatus.SENT:
+    if result.status is SmsStatus.ACCEPTED:
         return outcome_message(
             result.number,
             result.text,
