@@ -50,7 +50,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from bot import __version__, metrics
 from bot.phones import mask_all
-from bot.providers.errors import ErrorTree, ProviderError
+from bot.providers.errors import AuthError, ErrorTree, ProviderError
 
 __all__ = [
     "DEFAULT_DEADLINE",
@@ -396,6 +396,10 @@ class BaseClient:
     _display_name: ClassVar[str] = "The provider"
     _errors: ClassVar[ErrorTree]
     _reauth_statuses: ClassVar[frozenset[int]] = frozenset({401})
+    # Logins (or token fetches) one call may make after the provider refuses its session. More than one:
+    # concurrent pages of one list share a session, and a session renewed for one page may be revoked
+    # again before another page uses it; the credentials are fine as long as the logins succeed.
+    _max_reauths: ClassVar[int] = 3
 
     def __init__(
         self,
@@ -664,7 +668,7 @@ class BaseClient:
             idempotent = method in _IDEMPOTENT_METHODS
         started = time.perf_counter()
         retries = 0
-        reauthenticated = False
+        reauths = 0
         status: int | None = None
         failure: BaseException | None = None
         deadline = self._start_deadline()
@@ -762,14 +766,21 @@ class BaseClient:
                     retries += 1
                     continue
 
-                if (
-                    status in self._reauth_statuses
-                    and authenticated
-                    and not reauthenticated
-                    and await self._on_unauthorized(response, sent_headers)
-                ):
-                    reauthenticated = True
-                    continue
+                if status in self._reauth_statuses and authenticated:
+                    if reauths < self._max_reauths and await self._on_unauthorized(response, sent_headers):
+                        reauths += 1
+                        continue
+                    if reauths:
+                        # Each login of this call was accepted, so the credentials themselves are good:
+                        # the provider refuses the session (revoked again, or no permission for this).
+                        refused = self._error_from_response(response, sent_headers)
+                        refused.message = (
+                            f"{self._display_name} accepted Switchboard's login {reauths} times but refused "
+                            f"the session each time: {refused.message}"
+                        )
+                        if isinstance(refused, AuthError):
+                            refused.login_accepted = True
+                        raise refused
 
                 error = self._error_from_response(response, sent_headers)
                 retryable = status in (408, 429) or (status >= 500 and idempotent)
@@ -798,7 +809,7 @@ class BaseClient:
             raise
         finally:
             _current_deadline.reset(deadline_token)
-            self._log(operation, method, status, started, retries, reauthenticated, failure)
+            self._log(operation, method, status, started, retries, reauths, failure)
 
     def _error_from_response(
         self, response: httpx.Response, sent_headers: Mapping[str, str] | None = None
@@ -826,7 +837,7 @@ class BaseClient:
         status: int | None,
         started: float,
         retries: int,
-        reauthenticated: bool,
+        reauths: int,
         failure: BaseException | None,
     ) -> None:
         duration_ms = round((time.perf_counter() - started) * 1000.0, 1)
@@ -839,8 +850,8 @@ class BaseClient:
             "duration_ms": duration_ms,
             "retries": retries,
         }
-        if reauthenticated:
-            extra["reauthenticated"] = True
+        if reauths:
+            extra["reauthenticated"] = reauths
         level = logging.INFO
         outcome = str(status) if status is not None else "no response"
         if failure is not None:

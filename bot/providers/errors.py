@@ -72,7 +72,13 @@ class ProviderError(Exception):
 
 
 class AuthError(ProviderError):
-    """The credentials were refused (HTTP 401/403, or a failed login / token request)."""
+    """The credentials were refused (HTTP 401/403, or a failed login / token request).
+
+    `login_accepted` is True when the login (or token request) succeeded and the provider still refused
+    the session: the credentials are fine, and "reconnect" would be the wrong advice.
+    """
+
+    login_accepted: bool = False
 
 
 class NotFound(ProviderError):

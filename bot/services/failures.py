@@ -18,6 +18,11 @@ def describe(provider: str, error: BaseException) -> str:
             return f"{provider}'s daily API limit is used up; it resets at midnight UTC."
         wait = f" in about {int(error.retry_after) + 1} s" if error.retry_after else " in a moment"
         return f"{provider} is rate-limiting requests right now; try again{wait}."
+    if isinstance(error, errors.AuthError) and error.login_accepted:
+        return (
+            f"{provider} accepted Switchboard's login but refused the request; try again in a minute, "
+            "and if it keeps happening an admin can check the account's permissions."
+        )
     if isinstance(error, errors.AuthError):
         return (
             f"{provider} refused Switchboard's credentials; "

@@ -161,7 +161,9 @@ async def test_token_expiring_mid_pagination_is_refreshed_before_the_next_page(f
     assert [bearer(r) for r in fake.api_requests] == ["zoom-token-1", "zoom-token-2"]
 
 
-async def test_a_second_401_after_refreshing_raises_auth_error(fake_time: FakeTime) -> None:
+async def test_401s_after_refreshing_raise_auth_error_saying_the_login_was_accepted(
+    fake_time: FakeTime,
+) -> None:
     fake = FakeZoom(fake_time)
     fake.routes["/phone/sms/sessions"] = lambda r: json_response(
         401, {"code": 124, "message": "Invalid access token."}
@@ -170,7 +172,8 @@ async def test_a_second_401_after_refreshing_raises_auth_error(fake_time: FakeTi
     with pytest.raises(zoom_errors.AuthError) as caught:
         await zoom.phone.sms_sessions.list().collect()
     assert isinstance(caught.value, errors.AuthError) and caught.value.code == 124
-    assert len(fake.token_requests) == 2 and len(fake.api_requests) == 2
+    assert caught.value.login_accepted and "accepted Switchboard's login 3 times" in caught.value.message
+    assert len(fake.token_requests) == 4 and len(fake.api_requests) == 4
 
 
 async def test_401_with_another_code_does_not_refresh(fake_time: FakeTime) -> None:
