@@ -18,11 +18,11 @@ import pytest
 from bot.providers import LiveVoxClient, RetryPolicy, RouteeClient, ZoomClient, errors
 from bot.providers._http import BaseClient
 from bot.providers.routee import TrackingFilter
-from bot.services.failures import describe
 from bot.sandbox import credentials
 from bot.sandbox.app import create_app
 from bot.sandbox.clock import FakeClock
 from bot.sandbox.world import Demo, World
+from bot.services.failures import describe
 
 ANCHOR = datetime(2025, 3, 15, tzinfo=UTC)
 PATIENT = RetryPolicy(max_retries=8, backoff_base=0.2, backoff_max=2.0)
