@@ -211,8 +211,9 @@ def burst(
     statuses = list(itertools.chain.from_iterable(r["statuses"] for r in reports))
     succeeded = sum(r["succeeded"] for r in reports)
     span = sends[-1] - sends[0] if len(sends) > 1 else 0.0
-    # Rate of requests as sent: n requests span n - 1 intervals.
-    send_rate = (len(sends) - 1) / span if span > 0 else 0.0
+    # Rate of requests as the provider counts them: n sends occupy the span from the first to the last
+    # plus the one-second window the last one falls in (a whole second's allowance may leave at once).
+    send_rate = len(sends) / (span + 1.0) if sends else 0.0
     elapsed = max(r["finished"] for r in reports) - min(r["started"] for r in reports)
     return {
         "budget": budget,

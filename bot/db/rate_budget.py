@@ -1,25 +1,26 @@
 """Provider rate-limit budgets shared by every process of a deployment, kept in Postgres.
 
-Each process used to keep its own token buckets, so N workers together sent N times a provider account's
+Each process used to keep its own budgets, so N workers together sent N times a provider account's
 documented rate. `PostgresRateBudget` keeps one row per (provider, account, rate class) in
-`rate_limit_buckets` and takes a request's slot with ONE atomic upsert, a GCRA ("generic cell rate
-algorithm") reservation:
+`rate_limit_buckets` and takes a request's slot with ONE atomic upsert, the same sliding-window log as the
+in-process `RateWindow` ("at most `burst` requests in any ``burst / rate`` seconds"):
 
-* ``tat`` (theoretical arrival time) is when the budget is next free, in epoch seconds on the DATABASE
-  clock: the processes' clocks may disagree by more than the spacing between two requests.
-* a reservation moves ``tat`` to ``max(tat, now) + spacing`` and answers its slot, ``tat - burst *
-  spacing`` from the new ``tat``: the earliest instant it may send. The caller sleeps until then (the slot
-  less the database's now, see `_ClockOffset`), then sends. Concurrent reservations
-  from any number of processes serialise on the row lock of ``INSERT … ON CONFLICT DO UPDATE`` (no
-  SELECT … FOR UPDATE round trip), and each gets the next slot, so the budget is shared exactly.
+* ``slots`` holds the last `burst` send slots, in epoch seconds on the DATABASE clock (the processes'
+  clocks may disagree by more than the spacing between two requests);
+* a reservation's slot is the latest of now, the last slot, and the `burst`-th last slot plus the window;
+  it is appended (the list trimmed to `burst`) and returned: the earliest instant the caller may send. The
+  caller sleeps until then (the slot less the database's now, see `_ClockOffset`), then sends. Concurrent
+  reservations from any number of processes serialise on the row lock of ``INSERT … ON CONFLICT DO
+  UPDATE`` (no SELECT … FOR UPDATE round trip), and each gets the next slot, so the budget is shared exactly.
 * the same statement counts the UTC day's requests for labels with a daily limit (Zoom HEAVY): past the
-  limit ``tat`` is left alone and the caller gets `DailyBudgetExhausted`, so the daily budget is shared too.
+  limit the slots are left alone and the caller gets `DailyBudgetExhausted`, so the daily budget is shared.
 
 `now` inside the statement is ``clock_timestamp()`` read in the ``DO UPDATE`` clause, i.e. after the row
-lock is held, so a reservation that queued behind others is not computed from a stale instant.
+lock is held, so a reservation that queued behind others is not computed from a stale instant; it is read
+once per reservation (the slot expression appears once), so the stored and returned slot agree.
 
 If Postgres cannot be reached (or does not answer within `timeout`), reservations fall back to an
-in-process bucket with a warning: provider calls keep working during a database outage, at the cost of
+in-process budget with a warning: provider calls keep working during a database outage, at the cost of
 the budget being per process until it returns.
 """
 
@@ -42,25 +43,39 @@ log = logging.getLogger(__name__)
 
 # The whole reservation in one statement. `now` is epoch seconds of clock_timestamp() (extract() gives
 # numeric since Postgres 14, hence the casts). In RETURNING, `b` is the row as this statement wrote it.
-# `b.day_count >= NULL` (no daily limit) is NULL, so the CASE takes the ELSE branch.
+# `b.day_count >= NULL` (no daily limit) is NULL, so the CASE takes the ELSE branch; greatest() ignores
+# the NULL of a log that is not full yet. JSON indexes are 0-based, ORDINALITY 1-based.
 _RESERVE = text(
     """
-    INSERT INTO rate_limit_buckets AS b (key, tat, day, day_count)
+    INSERT INTO rate_limit_buckets AS b (key, slots, day, day_count)
     VALUES (
         :key,
-        extract(epoch FROM clock_timestamp())::double precision + :spacing,
+        json_build_array(extract(epoch FROM clock_timestamp())::double precision),
         (clock_timestamp() AT TIME ZONE 'UTC')::date,
         1
     )
     ON CONFLICT (key) DO UPDATE SET
-        tat = CASE
-            WHEN b.day = EXCLUDED.day AND b.day_count >= CAST(:per_day AS integer) THEN b.tat
-            ELSE greatest(b.tat, extract(epoch FROM clock_timestamp())::double precision) + :spacing
+        slots = CASE
+            WHEN b.day = EXCLUDED.day AND b.day_count >= CAST(:per_day AS integer) THEN b.slots
+            ELSE (
+                SELECT json_agg(kept.slot ORDER BY kept.n)
+                FROM jsonb_array_elements(
+                    b.slots::jsonb || to_jsonb(greatest(
+                        extract(epoch FROM clock_timestamp())::double precision,
+                        (b.slots ->> (json_array_length(b.slots) - 1))::double precision,
+                        CASE WHEN json_array_length(b.slots) >= :burst
+                            THEN (b.slots ->> (json_array_length(b.slots) - :burst))::double precision
+                                + :window
+                        END
+                    ))
+                ) WITH ORDINALITY AS kept(slot, n)
+                WHERE kept.n > json_array_length(b.slots) + 1 - :burst
+            )
         END,
         day_count = CASE WHEN b.day = EXCLUDED.day THEN b.day_count + 1 ELSE 1 END,
         day = EXCLUDED.day
     RETURNING
-        b.tat - :burst_span AS slot,
+        (b.slots ->> (json_array_length(b.slots) - 1))::double precision AS slot,
         b.day_count AS day_count,
         extract(epoch FROM clock_timestamp())::double precision AS now
     """
@@ -129,12 +144,10 @@ class PostgresRateBudget:
         """Take one slot of `key`'s budget; seconds to wait before sending (`now`: only for the fallback)."""
         if limit.rate is None and limit.per_day is None:
             return 0.0
-        rate = limit.rate
-        spacing = 0.0 if rate is None else 1.0 / rate
         params = {
             "key": bucket_key(key),
-            "spacing": spacing,
-            "burst_span": limit.burst * spacing,
+            "burst": limit.burst,
+            "window": limit.window or 0.0,  # no per-second limit: only the day is counted
             "per_day": limit.per_day,
         }
         try:

@@ -5,7 +5,7 @@
   line per call.
 * `RetryPolicy`: how often and how long to retry connection errors, 408, 429 and 5xx.
 * `RateLimit`: a provider account's documented limit for one label; `RateBudget`: where the budget is kept.
-  `RateLimiterRegistry` (the default) keeps token buckets per (provider, account, label) in the process;
+  `RateLimiterRegistry` (the default) keeps sliding rate windows per (provider, account, label) in the process;
   a deployment of several processes passes a budget shared by all of them (`bot.db.rate_budget`).
 * `TokenCache`: an access token fetched once for all concurrent callers and refreshed before it expires.
 
@@ -40,6 +40,7 @@ import logging
 import math
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -62,9 +63,9 @@ __all__ = [
     "RateKey",
     "RateLimit",
     "RateLimiterRegistry",
+    "RateWindow",
     "RetryPolicy",
     "Sleep",
-    "TokenBucket",
     "TokenCache",
     "default_limiter_registry",
     "parse_retry_after",
@@ -127,8 +128,9 @@ class RateLimit:
 
     Attributes:
         per_second: sustained requests per second (``None``: no per-second limit).
-        burst: how many requests may go out back to back before the rate applies (token bucket size).
-            The default of 1 spaces requests evenly, so no one-second window holds more than `per_second`.
+        burst: how many requests may go out back to back: at most `burst` in any ``burst / rate`` seconds
+            (`RateWindow`). The default of 1 spaces requests evenly; ``burst=per_second`` lets a whole
+            second's allowance leave at once, and no one-second window holds more than `per_second`.
         per_day: requests per UTC day counted in this process (``None``: none). When used up, calls raise
             `RateLimited(daily=True)` without a request.
         margin: headroom kept below `per_second` (a fraction). Providers count fixed one-second windows
@@ -146,6 +148,12 @@ class RateLimit:
     def rate(self) -> float | None:
         """The rate actually used: `per_second` less the margin."""
         return None if self.per_second is None else self.per_second / (1.0 + self.margin)
+
+    @property
+    def window(self) -> float | None:
+        """Seconds that may hold at most `burst` requests (``None``: no per-second limit)."""
+        rate = self.rate
+        return None if rate is None else self.burst / rate
 
     def __post_init__(self) -> None:
         if self.per_second is not None and not self.per_second > 0:
@@ -166,24 +174,26 @@ class DailyBudgetExhausted(Exception):
         self.retry_after = retry_after
 
 
-class TokenBucket:
-    """A token bucket that hands out *reservations*: no lock, fair under concurrency.
+class RateWindow:
+    """At most `burst` requests in any ``burst / rate`` seconds: a sliding-window log, lock-free and fair.
 
-    `reserve(now)` takes one token (the balance may go negative) and returns how long the caller must sleep
-    before sending, so N concurrent callers are spaced ``1 / per_second`` apart.
+    `reserve(now)` takes the next send slot and returns how long the caller must sleep before sending. The
+    last `burst` slots are kept; a new slot is the latest of now, the last slot, and the `burst`-th last slot
+    plus the window. With ``burst=1`` that spaces requests ``1 / rate`` apart; with ``burst=5`` at 5/s (Zoom
+    HEAVY) a lookup's five calls leave at once, and no one-second window, however placed, sees a sixth. (A
+    token bucket of the same size would let ``burst + rate`` requests into one second.)
     """
 
     def __init__(self, limit: RateLimit) -> None:
         self.limit = limit
-        self._tokens = float(limit.burst)
-        self._updated: float | None = None
+        self._slots: deque[float] = deque(maxlen=limit.burst)
         self._day: int | None = None
         self._day_count = 0
 
     def reconfigure(self, limit: RateLimit) -> None:
         if limit != self.limit:
             self.limit = limit
-            self._tokens = min(self._tokens, float(limit.burst))
+            self._slots = deque(self._slots, maxlen=limit.burst)
 
     def reserve(self, now: float) -> float:
         limit = self.limit
@@ -194,18 +204,16 @@ class TokenBucket:
             if self._day_count >= limit.per_day:
                 raise DailyBudgetExhausted(seconds_until_utc_midnight(now))
             self._day_count += 1
-        rate = limit.rate
-        if rate is None:
+        window = limit.window
+        if window is None:
             return 0.0
-        if self._updated is None:
-            self._updated = now
-        elapsed = max(0.0, now - self._updated)
-        self._updated = max(self._updated, now)
-        self._tokens = min(float(limit.burst), self._tokens + elapsed * rate)
-        self._tokens -= 1.0
-        if self._tokens >= 0.0:
-            return 0.0
-        return -self._tokens / rate
+        slot = now
+        if self._slots:
+            slot = max(slot, self._slots[-1])
+            if len(self._slots) == limit.burst:
+                slot = max(slot, self._slots[0] + window)
+        self._slots.append(slot)
+        return slot - now
 
 
 RateKey = tuple[str, str, str]
@@ -226,7 +234,7 @@ class RateBudget(Protocol):
 
 
 class RateLimiterRegistry:
-    """An in-process `RateBudget`: token buckets keyed by (provider, account key, label).
+    """An in-process `RateBudget`: rate windows keyed by (provider, account key, label).
 
     Every client uses `default_limiter_registry` unless given another budget, so two client instances for the
     same provider account share their buckets (and so their budget) within the process. Enough for one
@@ -234,13 +242,13 @@ class RateLimiterRegistry:
     """
 
     def __init__(self) -> None:
-        self._buckets: dict[RateKey, TokenBucket] = {}
+        self._buckets: dict[RateKey, RateWindow] = {}
 
-    def bucket(self, key: RateKey, limit: RateLimit) -> TokenBucket:
+    def bucket(self, key: RateKey, limit: RateLimit) -> RateWindow:
         """The bucket for `key`, created on first use; a different `limit` reconfigures it (last one wins)."""
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = TokenBucket(limit)
+            bucket = self._buckets[key] = RateWindow(limit)
         else:
             bucket.reconfigure(limit)
         return bucket

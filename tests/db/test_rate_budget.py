@@ -91,12 +91,26 @@ async def test_the_margin_spaces_a_little_wider(reserve: Reserve) -> None:
     assert 2 * 1.05 / 5 - LATE <= waits[2] <= 2 * 1.05 / 5 + 1e-6
 
 
-async def test_a_burst_goes_out_at_once_then_the_rate_applies(reserve: Reserve) -> None:
+async def test_a_burst_goes_out_at_once_and_no_window_holds_more(reserve: Reserve) -> None:
+    """At most `burst` in any ``burst / rate`` seconds: 3 at once, the next 3 a window (0.6 s) later.
+    (A token bucket would send the fourth at 0.2 s: four in one 0.6 s window, six in one second at 5/s.)"""
     k = key()
     limit = RateLimit(per_second=5, burst=3, margin=0.0)
-    waits = [await reserve(k, limit) for _ in range(5)]
+    waits = [await reserve(k, limit) for _ in range(7)]
     assert waits[:3] == pytest.approx([0.0, 0.0, 0.0], abs=1e-6)
-    assert 0.2 - LATE <= waits[3] <= 0.2 + 1e-6 and 0.4 - LATE <= waits[4] <= 0.4 + 1e-6
+    for wait in waits[3:6]:
+        assert 0.6 - LATE <= wait <= 0.6 + 1e-6
+    assert 1.2 - LATE <= waits[6] <= 1.2 + 1e-6
+
+
+async def test_a_whole_seconds_allowance_leaves_at_once_and_never_six_in_a_second(reserve: Reserve) -> None:
+    """Zoom HEAVY (5/s) with burst 5: whatever the spacing of the asks, any one-second span holds <= 5."""
+    k = key()
+    limit = RateLimit(per_second=5, burst=5, margin=0.0)
+    slots = [await reserve(k, limit) for _ in range(12)]
+    assert slots[:5] == pytest.approx([0.0] * 5, abs=1e-6)
+    for first in range(len(slots) - 5):
+        assert slots[first + 5] - slots[first] >= 1.0 - LATE
 
 
 async def test_keys_do_not_share(reserve: Reserve) -> None:

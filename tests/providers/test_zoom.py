@@ -397,12 +397,12 @@ async def test_session_phone_number_is_sent_without_plus(fake_time: FakeTime) ->
 
 def test_plan_limits_and_overrides() -> None:
     pro = ZoomClient(account_id="a", client_id="c", client_secret="s")
-    assert pro.rate_limits["heavy"] == RateLimit(per_second=5, per_day=15_000)
-    assert pro.rate_limits["medium"] == RateLimit(per_second=10)
-    assert pro.rate_limits["light"] == RateLimit(per_second=20)
+    assert pro.rate_limits["heavy"] == RateLimit(per_second=5, burst=5, per_day=15_000)
+    assert pro.rate_limits["medium"] == RateLimit(per_second=10, burst=10)
+    assert pro.rate_limits["light"] == RateLimit(per_second=20, burst=20)
     business = ZoomClient(account_id="a", client_id="c", client_secret="s", plan="business")
     assert business.rate_limits == PLAN_RATE_LIMITS["business"]
-    assert business.rate_limits["heavy"] == RateLimit(per_second=10, per_day=30_000)
+    assert business.rate_limits["heavy"] == RateLimit(per_second=10, burst=10, per_day=30_000)
     custom = ZoomClient(
         account_id="a",
         client_id="c",

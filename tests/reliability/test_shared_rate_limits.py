@@ -34,8 +34,11 @@ def test_three_bursting_workers_share_the_limit_and_use_it() -> None:
     assert shared["responses_429"] == 0, shared
     assert shared["succeeded"] == 3 * CALLS_PER_PROCESS
     assert shared["per_process_succeeded"] == [CALLS_PER_PROCESS] * 3  # every process took part
+    # The sandbox counts fixed one-second windows at arrival, as Zoom does: 0 x 429 above is the verdict.
+    # Sends are scheduled at most 5 per 1.05 s; one that leaves late (a busy event loop on a shared 2-core
+    # machine) can crowd the next window's, so the sliding count is reported by the benchmark, not held.
     assert shared["send_rate_per_s"] <= PRO_HEAVY_PER_SECOND * 1.02, shared  # never above the allowance
-    assert shared["send_rate_per_s"] >= PRO_HEAVY_PER_SECOND * 0.85, shared
+    assert shared["send_rate_per_s"] >= PRO_HEAVY_PER_SECOND * 0.9, shared  # and uses it
 
     # Each process alone keeps to 5/s, so the three together send ~3x the allowance and bounce.
     assert control["responses_429"] >= 5, control

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Double, Integer, String
+from sqlalchemy import JSON, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base
@@ -19,8 +19,8 @@ class RateLimitBucket(Base):
 
     key: Mapped[str] = mapped_column(String(512), primary_key=True)
     """provider|account|label (`RateKey`)."""
-    tat: Mapped[float] = mapped_column(Double)
-    """GCRA "theoretical arrival time": epoch seconds on the database clock when the budget is next free."""
+    slots: Mapped[list[float]] = mapped_column(JSON)
+    """The last `burst` send slots, epoch seconds on the database clock, oldest first (a sliding window)."""
     day: Mapped[date] = mapped_column(Date)
     """The UTC day (database clock) that `day_count` counts."""
     day_count: Mapped[int] = mapped_column(Integer)

@@ -63,16 +63,19 @@ TOKEN_URL = "https://zoom.us/oauth/token"  # noqa: S105 - a URL, not a secret
 
 ZoomPlanName = Literal["pro", "business"]
 
+# Zoom counts requests per second: a whole second's allowance may leave at once (burst = per_second) and
+# the sliding window keeps every one-second span within it, so a lookup's calls do not queue behind each
+# other 200 ms apart.
 PLAN_RATE_LIMITS: dict[str, dict[str, RateLimit]] = {
     "pro": {
-        "light": RateLimit(per_second=20),
-        "medium": RateLimit(per_second=10),
-        "heavy": RateLimit(per_second=5, per_day=15_000),
+        "light": RateLimit(per_second=20, burst=20),
+        "medium": RateLimit(per_second=10, burst=10),
+        "heavy": RateLimit(per_second=5, burst=5, per_day=15_000),
     },
     "business": {
-        "light": RateLimit(per_second=40),
-        "medium": RateLimit(per_second=20),
-        "heavy": RateLimit(per_second=10, per_day=30_000),
+        "light": RateLimit(per_second=40, burst=40),
+        "medium": RateLimit(per_second=20, burst=20),
+        "heavy": RateLimit(per_second=10, burst=10, per_day=30_000),
     },
 }
 """Zoom's published per-account limits for Contact Center and Phone APIs, by plan and label."""
