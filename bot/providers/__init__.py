@@ -14,6 +14,7 @@ from bot.providers._http import (
     RateKey,
     RateLimit,
     RateLimiterRegistry,
+    RateWaitsExcluded,
     RetryPolicy,
     default_limiter_registry,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "RateKey",
     "RateLimit",
     "RateLimiterRegistry",
+    "RateWaitsExcluded",
     "RetryPolicy",
     "RouteeClient",
     "ZoomClient",

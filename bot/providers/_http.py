@@ -5,7 +5,7 @@
   line per call.
 * `RetryPolicy`: how often and how long to retry connection errors, 408, 429 and 5xx.
 * `RateLimit`: a provider account's documented limit for one label; `RateBudget`: where the budget is kept.
-  `RateLimiterRegistry` (the default) keeps sliding rate windows per (provider, account, label) in the process;
+  `RateLimiterRegistry` (the default) keeps rate windows per (provider, account, label) in the process;
   a deployment of several processes passes a budget shared by all of them (`bot.db.rate_budget`).
 * `TokenCache`: an access token fetched once for all concurrent callers and refreshed before it expires.
 
@@ -63,6 +63,7 @@ __all__ = [
     "RateKey",
     "RateLimit",
     "RateLimiterRegistry",
+    "RateWaitsExcluded",
     "RateWindow",
     "RetryPolicy",
     "Sleep",
@@ -390,6 +391,47 @@ _current_deadline: contextvars.ContextVar[_Deadline | None] = contextvars.Contex
 )
 
 
+class RateWaitsExcluded:
+    """Moves an `asyncio.Timeout` later by the time calls under it wait for the client's own rate budget.
+
+    A time budget over several provider calls ("Zoom has 8 s to answer this lookup") is about the provider;
+    waiting in our own queue because other lookups used the allowance first is not Zoom being slow, and
+    must not turn into "Zoom did not answer in time". Concurrent waits (pages fetched in parallel) count
+    once: the timeout moves by the union of the waits, not their sum. Use as a context manager inside the
+    timeout; calls in tasks started within it (they copy the context) are covered too.
+    """
+
+    def __init__(self, timeout: asyncio.Timeout) -> None:
+        self._timeout = timeout
+        self._paused_until = float("-inf")
+        self._token: contextvars.Token[RateWaitsExcluded | None] | None = None
+
+    def waiting(self, seconds: float) -> None:
+        """A call is about to sleep `seconds` for its rate budget."""
+        when = self._timeout.when()
+        if when is None or seconds <= 0:
+            return
+        now = asyncio.get_running_loop().time()
+        end = now + seconds
+        extra = end - max(now, self._paused_until)
+        if extra > 0:
+            self._paused_until = end
+            self._timeout.reschedule(when + extra)
+
+    def __enter__(self) -> Self:
+        self._token = _rate_waits.set(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _rate_waits.reset(self._token)
+
+
+_rate_waits: contextvars.ContextVar[RateWaitsExcluded | None] = contextvars.ContextVar(
+    "switchboard_rate_waits", default=None
+)
+
+
 # ---------------------------------------------------------------------------------------------- client
 
 
@@ -613,6 +655,9 @@ class BaseClient:
                 daily=True,
             ) from None
         if wait > 0:
+            observer = _rate_waits.get()
+            if observer is not None:
+                observer.waiting(wait)
             await self._sleep(wait)
 
     # -- the request loop

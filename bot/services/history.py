@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, TypeVar
 
 from bot.phones import mask
+from bot.providers import RateWaitsExcluded
 from bot.providers.livevox import LiveVoxClient
 from bot.providers.livevox.errors import LiveVoxError
 from bot.providers.livevox.models import Channel, HistoryMessage, Thread
@@ -158,8 +159,10 @@ class HistoryService:
             if source is None:
                 return [], SourceResult(name, "not_connected")
             try:
-                async with asyncio.timeout(self.timeout):
-                    events = await source()
+                # The provider's time, not our queue: waits for the shared rate budget do not count.
+                async with asyncio.timeout(self.timeout) as budget:
+                    with RateWaitsExcluded(budget):
+                        events = await source()
             except Exception as error:  # each provider fails on its own; the others still answer
                 log.warning("history source failed", extra={"source": name, "error": type(error).__name__})
                 return [], SourceResult(name, "failed", message=describe(name, error))

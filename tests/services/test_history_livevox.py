@@ -3,6 +3,9 @@ shared between workspaces or agents, and the report is the same as a one-call-at
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -166,3 +169,31 @@ async def walk_sequentially(client: LiveVoxClient, number: str) -> list[tuple[st
                 history = client.messages.history_all(thread_id=thread.thread_id)
                 found.append((str(thread.thread_id), [m.message or "" async for m in history]))
     return found
+
+
+async def test_waiting_for_our_own_rate_budget_is_not_the_provider_being_slow(sandbox: HttpSandbox) -> None:
+    """Zoom answers at once, but the account's HEAVY allowance (here 2/s) is used up by other lookups,
+    so this lookup's Zoom calls queue for longer than the per-source time budget. That queue is ours:
+    the lookup waits its turn and answers in full; "Zoom did not answer in time" would be untrue."""
+    from bot.providers import RateLimit
+
+    registry = RateLimiterRegistry()
+    zoom = sandbox.zoom(  # real time: the waits are real sleeps, as in production
+        rate_limits={"heavy": RateLimit(per_second=2)},
+        limiter_registry=registry,
+        sleep=asyncio.sleep,
+        clock=time.monotonic,
+    )
+    providers = Providers(team_id="T1", zoom=zoom, _http=sandbox.http)
+    for _ in range(6):  # other lookups took the next three seconds of the allowance
+        await registry.reserve(("zoom", zoom._account_key, "heavy"), RateLimit(per_second=2), zoom._clock())
+    service = HistoryService(timeout=1.0)
+    report = await service.lookup(providers, agent(), MARIA, span())
+    zoom_sources = {s.provider: (s.state, s.message) for s in report.sources if "Zoom" in s.provider}
+    assert len(zoom_sources) == 3 and all(state == "ok" for state, _ in zoom_sources.values()), zoom_sources
+
+    # The budget still bounds the provider's own time: a Zoom that is slow fails the source.
+    injector = sandbox.injector("zoom")
+    injector.config = dataclasses.replace(injector.config, latency_ms=1500)
+    slow = await HistoryService(timeout=1.0).lookup(providers, agent(), JAMES, span())
+    assert any(s.state == "failed" and "in time" in (s.message or "") for s in slow.sources), slow.sources
