@@ -165,3 +165,24 @@ async def test_channel_mappings_and_workspaces(db_session: AsyncSession) -> None
 def test_repository_refuses_an_empty_team() -> None:
     with pytest.raises(ValueError):
         UserMappingRepository(None, "")  # type: ignore[arg-type]
+
+
+async def test_delivery_claims_in_one_batch(db_session: AsyncSession) -> None:
+    """One statement for a whole batch, on every backend: first claims win, a key twice in the batch wins
+    once, teams do not share keys, a live claim blocks and an expired one is taken over."""
+    from bot.db.repositories.deliveries import DeliveryClaim, claim_deliveries
+
+    connection = await db_session.connection()
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    first = [
+        DeliveryClaim("T1", "event:a", minute),
+        DeliveryClaim("T1", "event:b", timedelta(seconds=1)),
+        DeliveryClaim("T1", "event:a", minute),
+        DeliveryClaim("T2", "event:a", minute),
+    ]
+    assert await claim_deliveries(connection, first, now=now) == [True, True, False, True]
+    later = now + timedelta(seconds=5)  # b's claim has expired, a's has not
+    again = [DeliveryClaim("T1", "event:a", minute), DeliveryClaim("T1", "event:b", minute)]
+    assert await claim_deliveries(connection, again, now=later) == [False, True]
+    assert await claim_deliveries(connection, [DeliveryClaim("T1", "x" * 500, minute)], now=later) == [True]
