@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, TeamScoped
@@ -40,3 +40,5 @@ class DigestRun(TeamScoped, Base):
     finished_at: Mapped[datetime | None]
     message_ts: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(Text)
+    # Posted after its slot (missed while everything was down, within the late window): the post says so.
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

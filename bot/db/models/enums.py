@@ -50,10 +50,11 @@ class SmsStatus(StrEnum):
 
 
 class DigestRunStatus(StrEnum):
-    PENDING = "pending"
+    PENDING = "pending"  # claimed for its slot; a job will build and post it
     RUNNING = "running"
     POSTED = "posted"
-    FAILED = "failed"
+    FAILED = "failed"  # finally failed; a short note was posted instead
+    SKIPPED = "skipped"  # missed by more than the late window (everything was down); noted, not posted
 
 
 def string_enum(enum: type[StrEnum], name: str) -> Enum:

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import DigestRun, DigestSubscription
+from bot.db.models import DigestRun, DigestRunStatus, DigestSubscription, Workspace
 from bot.db.repositories.base import TeamRepository
 
 
@@ -33,3 +38,102 @@ class DigestRepository(TeamRepository[DigestSubscription]):
         except IntegrityError:
             return None
         return run
+
+
+# ------------------------------------------------------------------------ the scheduler's cross-team view
+
+
+@dataclass(frozen=True)
+class Schedulable:
+    """An enabled subscription of an installed workspace, with the last slot it has a run for."""
+
+    subscription: DigestSubscription
+    last_slot: datetime | None
+
+
+async def schedulable_subscriptions(session: AsyncSession) -> list[Schedulable]:
+    """Every workspace's enabled subscriptions (not of uninstalled workspaces), in one query.
+
+    The scheduler is the one reader across teams: it only finds what is due and claims its slots, each
+    run row carrying its subscription's team.
+    """
+    last = (
+        select(DigestRun.subscription_id, func.max(DigestRun.scheduled_for).label("last_slot"))
+        .group_by(DigestRun.subscription_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(DigestSubscription, last.c.last_slot)
+        .join(Workspace, Workspace.team_id == DigestSubscription.team_id)
+        .outerjoin(last, last.c.subscription_id == DigestSubscription.id)
+        .where(DigestSubscription.enabled.is_(True), Workspace.uninstalled_at.is_(None))
+        .order_by(DigestSubscription.id)
+    )
+    return [Schedulable(subscription, last_slot) for subscription, last_slot in rows.all()]
+
+
+@dataclass(frozen=True)
+class SlotClaim:
+    team_id: str
+    subscription_id: int
+    slot: datetime
+    status: DigestRunStatus  # PENDING (to post, maybe late) or SKIPPED
+    late: bool
+
+
+async def claim_slots(session: AsyncSession, claims: Sequence[SlotClaim]) -> dict[tuple[int, datetime], int]:
+    """Insert a run per (subscription, slot) that has none; {(subscription, slot): run id} of the rows THIS
+    call inserted.
+
+    The unique (subscription_id, scheduled_for) key decides between concurrent schedulers in any number
+    of processes: each slot's row is inserted once, and only its inserter gets its id back.
+    """
+    if not claims:
+        return {}
+    dialect = (await session.connection()).dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(DigestRun)
+        .values(
+            [
+                {
+                    "team_id": c.team_id,
+                    "subscription_id": c.subscription_id,
+                    "scheduled_for": c.slot,
+                    "status": c.status,
+                    "late": c.late,
+                }
+                for c in claims
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=[DigestRun.subscription_id, DigestRun.scheduled_for])
+        .returning(DigestRun.id, DigestRun.subscription_id, DigestRun.scheduled_for)
+    )
+    rows = await session.execute(statement)
+    return {(row.subscription_id, row.scheduled_for): row.id for row in rows}
+
+
+async def runs_to_post(session: AsyncSession, *, since: datetime) -> list[DigestRun]:
+    """Runs still PENDING with a slot after `since`: just claimed, or claimed by a scheduler whose job was
+    never queued (it died between the two). Offering them again is safe: a run is started only once."""
+    rows = await session.execute(
+        select(DigestRun)
+        .where(DigestRun.status == DigestRunStatus.PENDING, DigestRun.scheduled_for > since)
+        .order_by(DigestRun.scheduled_for, DigestRun.id)
+    )
+    return list(rows.scalars())
+
+
+async def start_run(session: AsyncSession, run_id: int, *, now: datetime, stale_after: timedelta) -> bool:
+    """Move a run to RUNNING; False when another job has it (or it is done). A RUNNING run whose worker
+    died (started longer than `stale_after` ago) may be taken over."""
+    result = await session.execute(
+        update(DigestRun)
+        .where(
+            DigestRun.id == run_id,
+            (DigestRun.status == DigestRunStatus.PENDING)
+            | ((DigestRun.status == DigestRunStatus.RUNNING) & (DigestRun.started_at < now - stale_after)),
+        )
+        .values(status=DigestRunStatus.RUNNING, started_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0))
