@@ -41,6 +41,11 @@ def _lv_sent(slack: Harness, number: str, text: str | None = None) -> list[Any]:
     ]
 
 
+def _card_texts(slack: Harness) -> list[str]:
+    """Everything posted to response_urls, in order (each replaced the card the one before it showed)."""
+    return [json.dumps(post.body, ensure_ascii=False) for post in slack.emulator.response_posts]
+
+
 async def _rows(slack: Harness) -> list[SmsMessage]:
     async with slack.container.sessions() as session:
         return list(reversed(await SmsMessageRepository(session, TEAM_ID).recent(limit=50)))
@@ -95,10 +100,14 @@ async def test_send_with_text_previews_then_sends_once_even_on_a_double_click(sl
     assert len(_lv_sent(slack, CLEAN, body)) == 1
     outcome = slack.driver.last_response("U0AGENT")
     assert outcome is not None and outcome.ts == card.ts  # updated in place
-    assert "Sent ✓" in _text(outcome) and "LiveVox id" in _text(outcome)
+    # Accepted first (never "sent" or "delivered" on the provider's word alone), then the delivery record.
+    accepted, final = _card_texts(slack)[-2:]
+    assert "Accepted by LiveVox, not confirmed yet" in accepted and "Delivered" not in accepted
+    assert "Delivered to +1 415-555-0100" in final and "LiveVox id" in final
+    assert "Delivered to +1 415-555-0100" in _text(outcome)
     assert not [b for b in outcome.blocks if b.get("type") == "actions"]
     [row] = await _rows(slack)
-    assert row.status is SmsStatus.ACCEPTED and row.to_number == CLEAN and row.body == body
+    assert row.status is SmsStatus.DELIVERED and row.to_number == CLEAN and row.body == body
     assert row.provider_message_id == _lv_sent(slack, CLEAN, body)[0].id
     assert ("U0AGENT", "sms.accepted", "ok") in await slack.audit_actions()
 
@@ -161,9 +170,11 @@ async def test_send_without_text_opens_the_modal_and_a_template_is_sent(slack: H
     await slack.driver.settle()
     assert len(_lv_sent(slack, CLEAN_2, "We received your payment. Thank you!")) == 1
     [row] = await _rows(slack)
-    assert row.status is SmsStatus.ACCEPTED and row.template_id == "75961"
-    told = slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-1]
-    assert "Sent ✓" in _text(told)
+    assert row.status is SmsStatus.DELIVERED and row.template_id == "75961"
+    # An ephemeral cannot be edited: the outcome comes as "accepted", then the delivery record after it.
+    accepted, told = slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-2:]
+    assert "Accepted by LiveVox, not confirmed yet: checking" in _text(accepted)
+    assert "Delivered to +1 415-555-0101" in _text(told)
 
 
 async def test_typing_in_the_modal_updates_the_segment_count(slack: Harness) -> None:
@@ -234,11 +245,12 @@ async def test_global_shortcut_opens_the_modal_and_the_outcome_comes_as_a_dm(sla
     await slack.driver.settle()
     assert len(_lv_sent(slack, CLEAN, "From the menu")) == 1
     posts = [c for c in slack.emulator.calls_to("chat.postMessage") if c.ok]
-    assert (
-        posts
-        and posts[-1].args["channel"] == "U0AGENT"
-        and "Sent ✓" in json.dumps(posts[-1].args, ensure_ascii=False)
-    )
+    assert posts and posts[-1].args["channel"] == "U0AGENT"
+    assert "Accepted by LiveVox, not confirmed yet" in json.dumps(posts[-1].args, ensure_ascii=False)
+    # The DM is the one message that says what became of it: updated with the delivery record.
+    [update] = [c for c in slack.emulator.calls_to("chat.update") if c.ok]
+    assert update.args["ts"] == posts[-1].response["ts"]
+    assert "Delivered to +1 415-555-0100" in json.dumps(update.args, ensure_ascii=False)
 
 
 async def test_message_shortcut_takes_the_first_number(slack: Harness) -> None:
@@ -293,7 +305,13 @@ async def test_admin_without_agent_login_sends_transactionally(slack: Harness) -
     await slack.driver.settle()
     [sent] = _lv_sent(slack, CLEAN, "From the service")
     assert sent.agent_id is None  # LiveVox's transactional send, not an agent's
-    assert (await _rows(slack))[0].status is SmsStatus.ACCEPTED
+    # LiveVox keeps delivery records only in agents' history: nothing can confirm it, and all say so.
+    outcome = _text(slack.driver.last_response("U0ADMIN"))
+    assert "Accepted by LiveVox, not confirmed yet" in outcome and "agents' transaction history" in outcome
+    assert f"/sms logs {CLEAN}" in outcome and "checking" not in outcome
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.ACCEPTED and row.status_reason and "agents" in row.status_reason
+    assert ("U0ADMIN", "sms.unconfirmed", "unconfirmed") in await slack.audit_actions()
 
 
 # ---------------------------------------------------------------------------------- provider faults
