@@ -107,13 +107,13 @@ def routee_verdict(status: str | None, detailed: str | None, description: str | 
         if blocked:
             return Verdict(SmsStatus.BLOCKED, blocked, raw)
         words = (description or "").rstrip(".")
-        if not words:
-            words = (
-                "Routee could not hand it to the carrier"
-                if name == "Failed"
-                else "the carrier could not deliver it"
-            )
-        return Verdict(SmsStatus.UNDELIVERED, words[:1].lower() + words[1:], raw)
+        if words:  # Routee's sentence, as part of ours ("Not delivered: the number does not exist…")
+            words = words[:1].lower() + words[1:]
+        elif name == "Failed":
+            words = "Routee could not hand it to the carrier"
+        else:
+            words = "the carrier could not deliver it"
+        return Verdict(SmsStatus.UNDELIVERED, words, raw)
     return Verdict(SmsStatus.ACCEPTED, None, raw)
 
 
