@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.console.emulator import DEFAULT_TOKEN, SlackEmulator
