@@ -236,8 +236,12 @@ async def compliance_warnings(
     """What the preview card and the send form warn about a number (the same sentences in both)."""
     compliance = await sms.compliance(providers, identity, number)
     warnings = list(compliance.warnings)
-    if not compliance.checked and route is not Route.ROUTEE and not warnings:
-        warnings.append("Do-Not-Contact / opt-out could not be checked (you have no LiveVox agent login).")
+    if not compliance.checked and not warnings:
+        warnings.append(
+            "Do-Not-Contact / opt-out are not checked for sends through Routee."
+            if route is Route.ROUTEE
+            else "Do-Not-Contact / opt-out could not be checked (you have no LiveVox agent login)."
+        )
     return warnings
 
 
