@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
@@ -38,7 +39,12 @@ def provider_source(
     if settings.providers is ProvidersMode.SANDBOX:
         from bot.sandbox.source import SandboxSource  # only the composition root knows the sandbox
 
-        return SandboxSource(seed=settings.sandbox_seed, faults=settings.sandbox_faults)
+        delay = settings.sandbox_delivery_seconds
+        return SandboxSource(
+            seed=settings.sandbox_seed,
+            faults=settings.sandbox_faults,
+            delivery_delay=timedelta(seconds=delay) if delay is not None else None,
+        )
     return LiveSource(settings, sessions, box)
 
 
@@ -83,9 +89,9 @@ class Container:
         source = self.providers.source
         return source if isinstance(source, SandboxSource) else None
 
-    async def defer(self, job: Job) -> None:
-        """Hand work on to the job queue (after `ack()`): durable on Postgres."""
-        await self.jobs.defer(job)
+    async def defer(self, job: Job, *, delay: float | None = None) -> None:
+        """Hand work on to the job queue (after `ack()`): durable on Postgres; `delay` seconds later."""
+        await self.jobs.defer(job, delay=delay)
 
     async def once(self, team_id: str, key: str) -> bool:
         """Claim `key` for this workspace: True the first time, False for a double click or resubmission."""

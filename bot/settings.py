@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     # (the grammar of `switchboard sandbox --faults`, e.g. "zoom:error_rate=0.5;routee:latency_ms=3000").
     sandbox_seed: int = Field(default=7, validation_alias="SWITCHBOARD_SANDBOX_SEED")
     sandbox_faults: str | None = Field(default=None, validation_alias="SWITCHBOARD_SANDBOX_FAULTS")
+    # How long after a send the sandbox's LiveVox and Routee report its delivery (unset: LiveVox 2 s,
+    # Routee 5 to 20 s, like the real services on a good day).
+    sandbox_delivery_seconds: float | None = Field(
+        default=None, ge=0, le=3600, validation_alias="SWITCHBOARD_SANDBOX_DELIVERY_SECONDS"
+    )
+
+    # After a provider accepts an SMS, Switchboard reads its delivery record a few times with backoff
+    # (3 s, 6 s, 12 s, … by default: about a minute and a half in all), then says "not confirmed yet".
+    sms_delivery_first_check_seconds: float = Field(
+        default=3.0, gt=0, le=600, validation_alias="SWITCHBOARD_SMS_DELIVERY_FIRST_CHECK_SECONDS"
+    )
+    sms_delivery_checks: int = Field(
+        default=5, ge=0, le=20, validation_alias="SWITCHBOARD_SMS_DELIVERY_CHECKS"
+    )
 
     # The job worker (`switchboard worker`, and the in-process one on SQLite). Follow-ups wait on providers,
     # not on the CPU, so one process runs many at once; a dead worker's jobs are found by its missing

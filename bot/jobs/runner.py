@@ -135,9 +135,10 @@ class JobRunner(Generic[C]):
 
     # ---------------------------------------------------------------------------------- deferring
 
-    async def defer(self, job: Job) -> int:
+    async def defer(self, job: Job, *, delay: float | None = None) -> int:
         """Queue `job` (durable on Postgres); returns its id once it is stored. A job kind nobody
-        registered is a bug, raised at once.
+        registered is a bug, raised at once. `delay`: seconds before it may run (a follow-up that
+        looks again later, e.g. for a delivery record).
 
         Jobs deferred while an INSERT is on its way to the database go together in the next one: under a
         burst of requests one statement stores many jobs, instead of each request paying a round trip, a
@@ -145,9 +146,9 @@ class JobRunner(Generic[C]):
         """
         if job.kind not in self._entries or self._entries[job.kind].model is not type(job):
             raise LookupError(f"no handler is registered for job kind {job.kind!r}")
-        queued = self.app.configure_task(job.kind, queue=self.queue).make_new_job(
-            job=job.model_dump(mode="json")
-        )
+        schedule: dict[str, Any] = {"schedule_in": {"seconds": delay}} if delay else {}
+        deferrer = self.app.configure_task(job.kind, queue=self.queue, **schedule)
+        queued = deferrer.make_new_job(job=job.model_dump(mode="json"))
         stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiting.append((queued, stored))
         if self._storing is None or self._storing.done():

@@ -13,6 +13,7 @@ The mutable world is `app.state.world`; the clock `app.state.clock`; the parsed 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -38,12 +39,14 @@ def create_app(
     world: World | None = None,
     clock: ClockLike | None = None,
     zoom_plan: str | None = None,
+    delivery_delay: timedelta | None = None,
 ) -> SandboxStarlette:
     """Build the sandbox. `faults` is a fault SPEC (see `bot.sandbox.faults`) or a parsed `FaultSpec`.
 
     `world` overrides `seed`/`volume`; `clock` (a `Clock` or a callable returning a datetime) drives token
     lifetimes, page-token expiry, rate-limit windows, session inactivity and Routee status progression.
     `zoom_plan` ("pro" or "business") overrides the plan given in the fault spec (default pro).
+    `delivery_delay`: how long after a send LiveVox and Routee report its delivery (defaults: their own).
     """
     if latency_ms < 0:
         raise ValueError("latency_ms must be >= 0")
@@ -55,8 +58,8 @@ def create_app(
         for name in ("zoom", "livevox", "routee")
     }
     zoom = create_zoom_app(the_world, injectors["zoom"], the_clock, plan=zoom_plan)
-    livevox = create_livevox_app(the_world, injectors["livevox"], the_clock)
-    routee = create_routee_app(the_world, injectors["routee"], the_clock)
+    livevox = create_livevox_app(the_world, injectors["livevox"], the_clock, delivery_delay=delivery_delay)
+    routee = create_routee_app(the_world, injectors["routee"], the_clock, delivery_delay=delivery_delay)
 
     async def healthz(request: Request) -> Response:
         return json_response(

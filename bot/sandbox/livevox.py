@@ -25,8 +25,9 @@ Methods (every documented variant):
 - Unknown thread → 404; a thread already resolved → 409; a thread in another agent's personal inbox → 409.
 - Sends (transactional and agent) are appended to the transaction history and to the number's open thread
   in that service (a new thread is opened when there is none: the agent's personal inbox for agents, the
-  service's group inbox for users). Sends to a number flagged Do-Not-Contact or opted out are accepted and
-  recorded with status `SMS MT Blocked (DNC)` / `SMS MT Blocked (Opt-Out)`.
+  service's group inbox for users). A send shows `SMS MT Sent` in the history at first and its delivery
+  record `delivery_delay` later (default 2 s): `SMS MT Delivered`, or, for a number flagged Do-Not-Contact
+  or opted out (accepted all the same), `SMS MT Blocked (DNC)` / `SMS MT Blocked (Opt-Out)`.
 - Rate limit: unknown in reality; `rate_limit` in the fault spec (default 100 requests/second, 0 = none).
 """
 
@@ -50,6 +51,8 @@ from bot.sandbox.faults import FaultInjector, FaultMiddleware, ProviderFaults
 from bot.sandbox.world import Agent, Contact, LvMessage, Thread, World
 
 SESSION_IDLE_LIMIT = timedelta(hours=2)
+DELIVERY_DELAY = timedelta(seconds=2)
+"""How long after a send its delivery record appears in the transaction history."""
 DEFAULT_RATE_LIMIT = 100
 PAGE_SIZE = 25
 
@@ -89,6 +92,7 @@ class LiveVoxState:
     injector: FaultInjector
     rate_limit: int = DEFAULT_RATE_LIMIT
     page_size: int = PAGE_SIZE
+    delivery_delay: timedelta = DELIVERY_DELAY
     sessions: dict[str, LvSession] = field(default_factory=dict)
     window: RateWindow = field(default_factory=RateWindow)
 
@@ -118,8 +122,11 @@ def create_livevox_app(
     clock: ClockLike | None = None,
     *,
     page_size: int = PAGE_SIZE,
+    delivery_delay: timedelta | None = None,
 ) -> SandboxStarlette:
-    """The LiveVox simulator as an ASGI app (paths as documented, e.g. `/session/login`, `/sms/templates`)."""
+    """The LiveVox simulator as an ASGI app (paths as documented, e.g. `/session/login`, `/sms/templates`).
+
+    `delivery_delay`: how long a send stays `SMS MT Sent` before its delivery record (default 2 s)."""
     injector = faults if isinstance(faults, FaultInjector) else FaultInjector("livevox", faults, world.seed)
     rate = injector.config.rate_limit
     state = LiveVoxState(
@@ -128,6 +135,7 @@ def create_livevox_app(
         injector=injector,
         rate_limit=DEFAULT_RATE_LIMIT if rate is None else rate,
         page_size=page_size,
+        delivery_delay=DELIVERY_DELAY if delivery_delay is None else delivery_delay,
     )
     api = _LiveVoxApi(state)
     routes = [
@@ -485,6 +493,7 @@ class _LiveVoxApi:
             service_id=service_id,
             agent_id=agent_id,
             template_id=template_id,
+            settles_at=now + self.state.delivery_delay,
         )
         thread.messages.append(message)
         thread.replied = True
@@ -809,7 +818,8 @@ class _LiveVoxApi:
         messages.sort(key=lambda m: (m.date, m.id), reverse=True)
         size = self.state.page_size
         chunk = messages[(page - 1) * size : page * size]
-        return json_response([_message_json(m) for m in chunk])
+        now = self.state.clock.now()
+        return json_response([_message_json(m, now) for m in chunk])
 
 
 def _open_thread(world: World, phone: str, service_id: int, agent_id: int | None) -> Thread | None:
@@ -842,14 +852,14 @@ def _delivery_status(contact: Contact | None) -> str:
     return "SMS MT Delivered"
 
 
-def _message_json(message: LvMessage) -> dict[str, Any]:
+def _message_json(message: LvMessage, now: datetime) -> dict[str, Any]:
     return {
         "id": message.id,
         "message": message.message,
         "smsCode": message.sms_code,
         "phone": message.phone,
         "date": epoch_ms(message.date),
-        "status": message.status,
+        "status": message.status_at(now),
         "direction": str(message.direction),
         "threadId": message.thread_id,
         "attachmentIds": [],

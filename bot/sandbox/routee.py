@@ -19,7 +19,8 @@
   digits), "label"?, "callback"?: {"url", "strategy": "OnChange"|"OnCompletion"}, "flash"?}` returns
   `{trackingId, createdAt, from, to, body, status: "Queued", bodyAnalysis, flash, direction, ...}`. The
   message appears in tracking at once and moves Queued → Sent → Delivered / Undelivered / Failed as the
-  clock advances (callbacks are not called).
+  clock advances (Sent after 2 s, final after 5 to 20 s; with `delivery_delay`, Sent after half of it and
+  final after it), callbacks are not called.
 - Rate limit: unknown in reality; `rate_limit` in the fault spec (default 100 requests/second, 0 = none)
   → 429 code `429000000` with `Retry-After: 1`.
 """
@@ -99,6 +100,7 @@ class RouteeState:
     clock: Clock
     injector: FaultInjector
     rate_limit: int = DEFAULT_RATE_LIMIT
+    delivery_delay: timedelta | None = None  # None: Sent after 2 s, final after 5 to 20 s
     tokens: dict[str, datetime] = field(default_factory=dict)
     window: RateWindow = field(default_factory=RateWindow)
 
@@ -107,6 +109,8 @@ def create_routee_app(
     world: World,
     faults: ProviderFaults | FaultInjector | None = None,
     clock: ClockLike | None = None,
+    *,
+    delivery_delay: timedelta | None = None,
 ) -> SandboxStarlette:
     """The Routee simulator as an ASGI app (`/auth/oauth/token`, `/connect/sms`, `/connect/sms/tracking`)."""
     injector = faults if isinstance(faults, FaultInjector) else FaultInjector("routee", faults, world.seed)
@@ -116,6 +120,7 @@ def create_routee_app(
         clock=as_clock(clock),
         injector=injector,
         rate_limit=DEFAULT_RATE_LIMIT if rate is None else rate,
+        delivery_delay=delivery_delay,
     )
     api = _RouteeApi(state)
     app = SandboxStarlette(
@@ -325,6 +330,7 @@ class _RouteeApi:
         else:
             final, detailed = "Failed", "Failed"
         parts = _part_count(text)
+        delay = self.state.delivery_delay
         region = phonenumbers.region_code_for_number(phonenumbers.parse(to))
         message = RouteeMessage(
             message_id=tracking_id,
@@ -343,8 +349,8 @@ class _RouteeApi:
             application_name="Switchboard Sandbox",
             final_status=final,
             detailed_status=detailed,
-            sent_after=timedelta(seconds=2),
-            final_after=timedelta(seconds=rng.randint(5, 20)),
+            sent_after=timedelta(seconds=2) if delay is None else delay / 2,
+            final_after=timedelta(seconds=rng.randint(5, 20)) if delay is None else delay,
             callback=callback,
         )
         self.world.routee_messages.append(message)

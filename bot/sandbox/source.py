@@ -7,6 +7,8 @@ nothing in `bot/services` knows the sandbox or builds its transport.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 
 from bot.db.models import Provider
@@ -65,16 +67,23 @@ class SandboxSource:
     (`app.state.world`, `app.state.injectors`).
     """
 
-    def __init__(self, *, seed: int = 7, faults: str | FaultSpec | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 7,
+        faults: str | FaultSpec | None = None,
+        delivery_delay: timedelta | None = None,
+    ) -> None:
         self._seed = seed
         self._faults = faults
+        self._delivery_delay = delivery_delay
         self._app: SandboxStarlette | None = None
         self._http: httpx.AsyncClient | None = None
 
     @property
     def app(self) -> SandboxStarlette:
         if self._app is None:
-            self._app = create_app(seed=self._seed, faults=self._faults)
+            self._app = create_app(seed=self._seed, faults=self._faults, delivery_delay=self._delivery_delay)
         return self._app
 
     @property

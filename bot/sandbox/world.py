@@ -221,6 +221,10 @@ class Contact:
         return self.dnc or self.do_not_dial or self.do_not_dial_daily
 
 
+LV_IN_FLIGHT = "SMS MT Sent"
+"""A LiveVox send handed to the carrier, its delivery report not in yet."""
+
+
 @dataclass
 class LvMessage:
     """One LiveVox SMS transaction (transaction history entry)."""
@@ -237,6 +241,15 @@ class LvMessage:
     service_id: int
     agent_id: int | None = None
     template_id: int | None = None
+    # A send's delivery record arrives a moment after it is accepted: until `settles_at` LiveVox's
+    # history shows it in flight (`LV_IN_FLIGHT`), then `status` (delivered, or blocked: DNC, opt-out).
+    settles_at: datetime | None = None
+
+    def status_at(self, now: datetime) -> str:
+        """The status the transaction history shows at `now`."""
+        if self.settles_at is not None and now < self.settles_at:
+            return LV_IN_FLIGHT
+        return self.status
 
 
 @dataclass

@@ -8,9 +8,10 @@ Which provider, in order:
 - Routee (`sms.send`) when only Routee is connected.
 
 The outbox row (`sms_messages`) is written `pending` *before* the provider is called and keyed by an
-idempotency key, so a repeated request finds the row and never sends twice; it ends `sent`, `failed` or
-`unknown` (the request may have reached the provider: never re-sent automatically). Nothing here knows
-about Slack.
+idempotency key, so a repeated request finds the row and never sends twice; it ends `accepted`, `failed`
+or `unknown` (the request may have reached the provider: never re-sent automatically). Only the
+provider's delivery record moves an accepted row further (`bot.services.sms_delivery`). Nothing here
+knows about Slack.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class SendResult:
     number: str
     text: str  # what was (or would have been) sent, for the person's card
     provider_message_id: str | None = None
-    reason: str | None = None  # failed/unknown: a sentence for the person
+    reason: str | None = None  # failed/unknown: a sentence for the person; else the delivery record's
     repeated: bool = False  # the request had already been made: this call sent nothing
 
 
@@ -120,6 +121,14 @@ def check_text(text: str | None, template_id: str | None) -> None:
         raise InputError("The message is empty: write something to send (or pick a template).")
     if text and (reason := too_long(text)):
         raise InputError(f"{reason} Please shorten it.")
+
+
+def _same_code(a: str, b: str) -> bool:
+    """Sender codes as LiveVox writes them: digits, with or without the country code."""
+    da, db = "".join(c for c in a if c.isdigit()), "".join(c for c in b if c.isdigit())
+    if da and db and len(da) >= 10 and len(db) >= 10:
+        return da[-10:] == db[-10:]
+    return a.strip().lower() == b.strip().lower()
 
 
 class SmsService:
@@ -154,6 +163,24 @@ class SmsService:
             if str(template.id) == str(template_id):
                 return template
         raise InputError(f"LiveVox has no template {template_id} (any more).")
+
+    async def template_sender_problem(
+        self, providers: Providers, identity: Identity, template: Template
+    ) -> str | None:
+        """A sentence when the template sends from a sender code this person does not have (LiveVox
+        would refuse it, or send it from a number the customer does not know); None when it is fine or
+        cannot be told (no code on the template, no code list)."""
+        code = (template.sms_code or "").strip()
+        if not code:
+            return None
+        codes = [c.code for c in await self.codes(providers, identity)]
+        if not codes or any(_same_code(code, mine) for mine in codes):
+            return None
+        name = f"“{template.description}”" if template.description else f"{template.id}"
+        return (
+            f"The template {name} sends from sender code {code}, which you do not have, so it cannot be "
+            "sent: pick another template or write your own message."
+        )
 
     async def compliance(self, providers: Providers, identity: Identity, number: str) -> Compliance:
         """DNC / opt-out flags LiveVox keeps on the contact, read from the agent's threads with the number.
@@ -229,8 +256,11 @@ class SmsService:
         if request.template_id:
             try:
                 template = await self.template(providers, request.template_id)
+                problem = await self.template_sender_problem(providers, identity, template)
             except errors.ProviderError as error:
                 return await self._early_failure(identity, request, route, describe("LiveVox", error))
+            if problem:  # checked again here, whatever the form showed: refused before anything is sent
+                raise InputError(problem)
             text = template.message or ""
         try:
             sender = await self.resolve_sender(providers, identity, route, request.sender, request.channel_id)
@@ -260,6 +290,7 @@ class SmsService:
                 row.body or text,
                 provider_message_id=row.provider_message_id,
                 reason=row.error
+                or row.status_reason
                 or ("The first request is still being sent." if row.status is SmsStatus.PENDING else None),
                 repeated=True,
             )

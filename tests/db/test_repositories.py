@@ -115,6 +115,24 @@ async def test_sms_outbox_is_idempotent_per_team(db_session: AsyncSession) -> No
     assert (await repo.by_key("click-1")).status is SmsStatus.UNKNOWN  # type: ignore[union-attr]
 
 
+async def test_an_accepted_sms_settles_once_and_only_from_accepted(db_session: AsyncSession) -> None:
+    repo = SmsMessageRepository(db_session, "T0A")
+    kwargs = {"slack_user_id": "U1", "to_number": "+14155550103", "provider": Provider.LIVEVOX, "body": "hi"}
+    row, _ = await repo.create_pending(idempotency_key="click-2", **kwargs)
+    assert not await repo.settle(row.id, SmsStatus.BLOCKED, reason="opted out")  # still pending
+    await repo.finish(row, SmsStatus.ACCEPTED, provider_message_id="561")
+    # Another workspace cannot move it.
+    assert not await SmsMessageRepository(db_session, "T0B").settle(row.id, SmsStatus.DELIVERED, reason=None)
+    # "not confirmed yet" is noted once and leaves it accepted; a later record still settles it.
+    assert await repo.settle(row.id, SmsStatus.ACCEPTED, reason="no record", only_unexplained=True)
+    assert not await repo.settle(row.id, SmsStatus.ACCEPTED, reason="no record", only_unexplained=True)
+    assert await repo.settle(row.id, SmsStatus.BLOCKED, reason="opted out")
+    assert not await repo.settle(row.id, SmsStatus.DELIVERED, reason=None)  # once
+    await db_session.refresh(row)
+    assert row.status is SmsStatus.BLOCKED and row.status_reason == "opted out"
+    assert row.status_checked_at is not None and row.status_checked_at.tzinfo is not None
+
+
 async def test_digest_slot_is_claimed_once(db_session: AsyncSession) -> None:
     digests = DigestRepository(db_session, "T0A")
     subscription = await digests.subscribe("C1", "0 9 * * 1-5", name="morning")

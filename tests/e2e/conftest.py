@@ -40,6 +40,10 @@ MakeHarness = Callable[..., contextlib.AbstractAsyncContextManager[Harness]]
 
 @contextlib.asynccontextmanager
 async def _harness(url: str, *, settle_timeout: float = 10.0, **overrides: Any) -> AsyncIterator[Harness]:
+    # Delivery records come and are read within a fraction of a second, so a send's follow-up settles fast.
+    overrides.setdefault("sandbox_delivery_seconds", 0.05)
+    overrides.setdefault("sms_delivery_first_check_seconds", 0.1)
+    overrides.setdefault("sms_delivery_checks", 6)
     settings = load_settings(database_url=url, **overrides)
     emulator = SlackEmulator(team_id=TEAM_ID)
     async with (

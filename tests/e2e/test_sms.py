@@ -41,6 +41,11 @@ def _lv_sent(slack: Harness, number: str, text: str | None = None) -> list[Any]:
     ]
 
 
+def _card_texts(slack: Harness) -> list[str]:
+    """Everything posted to response_urls, in order (each replaced the card the one before it showed)."""
+    return [json.dumps(post.body, ensure_ascii=False) for post in slack.emulator.response_posts]
+
+
 async def _rows(slack: Harness) -> list[SmsMessage]:
     async with slack.container.sessions() as session:
         return list(reversed(await SmsMessageRepository(session, TEAM_ID).recent(limit=50)))
@@ -95,10 +100,14 @@ async def test_send_with_text_previews_then_sends_once_even_on_a_double_click(sl
     assert len(_lv_sent(slack, CLEAN, body)) == 1
     outcome = slack.driver.last_response("U0AGENT")
     assert outcome is not None and outcome.ts == card.ts  # updated in place
-    assert "Sent ✓" in _text(outcome) and "LiveVox id" in _text(outcome)
+    # Accepted first (never "sent" or "delivered" on the provider's word alone), then the delivery record.
+    accepted, final = _card_texts(slack)[-2:]
+    assert "Accepted by LiveVox, not confirmed yet" in accepted and "Delivered" not in accepted
+    assert "Delivered to +1 415-555-0100" in final and "LiveVox id" in final
+    assert "Delivered to +1 415-555-0100" in _text(outcome)
     assert not [b for b in outcome.blocks if b.get("type") == "actions"]
     [row] = await _rows(slack)
-    assert row.status is SmsStatus.ACCEPTED and row.to_number == CLEAN and row.body == body
+    assert row.status is SmsStatus.DELIVERED and row.to_number == CLEAN and row.body == body
     assert row.provider_message_id == _lv_sent(slack, CLEAN, body)[0].id
     assert ("U0AGENT", "sms.accepted", "ok") in await slack.audit_actions()
 
@@ -161,9 +170,11 @@ async def test_send_without_text_opens_the_modal_and_a_template_is_sent(slack: H
     await slack.driver.settle()
     assert len(_lv_sent(slack, CLEAN_2, "We received your payment. Thank you!")) == 1
     [row] = await _rows(slack)
-    assert row.status is SmsStatus.ACCEPTED and row.template_id == "75961"
-    told = slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-1]
-    assert "Sent ✓" in _text(told)
+    assert row.status is SmsStatus.DELIVERED and row.template_id == "75961"
+    # An ephemeral cannot be edited: the outcome comes as "accepted", then the delivery record after it.
+    accepted, told = slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-2:]
+    assert "Accepted by LiveVox, not confirmed yet: checking" in _text(accepted)
+    assert "Delivered to +1 415-555-0101" in _text(told)
 
 
 async def test_typing_in_the_modal_updates_the_segment_count(slack: Harness) -> None:
@@ -234,11 +245,12 @@ async def test_global_shortcut_opens_the_modal_and_the_outcome_comes_as_a_dm(sla
     await slack.driver.settle()
     assert len(_lv_sent(slack, CLEAN, "From the menu")) == 1
     posts = [c for c in slack.emulator.calls_to("chat.postMessage") if c.ok]
-    assert (
-        posts
-        and posts[-1].args["channel"] == "U0AGENT"
-        and "Sent ✓" in json.dumps(posts[-1].args, ensure_ascii=False)
-    )
+    assert posts and posts[-1].args["channel"] == "U0AGENT"
+    assert "Accepted by LiveVox, not confirmed yet" in json.dumps(posts[-1].args, ensure_ascii=False)
+    # The DM is the one message that says what became of it: updated with the delivery record.
+    [update] = [c for c in slack.emulator.calls_to("chat.update") if c.ok]
+    assert update.args["ts"] == posts[-1].response["ts"]
+    assert "Delivered to +1 415-555-0100" in json.dumps(update.args, ensure_ascii=False)
 
 
 async def test_message_shortcut_takes_the_first_number(slack: Harness) -> None:
@@ -293,7 +305,13 @@ async def test_admin_without_agent_login_sends_transactionally(slack: Harness) -
     await slack.driver.settle()
     [sent] = _lv_sent(slack, CLEAN, "From the service")
     assert sent.agent_id is None  # LiveVox's transactional send, not an agent's
-    assert (await _rows(slack))[0].status is SmsStatus.ACCEPTED
+    # LiveVox keeps delivery records only in agents' history: nothing can confirm it, and all say so.
+    outcome = _text(slack.driver.last_response("U0ADMIN"))
+    assert "Accepted by LiveVox, not confirmed yet" in outcome and "agents' transaction history" in outcome
+    assert f"/sms logs {CLEAN}" in outcome and "checking" not in outcome
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.ACCEPTED and row.status_reason and "agents" in row.status_reason
+    assert ("U0ADMIN", "sms.unconfirmed", "unconfirmed") in await slack.audit_actions()
 
 
 # ---------------------------------------------------------------------------------- provider faults
@@ -355,3 +373,164 @@ async def test_dropped_send_is_unknown_and_never_resent(slack: Harness) -> None:
     assert [a for a in await slack.audit_actions() if a[1].startswith("sms.")] == [
         ("U0AGENT", "sms.unknown", "unknown")
     ]
+
+
+# ------------------------------------------------------------------------------ delivery records
+
+OPTED_OUT = "+14155550103"
+
+
+async def _audit(slack: Harness, action: str) -> list[Any]:
+    from bot.db.repositories import AuditRepository
+
+    async with slack.container.sessions() as session:
+        events = await AuditRepository(session, TEAM_ID).recent(limit=200)
+    return [e for e in events if e.action == action]
+
+
+def _home(slack: Harness) -> str:
+    home = slack.driver.home("U0AGENT")
+    assert home is not None
+    return json.dumps(home.blocks, ensure_ascii=False)
+
+
+async def _send_card(slack: Harness, number: str, body: str) -> Message:
+    card = await _card(slack, f"send {number} {body}")
+    await slack.driver.click(card, action_id=ids.ACTION_SEND_CONFIRM)
+    await slack.driver.settle()  # the send, then the delivery check(s)
+    outcome = slack.driver.last_response("U0AGENT")
+    assert outcome is not None and outcome.ts == card.ts
+    return outcome
+
+
+@pytest.mark.parametrize(
+    ("number", "reason", "raw"),
+    [
+        (OPTED_OUT, "the recipient has opted out of SMS", "SMS MT Blocked (Opt-Out)"),
+        (DNC, "the number is on the Do-Not-Contact list", "SMS MT Blocked (DNC)"),
+    ],
+)
+async def test_a_blocked_send_ends_blocked_on_the_card_the_outbox_and_the_audit(
+    slack: Harness, number: str, reason: str, raw: str
+) -> None:
+    outcome = await _send_card(slack, number, "Hello")
+    assert len(_lv_sent(slack, number, "Hello")) == 1
+    # The answer right after LiveVox accepted it says only that; the delivery record then replaces it.
+    accepted = next(t for t in _card_texts(slack) if "Accepted" in t)
+    assert "Accepted by LiveVox, not confirmed yet" in accepted
+    assert "Sent" not in accepted and "Delivered" not in accepted
+    final = _text(outcome)
+    assert f"Blocked by LiveVox: {reason}" in final and "did not reach" in final and raw in final
+    assert "Sent ✓" not in final and "Delivered" not in final
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.BLOCKED and row.status_reason == reason and row.status_checked_at
+    [event] = await _audit(slack, "sms.blocked")
+    assert event.actor == "U0AGENT" and event.outcome == "blocked"
+    assert event.details["reason"] == reason and event.details["provider_status"] == raw
+    assert not await _audit(slack, "sms.delivered")
+    assert len(await _audit(slack, "sms.accepted")) == 1
+
+    # App Home's list of sends tells the same.
+    await slack.driver.open_home("U0AGENT")
+    await slack.driver.settle()
+    home = _home(slack)
+    assert f"blocked: {reason}" in home and "accepted" not in home.split("SMS you sent")[1]
+
+
+async def test_a_clean_number_ends_delivered(slack: Harness) -> None:
+    outcome = await _send_card(slack, CLEAN_2, "Your order shipped")
+    assert "Delivered to +1 415-555-0101" in _text(outcome) and "SMS MT Delivered" in _text(outcome)
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.DELIVERED and row.status_reason is None
+    [event] = await _audit(slack, "sms.delivered")
+    assert event.outcome == "ok" and event.details["provider_message_id"] == row.provider_message_id
+
+
+async def test_a_provider_that_never_reports_ends_not_confirmed_with_how_to_check(
+    make_harness: Any,
+) -> None:
+    # LiveVox keeps the message "SMS MT Sent" for an hour; Switchboard looks three times, then says so.
+    async with make_harness(
+        sandbox_delivery_seconds=3600, sms_delivery_first_check_seconds=0.05, sms_delivery_checks=3
+    ) as slack:
+        outcome = await _send_card(slack, CLEAN, "Anyone there?")
+        final = _text(outcome)
+        assert "Accepted by LiveVox, not confirmed yet" in final and "checking" not in final
+        assert "LiveVox had not reported its delivery after" in final
+        assert f"/sms logs {CLEAN}" in final and "SMS MT Sent" in final
+        [row] = await _rows(slack)
+        assert row.status is SmsStatus.ACCEPTED and row.status_reason
+        assert "not reported" in row.status_reason
+        [event] = await _audit(slack, "sms.unconfirmed")
+        assert event.outcome == "unconfirmed"
+        assert not await _audit(slack, "sms.delivered") and not await _audit(slack, "sms.blocked")
+        await slack.driver.open_home("U0AGENT")
+        await slack.driver.settle()
+        home = _home(slack)
+        assert "accepted, not confirmed yet" in home
+
+
+async def test_a_modal_send_to_an_opted_out_number_is_told_blocked(slack: Harness) -> None:
+    view = await _modal(slack, f"send {OPTED_OUT}")
+    await slack.driver.submit(view, {ids.INPUT_MESSAGE[0]: "Hi Robert, following up"})
+    await slack.driver.settle()
+    accepted, told = slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-2:]
+    assert "Accepted by LiveVox, not confirmed yet" in _text(accepted)
+    assert "Blocked by LiveVox: the recipient has opted out of SMS" in _text(told)
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.BLOCKED
+
+
+# ----------------------------------------------------------------------------- the form's warnings
+
+
+async def test_the_send_form_shows_the_preview_cards_warnings(slack: Harness) -> None:
+    card = await _card(slack, f"send {DNC} hello")
+    view = await _modal(slack, f"send {DNC}")
+    from bot.slack.sms.blocks import BLOCK_COMPLIANCE
+
+    warning = _block(view, BLOCK_COMPLIANCE)
+    on_card = next(b for b in card.blocks if b.get("block_id") == BLOCK_COMPLIANCE)
+    assert "Do not contact" in _text(warning) and warning["text"] == on_card["text"]
+
+    # A number typed into the form is checked when Enter is pressed.
+    await slack.driver.click(view, action_id=ids.INPUT_RECIPIENT[1], value="415 555 0103")
+    await slack.driver.settle()
+    warning = _block(_view(slack), BLOCK_COMPLIANCE)
+    assert "opted out" in _text(warning) and "Do not contact" not in _text(warning)
+    await slack.driver.click(_view(slack), action_id=ids.INPUT_RECIPIENT[1], value="415 555 0100")
+    await slack.driver.settle()
+    assert "No Do-Not-Contact or opt-out flag" in _text(_block(_view(slack), BLOCK_COMPLIANCE))
+
+
+async def test_a_clean_number_in_the_form_says_so(slack: Harness) -> None:
+    from bot.slack.sms.blocks import BLOCK_COMPLIANCE
+
+    view = await _modal(slack, f"send {CLEAN}")
+    assert "No Do-Not-Contact or opt-out flag on +1 415-555-0100" in _text(_block(view, BLOCK_COMPLIANCE))
+
+
+# ------------------------------------------------------------------ a template from another sender
+
+
+async def test_a_template_from_a_sender_code_the_agent_lacks_says_so_and_is_refused(slack: Harness) -> None:
+    # "appointment" sends from 14155550153 (the Appointments service); Jordan Rivera is not in it.
+    view = await _modal(slack)
+    await slack.driver.click(view, action_id=ids.INPUT_TEMPLATE[1], value="appointment")
+    await slack.driver.settle()
+    view = _view(slack)
+    preview = _text(_block(view, BLOCK_TEMPLATE_PREVIEW))
+    assert "sends from sender code 14155550153, which you do not have" in preview
+
+    # Sent anyway (the form cannot stop a submission without asking LiveVox first): refused on the server.
+    await slack.driver.submit(view, {ids.INPUT_TEMPLATE[0]: "appointment"})
+    await slack.driver.settle()
+    told = slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-1]
+    assert "which you do not have" in _text(told)
+    assert not [m for m in _lv_sent(slack, CLEAN_2) if m.template_id == 75962]
+    assert await _rows(slack) == []
+
+    # A template of one of the agent's own codes shows no such sentence.
+    await slack.driver.click(await _modal(slack), action_id=ids.INPUT_TEMPLATE[1], value="callback")
+    await slack.driver.settle()
+    assert "do not have" not in _text(_block(_view(slack), BLOCK_TEMPLATE_PREVIEW))

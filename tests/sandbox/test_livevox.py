@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -223,6 +224,58 @@ async def test_sends_to_flagged_numbers_are_recorded_as_blocked(
         body = {"from": DEMO.sender_code, "to": phone, "account": "1", "body": {"message": "x"}}
         transaction = (await client.post(f"{LV}/sms/", headers=headers, json=body)).json()["transactionId"]
         assert next(m for m in world.lv_messages if m.id == str(transaction)).status == status
+
+
+async def test_a_sends_delivery_record_arrives_a_moment_later_in_the_history(
+    world: World, clock: FakeClock
+) -> None:
+    """An agent's send shows "SMS MT Sent" at first, then its delivery record: blocked for an opted-out
+    or Do-Not-Contact number, delivered for a clean one (the statuses LiveVox's history reports)."""
+    app = create_app(world=world, clock=clock, delivery_delay=timedelta(minutes=1))
+    async with make_client(app, clock) as client:
+        await _delivery_records(client, clock)
+
+
+async def _delivery_records(client: httpx.AsyncClient, clock: FakeClock) -> None:
+    headers = await livevox_headers(client)
+    sent: dict[str, str] = {}
+    for phone in (DEMO.opted_out_number, DEMO.dnc_number, DEMO.phone_numbers[0]):
+        body = {"fromNumber": DEMO.sender_code, "toNumber": phone.lstrip("+"), "message": "Hello"}
+        answer = await client.post(f"{LV}/sms/agent/message/send", headers=headers, json=body)
+        sent[phone] = answer.json()["id"]
+
+    async def status(phone: str) -> str:
+        digits = phone.lstrip("+")
+        threads = [
+            t
+            for channel in (str(AGENT), str(DEMO.service_id))
+            for t in (
+                await client.get(
+                    f"{LV}/sms/agent/thread/details",
+                    params={
+                        "channelId": channel,
+                        "personal": str(channel == str(AGENT)).lower(),
+                        "channel": "SMS",
+                    },
+                    headers=headers,
+                )
+            ).json()
+            if digits in (t["to"], t["from"])
+        ]
+        for thread in threads:
+            history = await client.get(
+                f"{LV}/sms/agent/messages", params={"threadId": thread["threadId"]}, headers=headers
+            )
+            for message in history.json():
+                if message["id"] == sent[phone]:
+                    return str(message["status"])
+        raise AssertionError(f"{phone} not in its threads' history")
+
+    assert {await status(p) for p in sent} == {"SMS MT Sent"}
+    clock.advance(minutes=1)
+    assert await status(DEMO.opted_out_number) == "SMS MT Blocked (Opt-Out)"
+    assert await status(DEMO.dnc_number) == "SMS MT Blocked (DNC)"
+    assert await status(DEMO.phone_numbers[0]) == "SMS MT Delivered"
 
 
 # ---- inbox ----------------------------------------------------------------------------------------

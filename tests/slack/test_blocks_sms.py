@@ -8,20 +8,24 @@ from typing import Any
 import pytest
 
 from bot.console.blockkit import validate_blocks, validate_view
+from bot.db.models import SmsStatus
 from bot.slack import ids
 from bot.slack.sms.blocks import (
     BLOCK_SEGMENTS,
     BLOCK_TEMPLATE_PREVIEW,
     Choice,
     ModalState,
+    Outcome,
     Preview,
     cancelled_message,
     codes_message,
+    compliance_block,
     outcome_message,
     preview_message,
     replace_blocks,
     segments_block,
     send_modal,
+    status_words,
     template_preview,
     templates_message,
 )
@@ -53,12 +57,64 @@ def test_preview_card_is_valid_and_escapes_the_body() -> None:
     assert [b["action_id"] for b in buttons] == [ids.ACTION_SEND_CONFIRM, ids.ACTION_SEND_CANCEL]
 
 
-@pytest.mark.parametrize("outcome", ["sent", "failed", "unknown", "sending"])
-def test_outcome_cards_are_valid_and_escaped(outcome: str) -> None:
-    payload = outcome_message("+14155550100", NASTY, outcome, f"detail {NASTY}")
+@pytest.mark.parametrize("status", [None, *SmsStatus])
+@pytest.mark.parametrize("checking", [False, True])
+def test_outcome_cards_are_valid_and_escaped(status: SmsStatus | None, checking: bool) -> None:
+    outcome = Outcome(
+        "+14155550100",
+        NASTY,
+        status,
+        provider="LiveVox",
+        reference=NASTY,
+        reason=f"detail {NASTY}",
+        raw=NASTY,
+        checking=checking,
+    )
+    payload = outcome_message(outcome)
     assert validate_blocks(payload["blocks"], "message") == []
-    _no_raw(payload["blocks"])
+    _no_raw(payload)
     assert not any(b["type"] == "actions" for b in payload["blocks"])
+
+
+def test_only_a_delivery_record_makes_a_card_say_delivered() -> None:
+    accepted = _dump(outcome_message(Outcome("+14155550100", "hi", SmsStatus.ACCEPTED, "LiveVox", "1")))
+    assert "Accepted by LiveVox, not confirmed yet" in accepted and "/sms logs +14155550100" in accepted
+    assert "Delivered" not in accepted and "Sent" not in accepted
+    checking = _dump(
+        outcome_message(Outcome("+14155550100", "hi", SmsStatus.ACCEPTED, "LiveVox", checking=True))
+    )
+    assert "checking" in checking and "Delivered" not in checking
+    blocked = Outcome(
+        "+14155550103",
+        "hi",
+        SmsStatus.BLOCKED,
+        "LiveVox",
+        reason="the recipient has opted out of SMS",
+        raw="SMS MT Blocked (Opt-Out)",
+    )
+    text = _dump(outcome_message(blocked))
+    assert "Blocked by LiveVox: the recipient has opted out of SMS" in text
+    assert "SMS MT Blocked (Opt-Out)" in text  # the provider's own words, kept in the context line
+
+
+def test_status_words() -> None:
+    assert status_words(SmsStatus.ACCEPTED) == "accepted, not confirmed yet"
+    assert status_words(SmsStatus.BLOCKED, "the number is on the Do-Not-Contact list") == (
+        "blocked: the number is on the Do-Not-Contact list"
+    )
+    assert all(status_words(status) for status in SmsStatus)
+
+
+def test_compliance_block_is_the_same_on_the_card_and_in_the_form() -> None:
+    warnings = ["LiveVox flags this number *Do not contact* (DNC); it will likely be blocked."]
+    card = compliance_block(warnings)
+    form = compliance_block(warnings, form=True, number="+14155550102")
+    assert card is not None and form is not None and card.to_dict() == form.to_dict()
+    assert compliance_block([]) is None  # the card: nothing to say
+    clean = compliance_block([], form=True, number="+14155550100")
+    assert clean is not None and "No Do-Not-Contact" in _dump(clean.to_dict())
+    unknown = compliance_block(None, form=True)
+    assert unknown is not None and "press Enter" in _dump(unknown.to_dict())
 
 
 def test_cancelled_card() -> None:

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import update
+
+from bot.db.base import utcnow
 from bot.db.models import Provider, SmsMessage, SmsStatus
 from bot.db.repositories.base import TeamRepository
 
@@ -58,6 +63,44 @@ class SmsMessageRepository(TeamRepository[SmsMessage]):
         row.error = error
         await self.session.flush()
         return row
+
+    async def settle(
+        self,
+        row_id: int,
+        status: SmsStatus,
+        *,
+        reason: str | None,
+        checked_at: datetime | None = None,
+        only_unexplained: bool = False,
+    ) -> bool:
+        """Move an ACCEPTED row to what its delivery record says (`status`, `reason` in words).
+
+        A conditional UPDATE, so of two follow-ups reading the same record only one moves the row (and
+        writes the audit event): True for that one. `only_unexplained`: only a row with no reason yet (the
+        "not confirmed yet" note, which leaves the status ACCEPTED, is written once)."""
+        query = (
+            update(SmsMessage)
+            .where(
+                SmsMessage.team_id == self.team_id,
+                SmsMessage.id == row_id,
+                SmsMessage.status == SmsStatus.ACCEPTED,
+            )
+            .values(status=status, status_reason=reason, status_checked_at=checked_at or utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if only_unexplained:
+            query = query.where(SmsMessage.status_reason.is_(None))
+        result = await self.session.execute(query)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def checked(self, row_id: int, at: datetime | None = None) -> None:
+        """When the delivery record was last read (nothing in it yet)."""
+        await self.session.execute(
+            update(SmsMessage)
+            .where(SmsMessage.team_id == self.team_id, SmsMessage.id == row_id)
+            .values(status_checked_at=at or utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
     async def recent(self, *, limit: int = 20, slack_user_id: str | None = None) -> list[SmsMessage]:
         query = self._select()

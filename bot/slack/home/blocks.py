@@ -13,6 +13,7 @@ from bot.slack import ids
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, divider, fit, header, section, to_dicts
 from bot.slack.commands import NOT_LINKED
+from bot.slack.sms.blocks import status_words
 from bot.slack.text import clip, escape, pretty_number, when
 from bot.slack.threads.blocks import MODAL_THREADS, card_text, channel_lines, count_fields, team_sections
 
@@ -58,7 +59,7 @@ def _activity(activity: Activity) -> list[Block]:
         body = escape(clip((row.body or "").replace("\n", " "), SMS_BODY_CHARS)) if row.body else "_template_"
         sms.append(
             f"• {when(row.created_at)} · to {escape(pretty_number(row.to_number))} · "
-            f"{escape(row.status.value)} · {body}"
+            f"{escape(status_words(row.status, row.status_reason))} · {body}"
         )
     return [
         section("*Recent activity*\n" + ("\n".join(lines) or "_Nothing yet._")),

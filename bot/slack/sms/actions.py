@@ -16,7 +16,7 @@ from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.jobs import from_body
 from bot.slack.payloads import recall
-from bot.slack.sms.blocks import cancelled_message, outcome_message
+from bot.slack.sms.blocks import Outcome, cancelled_message, outcome_message
 from bot.slack.sms.jobs import Draft, SmsConfirmJob
 from bot.slack.sms.modal import open_send_modal
 
@@ -47,7 +47,7 @@ async def on_send(
     # The first of Send / Cancel wins; a double click (or a retried delivery) does nothing more.
     if not await container.once(identity.team_id, f"sms-card:{draft.key}"):
         return
-    await respond(**outcome_message(draft.number, draft.text, "sending", ""), replace_original=True)
+    await respond(**outcome_message(Outcome(draft.number, draft.text, None)), replace_original=True)
     envelope = from_body(body, identity, origin="button:send_confirm")
     await container.defer(SmsConfirmJob(envelope=envelope, draft=draft))
 

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 
+from bot.db.models import SmsStatus
 from bot.services.segments import MAX_CHARS, count
 from bot.slack import ids
 from bot.slack.blocks import limits
@@ -31,6 +32,7 @@ BLOCK_LOADING = "sms_loading"
 BLOCK_TEMPLATE_PREVIEW = "sms_template_preview"
 BLOCK_SEGMENTS = "sms_segments"
 BLOCK_PREVIEW_ACTIONS = "sms_preview_actions"
+BLOCK_COMPLIANCE = "sms_compliance"
 
 PREVIEW_CHARS = 2500  # a preview section leaves room for the surrounding words under SECTION_TEXT
 
@@ -59,6 +61,8 @@ class ModalState:
     template_texts: dict[str, str] = field(default_factory=dict)
     template_id: str | None = None
     notice: str | None = None  # e.g. "LiveVox did not answer: templates unavailable"
+    # The number's Do-Not-Contact / opt-out warnings, as on the preview card; None: not checked (yet).
+    warnings: list[str] | None = None
 
     def metadata(self) -> str:
         return self.token[: limits.PRIVATE_METADATA]
@@ -80,7 +84,9 @@ def segments_line(text: str) -> str:
     return f"{info.describe()}{warn}"
 
 
-def template_preview(text: str | None) -> Block:
+def template_preview(text: str | None, problem: str | None = None) -> Block:
+    """The picked template's text and length; `problem`: why it cannot be sent (a sender code the person
+    does not have), said before anything is sent."""
     if text is None:
         return ContextBlock(
             block_id=BLOCK_TEMPLATE_PREVIEW,
@@ -89,7 +95,32 @@ def template_preview(text: str | None) -> Block:
             ],
         )
     quoted = escape(clip(text, PREVIEW_CHARS)).replace("\n", "\n>")
-    return section(f"*Template preview*\n>{quoted}\n_{segments_line(text)}_", block_id=BLOCK_TEMPLATE_PREVIEW)
+    refused = f"\n⛔ {escape(problem)}" if problem else ""
+    return section(
+        f"*Template preview*\n>{quoted}\n_{segments_line(text)}_{refused}", block_id=BLOCK_TEMPLATE_PREVIEW
+    )
+
+
+def compliance_block(
+    warnings: Sequence[str] | None, *, form: bool = False, number: str | None = None
+) -> Block | None:
+    """A number's Do-Not-Contact / opt-out warnings: the one rendering of the preview card and the send
+    form. The warnings are the service's sentences (`SmsService.compliance`, mrkdwn of our own).
+
+    In the form (`form`, with the `number` checked) the block is always there, so a new check can replace
+    it in place, and it says what is known when there is nothing to warn about; on the card it is None
+    then. `warnings` None: not checked (yet)."""
+    if warnings:
+        return section("\n".join(f"⚠️ {warning}" for warning in warnings), block_id=BLOCK_COMPLIANCE)
+    if not form:
+        return None
+    if number is None:
+        placeholder = "Type the number and press Enter to check Do-Not-Contact and opt-out."
+    elif warnings is None:
+        placeholder = "Checking Do-Not-Contact and opt-out… ⏳"
+    else:
+        placeholder = f"✓ No Do-Not-Contact or opt-out flag on {escape(pretty_number(number))} at LiveVox."
+    return ContextBlock(block_id=BLOCK_COMPLIANCE, elements=[MarkdownTextObject(text=placeholder)])
 
 
 def send_modal(state: ModalState) -> dict[str, Any]:
@@ -130,14 +161,19 @@ def send_modal(state: ModalState) -> dict[str, Any]:
         InputBlock(
             block_id=ids.INPUT_RECIPIENT[0],
             label=_plain("To (phone number)", 100),
+            dispatch_action=True,  # Enter checks the number's Do-Not-Contact / opt-out flags
             element=PlainTextInputElement(
                 action_id=ids.INPUT_RECIPIENT[1],
                 initial_value=pretty_number(state.number) if state.number else None,
                 placeholder=_plain("+1 415 555 0100", 150),
                 max_length=40,
+                dispatch_action_config=DispatchActionConfig(trigger_actions_on=["on_enter_pressed"]),
             ),
         )
     )
+    flags = compliance_block(state.warnings, form=True, number=state.number or None)
+    assert flags is not None
+    blocks.append(flags)
     if state.templates:
         picked = next((t for t in state.templates if t.value == state.template_id), None)
         blocks.append(
@@ -233,8 +269,9 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
         ),
         section(f">{quoted}"),
     ]
-    for warning in preview.warnings:
-        blocks.append(section(f"⚠️ {warning}"))
+    flags = compliance_block(preview.warnings)
+    if flags is not None:
+        blocks.append(flags)
     blocks.append(
         actions(
             button("Send", ids.ACTION_SEND_CONFIRM, token, style="primary"),
@@ -245,25 +282,86 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
     return message(fit(blocks), f"Send this SMS to {pretty_number(preview.number)}?")
 
 
-def outcome_message(number: str, text: str, outcome: str, detail: str) -> dict[str, Any]:
-    """The card after Send: `sent` (detail = provider id), `failed` or `unknown` (detail = what to do)."""
-    pretty = escape(pretty_number(number))
-    if outcome == "sent":
-        title = f"✅ Sent ✓ to {pretty} ({escape(detail)})"
-    elif outcome == "failed":
-        title = f"❌ Failed: {escape(detail)}"
-    elif outcome == "sending":
-        title = f"⏳ Sending to {pretty}…"
+@dataclass(frozen=True)
+class Outcome:
+    """What the card says after Send: the outbox row's status and what is known about it.
+
+    `checking`: a follow-up is reading the provider's delivery record, so an ACCEPTED card says it is
+    being checked; otherwise an ACCEPTED card says it is not confirmed and how to check."""
+
+    number: str  # E.164
+    text: str
+    status: SmsStatus | None  # None: being sent
+    provider: str = ""  # "LiveVox", "Routee"
+    reference: str | None = None  # the provider's message id
+    reason: str | None = None  # failed / unknown: what happened; delivered…: the record in words
+    raw: str | None = None  # the provider's own wording of the record ("SMS MT Blocked (Opt-Out)")
+    checking: bool = False
+
+
+def how_to_check(number: str) -> str:
+    return f"`/sms logs {number}` shows what the providers have recorded."
+
+
+def outcome_message(outcome: Outcome) -> dict[str, Any]:
+    """The card after Send. Only a delivery record makes it say delivered; until then "accepted"."""
+    pretty = escape(pretty_number(outcome.number))
+    provider = escape(outcome.provider or "the provider")
+    reason = escape(outcome.reason or "")
+    status = outcome.status
+    if status is None or status is SmsStatus.PENDING:
+        title, fallback = f"⏳ Sending to {pretty}…", "Sending…"
+    elif status is SmsStatus.ACCEPTED:
+        fallback = f"Accepted by {provider}, not confirmed yet"
+        if outcome.checking:
+            title = f"📨 Accepted by {provider}, not confirmed yet: checking its delivery record… ⏳"
+        else:
+            why = f" {reason}" if reason else ""
+            title = f"📨 Accepted by {provider}, not confirmed yet.{why} {how_to_check(outcome.number)}"
+    elif status is SmsStatus.DELIVERED:
+        title, fallback = f"✅ Delivered to {pretty}.", f"Delivered to {pretty}"
+    elif status is SmsStatus.BLOCKED:
+        because = f": {reason}" if reason else ""
+        title = f"⛔ Blocked by {provider}{because}. It did not reach {pretty}."
+        fallback = f"Blocked by {provider}{because}"
+    elif status is SmsStatus.UNDELIVERED:
+        because = f": {reason}" if reason else ""
+        title = f"❌ Not delivered to {pretty}{because}."
+        fallback = f"Not delivered{because}"
+    elif status is SmsStatus.FAILED:
+        detail = reason or "the provider refused it"
+        title, fallback = f"❌ Failed: {detail}", f"Failed: {detail}"
     else:
-        title = f"❓ Outcome unknown: {escape(detail)}"
-    quoted = escape(clip(text, PREVIEW_CHARS)).replace("\n", "\n>")
-    blocks: list[Block] = [section(title), section(f">{quoted}"), context(f"To {pretty}")]
-    fallback = {
-        "sent": f"Sent ✓ ({detail})",
-        "failed": f"Failed: {detail}",
-        "sending": "Sending…",
-    }.get(outcome, f"Outcome unknown: {detail}")
+        detail = reason or "the provider did not confirm the send."
+        title = (
+            f"❓ Outcome unknown: {detail} Switchboard will not re-send it: "
+            f"`/sms logs {outcome.number}` shows whether it arrived."
+        )
+        fallback = f"Outcome unknown: {detail}"
+    facts = [f"To {pretty}"]
+    if outcome.reference:
+        facts.append(f"{provider} id {escape(outcome.reference)}")
+    if outcome.raw:
+        facts.append(f"{provider} says “{escape(outcome.raw)}”")
+    quoted = escape(clip(outcome.text, PREVIEW_CHARS)).replace("\n", "\n>")
+    blocks: list[Block] = [section(title), section(f">{quoted}"), context(" · ".join(facts))]
     return message(blocks, fallback)
+
+
+def status_words(status: SmsStatus, reason: str | None = None, provider: str | None = None) -> str:
+    """An outbox row's status as a person says it (App Home's list of sends): plain text, not escaped."""
+    by = f" by {provider}" if provider else ""
+    because = f": {reason}" if reason else ""
+    words = {
+        SmsStatus.PENDING: "sending",
+        SmsStatus.ACCEPTED: f"accepted{by}, not confirmed yet",
+        SmsStatus.DELIVERED: "delivered",
+        SmsStatus.BLOCKED: f"blocked{by}{because}",
+        SmsStatus.UNDELIVERED: f"not delivered{because}",
+        SmsStatus.FAILED: "failed",
+        SmsStatus.UNKNOWN: "outcome unknown",
+    }
+    return words[status]
 
 
 def cancelled_message(number: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -16,21 +17,26 @@ from slack_sdk.errors import SlackApiError
 
 from bot.db.models import Role, SmsStatus
 from bot.errors import InputError
-from bot.jobs.contract import Effect, Job
+from bot.jobs.contract import Effect, Envelope, Job
 from bot.providers import errors
 from bot.services.access import AccessDenied
 from bot.services.failures import describe
 from bot.services.identity import Identity
+from bot.services.providers import Providers
 from bot.services.sms import NO_PROVIDER, Route, SendRequest, SendResult, SmsService, choose_route
+from bot.services.sms_delivery import NOT_FOLLOWED, DeliveryService, Verdict, followed
 from bot.slack.commands import NOT_LINKED
 from bot.slack.payloads import keep
 from bot.slack.reply import respond
 from bot.slack.sms.blocks import (
+    BLOCK_COMPLIANCE,
     BLOCK_TEMPLATE_PREVIEW,
     Choice,
     ModalState,
+    Outcome,
     Preview,
     codes_message,
+    compliance_block,
     outcome_message,
     preview_message,
     replace_blocks,
@@ -135,6 +141,31 @@ class TemplatePreviewJob(Job):
     template_id: str | None = None
 
 
+class SmsComplianceJob(Job):
+    """Enter pressed in the send modal's number box: that number's DNC / opt-out warnings, in place."""
+
+    kind = "sms_modal_compliance"
+    what: ClassVar[str] = "the Do-Not-Contact check"
+    view_id: str
+    view: dict[str, Any]  # the modal as it was, to update in place
+    number: str  # E.164
+
+
+class SmsDeliveryJob(Job):
+    """After a provider accepted an SMS: read its delivery record, again later with backoff while there is
+    none, and tell the person what it says (the card, replaced through the response_url; the DM, updated;
+    else a new ephemeral). Reading is safe to repeat; the outbox row and the audit move once."""
+
+    kind = "sms_delivery"
+    what: ClassVar[str] = "the delivery check of your SMS"
+    key: str  # the outbox row's idempotency key
+    route: Route
+    look: int = 0  # looks done before this one
+    thread_id: str | None = None  # LiveVox: the thread the message was found in
+    dm_channel: str | None = None  # the outcome went as a DM: this message is updated
+    dm_ts: str | None = None
+
+
 class SmsTemplatesJob(Job):
     kind = "sms_templates"
     what: ClassVar[str] = "the SMS templates"
@@ -151,6 +182,8 @@ def install(runner: JobRunner[Container]) -> None:
     runner.register(SmsSendJob, send_from_modal)
     runner.register(SmsModalJob, fill_modal)
     runner.register(TemplatePreviewJob, template_preview_update)
+    runner.register(SmsComplianceJob, modal_compliance)
+    runner.register(SmsDeliveryJob, follow_delivery)
     runner.register(SmsTemplatesJob, list_templates)
     runner.register(SmsCodesJob, list_codes)
 
@@ -177,7 +210,7 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         return
     # A provider failing here is retried if transient, else told by the runner's notifier, in words.
     sender = await sms.resolve_sender(providers, identity, route, None, envelope.channel_id)
-    compliance = await sms.compliance(providers, identity, number)
+    warnings = await compliance_warnings(sms, providers, identity, route, number)
     if not sender:
         await respond(
             url,
@@ -187,9 +220,6 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
             },
         )
         return
-    warnings = list(compliance.warnings)
-    if not compliance.checked and route is not Route.ROUTEE and not warnings:
-        warnings.append("Do-Not-Contact / opt-out could not be checked (you have no LiveVox agent login).")
     draft = Draft(
         key=secrets.token_urlsafe(12), number=number, text=text, sender=sender, channel_id=envelope.channel_id
     )
@@ -200,48 +230,200 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
     await respond(url, preview_message(card, token))
 
 
+async def compliance_warnings(
+    sms: SmsService, providers: Providers, identity: Identity, route: Route, number: str
+) -> list[str]:
+    """What the preview card and the send form warn about a number (the same sentences in both)."""
+    compliance = await sms.compliance(providers, identity, number)
+    warnings = list(compliance.warnings)
+    if not compliance.checked and not warnings:
+        warnings.append(
+            "Do-Not-Contact / opt-out are not checked for sends through Routee."
+            if route is Route.ROUTEE
+            else "Do-Not-Contact / opt-out could not be checked (you have no LiveVox agent login)."
+        )
+    return warnings
+
+
 async def confirm(job: SmsConfirmJob, container: Container) -> None:
-    """Send clicked: send once and turn the card into the outcome."""
+    """Send clicked: send once, turn the card into the outcome, and follow the delivery record."""
     envelope = job.envelope
     identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
     draft = job.draft
+    key = f"confirm:{draft.key}"
     result = await _send(
         container,
         identity,
         SendRequest(
             number=draft.number,
-            idempotency_key=f"confirm:{draft.key}",
+            idempotency_key=key,
             text=draft.text,
             sender=draft.sender,
             channel_id=draft.channel_id,
         ),
     )
-    await respond(envelope.response_url or "", _outcome(result))
+    url = envelope.response_url or ""
+    checking = _will_follow(container, result)
+    # The card first: the follow-up replaces it, so it must not be able to arrive before it.
+    await respond(url, _outcome(result, checking=checking))
+    if await _follow(container, envelope, result, key) is False:
+        if checking:  # the check could not be queued after all: the card must not promise it
+            await respond(url, _outcome(result, checking=False))
+        await _not_followed(container, identity, result, key)
 
 
-def _outcome(result: SendResult | str) -> dict[str, Any]:
+def _will_follow(container: Container, result: SendResult | str) -> bool:
+    """Whether this outcome starts a delivery check (the provider accepted it, and reports delivery)."""
+    return (
+        not isinstance(result, str)
+        and result.status is SmsStatus.ACCEPTED
+        and not result.repeated
+        and followed(result.route)
+        and container.settings.sms_delivery_checks > 0
+    )
+
+
+def _outcome(result: SendResult | str, *, checking: bool = False) -> dict[str, Any]:
+    """The first card after Send: never "delivered" before the provider's delivery record says so."""
     if isinstance(result, str):  # refused before any row was written
         return {"text": result}
-    if result.status is SmsStatus.ACCEPTED:
-        return outcome_message(
-            result.number,
-            result.text,
-            "sent",
-            f"{result.route.provider_name} id {result.provider_message_id}",
-        )
-    if result.status is SmsStatus.FAILED:
-        return outcome_message(
-            result.number, result.text, "failed", result.reason or "the provider refused it"
-        )
-    if result.status is SmsStatus.PENDING:
-        return outcome_message(result.number, result.text, "sending", "")
+    reason = result.reason
+    if result.status is SmsStatus.ACCEPTED and not checking and not reason:
+        reason = NOT_FOLLOWED if not followed(result.route) else None
     return outcome_message(
-        result.number,
-        result.text,
-        "unknown",
-        f"{result.reason or 'the provider did not confirm the send.'} Switchboard will not re-send it: "
-        f"`/sms logs {result.number}` shows whether it arrived.",
+        Outcome(
+            number=result.number,
+            text=result.text,
+            status=result.status,
+            provider=result.route.provider_name,
+            reference=result.provider_message_id,
+            reason=reason,
+            checking=checking,
+        )
     )
+
+
+async def _follow(
+    container: Container,
+    envelope: Envelope,
+    result: SendResult | str,
+    key: str,
+    *,
+    dm: tuple[str, str] | None = None,
+) -> bool | None:
+    """Start following a message the provider just accepted: True when a delivery check is queued,
+    False when there will be none (the provider reports nothing, or it could not be queued), None when
+    there is nothing to follow (not accepted, or a repeat: the first run follows it)."""
+    if isinstance(result, str) or result.status is not SmsStatus.ACCEPTED or result.repeated:
+        return None
+    if not _will_follow(container, result):
+        return False
+    follow_up = SmsDeliveryJob(
+        envelope=envelope.model_copy(update={"accepted_at": time.time()}),
+        key=key,
+        route=result.route,
+        dm_channel=dm[0] if dm else None,
+        dm_ts=dm[1] if dm else None,
+    )
+    try:
+        await container.defer(follow_up, delay=_wait_before(container, 0))
+    except Exception:  # the send is done; only its check could not be queued (the database blinked)
+        log.warning("delivery check not queued", exc_info=True)
+        return False
+    return True
+
+
+def _wait_before(container: Container, look: int) -> float:
+    """Seconds before look number `look` (from 0): the first wait, doubled each time."""
+    return float(container.settings.sms_delivery_first_check_seconds * 2**look)
+
+
+def _window_words(container: Container) -> str:
+    """The whole time the record was looked for, in words."""
+    settings = container.settings
+    total = sum(_wait_before(container, n) for n in range(settings.sms_delivery_checks))
+    if total >= 120:
+        return f"{round(total / 60)} minutes"
+    return f"{max(1, round(total))} seconds"
+
+
+async def _not_followed(container: Container, identity: Identity, result: SendResult | str, key: str) -> None:
+    """Accepted with no check to come: the outbox row and the audit say "not confirmed" now."""
+    if isinstance(result, str) or result.status is not SmsStatus.ACCEPTED or result.repeated:
+        return
+    tracker = DeliveryService(container.sessions, container.history)
+    row = await tracker.row(identity.team_id, key)
+    if row is not None:
+        note = NOT_FOLLOWED if not followed(result.route) else "Its delivery could not be checked."
+        await tracker.unconfirmed(identity.team_id, row, note, provider=result.route.value)
+
+
+# ------------------------------------------------------------------------------ delivery follow-up
+
+
+async def follow_delivery(job: SmsDeliveryJob, container: Container) -> None:
+    """Read the delivery record once; settle the row and tell the person, or look again later."""
+    envelope = job.envelope
+    tracker = DeliveryService(container.sessions, container.history)
+    row = await tracker.row(envelope.team_id, job.key)
+    if row is None or row.status is not SmsStatus.ACCEPTED or row.status_reason:
+        return  # settled already (a repeated follow-up), or not ours to follow
+    identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    providers = await container.providers.for_team(envelope.team_id)
+    provider = job.route.provider_name
+    try:
+        verdict = await tracker.check(providers, identity, row, job.route, thread_id=job.thread_id)
+    except errors.ProviderError as error:  # this look failed; the next one may not
+        log.warning("delivery check failed", extra={"error": type(error).__name__, "look": job.look})
+        verdict = Verdict(SmsStatus.ACCEPTED)
+    except Exception:
+        # Not the runner's "something went wrong, please try again": the SMS was sent, and a person told
+        # to try again sends it twice. The look counts as failed; the last one says "not confirmed yet".
+        log.exception("delivery check broke", extra={"look": job.look})
+        verdict = Verdict(SmsStatus.ACCEPTED)
+    outcome = Outcome(
+        number=row.to_number,
+        text=row.body or "",
+        status=verdict.status,
+        provider=provider,
+        reference=row.provider_message_id,
+        reason=verdict.reason,
+        raw=verdict.raw,
+    )
+    if verdict.final:
+        if await tracker.settle(envelope.team_id, row, verdict, provider=job.route.value):
+            await _show(container, job, outcome)
+        return
+    look = job.look + 1
+    if look < container.settings.sms_delivery_checks:
+        await tracker.looked(envelope.team_id, row)
+        again = job.model_copy(
+            update={
+                "look": look,
+                "thread_id": verdict.thread_id or job.thread_id,
+                "envelope": envelope.model_copy(update={"accepted_at": time.time()}),
+            }
+        )
+        await container.defer(again, delay=_wait_before(container, look))
+        return
+    note = f"{provider} had not reported its delivery after {_window_words(container)}."
+    if await tracker.unconfirmed(envelope.team_id, row, note, provider=job.route.value):
+        await _show(container, job, Outcome(**{**outcome.__dict__, "reason": note}))
+
+
+async def _show(container: Container, job: SmsDeliveryJob, outcome: Outcome) -> None:
+    """The card replaced (response_url), the DM updated, or else a new ephemeral in the channel."""
+    payload = outcome_message(outcome)
+    envelope = job.envelope
+    if envelope.response_url and await respond(envelope.response_url, payload, replace_original=True):
+        return
+    if job.dm_channel and job.dm_ts:
+        try:
+            await container.slack.chat_update(channel=job.dm_channel, ts=job.dm_ts, **payload)
+            return
+        except SlackApiError as error:
+            log.info("DM not updated", extra={"error": error.response.get("error")})
+    await tell(container, envelope.user_id, envelope.channel_id, payload)
 
 
 async def _send(container: Container, identity: Identity, request: SendRequest) -> SendResult | str:
@@ -278,19 +460,30 @@ async def send_from_modal(job: SmsSendJob, container: Container) -> None:
             account=job.account,
         ),
     )
-    await tell(container, envelope.user_id, envelope.channel_id, _outcome(result))
+    checking = _will_follow(container, result)
+    dm = await tell(container, envelope.user_id, envelope.channel_id, _outcome(result, checking=checking))
+    if await _follow(container, envelope, result, job.key, dm=dm) is False:
+        if checking:  # the check could not be queued after all: the message must not promise it
+            await tell(container, envelope.user_id, envelope.channel_id, _outcome(result, checking=False))
+        await _not_followed(container, identity, result, job.key)
 
 
-async def tell(container: Container, user_id: str, channel_id: str | None, payload: dict[str, Any]) -> None:
-    """An ephemeral in the channel the modal came from; a DM when there is none (or the bot is not in it)."""
+async def tell(
+    container: Container, user_id: str, channel_id: str | None, payload: dict[str, Any]
+) -> tuple[str, str] | None:
+    """An ephemeral in the channel the modal came from; a DM when there is none (or the bot is not in it).
+
+    Returns the DM's (channel, ts), which can be updated later; an ephemeral cannot."""
     client = container.slack
     if channel_id:
         try:
             await client.chat_postEphemeral(channel=channel_id, user=user_id, **payload)
-            return
+            return None
         except SlackApiError as error:
             log.info("ephemeral refused, sending a DM", extra={"error": error.response.get("error")})
-    await client.chat_postMessage(channel=user_id, **payload)
+    posted = await client.chat_postMessage(channel=user_id, **payload)
+    channel, ts = posted.get("channel"), posted.get("ts")
+    return (str(channel), str(ts)) if channel and ts else None
 
 
 async def fill_modal(job: SmsModalJob, container: Container) -> None:
@@ -327,22 +520,62 @@ async def fill_modal(job: SmsModalJob, container: Container) -> None:
     if state.default_code is None and codes:
         state.default_code = codes[0].value
     state.codes, state.templates = codes, templates
+    if job.number and route is not None:
+        # The same warnings as the preview card; a check that fails says so, the form still opens.
+        state.warnings = await _form_warnings(sms, providers, identity, route, job.number)
     try:
         await container.slack.views_update(view_id=job.view_id, view=send_modal(state))
     except SlackApiError as error:  # closed already, or never opened
         log.info("send modal not updated", extra={"error": error.response.get("error")})
 
 
+async def _form_warnings(
+    sms: SmsService, providers: Providers, identity: Identity, route: Route, number: str
+) -> list[str]:
+    try:
+        return await compliance_warnings(sms, providers, identity, route, number)
+    except errors.ProviderError as error:
+        log.warning("send modal: compliance check failed", extra={"error": type(error).__name__})
+        return ["LiveVox could not be asked about Do-Not-Contact / opt-out just now."]
+
+
+async def modal_compliance(job: SmsComplianceJob, container: Container) -> None:
+    """Enter in the modal's number box: check that number and show its warnings in place."""
+    envelope = job.envelope
+    identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    providers = await container.providers.for_team(envelope.team_id)
+    try:
+        route = choose_route(providers, identity)
+    except InputError:
+        return  # the form already says there is no provider
+    warnings = await _form_warnings(service(container), providers, identity, route, job.number)
+    block = compliance_block(warnings, form=True, number=job.number)
+    assert block is not None
+    try:
+        await container.slack.views_update(
+            view_id=job.view_id, view=replace_blocks(job.view, {BLOCK_COMPLIANCE: block})
+        )
+    except SlackApiError as error:
+        log.info("compliance not shown", extra={"error": error.response.get("error")})
+
+
 async def template_preview_update(job: TemplatePreviewJob, container: Container) -> None:
-    """A template picked in the modal: show its text and segments in place."""
-    providers = await container.providers.for_team(job.envelope.team_id)
+    """A template picked in the modal: its text and segments in place, and, before anything is sent,
+    whether it sends from a sender code the person does not have."""
+    envelope = job.envelope
+    providers = await container.providers.for_team(envelope.team_id)
+    sms = service(container)
     text: str | None = None
+    problem: str | None = None
     if job.template_id:
         try:
-            text = (await service(container).template(providers, job.template_id)).message or ""
+            template = await sms.template(providers, job.template_id)
+            text = template.message or ""
+            identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+            problem = await sms.template_sender_problem(providers, identity, template)
         except (errors.ProviderError, InputError) as error:
             text = f"(could not load the template: {error})"
-    view = replace_blocks(job.view, {BLOCK_TEMPLATE_PREVIEW: template_preview(text)})
+    view = replace_blocks(job.view, {BLOCK_TEMPLATE_PREVIEW: template_preview(text, problem)})
     try:
         await container.slack.views_update(view_id=job.view_id, view=view)
     except SlackApiError as error:

@@ -21,7 +21,7 @@ from bot.slack.sms.blocks import (
     replace_blocks,
     segments_block,
 )
-from bot.slack.sms.jobs import SendModalContext, SmsSendJob, TemplatePreviewJob
+from bot.slack.sms.jobs import SendModalContext, SmsComplianceJob, SmsSendJob, TemplatePreviewJob
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,33 @@ async def on_template_picked(ack: AsyncAck, body: dict[str, Any], context: Async
     )
 
 
+async def on_number_entered(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    """Enter in the number box: the follow-up shows that number's DNC / opt-out warnings in the form.
+    A text that is not a number is left for the submission to mark."""
+    from bot.slack.parsing import split_number
+
+    await ack()
+    container = context["container"]
+    action = (body.get("actions") or [{}])[0]
+    try:
+        number, rest = split_number(str(action.get("value") or ""), container.settings.default_region)
+    except InputError:
+        return
+    if rest:
+        return
+    view = body.get("view") or {}
+    identity = context["identity"]
+    await container.defer(
+        SmsComplianceJob(
+            envelope=Envelope(team_id=identity.team_id, user_id=identity.user_id, origin="modal:send_sms"),
+            view_id=str(view.get("id") or ""),
+            view={k: view.get(k) for k in ("type", "callback_id", "title", "submit", "close", "blocks")}
+            | {"private_metadata": view.get("private_metadata")},
+            number=number,
+        )
+    )
+
+
 async def _in_send_modal(body: dict[str, Any]) -> bool:
     # The input ids are shared with other modals (a thread reply has a message box too).
     return bool((body.get("view") or {}).get("callback_id") == ids.VIEW_SEND_SMS)
@@ -150,6 +177,10 @@ def register(app: AsyncApp) -> None:
     app.action(ids.INPUT_MESSAGE[1], matchers=[_in_send_modal])(on_message_typed)
     app.action(ids.INPUT_TEMPLATE[1], matchers=[_in_send_modal])(
         requires(Role.AGENT, "Sending SMS")(on_template_picked)
+    )
+    # The number's flags are read from LiveVox: agents and up, like the preview card.
+    app.action(ids.INPUT_RECIPIENT[1], matchers=[_in_send_modal])(
+        requires(Role.AGENT, "Sending SMS")(on_number_entered)
     )
 
 
