@@ -77,6 +77,11 @@ class Job(BaseModel):
         """What the person can do when the outcome is unknown (CHANGE jobs say how to check)."""
         return "Check before trying again."
 
+    def after_failure(self) -> str:
+        """Said after any failure note instead of "try again", when trying again would be wrong: a
+        follow-up of work that already happened (an SMS the provider accepted) must not be redone."""
+        return ""
+
 
 class Failure(enum.Enum):
     """How a job ended without doing its work, so the notifier can say it in words."""

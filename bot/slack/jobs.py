@@ -57,6 +57,24 @@ def for_user(identity: Identity, origin: str, channel_id: str | None = None) -> 
 
 
 def failure_text(job: Job, failure: Failure, error: BaseException | None) -> str:
+    advice = job.after_failure()
+    if not advice:
+        return _failure_text(job, failure, error)
+    # A follow-up of work already done: say what could not be finished, never "try again".
+    what = job.describe()
+    if isinstance(error, ProviderError):
+        name = job.provider_names.get(error.provider) or PROVIDER_NAMES.get(error.provider, error.provider)
+        reason = f"Switchboard could not finish {what}: {name} did not answer properly."
+    elif error is not None and is_database_outage(error):
+        reason = f"Switchboard could not finish {what}: it can't reach its database right now."
+    elif failure in (Failure.EXPIRED, Failure.OUTCOME_UNKNOWN):
+        reason = f"Switchboard could not finish {what} in time."
+    else:
+        reason = f"Switchboard could not finish {what}; it has been logged."
+    return f"{reason} {advice}"
+
+
+def _failure_text(job: Job, failure: Failure, error: BaseException | None) -> str:
     what = job.describe()
     if failure is Failure.OUTCOME_UNKNOWN:
         return (

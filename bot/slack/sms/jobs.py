@@ -165,6 +165,12 @@ class SmsDeliveryJob(Job):
     dm_channel: str | None = None  # the outcome went as a DM: this message is updated
     dm_ts: str | None = None
 
+    def after_failure(self) -> str:
+        return (
+            "Your SMS itself was accepted by the provider: do not send it again. "
+            "`/sms logs <number>` shows its delivery record when the provider has one."
+        )
+
 
 class SmsTemplatesJob(Job):
     kind = "sms_templates"
