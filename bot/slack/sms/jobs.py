@@ -196,7 +196,14 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
     # The Send button carries only a reference: the draft stays here, for this person, until the card
     # expires (a button value is editable by the client).
     token = await keep(container, envelope.team_id, envelope.user_id, draft)
-    card = Preview(number=number, sender=sender, text=text, provider=route.label, warnings=warnings)
+    card = Preview(
+        number=number,
+        sender=sender,
+        text=text,
+        provider=route.label,
+        warnings=warnings,
+        compliance=compliance.state,
+    )
     await respond(url, preview_message(card, token))
 
 
