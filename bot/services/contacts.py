@@ -57,9 +57,7 @@ class ContactBook:
             return
         try:
             async with transaction(self.sessions) as session:
-                repo = NumberContactRepository(session, identity.team_id)
-                for number, thread_id in pairs.items():
-                    await repo.record(identity.user_id, number, thread_id=thread_id)
+                await NumberContactRepository(session, identity.team_id).record_many(identity.user_id, pairs)
         except Exception as error:  # bookkeeping only; the caller's answer goes on
             log.warning(
                 "could not remember contacts",

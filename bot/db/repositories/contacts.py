@@ -52,6 +52,42 @@ class NumberContactRepository(TeamRepository[NumberContact]):
         await self.session.flush()
         return row
 
+    async def record_many(
+        self, slack_user_id: str, seen: dict[str, str | None], *, source: str = "livevox_thread"
+    ) -> None:
+        """`record` for many numbers at once (a listed inbox): one read, one write."""
+        if not seen:
+            return
+        now = utcnow()
+        query = self._select().where(
+            NumberContact.slack_user_id == slack_user_id, NumberContact.number.in_(list(seen))
+        )
+        existing = {row.number: row for row in (await self.session.execute(query)).scalars()}
+        for number, thread_id in seen.items():
+            row = existing.get(number)
+            if row is not None:
+                row.thread_id = thread_id or row.thread_id
+                row.last_seen_at = now
+        new = [n for n in seen if n not in existing]
+        try:
+            async with self.session.begin_nested():
+                self.session.add_all(
+                    NumberContact(
+                        team_id=self.team_id,
+                        slack_user_id=slack_user_id,
+                        number=number,
+                        source=source,
+                        thread_id=seen[number],
+                        last_seen_at=now,
+                    )
+                    for number in new
+                )
+                await self.session.flush()
+        except IntegrityError:  # another job recorded some of them meanwhile: one at a time then
+            for number in new:
+                await self.record(slack_user_id, number, thread_id=seen[number], source=source, at=now)
+        await self.session.flush()
+
     async def _one(self, slack_user_id: str, number: str) -> NumberContact | None:
         query = self._select().where(
             NumberContact.slack_user_id == slack_user_id, NumberContact.number == number
