@@ -341,6 +341,20 @@ class HistoryService:
                     threads.append(thread)
         return threads
 
+    async def reader(self, providers: Providers, identity: Identity) -> LiveVoxClient | None:
+        """The LiveVox session a timeline reads through: the person's own; for a supervisor or an admin
+        without a LiveVox login, a linked agent's of the team (LiveVox's history methods are agent-only)."""
+        own = providers.livevox_agent(identity.livevox_login)
+        if own is not None or not identity.may(Role.SUPERVISOR) or self.contacts is None:
+            return own
+        if providers.livevox is None or not identity.team_id:
+            return None
+        for member in await self.contacts.linked_agents(identity.team_id):
+            client = providers.livevox_agent(member.livevox_login)
+            if client is not None:
+                return client
+        return None
+
     async def _threads_in(self, client: LiveVoxClient, number: str) -> list[Thread]:
         try:
             return await self._threads_of(
@@ -391,7 +405,7 @@ class HistoryService:
         report: NumberReport,
         threads: list[Thread] | None,
     ) -> list[Event]:
-        client = providers.livevox_agent(identity.livevox_login)
+        client = await self.reader(providers, identity)
         assert client is not None
         if threads is None:
             threads = await self.number_threads(providers, identity, number)
@@ -464,7 +478,7 @@ class HistoryService:
         """
         report = NumberReport(number=number, range=span)
         zoom = providers.zoom is not None
-        livevox_ok = providers.livevox_agent(identity.livevox_login) is not None
+        livevox_ok = await self.reader(providers, identity) is not None
         sources: list[tuple[str, Callable[[], Awaitable[list[Event]]] | None]] = [
             (f"{ZOOM_CC} SMS", (lambda: self._zoom_cc_sms(providers, number, span)) if zoom else None),
             (ZOOM_PHONE, (lambda: self._zoom_phone(providers, number, span)) if zoom else None),

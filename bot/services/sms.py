@@ -171,11 +171,13 @@ class SmsService:
         """DNC / opt-out flags LiveVox keeps on the contact (`number_compliance`: the threads a timeline of
         the number reads, so the preview and /sms logs say the same).
 
-        Only agent sessions can read threads; for anyone else the result says it was not checked. A
-        failure to check is not a reason to block the send: the provider enforces its own blocks.
+        Only agent sessions can read threads: a supervisor or admin without a LiveVox login is answered
+        through the team's agents' inboxes; anyone else's result says it was not checked. A failure to
+        check is not a reason to block the send: the provider enforces its own blocks.
         """
         result = Compliance()
-        if providers.livevox_agent(identity.livevox_login) is None:
+        own = providers.livevox_agent(identity.livevox_login) is not None
+        if not own and await self._history.reader(providers, identity) is None:
             return result
         try:
             result.state = await number_compliance(self._history, providers, identity, number)
@@ -183,7 +185,8 @@ class SmsService:
             log.warning("compliance check failed", extra={"error": type(error).__name__})
             result.warnings.append("LiveVox could not be asked about Do-Not-Contact / opt-out just now.")
             return result
-        result.checked = True
+        # Through colleagues' inboxes (a supervisor without a login) a number in none of them is unknown.
+        result.checked = own or result.state.known
         if result.do_not_contact:
             result.warnings.append(
                 "LiveVox will likely block this message: the number is on the Do-Not-Contact list."

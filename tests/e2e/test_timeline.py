@@ -284,3 +284,14 @@ async def test_help_states_the_rule_and_the_setting(slack: Harness) -> None:
     assert "transferred or resolved" in agent_help and "/switchboard access agents=all" in agent_help
     admin_help = (await slack.driver.command("/switchboard", "help", user=ADMIN)).body
     assert "/switchboard access [agents=all|own]" in admin_help
+
+
+async def test_an_admin_without_a_livevox_login_sees_the_history_and_flags_too(slack: Harness) -> None:
+    """LiveVox's history methods are agent-only: an admin's timeline reads through a linked agent's."""
+    shown = await answer(slack, "/lookup", f"{ROBERT} 30d", ADMIN)
+    assert livevox_count(shown) > 0 and OPTED_OUT in shown
+    assert "link your LiveVox login" not in shown
+    await slack.driver.command("/sms", f"send {PRIYA} hello", user=ADMIN)
+    await slack.driver.settle()
+    preview = dump(slack.driver.last_response(ADMIN))
+    assert f"{DNC}   {OPTED_IN}" in preview and "could not be checked" not in preview
