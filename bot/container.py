@@ -20,6 +20,7 @@ from bot.jobs.metrics import PrometheusJobObserver
 from bot.jobs.queue import Worker, WorkerOptions, create_job_app, is_in_memory
 from bot.jobs.runner import JobRunner
 from bot.services.audit import AuditService
+from bot.services.contacts import ContactBook
 from bot.services.history import HistoryService
 from bot.services.identity import IdentityService
 from bot.services.providers import LiveSource, ProviderRegistry, ProviderSource
@@ -62,7 +63,8 @@ class Container:
             rate_budget=rate_budget_for(self.engine),
             deadline=settings.provider_deadline_seconds,
         )
-        self.history = HistoryService()
+        self.contacts = ContactBook(self.sessions)
+        self.history = HistoryService(contacts=self.contacts)
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         self.slack = slack_client or AsyncWebClient(token=token, base_url=settings.slack_api_url)
         self.queue: procrastinate.App = create_job_app(settings.database_url)

@@ -175,6 +175,10 @@ class DailyBudgetExhausted(Exception):
         self.retry_after = retry_after
 
 
+_CLOCK_WENT_BACK = 3600.0
+"""Seconds a budget's last slot may lie ahead of now before the clock is taken to have gone back."""
+
+
 class RateWindow:
     """At most `burst` requests in any ``burst / rate`` seconds: a sliding-window log, lock-free and fair.
 
@@ -208,6 +212,10 @@ class RateWindow:
         window = limit.window
         if window is None:
             return 0.0
+        if self._slots and self._slots[-1] - now > _CLOCK_WENT_BACK:
+            # No honest queue is this deep (a call waits at most its deadline): the clock went back (a
+            # wall-clock step, or another clock reading the same budget). Start afresh, not wait for it.
+            self._slots.clear()
         slot = now
         if self._slots:
             slot = max(slot, self._slots[-1])

@@ -1,13 +1,16 @@
 """Who may see a number and act on a LiveVox thread: the one rule every read and every thread action asks.
 
 Numbers. Supervisors and admins may see any number. An agent may see a number they have or had a
-conversation with: a LiveVox thread with it in one of their inboxes now, or an SMS they sent it through
-Switchboard (the outbox). `/lookup`, `/sms logs`, `/calls` and their buttons all ask `NumberAccess`, and
-`/switchboard help` states `AGENT_NUMBERS`.
+conversation with: a LiveVox thread with it in one of their inboxes now, one Switchboard saw there before
+(transferred or resolved since: `number_contacts`, kept by `ContactBook`), or an SMS they sent it through
+Switchboard (the outbox). The team setting `workspaces.agents_see_all_numbers` (`/switchboard access
+agents=all`) opens every number to agents. `/lookup`, `/sms logs`, `/calls` and their buttons and
+shortcuts all ask `NumberAccess`, and `/switchboard help` states `AGENT_NUMBERS`.
 
 Threads. Supervisors and admins may act on any thread (LiveVox still decides what their session may
-change). An agent may read or change a thread only while LiveVox lists it in their personal inbox or in a
-group inbox they belong to. A thread id that comes back from Slack (a button, a modal) is only a claim:
+change). An agent may change a thread only while LiveVox lists it in their personal inbox or in a group
+inbox they belong to; they may read its history also after it left their inboxes (`ThreadAccess.readable`),
+by the number rule above. A thread id that comes back from Slack (a button, a modal) is only a claim:
 `ThreadAccess` looks the thread up in LiveVox, as the person, at the moment of acting.
 
 Every refusal is written to the audit trail (`access.denied`, with what was attempted) and raised as
@@ -23,13 +26,13 @@ import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import Role
-from bot.db.repositories import SmsMessageRepository
 from bot.errors import SwitchboardError
 from bot.phones import mask
 from bot.providers.livevox import LiveVoxClient
 from bot.providers.livevox.errors import LiveVoxError
 from bot.providers.livevox.models import Channel, Thread
 from bot.services.audit import AuditService
+from bot.services.contacts import ContactBook
 from bot.services.identity import Identity
 from bot.services.providers import Providers
 
@@ -38,10 +41,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+OPEN_ALL = "`/switchboard access agents=all`"
 AGENT_NUMBERS = (
-    "Agents see the numbers they have or had a conversation with (a LiveVox thread in their inboxes, "
-    "or an SMS they sent it through Switchboard) and act on the threads of their own and their group "
-    "inboxes; supervisors and admins see every number and thread."
+    "Agents see the numbers they have or had a conversation with (a LiveVox thread of theirs, also after "
+    "it was transferred or resolved, or an SMS they sent it through Switchboard), or every number when an "
+    f"admin opened them all ({OPEN_ALL}); they act on the threads of their own and their group inboxes. "
+    "Supervisors and admins see every number and thread."
 )
 CHANNELS_TTL = 60.0
 """Seconds an agent's inbox list is reused: inboxes change only when an admin changes the agent's services;
@@ -75,9 +80,26 @@ async def _refuse(
 class ThreadAccess:
     """Checks, on LiveVox's own data, that a person may act on a thread."""
 
-    def __init__(self, audit: AuditService, *, channels_ttl: float = CHANNELS_TTL) -> None:
+    def __init__(
+        self, audit: AuditService, *, channels_ttl: float = CHANNELS_TTL, contacts: ContactBook | None = None
+    ) -> None:
         self.audit = audit
         self.channels_ttl = channels_ttl
+        self.contacts = contacts
+
+    async def readable(
+        self, providers: Providers, identity: Identity, thread_id: str, *, kind: str = "SMS", what: str
+    ) -> Thread | None:
+        """Like `check`, for reading a thread: an agent may also read one Switchboard saw in their view
+        before (transferred or resolved since), or any when the team opened every number to agents."""
+        if identity.may(Role.SUPERVISOR) or self.contacts is None:
+            return await self.check(providers, identity, thread_id, kind=kind, what=what)
+        if thread_id and (
+            await self.contacts.had_thread(identity, thread_id)
+            or await self.contacts.agents_see_all(identity.team_id)
+        ):
+            return None
+        return await self.check(providers, identity, thread_id, kind=kind, what=what)
 
     async def check(
         self, providers: Providers, identity: Identity, thread_id: str, *, kind: str = "SMS", what: str
@@ -157,25 +179,29 @@ class NumberAccess:
         self.sessions = sessions
         self.audit = audit
         self.history = history
+        self.contacts = history.contacts or ContactBook(sessions)
 
     async def check(
         self, providers: Providers, identity: Identity, number: str, *, what: str
     ) -> list[Thread] | None:
-        """The number's LiveVox threads in an agent's inboxes (so a lookup need not list them again), or
-        None when they were not needed (a supervisor, or an agent who texted the number through
-        Switchboard).
+        """The number's LiveVox threads in an agent's inboxes when the check had to list them (so a lookup
+        need not list them again), or None when they were not needed (a supervisor; an agent Switchboard
+        knows had a conversation with the number; a team that opened every number to agents).
 
         Raises `AccessDenied` (audited) when an agent has no conversation with the number. A LiveVox failure
         propagates: a transient one is retried by the job runner, a final one told in words.
         """
         if identity.may(Role.SUPERVISOR):
             return None
-        # The outbox first: one query, and it answers without LiveVox (which may be away just now).
-        if identity.linked and await self._texted(identity, number):
-            return None
-        threads = await self.history.livevox_threads(providers, identity, number)
-        if threads:
-            return threads
+        if identity.linked:
+            # The database first: it answers without LiveVox (which may be away just now).
+            if await self.contacts.agents_see_all(identity.team_id):
+                return None
+            if await self.contacts.had_conversation(identity, number):
+                return None
+            threads = await self.history.livevox_threads(providers, identity, number)  # remembered there
+            if threads:
+                return threads
         await _refuse(
             self.audit,
             identity,
@@ -184,14 +210,29 @@ class NumberAccess:
             target_id=mask(number),
             reason="no conversation with the number",
         )
-        raise AccessDenied(
-            f"You have no conversation with {shown(number)}, so Switchboard did not look it up. "
-            + AGENT_NUMBERS
-        )
+        raise AccessDenied(refusal(number))
 
-    async def _texted(self, identity: Identity, number: str) -> bool:
-        async with self.sessions() as session:
-            return await SmsMessageRepository(session, identity.team_id).texted(identity.user_id, number)
+
+def refusal(number: str) -> str:
+    """What an agent refused a number is told: what, why, and who can change it."""
+    return (
+        f"You can see numbers you have or had a conversation with; {partly_shown(number)} is not one of "
+        f"them. An admin can open every number to agents with {OPEN_ALL}."
+    )
+
+
+def partly_shown(e164: str) -> str:
+    """+14155550199 → "+1 415 ••• 0199": enough to recognise the number, as much as a log line would show."""
+    try:
+        formatted = phonenumbers.format_number(
+            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        return mask(e164)
+    groups = formatted.replace("-", " ").split()
+    if len(groups) < 3:
+        return mask(e164)
+    return " ".join([groups[0], groups[1], "•••", groups[-1]])
 
 
 def shown(e164: str) -> str:

@@ -5,8 +5,15 @@ as such and the others still answer. Within a provider, what does not depend on 
 once too, so a lookup takes as many round trips as its longest chain of dependent calls:
 
 - LiveVox: (login, only when the session is new or expired) → the agent's inboxes (remembered for
-  `channels_ttl` per agent session) → every SMS inbox's threads, at once → every matching thread's
-  messages, at once. Lists end at an empty page, so each list asks for two pages together (`prefetch`).
+  `channels_ttl` per agent session) → every SMS inbox's threads, at once → the transaction history of
+  every account those threads belong to, and of every other thread of the number Switchboard saw
+  (`ContactBook`: transferred and resolved threads leave the inboxes, LiveVox keeps their history), at
+  once. A supervisor's lookup lists the inboxes of every linked agent of the team too, each through that
+  agent's own session (LiveVox lists a personal inbox only to its agent). Lists end at an empty page, so
+  each list asks for two pages together (`prefetch`).
+
+Switchboard's own outbox (every SMS sent through it, by whom) is merged in: a provider record of the same
+message (same provider message id, else same body within `MATCH_WINDOW`) is shown once, with who sent it.
 - Zoom Phone: the number's SMS sessions → every session's messages, at once.
 - Zoom Contact Center SMS and calls, Routee: one list each.
 """
@@ -17,10 +24,12 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal, TypeVar
 
+from bot.db.models import Role
+from bot.db.models import SmsMessage as OutboxRow
 from bot.phones import mask
 from bot.providers import RateWaitsExcluded
 from bot.providers.livevox import LiveVoxClient
@@ -29,6 +38,8 @@ from bot.providers.livevox.models import Channel, HistoryMessage, Thread
 from bot.providers.routee import TrackingFilter
 from bot.providers.zoom.models import SmsMessage
 from bot.services.calls import CallRecord, CallsService
+from bot.services.compliance import UNKNOWN, ComplianceState, from_threads
+from bot.services.contacts import ContactBook
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.providers import Providers
@@ -40,6 +51,7 @@ ZOOM_CC = "Zoom Contact Center"
 ZOOM_PHONE = "Zoom Phone"
 LIVEVOX = "LiveVox"
 ROUTEE = "Routee"
+SWITCHBOARD = "Switchboard"
 
 Kind = Literal["sms", "call"]
 State = Literal["ok", "failed", "not_connected", "skipped"]
@@ -51,6 +63,18 @@ PREFETCH_PAGES = 2
 """Pages asked for at once: most lists fit one page, and the empty page that ends them then costs nothing."""
 FANOUT = 8
 """Concurrent requests per provider within one lookup (threads' histories, Phone sessions)."""
+REMEMBERED_THREADS = 20
+"""At most this many threads Switchboard saw of a number (newest first) are read back by thread id."""
+MATCH_WINDOW = timedelta(minutes=15)
+"""An outbox row and a provider record with the same body this close in time are the same message."""
+OUTBOX_STATUS = {
+    "pending": "sending",
+    "accepted": "accepted, delivery not confirmed yet",
+    "delivered": "delivered",
+    "blocked": "blocked",
+    "undelivered": "undelivered",
+    "unknown": "outcome unknown",
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +87,8 @@ class Event:
     text: str | None = None  # a message body, when the provider gives one
     status: str | None = None
     call: CallRecord | None = None  # a voice call's facts (queue, agent, duration, recording)
+    provider_id: str | None = None  # the provider's message id (LiveVox transaction id, Routee message id)
+    sent_by: str | None = None  # the Slack user who sent it through Switchboard (from the outbox)
 
 
 @dataclass(frozen=True)
@@ -82,23 +108,12 @@ class OpenThread:
 
 
 @dataclass
-class Compliance:
-    do_not_contact: bool | None = None  # DNC on the number, or doNotDial
-    do_not_contact_today: bool | None = None
-    sms_opted_in: bool | None = None
-
-    @property
-    def known(self) -> bool:
-        return any(v is not None for v in (self.do_not_contact, self.do_not_contact_today, self.sms_opted_in))
-
-
-@dataclass
 class NumberReport:
     number: str
     range: TimeRange
     events: list[Event] = field(default_factory=list)
     sources: list[SourceResult] = field(default_factory=list)
-    compliance: Compliance = field(default_factory=Compliance)
+    compliance: ComplianceState = UNKNOWN
     threads: list[OpenThread] = field(default_factory=list)
 
 
@@ -125,7 +140,9 @@ class HistoryService:
         max_records: int = 200,
         channels_ttl: float = CHANNELS_TTL,
         fanout: int = FANOUT,
+        contacts: ContactBook | None = None,
     ) -> None:
+        self.contacts = contacts
         self.timeout = timeout
         self.max_records = max_records
         self.channels_ttl = channels_ttl
@@ -262,15 +279,86 @@ class HistoryService:
             at = sms.status.reported_at if sms.status else None
             summary = f"from {sms.from_ or '?'}" + (f" · {reason}" if reason and reason != status else "")
             direction = (sms.direction or "Outbound").lower()
-            events.append(Event(at, ROUTEE, "sms", direction, summary, text=sms.body, status=status))
+            events.append(
+                Event(
+                    at,
+                    ROUTEE,
+                    "sms",
+                    direction,
+                    summary,
+                    text=sms.body,
+                    status=status,
+                    provider_id=sms.message_id or sms.sms_id,
+                )
+            )
             if len(events) >= self.max_records:
                 break
         return events
 
     async def livevox_threads(self, providers: Providers, identity: Identity, number: str) -> list[Thread]:
+        """The number's open threads in the person's own inboxes (remembered for them in `ContactBook`)."""
         client = providers.livevox_agent(identity.livevox_login)
         if client is None:
             return []
+        threads = await self._threads_in(client, number)
+        if self.contacts is not None:
+            await self.contacts.remember(identity, [(number, str(t.thread_id)) for t in threads])
+        return threads
+
+    async def number_threads(self, providers: Providers, identity: Identity, number: str) -> list[Thread]:
+        """The number's open threads a timeline shows: the person's inboxes; for a supervisor or an admin,
+        the inboxes of every linked agent of the team too (each through that agent's own LiveVox session),
+        so a thread transferred to a colleague stays in view. A colleague's inboxes that cannot be read are
+        left out (logged); the person's own failing fails the LiveVox source."""
+        threads = await self.livevox_threads(providers, identity, number)
+        if not identity.may(Role.SUPERVISOR) or self.contacts is None:
+            return threads
+        mine = (identity.livevox_login or "").upper()
+        members = [
+            m
+            for m in await self.contacts.linked_agents(identity.team_id)
+            if m.livevox_login and m.livevox_login.upper() != mine
+        ]
+
+        async def of(member: Identity) -> list[Thread]:
+            client = providers.livevox_agent(member.livevox_login)
+            if client is None:
+                return []
+            try:
+                found = await self._threads_in(client, number)
+            except Exception as error:  # one colleague's session failing leaves the rest shown
+                log.warning(
+                    "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
+                )
+                return []
+            if self.contacts is not None:
+                await self.contacts.remember(member, [(number, str(t.thread_id)) for t in found])
+            return found
+
+        batches = await self._bounded([functools.partial(of, member) for member in members])
+        seen = {str(t.thread_id) for t in threads}
+        for batch in batches:
+            for thread in batch:
+                if str(thread.thread_id) not in seen:
+                    seen.add(str(thread.thread_id))
+                    threads.append(thread)
+        return threads
+
+    async def reader(self, providers: Providers, identity: Identity) -> LiveVoxClient | None:
+        """The LiveVox session a timeline reads through: the person's own; for a supervisor or an admin
+        without a LiveVox login, a linked agent's of the team (LiveVox's history methods are agent-only)."""
+        own = providers.livevox_agent(identity.livevox_login)
+        if own is not None or not identity.may(Role.SUPERVISOR) or self.contacts is None:
+            return own
+        if providers.livevox is None or not identity.team_id:
+            return None
+        for member in await self.contacts.linked_agents(identity.team_id):
+            client = providers.livevox_agent(member.livevox_login)
+            if client is not None:
+                return client
+        return None
+
+    async def _threads_in(self, client: LiveVoxClient, number: str) -> list[Thread]:
         try:
             return await self._threads_of(
                 client, await client.agent.channels(max_age=self.channels_ttl), number
@@ -295,8 +383,21 @@ class HistoryService:
         batches = await self._bounded([functools.partial(matching, channel) for channel in sms])
         return [thread for batch in batches for thread in batch]
 
-    async def _history(self, client: LiveVoxClient, thread_id: int | str) -> list[HistoryMessage]:
-        return [m async for m in client.messages.history_all(thread_id=thread_id, prefetch=PREFETCH_PAGES)]
+    async def _history(
+        self, client: LiveVoxClient, *, account: str | None = None, thread_id: str | None = None
+    ) -> list[HistoryMessage]:
+        pager = client.messages.history_all(account=account, thread_id=thread_id, prefetch=PREFETCH_PAGES)
+        messages: list[HistoryMessage] = []
+        try:
+            async for message in pager:
+                messages.append(message)
+                if len(messages) >= self.max_records:
+                    break
+        except LiveVoxError as error:
+            # A thread Switchboard remembers may have been purged since: nothing of it to show.
+            if thread_id is None or error.status != 404:
+                raise
+        return messages
 
     async def _livevox(
         self,
@@ -307,38 +408,38 @@ class HistoryService:
         report: NumberReport,
         threads: list[Thread] | None,
     ) -> list[Event]:
-        client = providers.livevox_agent(identity.livevox_login)
+        client = await self.reader(providers, identity)
         assert client is not None
         if threads is None:
-            threads = await self.livevox_threads(providers, identity, number)
-        ids = list(dict.fromkeys(thread.thread_id for thread in threads if thread.thread_id is not None))
-        histories = dict(
-            zip(
-                ids,
-                await self._bounded([functools.partial(self._history, client, i) for i in ids]),
-                strict=True,
-            )
-        )
-        events: list[Event] = []
-        seen: set[str] = set()
+            threads = await self.number_threads(providers, identity, number)
+        report.compliance = from_threads(threads, number)
         for thread in threads:
             report.threads.append(
                 OpenThread(str(thread.thread_id), thread.account, thread.channel_name, thread.read)
             )
-            info = thread.contact_info
-            if info is not None:
-                c = report.compliance
-                c.do_not_contact = (
-                    bool(c.do_not_contact) or info.number_is_dnc(number) or bool(info.do_not_dial)
-                )
-                c.do_not_contact_today = bool(c.do_not_contact_today) or bool(info.do_not_dial_daily)
-                if info.sms_opt_in_status is not None:
-                    c.sms_opted_in = info.sms_opt_in_status
-            if thread.thread_id is None:
-                continue
-            for message in histories[thread.thread_id]:
+        # The account's history holds every thread of it (transferred, resolved) and template sends; a
+        # thread without an account, and those Switchboard saw before (resolved ones leave every inbox), are
+        # read by their id.
+        accounts = list(
+            dict.fromkeys(
+                a for t in threads if (a := t.account or (t.contact_info.account if t.contact_info else None))
+            )
+        )
+        thread_ids = [str(t.thread_id) for t in threads if t.thread_id is not None and not t.account]
+        if self.contacts is not None and identity.team_id:
+            remembered = await self.contacts.thread_ids(identity.team_id, number)
+            listed = {str(t.thread_id) for t in threads}
+            thread_ids += [t for t in remembered[:REMEMBERED_THREADS] if t not in listed]
+        jobs = [functools.partial(self._history, client, account=a) for a in accounts]
+        jobs += [functools.partial(self._history, client, thread_id=t) for t in dict.fromkeys(thread_ids)]
+        events: list[Event] = []
+        seen: set[str] = set()
+        for batch in await self._bounded(jobs):
+            for message in batch:
                 if str(message.id) in seen:
                     continue
+                if message.phone and not same_number(message.phone, number):
+                    continue  # an account may have other phones
                 seen.add(str(message.id))
                 at = message.occurred_at
                 if at is not None and not (span.start <= at <= span.end):
@@ -354,9 +455,10 @@ class HistoryService:
                         LIVEVOX,
                         "sms",
                         direction,
-                        f"thread {thread.thread_id}",
+                        f"thread {message.thread_id}" if message.thread_id else "outside a thread",
                         text=message.message,
                         status=message.status,
+                        provider_id=str(message.id),
                     )
                 )
         return events
@@ -379,7 +481,7 @@ class HistoryService:
         """
         report = NumberReport(number=number, range=span)
         zoom = providers.zoom is not None
-        livevox_ok = providers.livevox_agent(identity.livevox_login) is not None
+        livevox_ok = await self.reader(providers, identity) is not None
         sources: list[tuple[str, Callable[[], Awaitable[list[Event]]] | None]] = [
             (f"{ZOOM_CC} SMS", (lambda: self._zoom_cc_sms(providers, number, span)) if zoom else None),
             (ZOOM_PHONE, (lambda: self._zoom_phone(providers, number, span)) if zoom else None),
@@ -396,6 +498,9 @@ class HistoryService:
                 1, (f"{ZOOM_CC} calls", (lambda: self._zoom_calls(providers, number, span)) if zoom else None)
             )
         report.events, report.sources = await self._gather(sources)
+        if self.contacts is not None and identity.team_id:
+            rows = await self.contacts.outbox(identity.team_id, number, span.start, span.end)
+            report.events = merge_outbox(report.events, rows)
         if providers.livevox is not None and not livevox_ok:
             report.sources = [
                 SourceResult(
@@ -421,3 +526,66 @@ class HistoryService:
     ) -> NumberReport:
         """SMS only: Zoom CC logs, Zoom Phone messages, LiveVox history, Routee delivery status."""
         return await self.lookup(providers, identity, number, span, calls=False, threads=threads)
+
+
+def _words(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def _provider_name(row: OutboxRow) -> str:
+    return ROUTEE if row.provider.value == "routee" else LIVEVOX
+
+
+def merge_outbox(events: list[Event], rows: Sequence[OutboxRow]) -> list[Event]:
+    """The timeline with Switchboard's outbox in it, each message once, newest first.
+
+    A provider record of an outbox row (the same provider message id; else the same provider, outbound,
+    the same body within `MATCH_WINDOW`) keeps the provider's facts and gains who sent it; a row no
+    provider reported (yet) is its own event."""
+    merged = list(events)
+    used: set[int] = set()
+    by_id = {e.provider_id: i for i, e in enumerate(merged) if e.kind == "sms" and e.provider_id}
+    for row in rows:
+        name = _provider_name(row)
+        index = by_id.get(row.provider_message_id) if row.provider_message_id else None
+        if index is not None and (index in used or merged[index].provider != name):
+            index = None
+        if index is None and row.body:
+            body = _words(row.body)
+            index = next(
+                (
+                    i
+                    for i, e in enumerate(merged)
+                    if i not in used
+                    and e.kind == "sms"
+                    and e.provider == name
+                    and e.direction == "outbound"
+                    and e.at is not None
+                    and abs(e.at - row.created_at) <= MATCH_WINDOW
+                    and _words(e.text) == body
+                ),
+                None,
+            )
+        if index is not None:
+            used.add(index)
+            merged[index] = replace(merged[index], sent_by=row.slack_user_id)
+            continue
+        status = OUTBOX_STATUS.get(row.status.value, row.status.value)
+        if row.status_reason:
+            status = f"{status} ({row.status_reason})"
+        merged.append(
+            Event(
+                row.created_at,
+                SWITCHBOARD,
+                "sms",
+                "outbound",
+                f"through {name}" + (f" · template {row.template_id}" if row.template_id else ""),
+                text=row.body,
+                status=status,
+                provider_id=row.provider_message_id,
+                sent_by=row.slack_user_id,
+            )
+        )
+        used.add(len(merged) - 1)
+    merged.sort(key=lambda e: e.at or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return merged

@@ -30,6 +30,8 @@ from bot.providers.livevox import LiveVoxClient
 from bot.providers.livevox.models import Channel, ChannelCounts, Thread
 from bot.services.access import AccessDenied, ThreadAccess
 from bot.services.audit import AuditService
+from bot.services.compliance import ComplianceState, from_contacts
+from bot.services.contacts import ContactBook
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.providers import Providers
@@ -72,9 +74,7 @@ class ThreadCard:
     contact_name: str | None
     last_at: datetime | None
     read: bool | None
-    dnc: bool = False
-    opted_out: bool = False
-    do_not_contact_today: bool = False
+    compliance: ComplianceState = field(default_factory=ComplianceState)
 
 
 @dataclass(frozen=True)
@@ -190,9 +190,7 @@ def card_from_thread(thread: Thread, channel: Channel | None = None) -> ThreadCa
         contact_name=_name(info.first_name, info.last_name) if info is not None else None,
         last_at=thread.occurred_at,
         read=thread.read,
-        dnc=bool(info and ((number and info.number_is_dnc(number)) or info.do_not_dial)),
-        opted_out=bool(info and info.sms_opt_in_status is False),
-        do_not_contact_today=bool(info and info.do_not_dial_daily),
+        compliance=from_contacts([info], number or ""),
     )
 
 
@@ -218,11 +216,23 @@ def _summary(channel: Channel) -> InboxSummary:
 
 # ------------------------------------------------------------------------------------------- service
 class InboxService:
-    def __init__(self, audit: AuditService, *, max_threads: int = 500, member_timeout: float = 8.0) -> None:
+    def __init__(
+        self,
+        audit: AuditService,
+        *,
+        max_threads: int = 500,
+        member_timeout: float = 8.0,
+        contacts: ContactBook | None = None,
+    ) -> None:
         self.audit = audit
         self.max_threads = max_threads
         self.member_timeout = member_timeout
-        self.access = ThreadAccess(audit)
+        self.contacts = contacts  # what the person's threads showed is remembered there (access, history)
+        self.access = ThreadAccess(audit, contacts=contacts)
+
+    async def _remember(self, identity: Identity, cards: list[ThreadCard]) -> None:
+        if self.contacts is not None:
+            await self.contacts.remember(identity, [(c.number, c.thread_id) for c in cards])
 
     @staticmethod
     def agent(providers: Providers, identity: Identity) -> LiveVoxClient:
@@ -258,6 +268,7 @@ class InboxService:
                     break
                 result.cards.append(card_from_thread(thread, channel))
         result.cards.sort(key=lambda c: (c.last_at is not None, c.last_at), reverse=True)
+        await self._remember(identity, result.cards)
         return result
 
     async def history(
@@ -265,7 +276,7 @@ class InboxService:
     ) -> tuple[list[HistoryEntry], bool]:
         """The newest `limit` messages of a thread (newest first) and whether older ones were left out."""
         client = self.agent(providers, identity)
-        await self.access.check(providers, identity, thread_id, kind=kind, what="thread.history")
+        await self.access.readable(providers, identity, thread_id, kind=kind, what="thread.history")
         entries: list[HistoryEntry] = []
         async for message in client.messages.history_all(thread_id=thread_id):
             if len(entries) >= limit:
@@ -335,7 +346,10 @@ class InboxService:
         check that could not be made (LiveVox away) is this action failing."""
         thread_id, kind = thread
         try:
-            await call(await self.access.check(providers, identity, thread_id, kind=kind, what=action))
+            found = await self.access.check(providers, identity, thread_id, kind=kind, what=action)
+            if found is not None:  # before the change: a transfer or resolve takes it out of their view
+                await self._remember(identity, [card_from_thread(found)])
+            await call(found)
         except AccessDenied:
             raise
         except Exception as error:

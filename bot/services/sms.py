@@ -33,8 +33,10 @@ from bot.providers import errors
 from bot.providers.livevox.models import SmsCode, Template
 from bot.services.access import ThreadAccess
 from bot.services.audit import AuditService
+from bot.services.compliance import UNKNOWN, ComplianceState, number_compliance
+from bot.services.contacts import ContactBook
 from bot.services.failures import describe
-from bot.services.history import same_number
+from bot.services.history import HistoryService, same_number
 from bot.services.identity import Identity
 from bot.services.providers import Providers
 from bot.services.segments import count, too_long
@@ -105,12 +107,20 @@ class SendResult:
 
 @dataclass
 class Compliance:
-    """What LiveVox says about contacting a number (None: unknown)."""
+    """What LiveVox says about contacting a number (`state`, the one source every view shows) and what
+    the sender should be warned of."""
 
     checked: bool = False
-    do_not_contact: bool = False
-    opted_out: bool = False
+    state: ComplianceState = UNKNOWN
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def do_not_contact(self) -> bool:
+        return self.state.do_not_contact or self.state.do_not_contact_today
+
+    @property
+    def opted_out(self) -> bool:
+        return self.state.opted_out
 
 
 def check_text(text: str | None, template_id: str | None) -> None:
@@ -135,7 +145,9 @@ class SmsService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], audit: AuditService) -> None:
         self._sessions = sessions
         self._audit = audit
-        self._threads = ThreadAccess(audit)
+        self._contacts = ContactBook(sessions)
+        self._history = HistoryService(contacts=self._contacts)
+        self._threads = ThreadAccess(audit, contacts=self._contacts)
 
     # --------------------------------------------------------------------------- reading
     async def channel_sender(self, team_id: str, channel_id: str | None) -> str | None:
@@ -183,37 +195,31 @@ class SmsService:
         )
 
     async def compliance(self, providers: Providers, identity: Identity, number: str) -> Compliance:
-        """DNC / opt-out flags LiveVox keeps on the contact, read from the agent's threads with the number.
+        """DNC / opt-out flags LiveVox keeps on the contact (`number_compliance`: the threads a timeline of
+        the number reads, so the preview and /sms logs say the same).
 
-        Only agent sessions can read threads; for anyone else the result says it was not checked. A
-        failure to check is not a reason to block the send: the provider enforces its own blocks.
+        Only agent sessions can read threads: a supervisor or admin without a LiveVox login is answered
+        through the team's agents' inboxes; anyone else's result says it was not checked. A failure to
+        check is not a reason to block the send: the provider enforces its own blocks.
         """
-        from bot.services.history import HistoryService
-
         result = Compliance()
-        if providers.livevox_agent(identity.livevox_login) is None:
+        own = providers.livevox_agent(identity.livevox_login) is not None
+        if not own and await self._history.reader(providers, identity) is None:
             return result
         try:
-            threads = await HistoryService().livevox_threads(providers, identity, number)
+            result.state = await number_compliance(self._history, providers, identity, number)
         except errors.ProviderError as error:
             log.warning("compliance check failed", extra={"error": type(error).__name__})
             result.warnings.append("LiveVox could not be asked about Do-Not-Contact / opt-out just now.")
             return result
-        result.checked = True
-        for thread in threads:
-            info = thread.contact_info
-            if info is None:
-                continue
-            if info.number_is_dnc(number) or info.do_not_dial or info.do_not_dial_daily:
-                result.do_not_contact = True
-            if info.sms_opt_in_status is False:
-                result.opted_out = True
+        # Through colleagues' inboxes (a supervisor without a login) a number in none of them is unknown.
+        result.checked = own or result.state.known
         if result.do_not_contact:
             result.warnings.append(
-                "LiveVox flags this number *Do not contact* (DNC); it will likely be blocked."
+                "LiveVox will likely block this message: the number is on the Do-Not-Contact list."
             )
         if result.opted_out:
-            result.warnings.append("This contact has *opted out* of SMS; LiveVox will likely block it.")
+            result.warnings.append("LiveVox will likely block this message: the contact opted out of SMS.")
         return result
 
     async def resolve_sender(
@@ -340,6 +346,7 @@ class SmsService:
                 "That thread is with another number: reply to the number of the thread, or send a new "
                 "message with `/sms send`."
             )
+        await self._contacts.remember(identity, [(request.number, request.thread_id)])
         return replace(request, account=thread.account or request.account)
 
     async def _call(

@@ -300,7 +300,8 @@ async def test_unlinked_user_is_denied_everywhere(slack: Harness) -> None:
 
 async def test_admin_without_agent_login_sends_transactionally(slack: Harness) -> None:
     card = await _card(slack, f"send {CLEAN} From the service", user="U0ADMIN")
-    assert "could not be checked" in _text(card)
+    # Checked through the team's agents' inboxes (LiveVox reads threads for agents only).
+    assert "could not be checked" not in _text(card) and "Opted in to SMS" in _text(card)
     await slack.driver.click(card, action_id=ids.ACTION_SEND_CONFIRM)
     await slack.driver.settle()
     [sent] = _lv_sent(slack, CLEAN, "From the service")
@@ -491,13 +492,13 @@ async def test_the_send_form_shows_the_preview_cards_warnings(slack: Harness) ->
 
     warning = _block(view, BLOCK_COMPLIANCE)
     on_card = next(b for b in card.blocks if b.get("block_id") == BLOCK_COMPLIANCE)
-    assert "Do not contact" in _text(warning) and warning["text"] == on_card["text"]
+    assert "Do-Not-Contact" in _text(warning) and warning["text"] == on_card["text"]
 
     # A number typed into the form is checked when Enter is pressed.
     await slack.driver.click(view, action_id=ids.INPUT_RECIPIENT[1], value="415 555 0103")
     await slack.driver.settle()
     warning = _block(_view(slack), BLOCK_COMPLIANCE)
-    assert "opted out" in _text(warning) and "Do not contact" not in _text(warning)
+    assert "opted out" in _text(warning) and "Do-Not-Contact" not in _text(warning)
     await slack.driver.click(_view(slack), action_id=ids.INPUT_RECIPIENT[1], value="415 555 0100")
     await slack.driver.settle()
     assert "No Do-Not-Contact or opt-out flag" in _text(_block(_view(slack), BLOCK_COMPLIANCE))

@@ -197,3 +197,13 @@ def test_the_margin_keeps_headroom_below_the_documented_rate() -> None:
     assert waits == pytest.approx([0.0, 0.21, 0.42, 0.63, 0.84, 1.05])
     with pytest.raises(ValueError, match="margin"):
         RateLimit(per_second=5, margin=1.0)
+
+
+def test_a_clock_that_went_back_does_not_make_callers_wait_for_it() -> None:
+    """A wall-clock step back (or another clock reading the same budget) must not queue every call behind
+    slots that lie in its future: the window starts afresh."""
+    window = RateWindow(RateLimit(per_second=5, burst=5, margin=0.0))
+    for _ in range(5):
+        window.reserve(1_800_000_000.0)
+    assert window.reserve(1_800_000_000.0) == pytest.approx(1.0)  # an honest queue still waits its turn
+    assert window.reserve(1_700_000_000.0) == 0.0  # a year back: not a year's wait

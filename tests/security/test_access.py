@@ -252,7 +252,10 @@ async def test_calls_more_and_share_refuse_an_agent_a_stranger(slack: Harness, r
 
     await slack.driver.command("/calls", number, user=AGENT)
     await slack.driver.settle()
-    assert "You have no conversation with" in slack.emulator.ephemerals(user=AGENT)[-1].text
+    assert (
+        "You can see numbers you have or had a conversation with;"
+        in slack.emulator.ephemerals(user=AGENT)[-1].text
+    )
     # More and Share on the agent's own page of a number they may see, their values forged to the stranger.
     for action_id, value in (
         (ids.ACTION_CALLS_MORE, {"n": number, "r": "30d", "o": 10}),
@@ -267,7 +270,9 @@ async def test_calls_more_and_share_refuse_an_agent_a_stranger(slack: Harness, r
         click["actions"][0].update(action_id=action_id, value=sign_value(action_id, json.dumps(value)))
         await slack.driver.send_payload(click)
         await slack.driver.settle()
-        assert page.text.startswith("You have no conversation with"), action_id  # the page is replaced
+        assert page.text.startswith("You can see numbers you have or had a conversation with;"), (
+            action_id
+        )  # the page is replaced
         assert "Calls" not in json.dumps(page.blocks)
 
     assert len([r for r in requests.to("zoom") if digits in r[2]]) == asked  # never asked for the agent
@@ -280,7 +285,10 @@ async def test_an_agent_may_read_a_number_they_texted_through_switchboard(slack:
     number = stranger_with_calls(slack)
     await slack.driver.command("/lookup", number, user=AGENT)
     await slack.driver.settle()
-    assert "You have no conversation with" in slack.emulator.ephemerals(user=AGENT)[-1].text
+    assert (
+        "You can see numbers you have or had a conversation with;"
+        in slack.emulator.ephemerals(user=AGENT)[-1].text
+    )
 
     await slack.driver.command("/sms", f"send {number} Hello there", user=AGENT)
     await slack.driver.settle()
@@ -291,7 +299,7 @@ async def test_an_agent_may_read_a_number_they_texted_through_switchboard(slack:
     await slack.driver.command("/calls", number, user=AGENT)
     await slack.driver.settle()
     answer = slack.emulator.ephemerals(user=AGENT)[-1]
-    assert "no conversation" not in answer.text and "Calls" in answer.text + json.dumps(answer.blocks)
+    assert "You can see numbers" not in answer.text and "Calls" in answer.text + json.dumps(answer.blocks)
 
 
 async def test_help_states_the_rule(slack: Harness) -> None:

@@ -135,9 +135,12 @@ async def test_the_report_matches_a_one_call_at_a_time_walk(sandbox: HttpSandbox
     report = await service.lookup(providers, agent(), JAMES, span())
 
     client = sandbox.livevox(sandbox.demo.agent_login, limiter_registry=RateLimiterRegistry())
-    expected = await walk_sequentially(client, JAMES)
+    expected = await walk_sequentially(client, JAMES, span())
     assert [t.thread_id for t in report.threads] == [t for t, _ in expected]
-    assert sorted(e.text or "" for e in report.events) == sorted(m for _, ms in expected for m in ms)
+    # Each thread's account's whole history: its resolved threads and template sends too.
+    wanted = {m for _, ms in expected for m in ms}
+    assert sorted(f"{e.provider_id}:{e.text or ''}" for e in report.events) == sorted(wanted)
+    assert len(wanted) > len([m for t in report.threads for m in sandbox.world.threads[t.thread_id].messages])
 
 
 async def test_each_list_costs_its_pages_and_no_more(sandbox: HttpSandbox) -> None:
@@ -147,7 +150,7 @@ async def test_each_list_costs_its_pages_and_no_more(sandbox: HttpSandbox) -> No
     for path in (THREADS_PATH, MESSAGES_PATH):
         pages = sorted(r.url.params["pagination"] for r in sandbox.sent(path))
         assert pages == sorted(["1", "2"] * (len(pages) // 2)), path
-    assert len(sandbox.sent(MESSAGES_PATH)) == 2 * len(report.threads)
+    assert len(sandbox.sent(MESSAGES_PATH)) == 2 * len({t.account for t in report.threads})
 
 
 async def test_threads_the_caller_already_listed_are_not_listed_again(sandbox: HttpSandbox) -> None:
@@ -159,15 +162,23 @@ async def test_threads_the_caller_already_listed_are_not_listed_again(sandbox: H
     assert report == await service.lookup(providers, agent(), JAMES, span())
 
 
-async def walk_sequentially(client: LiveVoxClient, number: str) -> list[tuple[str, list[str]]]:
-    found: list[tuple[str, list[str]]] = []
+async def walk_sequentially(
+    client: LiveVoxClient, number: str, within: TimeRange
+) -> list[tuple[str, set[str]]]:
+    """Each thread of the number in the agent's inboxes, with the ids of its account's messages in range."""
+    found: list[tuple[str, set[str]]] = []
     for channel in await client.agent.channels():
         if (channel.channel or "").upper() != "SMS" or channel.channel_id is None:
             continue
         async for thread in client.threads.list_all(channel.channel_id, "SMS", personal=channel.personal):
             if (_same(thread.to, number) or _same(thread.from_, number)) and thread.thread_id is not None:
-                history = client.messages.history_all(thread_id=thread.thread_id)
-                found.append((str(thread.thread_id), [m.message or "" async for m in history]))
+                history = client.messages.history_all(account=thread.account)
+                texts = {
+                    f"{m.id}:{m.message or ''}"
+                    async for m in history
+                    if m.occurred_at is not None and within.start <= m.occurred_at <= within.end
+                }
+                found.append((str(thread.thread_id), texts))
     return found
 
 

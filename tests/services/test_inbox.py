@@ -72,9 +72,9 @@ async def test_threads_of_both_inboxes_newest_first(sandbox: Sandbox) -> None:
     assert maria.personal and maria.channel_id == str(DEMO.agent_id) and maria.read is False
     assert maria.contact_name == "Maria Gonzalez" and maria.account == "880100"
     priya = next(c for c in result.cards if c.number == PRIYA)
-    assert not priya.personal and priya.channel_id == str(DEMO.service_id) and priya.dnc
+    assert not priya.personal and priya.channel_id == str(DEMO.service_id) and priya.compliance.do_not_contact
     robert = next(c for c in result.cards if c.number == ROBERT)
-    assert robert.opted_out and not robert.dnc
+    assert robert.compliance.opted_out and not robert.compliance.do_not_contact
     assert {i.name for i in result.inboxes} >= {"Personal SMS", "Group - Customer Care"}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -145,4 +146,7 @@ async def test_compliance_flags(container: Container, providers: Providers) -> N
     assert opted_out.checked and opted_out.opted_out and "opted out" in " ".join(opted_out.warnings)
     clean = await sms.compliance(providers, AGENT, NUMBER)
     assert clean.checked and not clean.do_not_contact and not clean.opted_out
-    assert not (await sms.compliance(providers, ADMIN, NUMBER)).checked
+    # An admin without a LiveVox login is answered through the team's linked agents' inboxes.
+    assert (await sms.compliance(providers, ADMIN, "+14155550102")).state == dnc.state
+    lone_admin = replace(ADMIN, team_id="T0NOBODY")  # a team without linked agents: nothing to ask
+    assert not (await sms.compliance(providers, lone_admin, NUMBER)).checked

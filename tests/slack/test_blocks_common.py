@@ -12,7 +12,8 @@ import pytest
 from bot.console.blockkit import validate_blocks, validate_view
 from bot.db.models import AuditEvent, ChannelMapping, Provider, Role
 from bot.services.calls import CallPage, CallRecord
-from bot.services.history import Compliance, Event, NumberReport, OpenThread, SourceResult
+from bot.services.compliance import ComplianceState
+from bot.services.history import Event, NumberReport, OpenThread, SourceResult
 from bot.services.identity import Identity
 from bot.services.time_range import TimeRange
 from bot.slack import ids
@@ -145,7 +146,7 @@ def _report(events: int, *, body: str = HUGE_SMS) -> NumberReport:
             SourceResult("Routee", "not_connected"),
             SourceResult("LiveVox", "skipped", message=NASTY),
         ],
-        compliance=Compliance(do_not_contact=True, sms_opted_in=False),
+        compliance=ComplianceState(known=True, do_not_contact=True, sms_opted_in=False),
         threads=[OpenThread(f"{i}{NASTY}", LONG_NAME, LONG_NAME, False) for i in range(40)],
     )
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot.console.blockkit import validate_blocks, validate_view
 from bot.db.models import Role
 from bot.providers.livevox.models import Channel, Thread
+from bot.services.compliance import ComplianceState
 from bot.services.identity import Identity
 from bot.services.inbox import (
     Counts,
@@ -50,8 +51,7 @@ def card(n: int, **overrides: object) -> ThreadCard:
         "contact_name": f"Customer {n}",
         "last_at": NOW - timedelta(minutes=n),
         "read": n % 3 == 0,
-        "dnc": n % 5 == 0,
-        "opted_out": n % 7 == 0,
+        "compliance": ComplianceState(known=True, do_not_contact=n % 5 == 0, sms_opted_in=n % 7 != 0),
     }
     values.update(overrides)
     return ThreadCard(**values)  # type: ignore[arg-type]
@@ -136,7 +136,12 @@ def test_ssn_and_dob_never_reach_the_output() -> None:
     thread = sandbox_like_thread()
     assert thread.contact_info is not None and thread.contact_info.ssn == SSN  # the provider did send them
     built = card_from_thread(thread, Channel(channel="SMS", channel_id="700101", personal=True))
-    assert built.dnc and built.opted_out and built.personal and built.number == "+14155550100"
+    assert (
+        built.compliance.do_not_contact
+        and built.compliance.opted_out
+        and built.personal
+        and built.number == "+14155550100"
+    )
     payloads = [
         threads_message(ThreadList(cards=[built]), ListState()),
         my_threads_modal(ThreadList(cards=[built])),

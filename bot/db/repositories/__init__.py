@@ -2,6 +2,7 @@ from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.channels import ChannelMappingRepository
 from bot.db.repositories.claims import ActionClaimRepository
 from bot.db.repositories.connections import ConnectionRepository
+from bot.db.repositories.contacts import NumberContactRepository
 from bot.db.repositories.deliveries import SlackDeliveryRepository
 from bot.db.repositories.digests import DigestRepository
 from bot.db.repositories.payloads import SlackPayloadRepository
@@ -15,6 +16,7 @@ __all__ = [
     "ChannelMappingRepository",
     "ConnectionRepository",
     "DigestRepository",
+    "NumberContactRepository",
     "SlackDeliveryRepository",
     "SlackPayloadRepository",
     "SmsMessageRepository",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.db.base import utcnow
 from bot.db.models import Provider, SmsMessage, SmsStatus
@@ -122,3 +122,31 @@ class SmsMessageRepository(TeamRepository[SmsMessage]):
             .limit(1)
         )
         return (await self.session.execute(query)).first() is not None
+
+    async def to_number(self, to_number: str, *, since: datetime, until: datetime) -> list[SmsMessage]:
+        """Everything Switchboard sent `to_number` in the span, by anyone (refused sends left out: they never
+        left), oldest first."""
+        query = (
+            self._select()
+            .where(
+                SmsMessage.to_number == to_number,
+                SmsMessage.status != SmsStatus.FAILED,
+                SmsMessage.created_at >= since,
+                SmsMessage.created_at <= until,
+            )
+            .order_by(SmsMessage.created_at, SmsMessage.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def thread_ids(self, to_number: str) -> list[str]:
+        """The LiveVox threads replies to `to_number` were sent in."""
+        query = (
+            select(SmsMessage.thread_id)
+            .where(
+                SmsMessage.team_id == self.team_id,
+                SmsMessage.to_number == to_number,
+                SmsMessage.thread_id.is_not(None),
+            )
+            .distinct()
+        )
+        return [str(t) for t in (await self.session.execute(query)).scalars() if t]

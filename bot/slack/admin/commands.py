@@ -231,3 +231,47 @@ async def channel(inv: Invocation) -> None:
 
 def connected_text(provider: Provider) -> str:
     return f"Connected {PROVIDER_NAMES[provider]} (credentials encrypted)."
+
+
+ACCESS_USAGE = "/switchboard access [agents=all|own]"
+ACCESS_WORDS = {"all": True, "own": False}
+
+
+def parse_access(args: list[str]) -> bool | None:
+    """`agents=all` → True, `agents=own` → False, nothing → None (show the setting)."""
+    if not args:
+        return None
+    key, sep, value = args[0].partition("=")
+    if len(args) != 1 or not sep or key.lower() != "agents" or value.lower() not in ACCESS_WORDS:
+        raise InputError(f"`{' '.join(args)}` is not agents=all or agents=own.\nUsage: `{ACCESS_USAGE}`")
+    return ACCESS_WORDS[value.lower()]
+
+
+def access_text(see_all: bool, *, note: str = "") -> str:
+    if see_all:
+        state = (
+            "*Agents see every number* (`agents=all`): /lookup, /sms logs and /calls answer them for any "
+            "number. `/switchboard access agents=own` limits them to their own conversations again."
+        )
+    else:
+        state = (
+            "*Agents see their own numbers* (`agents=own`): the numbers they have or had a conversation "
+            "with. `/switchboard access agents=all` opens every number to them."
+        )
+    return f"{note}{state} Supervisors and admins see every number."
+
+
+@router.sub(
+    "access", ACCESS_USAGE, "show or set which numbers agents may look up (the team setting)", role=Role.ADMIN
+)
+async def access(inv: Invocation) -> None:
+    value = parse_access(inv.args)
+    await inv.ack()
+    contacts = inv.context["container"].contacts
+    team = inv.identity.team_id
+    if value is None:
+        await inv.respond(text=access_text(await contacts.agents_see_all(team)), response_type="ephemeral")
+        return
+    changed = await contacts.set_agents_see_all(team, inv.identity.user_id, value)
+    note = "Saved. " if changed else "Already so. "
+    await inv.respond(text=access_text(value, note=note), response_type="ephemeral")

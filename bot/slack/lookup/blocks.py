@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.services.calls import CallPage, CallRecord
@@ -10,8 +11,10 @@ from bot.services.history import NumberReport, SourceResult
 from bot.slack import ids
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, fit, header, message, section
+from bot.slack.blocks.compliance import flags_text
 from bot.slack.text import clip, duration, escape, plural, pretty_number, when
 
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 EVENTS_SHOWN = 30
 BODY_CHARS = 240
 
@@ -37,21 +40,7 @@ def _source(result: SourceResult) -> str:
 
 
 def compliance_line(report: NumberReport) -> str | None:
-    c = report.compliance
-    if not c.known:
-        return None
-    flags = []
-    if c.do_not_contact:
-        flags.append("⛔ *Do not contact* (DNC)")
-    elif c.do_not_contact_today:
-        flags.append("⛔ *Do not contact today*")
-    if c.sms_opted_in is False:
-        flags.append("🚫 *Opted out of SMS*")
-    elif c.sms_opted_in:
-        flags.append("✅ Opted in to SMS")
-    if not flags:
-        flags.append("✅ No contact restrictions")
-    return "   ".join(flags)
+    return flags_text(report.compliance)
 
 
 def share_cursor(kind: str, number: str, range_text: str | None, offset: int | None = None) -> str:
@@ -90,6 +79,8 @@ def report_message(
         status = f" · {escape(event.status)}" if event.status and event.kind == "sms" else ""
         summary = call_summary(event.call) if event.call is not None else event.summary
         line = f"`{when(event.at)}` *{escape(event.provider)}* {what} {arrow}{status} · {escape(summary)}"
+        if event.sent_by and SLACK_USER.match(event.sent_by):
+            line += f" · sent by <@{event.sent_by}>"
         if event.text:
             line += f"\n>{escape(clip(event.text.replace(chr(10), ' '), BODY_CHARS))}"
         lines.append(line)

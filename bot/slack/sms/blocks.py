@@ -21,10 +21,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 
 from bot.db.models import SmsStatus
+from bot.services.compliance import UNKNOWN, ComplianceState
 from bot.services.segments import MAX_CHARS, count
 from bot.slack import ids
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, fit, header, message, section, to_dicts
+from bot.slack.blocks.compliance import flags_text
 from bot.slack.text import clip, escape, pretty_number
 
 # Blocks of the send modal that are rebuilt in place (live previews); ids.py holds the input ids.
@@ -250,6 +252,7 @@ class Preview:
     text: str
     provider: str  # "LiveVox agent", "LiveVox", "Routee"
     warnings: Sequence[str] = ()
+    compliance: ComplianceState = UNKNOWN  # shown by the one flags renderer, as in /sms logs and /lookup
 
 
 def preview_message(preview: Preview, token: str) -> dict[str, Any]:
@@ -269,9 +272,11 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
         ),
         section(f">{quoted}"),
     ]
-    flags = compliance_block(preview.warnings)
-    if flags is not None:
-        blocks.append(flags)
+    if flags := flags_text(preview.compliance):
+        blocks.append(section(flags))
+    warnings = compliance_block(preview.warnings)
+    if warnings is not None:
+        blocks.append(warnings)
     blocks.append(
         actions(
             button("Send", ids.ACTION_SEND_CONFIRM, token, style="primary"),

@@ -23,7 +23,15 @@ from bot.services.access import AccessDenied
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.providers import Providers
-from bot.services.sms import NO_PROVIDER, Route, SendRequest, SendResult, SmsService, choose_route
+from bot.services.sms import (
+    NO_PROVIDER,
+    Compliance,
+    Route,
+    SendRequest,
+    SendResult,
+    SmsService,
+    choose_route,
+)
 from bot.services.sms_delivery import NOT_FOLLOWED, DeliveryService, Verdict, followed
 from bot.slack.commands import NOT_LINKED
 from bot.slack.payloads import keep
@@ -216,7 +224,8 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         return
     # A provider failing here is retried if transient, else told by the runner's notifier, in words.
     sender = await sms.resolve_sender(providers, identity, route, None, envelope.channel_id)
-    warnings = await compliance_warnings(sms, providers, identity, route, number)
+    compliance = await sms.compliance(providers, identity, number)
+    warnings = warnings_of(compliance, route)
     if not sender:
         await respond(
             url,
@@ -232,7 +241,14 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
     # The Send button carries only a reference: the draft stays here, for this person, until the card
     # expires (a button value is editable by the client).
     token = await keep(container, envelope.team_id, envelope.user_id, draft)
-    card = Preview(number=number, sender=sender, text=text, provider=route.label, warnings=warnings)
+    card = Preview(
+        number=number,
+        sender=sender,
+        text=text,
+        provider=route.label,
+        warnings=warnings,
+        compliance=compliance.state,
+    )
     await respond(url, preview_message(card, token))
 
 
@@ -240,7 +256,11 @@ async def compliance_warnings(
     sms: SmsService, providers: Providers, identity: Identity, route: Route, number: str
 ) -> list[str]:
     """What the preview card and the send form warn about a number (the same sentences in both)."""
-    compliance = await sms.compliance(providers, identity, number)
+    return warnings_of(await sms.compliance(providers, identity, number), route)
+
+
+def warnings_of(compliance: Compliance, route: Route) -> list[str]:
+    """The warning sentences of a number's compliance check, and what was not checked."""
     warnings = list(compliance.warnings)
     if not compliance.checked and not warnings:
         warnings.append(

@@ -36,6 +36,7 @@ from bot.services.inbox import (
 from bot.slack import ids
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, divider, fit, header, message, section, to_dicts
+from bot.slack.blocks.compliance import flags_text
 from bot.slack.text import clip, escape, plural, pretty_number, when
 
 ACTION_THREADS_PREV = "threads_page_prev"
@@ -193,14 +194,7 @@ def contact_line(card: ThreadCard) -> str:
 
 
 def flags_line(card: ThreadCard) -> str:
-    flags = []
-    if card.dnc:
-        flags.append("⛔ *Do not contact* (DNC)")
-    elif card.do_not_contact_today:
-        flags.append("⛔ *Do not contact today*")
-    if card.opted_out:
-        flags.append("🚫 *Opted out of SMS*")
-    return "   ".join(flags)
+    return flags_text(card.compliance) or ""
 
 
 def card_text(card: ThreadCard) -> str:

@@ -1,0 +1,118 @@
+"""What Switchboard remembers of people's conversations with numbers, and the team's access setting.
+
+LiveVox shows an agent only the threads in their inboxes right now: a thread they transferred or resolved
+vanishes from their view. Switchboard writes down each number it sees in a person's threads (listed,
+taken, transferred, resolved, replied to) in `number_contacts`, so the access rule ("numbers you have or
+had a conversation with") and the timelines (the threads' history) do not forget them. Numbers texted
+through Switchboard are in the outbox (`sms_messages`) already.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.models import SmsMessage
+from bot.db.repositories import (
+    AuditRepository,
+    NumberContactRepository,
+    SmsMessageRepository,
+    UserMappingRepository,
+    WorkspaceRepository,
+)
+from bot.db.session import transaction
+from bot.phones import mask
+from bot.services.identity import Identity
+
+log = logging.getLogger(__name__)
+
+
+def e164(number: str | None) -> str | None:
+    """LiveVox's "14155550100" / "4155550100" → "+14155550100" (None when there are no digits)."""
+    digits = "".join(ch for ch in (number or "") if ch.isdigit())
+    if not digits:
+        return None
+    if len(digits) == 10:  # LiveVox may drop the US country code
+        digits = "1" + digits
+    return "+" + digits
+
+
+class ContactBook:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    async def remember(self, identity: Identity, seen: Iterable[tuple[str | None, str | None]]) -> None:
+        """Record that `identity` had a conversation with each (number, thread id) of `seen`.
+
+        Never fails the request that saw them: a lost row costs a later refusal, not this answer."""
+        pairs: dict[str, str | None] = {}
+        for number, thread_id in seen:
+            plus = e164(number)
+            if plus is not None:
+                pairs[plus] = thread_id or pairs.get(plus)
+        if not pairs or not identity.linked or not identity.team_id:
+            return
+        try:
+            async with transaction(self.sessions) as session:
+                await NumberContactRepository(session, identity.team_id).record_many(identity.user_id, pairs)
+        except Exception as error:  # bookkeeping only; the caller's answer goes on
+            log.warning(
+                "could not remember contacts",
+                extra={"numbers": [mask(n) for n in pairs], "error": type(error).__name__},
+            )
+
+    async def had_conversation(self, identity: Identity, number: str) -> bool:
+        """A thread of theirs Switchboard saw with the number, or an SMS they sent it through Switchboard."""
+        async with self.sessions() as session:
+            if await NumberContactRepository(session, identity.team_id).had(identity.user_id, number):
+                return True
+            return await SmsMessageRepository(session, identity.team_id).texted(identity.user_id, number)
+
+    async def had_thread(self, identity: Identity, thread_id: str) -> bool:
+        """Switchboard saw this thread in the person's view before (it may have left it since)."""
+        async with self.sessions() as session:
+            return await NumberContactRepository(session, identity.team_id).had_thread(
+                identity.user_id, thread_id
+            )
+
+    async def thread_ids(self, team_id: str, number: str) -> list[str]:
+        """Every LiveVox thread of the number Switchboard saw (anyone's), replies' threads included."""
+        async with self.sessions() as session:
+            seen = await NumberContactRepository(session, team_id).thread_ids(number)
+            replied = await SmsMessageRepository(session, team_id).thread_ids(number)
+        return list(dict.fromkeys([*seen, *replied]))
+
+    async def outbox(self, team_id: str, number: str, since: datetime, until: datetime) -> list[SmsMessage]:
+        async with self.sessions() as session:
+            return await SmsMessageRepository(session, team_id).to_number(number, since=since, until=until)
+
+    async def linked_agents(self, team_id: str) -> list[Identity]:
+        """Everyone of the team linked to a LiveVox agent login (whose inboxes a supervisor's view spans)."""
+        async with self.sessions() as session:
+            rows = await UserMappingRepository(session, team_id).list()
+        return [Identity.from_mapping(team_id, r.slack_user_id, r) for r in rows if r.livevox_login]
+
+    async def agents_see_all(self, team_id: str) -> bool:
+        """The team setting `/switchboard access agents=all`."""
+        async with self.sessions() as session:
+            workspace = await WorkspaceRepository(session, team_id).get()
+        return bool(workspace is not None and workspace.agents_see_all_numbers)
+
+    async def set_agents_see_all(self, team_id: str, actor: str, value: bool) -> bool:
+        """Change the team setting (audited); True when it changed."""
+        async with transaction(self.sessions) as session:
+            workspace = await WorkspaceRepository(session, team_id).ensure()
+            before = bool(workspace.agents_see_all_numbers)
+            workspace.agents_see_all_numbers = value
+            await session.flush()
+            await AuditRepository(session, team_id).record(
+                actor,
+                "workspace.access_changed",
+                target_type="workspace",
+                target_id=team_id,
+                details={"agents": "all" if value else "own", "before": "all" if before else "own"},
+            )
+        return before != value
