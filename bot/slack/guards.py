@@ -36,7 +36,9 @@ def denial_text(identity: Identity, what: str, required: Role) -> str:
     if not identity.linked:
         return NOT_LINKED
     assert identity.role is not None
-    return f"{what} is for {required.value}s and above; you are {identity.role.value}."
+    # Nothing is above admin: "for admins", not "for admins and above".
+    who = "admins" if required is Role.ADMIN else f"{required.value}s and above"
+    return f"{what} is for {who}; you are {identity.role.value}."
 
 
 def requires(role: Role, what: str) -> Callable[[Listener], Listener]:

@@ -135,7 +135,7 @@ async def test_bad_link_arguments_answer_usage(slack: Harness, text: str, expect
 @pytest.mark.parametrize("text", ["link <@U0NEW|newbie> role=admin", "unlink <@U0SUPER|super>", "audit"])
 async def test_non_admin_is_denied_and_it_is_audited(slack: Harness, text: str) -> None:
     response = await slack.driver.command("/switchboard", text, user="U0AGENT")
-    assert "is for admins and above; you are agent" in response.body
+    assert "is for admins; you are agent." in response.body
     await slack.driver.settle()  # the denial is audited after the ack
     assert ("U0AGENT", "access.denied", "denied") in await slack.audit_actions()
     assert not slack.emulator.response_posts
@@ -148,6 +148,33 @@ async def test_unlink_removes_the_link(slack: Harness) -> None:
     await slack.driver.command("/switchboard", "unlink <@U0SUPER|super>", user="U0ADMIN")
     assert "is not linked" in await _answer(slack, "U0ADMIN")
     assert ("U0ADMIN", "user.unlinked", "ok") in await slack.audit_actions()
+
+
+@pytest.mark.parametrize("text", ["link <@U0ADMIN|admin> role=agent", "unlink <@U0ADMIN|admin>"])
+async def test_the_last_admin_cannot_demote_or_unlink_themselves(slack: Harness, text: str) -> None:
+    await slack.driver.command("/switchboard", text, user="U0ADMIN")
+    answer = await _answer(slack, "U0ADMIN")
+    assert "This workspace's last admin stays an admin: make someone else an admin first." in answer
+    assert "You are *admin*" in _body(await slack.driver.command("/switchboard", "help", user="U0ADMIN"))
+    actions = [a for _, a, _ in await slack.audit_actions()]
+    assert "user.unlinked" not in actions and actions.count("user.updated") == 0
+
+
+async def test_an_admin_can_step_down_once_there_is_another(slack: Harness) -> None:
+    await slack.driver.command("/switchboard", "link <@U0SUPER|super> role=admin", user="U0ADMIN")
+    await slack.driver.settle()
+    await slack.driver.command("/switchboard", "link <@U0ADMIN|admin> role=agent", user="U0ADMIN")
+    assert "Updated <@U0ADMIN> as *agent*." in await _answer(slack, "U0ADMIN")
+    # Now U0SUPER is the last admin: unlinking them is refused too.
+    await slack.driver.command("/switchboard", "unlink <@U0SUPER|super>", user="U0SUPER")
+    assert "last admin stays an admin" in await _answer(slack, "U0SUPER")
+
+
+async def test_a_link_that_changes_nothing_is_not_audited(slack: Harness) -> None:
+    before = await slack.audit_actions()
+    await slack.driver.command("/switchboard", "link <@U0AGENT|agent> role=agent", user="U0ADMIN")
+    await slack.driver.settle()
+    assert await slack.audit_actions() == before
 
 
 async def test_audit_lists_recent_events_and_filters_by_user(slack: Harness) -> None:
@@ -180,8 +207,8 @@ def _inputs(view: Any) -> dict[str, dict[str, Any]]:
     return {b["block_id"]: b for b in view.blocks if b["type"] == "input"}
 
 
-async def test_connect_opens_a_modal_built_from_the_fields(slack: Harness) -> None:
-    view = await _open_connect(slack, "zoom")
+async def test_connect_opens_a_modal_built_from_the_fields(live: Harness) -> None:
+    view = await _open_connect(live, "zoom")
     assert view.title == "Connect Zoom"
     inputs = _inputs(view)
     assert list(inputs) == ["account_id", "client_id", "client_secret", "plan", "api_url", "token_url"]
@@ -193,54 +220,54 @@ async def test_connect_opens_a_modal_built_from_the_fields(slack: Harness) -> No
     # Readable defaults (the environment's URLs) are filled in; credentials are not.
     assert inputs["api_url"]["element"]["initial_value"] == "https://api.zoom.us/v2"
     assert "initial_value" not in inputs["account_id"]["element"]
-    view = await _open_connect(slack, "livevox")
+    view = await _open_connect(live, "livevox")
     inputs = _inputs(view)
     assert inputs["service_id"].get("optional") is True and not inputs["password"].get("optional")
     assert [o["value"] for o in inputs["environment"]["element"]["options"]] == ["NA3", "NA4", "NA5", "NA6"]
 
 
 async def test_connect_stores_encrypted_and_confirms_without_echo(
-    slack: Harness, caplog: pytest.LogCaptureFixture
+    live: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="bot")
     caplog.set_level(logging.INFO)
-    view = await _open_connect(slack)
-    response = await slack.driver.submit(view, ZOOM_FORM)
+    view = await _open_connect(live)
+    response = await live.driver.submit(view, ZOOM_FORM)
     assert response.status == 200 and not response.errors
-    await slack.driver.settle()
-    assert slack.driver.current_view("U0ADMIN") is None  # closed
-    confirmation = slack.driver.last_response("U0ADMIN")
+    await live.driver.settle()
+    assert live.driver.current_view("U0ADMIN") is None  # closed
+    confirmation = live.driver.last_response("U0ADMIN")
     assert confirmation is not None and confirmation.text == "Connected Zoom (credentials encrypted)."
     assert confirmation.channel == "C0DEMO"
     # Stored: settings readable, credentials only inside the encrypted blob.
-    async with slack.container.sessions() as session:
+    async with live.container.sessions() as session:
         row = (await session.execute(select(ProviderConnection))).scalar_one()
         assert row.provider is Provider.ZOOM and row.settings["plan"] == "business"
         assert ZOOM_SECRET not in row.credentials_encrypted and "acct-123" not in row.credentials_encrypted
-        opened = ConnectionRepository(session, TEAM_ID, slack.container.box).credentials(row)
+        opened = ConnectionRepository(session, TEAM_ID, live.container.box).credentials(row)
         assert opened == {"account_id": "acct-123", "client_id": "client-456", "client_secret": ZOOM_SECRET}
     # Never echoed: not to Slack, not in a log line, not in the audit trail.
-    for call in slack.emulator.calls:
+    for call in live.emulator.calls:
         assert ZOOM_SECRET not in json.dumps(call.args), call.method
-    for message in slack.emulator.messages:
+    for message in live.emulator.messages:
         assert ZOOM_SECRET not in _text(message)
     ours = [r for r in caplog.records if r.name.startswith(("bot", "switchboard"))]
     assert ours, "expected at least our own log lines to be captured"
     for record in caplog.records:
         if record.levelno >= logging.INFO or record.name.startswith(("bot", "switchboard")):
             assert ZOOM_SECRET not in record.getMessage() + repr(record.__dict__), record.name
-    assert ("U0ADMIN", "connection.created", "ok") in await slack.audit_actions()
+    assert ("U0ADMIN", "connection.created", "ok") in await live.audit_actions()
     from bot.db.repositories import AuditRepository
 
-    async with slack.container.sessions() as session:
+    async with live.container.sessions() as session:
         events = await AuditRepository(session, TEAM_ID).recent(limit=5)
     assert all(ZOOM_SECRET not in json.dumps(e.details) for e in events)
 
 
-async def test_reconnect_prefills_settings_but_never_secrets(slack: Harness) -> None:
-    await slack.driver.submit(await _open_connect(slack), ZOOM_FORM)
-    await slack.driver.settle()
-    view = await _open_connect(slack)
+async def test_reconnect_prefills_settings_but_never_secrets(live: Harness) -> None:
+    await live.driver.submit(await _open_connect(live), ZOOM_FORM)
+    await live.driver.settle()
+    view = await _open_connect(live)
     inputs = _inputs(view)
     assert inputs["plan"]["element"]["initial_option"]["value"] == "business"
     assert "initial_value" not in inputs["client_secret"]["element"]
@@ -250,38 +277,60 @@ async def test_reconnect_prefills_settings_but_never_secrets(slack: Harness) -> 
     from bot.console.driver import MissingInput
 
     with pytest.raises(MissingInput):
-        await slack.driver.submit(view, {"account_id": "acct-123", "client_id": "client-456"})
-    await slack.driver.submit(view, {**ZOOM_FORM, "plan": "pro"})
-    await slack.driver.settle()
-    assert ("U0ADMIN", "connection.updated", "ok") in await slack.audit_actions()
+        await live.driver.submit(view, {"account_id": "acct-123", "client_id": "client-456"})
+    await live.driver.submit(view, {**ZOOM_FORM, "plan": "pro"})
+    await live.driver.settle()
+    assert ("U0ADMIN", "connection.updated", "ok") in await live.audit_actions()
 
 
-async def test_connect_errors_land_on_the_right_block(slack: Harness) -> None:
-    view = await _open_connect(slack)
-    response = await slack.driver.submit(view, {**ZOOM_FORM, "client_id": "   "})
+async def test_connect_errors_land_on_the_right_block(live: Harness) -> None:
+    view = await _open_connect(live)
+    response = await live.driver.submit(view, {**ZOOM_FORM, "client_id": "   "})
     assert list(response.errors) == ["client_id"]
     assert "Client ID (client_id) is required" in response.errors["client_id"]
-    assert slack.driver.current_view("U0ADMIN") is not None  # still open, showing the error
-    async with slack.container.sessions() as session:
+    assert live.driver.current_view("U0ADMIN") is not None  # still open, showing the error
+    async with live.container.sessions() as session:
         assert (await session.execute(select(ProviderConnection))).first() is None
 
 
 async def test_connect_is_for_admins(slack: Harness) -> None:
     response = await slack.driver.command("/switchboard", "connect zoom", user="U0SUPER")
-    assert "is for admins and above" in response.body
+    assert "is for admins; you are" in response.body
     await slack.driver.settle()
     assert slack.driver.current_view("U0SUPER") is None
     assert ("U0SUPER", "access.denied", "denied") in await slack.audit_actions()
 
 
-async def test_connect_submission_by_a_non_admin_is_refused(slack: Harness) -> None:
-    view = await _open_connect(slack)
-    # The admin was demoted while the modal was open.
-    await slack.driver.command("/switchboard", "link <@U0ADMIN|admin> role=agent", user="U0ADMIN")
+async def test_connect_submission_by_a_non_admin_is_refused(live: Harness) -> None:
+    view = await _open_connect(live)
+    # The admin was demoted (by another admin) while the modal was open.
+    await live.driver.command("/switchboard", "link <@U0SUPER|super> role=admin", user="U0ADMIN")
+    await live.driver.settle()
+    await live.driver.command("/switchboard", "link <@U0ADMIN|admin> role=agent", user="U0SUPER")
+    await live.driver.settle()
+    view = live.driver.current_view("U0ADMIN") or view
+    response = await live.driver.submit(view, ZOOM_FORM)
+    assert "is for admins; you are" in " ".join(response.errors.values())
+    async with live.container.sessions() as session:
+        assert (await session.execute(select(ProviderConnection))).first() is None
+
+
+async def test_connect_in_sandbox_mode_says_nothing_changes(slack: Harness) -> None:
+    response = await slack.driver.command("/switchboard", "connect zoom", user="U0ADMIN")
+    assert "running on its sandbox providers" in response.body and "nothing was changed." in response.body
     await slack.driver.settle()
-    view = slack.driver.current_view("U0ADMIN") or view
-    response = await slack.driver.submit(view, ZOOM_FORM)
-    assert "is for admins and above" in " ".join(response.errors.values())
+    assert slack.driver.current_view("U0ADMIN") is None  # no form that would store what is never used
+    async with slack.container.sessions() as session:
+        assert (await session.execute(select(ProviderConnection))).first() is None
+
+
+async def test_a_connect_form_submitted_in_sandbox_mode_stores_nothing(slack: Harness, live: Harness) -> None:
+    view = await _open_connect(live)  # opened while live, submitted to an app in sandbox mode
+    payload = live.driver.view_submission_payload(view, ZOOM_FORM, user="U0ADMIN")
+    response = await slack.driver.send_payload(payload)
+    assert response.status == 200
+    answer = response.json()
+    assert answer["response_action"] == "update" and "nothing was changed." in json.dumps(answer)
     async with slack.container.sessions() as session:
         assert (await session.execute(select(ProviderConnection))).first() is None
 
@@ -386,7 +435,7 @@ async def test_channel_bad_arguments(slack: Harness, text: str, expected: str) -
 
 async def test_channel_is_for_admins(slack: Harness) -> None:
     response = await slack.driver.command("/switchboard", "channel clear", user="U0SUPER")
-    assert "is for admins and above" in response.body
+    assert "is for admins; you are" in response.body
     async with slack.container.sessions() as session:
         assert await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO") is not None
 

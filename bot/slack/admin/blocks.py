@@ -29,12 +29,16 @@ def help_message(groups: Sequence[tuple[str, list[str]]], identity: Identity) ->
     return message(fit(blocks), "Switchboard help")
 
 
+LINK_HINT = "/switchboard link @you agent=<LiveVox agent id> role=agent"
+
+
 def whoami_message(identity: Identity) -> dict[str, Any]:
     if not identity.linked:
         return message(
             [
                 section(f"<@{identity.user_id}> is *not linked* to Switchboard yet."),
-                context("Ask an admin: `/switchboard link @you agent=<id> role=agent`"),
+                # escaped: Slack would swallow `<LiveVox agent id>` as markup
+                context(f"Ask an admin to run `{escape(LINK_HINT)}`."),
             ],
             "Not linked",
         )

@@ -20,6 +20,7 @@ from bot.services.channels import (
 )
 from bot.services.connection_fields import FIELDS, from_environment
 from bot.services.identity import Identity
+from bot.settings import ProvidersMode
 from bot.slack.admin.blocks import (
     CHANNEL_SET_USAGE,
     audit_message,
@@ -89,7 +90,7 @@ def parse_link(args: list[str]) -> tuple[str, dict[str, str]]:
         key = key.lower()
         if not sep or key not in {"agent", "login", "zoom", "role"} or not value:
             raise InputError(
-                f"`{word}` is not one of agent=…, login=…, zoom=…, role=…\nUsage: `{LINK_USAGE}`"
+                f"`{word}` is not one of agent=…, login=…, zoom=…, role=….\nUsage: `{LINK_USAGE}`"
             )
         values[key] = value
     if "agent" in values and not values["agent"].isdigit():
@@ -154,11 +155,26 @@ def parse_provider(args: list[str]) -> Provider:
         raise InputError(f"Usage: `{CONNECT_USAGE}`") from None
 
 
+def sandbox_text(provider: Provider) -> str:
+    return (
+        f"Switchboard is running on its sandbox providers (`SWITCHBOARD_PROVIDERS=sandbox`), with demo data, "
+        f"so a {PROVIDER_NAMES[provider]} connection would not be used: nothing was changed. "
+        "Set `SWITCHBOARD_PROVIDERS=live` to connect the real services."
+    )
+
+
+def in_sandbox(container: Any) -> bool:
+    return bool(container.settings.providers is ProvidersMode.SANDBOX)
+
+
 @router.sub("connect", CONNECT_USAGE, "connect a provider (credentials stored encrypted)", role=Role.ADMIN)
 async def connect(inv: Invocation) -> None:
     provider = parse_provider(inv.args)
-    await inv.ack()
     container = inv.context["container"]
+    if in_sandbox(container):  # the sandbox never reads stored connections: a form would change nothing
+        await inv.ack(text=sandbox_text(provider))
+        return
+    await inv.ack()
     async with container.sessions() as session:
         row = await ConnectionRepository(session, inv.identity.team_id, container.box).get(provider)
     # Prefill readable values only: the environment's non-secret defaults, then the stored settings.
@@ -184,7 +200,7 @@ def parse_channel_set(args: list[str]) -> MappingChange:
         key = key.lower()
         if not sep or key not in CHANNEL_KEYS or not value.strip():
             raise InputError(
-                f"`{word}` is not one of inbox=…, queues=…, sender=…, alerts=…\nUsage: `{CHANNEL_SET_USAGE}`"
+                f"`{word}` is not one of inbox=…, queues=…, sender=…, alerts=….\nUsage: `{CHANNEL_SET_USAGE}`"
             )
         values[key] = value.strip()
     if not values:
