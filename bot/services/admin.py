@@ -18,7 +18,6 @@ from bot.db.repositories import (
 from bot.errors import InputError
 from bot.services.connection_fields import BASE_URL_KEY, FIELDS
 
-
 LAST_ADMIN = "This workspace's last admin stays an admin: make someone else an admin first."
 
 
