@@ -373,25 +373,25 @@ async def test_channel_show_set_and_clear(slack: Harness) -> None:
     assert "100915" in shown and "zAuCShvzvUJLY3ChLcTGBA" in shown and "14155550150" in shown
     await slack.driver.command(
         "/switchboard",
-        "channel set inbox=200300 queues=qA1,qB-2 sender=Switchboard alerts=off",
+        "channel set inbox=100915 queues=qA1,qB-2 sender=14155550151 alerts=off",
         user="U0ADMIN",
     )
     saved = await _answer(slack, "U0ADMIN")
-    assert "Saved." in saved and "200300" in saved and "`qA1`, `qB-2`" in saved and "Switchboard" in saved
+    assert "Saved." in saved and "100915" in saved and "`qA1`, `qB-2`" in saved and "14155550151" in saved
     async with slack.container.sessions() as session:
         row = await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO")
     assert row is not None
     assert (row.livevox_service_id, row.zoom_queue_ids, row.sms_sender_code, row.alerts_enabled) == (
-        "200300",
+        "100915",
         ["qA1", "qB-2"],
-        "Switchboard",
+        "14155550151",
         False,
     )
     await slack.driver.command("/switchboard", "channel set alerts=on", user="U0ADMIN")
     await slack.driver.settle()
     async with slack.container.sessions() as session:
         row = await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO")
-    assert row is not None and row.alerts_enabled is True and row.livevox_service_id == "200300"
+    assert row is not None and row.alerts_enabled is True and row.livevox_service_id == "100915"
     await slack.driver.command("/switchboard", "channel clear", user="U0ADMIN")
     assert "Removed the mapping of <#C0DEMO>" in await _answer(slack, "U0ADMIN")
     await slack.driver.command("/switchboard", "channel show", user="U0ADMIN")
@@ -404,12 +404,64 @@ async def test_channel_show_set_and_clear(slack: Harness) -> None:
 
 async def test_channel_set_maps_a_new_channel(slack: Harness) -> None:
     await slack.driver.command(
-        "/switchboard", "channel set inbox=100915 sender=22395", user="U0ADMIN", channel="C0GENERAL"
+        "/switchboard", "channel set inbox=100915 sender=14155550152", user="U0ADMIN", channel="C0GENERAL"
     )
     assert "Mapped." in await _answer(slack, "U0ADMIN")
     async with slack.container.sessions() as session:
         row = await ChannelMappingRepository(session, TEAM_ID).get("C0GENERAL")
-    assert row is not None and row.sms_sender_code == "22395" and row.alerts_enabled is True
+    assert row is not None and row.sms_sender_code == "14155550152" and row.alerts_enabled is True
+
+
+async def _mapping(slack: Harness, channel: str = "C0DEMO") -> tuple[object, ...] | None:
+    async with slack.container.sessions() as session:
+        row = await ChannelMappingRepository(session, TEAM_ID).get(channel)
+    if row is None:
+        return None
+    return (row.livevox_service_id, row.livevox_inbox, row.zoom_queue_ids, row.sms_sender_code)
+
+
+async def test_channel_set_checks_inbox_and_sender_with_the_providers(slack: Harness) -> None:
+    before = await _mapping(slack)
+    await slack.driver.command(
+        "/switchboard", "channel set inbox=999999 sender=12345 queues=abc", user="U0ADMIN"
+    )
+    answer = await _answer(slack, "U0ADMIN")
+    assert "Nothing was saved:" in answer
+    assert "inbox=999999 is not a LiveVox inbox of your team" in answer
+    assert "100915 (Group - Customer Care)" in answer  # the valid choices, briefly
+    assert "sender=12345 is not one of the LiveVox SMS codes" in answer and "`14155550150`" in answer
+    assert await _mapping(slack) == before
+    assert "channel.mapped" not in [a for _, a, _ in await slack.audit_actions()]
+
+
+async def test_channel_set_refuses_everything_when_one_value_is_wrong(slack: Harness) -> None:
+    before = await _mapping(slack)
+    await slack.driver.command("/switchboard", "channel set inbox=100915 sender=99999", user="U0ADMIN")
+    answer = await _answer(slack, "U0ADMIN")
+    assert "sender=99999 is not one of the LiveVox SMS codes" in answer and "inbox=" not in answer
+    assert await _mapping(slack) == before
+
+
+async def test_channel_set_shows_the_new_inboxs_own_name(slack: Harness) -> None:
+    async with slack.container.sessions() as session:
+        await ChannelMappingRepository(session, TEAM_ID).upsert("C0DEMO", livevox_inbox="Old inbox name")
+        await session.commit()
+    await slack.driver.command("/switchboard", "channel set inbox=100915", user="U0ADMIN")
+    saved = await _answer(slack, "U0ADMIN")
+    assert "Group - Customer Care" in saved and "Old inbox name" not in saved
+    assert (await _mapping(slack) or ())[1] == "Group - Customer Care"
+
+
+async def test_channel_set_saves_nothing_when_livevox_cannot_check(slack: Harness) -> None:
+    from bot.sandbox.faults import ProviderFaults
+
+    await slack.container.providers.for_team(TEAM_ID)
+    slack.container.sandbox.app.state.injectors["livevox"].config = ProviderFaults(error_rate=1.0)
+    before = await _mapping(slack)
+    await slack.driver.command("/switchboard", "channel set inbox=100915 sender=14155550150", user="U0ADMIN")
+    answer = await _answer(slack, "U0ADMIN")
+    assert "Nothing was saved:" in answer and "could not be listed to check inbox=" in answer
+    assert await _mapping(slack) == before
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ from bot.services.admin import AdminService
 from bot.services.channels import (
     ChannelService,
     MappingChange,
+    check_with_providers,
+    linked_logins,
     validate_queue_ids,
     validate_sender,
     validate_service_id,
@@ -234,6 +236,11 @@ async def channel(inv: Invocation) -> None:
             row = await ChannelService(session, team, actor=inv.identity.user_id).get(channel_id)
         await inv.respond(**channel_message(channel_id, row), response_type="ephemeral")
         return
+    if change is not None:  # checked against the providers first: nothing is saved when anything is wrong
+        async with container.sessions() as session:
+            logins = await linked_logins(session, team, inv.identity.livevox_login)
+        providers = await container.providers.for_team(team)
+        change = await check_with_providers(change, providers, logins)
     async with transaction(container.sessions) as session:
         service = ChannelService(session, team, actor=inv.identity.user_id)
         if change is not None:
