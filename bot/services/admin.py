@@ -17,6 +17,7 @@ from bot.db.repositories import (
 )
 from bot.errors import InputError
 from bot.services.connection_fields import BASE_URL_KEY, FIELDS
+from bot.services.term_codes import SETTINGS_KEY as TERM_CODES_KEY
 
 LAST_ADMIN = "This workspace's last admin stays an admin: make someone else an admin first."
 
@@ -61,6 +62,10 @@ class AdminService:
         unknown = sorted(set(values) - {field.key for field in FIELDS[provider]})
         if unknown:
             raise InputError(f"{provider.value}: unknown field(s) {', '.join(unknown)}.")
+        existing = await self._connections.get(provider, name)
+        if existing is not None and TERM_CODES_KEY in (existing.settings or {}):
+            # Not a field of the form: the term codes admins configured survive a reconnect.
+            settings[TERM_CODES_KEY] = existing.settings[TERM_CODES_KEY]
         row, created = await self._connections.upsert(
             provider,
             name=name,

@@ -191,3 +191,27 @@ def test_possible_numbers_written_with_their_country_code_are_found(
     typed = f"+44 7700 900{last:03d}"
     assert first_number(f"please text {typed} {words}", region) == f"+447700900{last:03d}"
     assert split_number(f"{typed} {words}", region)[0] == f"+447700900{last:03d}"
+
+
+TERMCODE_WORDS = st.lists(
+    st.text(max_size=30)
+    | st.sampled_from(["add", "remove", "list", "1001", "<#C0DEMO|demo>", "<#C0X>", "Paid", "<@U0AGENT>"]),
+    max_size=8,
+)
+
+
+@FAST
+@given(TERMCODE_WORDS)
+def test_termcodes_parser_answers_only_with_input_errors(words: list[str]) -> None:
+    from bot.slack.admin.commands import parse_termcodes
+
+    try:
+        request = parse_termcodes(words)
+    except InputError:
+        return
+    assert request.action in {"list", "add", "remove"}
+    if request.action != "list":
+        assert request.code_id.isdigit() and len(request.code_id) <= 10
+    if request.action == "add":
+        assert request.name and request.name == " ".join(request.name.split()) and len(request.name) <= 60
+    assert request.channel_id is None or request.channel_id[0] in "CG"

@@ -8,6 +8,7 @@ from typing import Any
 from bot.db.models import AuditEvent, ChannelMapping
 from bot.services.access import AGENT_NUMBERS
 from bot.services.identity import Identity
+from bot.services.term_codes import TermCode, TermCodes
 from bot.slack.blocks.common import context, fit, header, message, section
 from bot.slack.text import escape, when
 
@@ -110,3 +111,27 @@ def channel_message(channel_id: str, mapping: ChannelMapping | None, *, note: st
         context(f"Change it: `{escape(CHANNEL_SET_USAGE)}` · remove it: `/switchboard channel clear`"),
     ]
     return message(blocks, f"Channel mapping of {channel_id}")
+
+
+def _code_lines(codes: Sequence[TermCode]) -> str:
+    return "\n".join(f"• `{c.id}` {escape(c.name)}" for c in codes)
+
+
+def term_codes_message(codes: TermCodes, channel_id: str | None, *, note: str = "") -> dict[str, Any]:
+    """The term codes a Resolve form offers: the workspace's, and the channel's own where it has them."""
+    if codes.team is None:
+        team = "_No LiveVox connection is stored to keep the workspace's term codes on._"
+    else:
+        team = _code_lines(codes.team) or "_None yet._"
+    blocks: list[Any] = [section(f"{note}*Term codes of this workspace*\n{team}")]
+    if channel_id:
+        own = _code_lines(codes.channel) if codes.channel else "_None: it offers the workspace's._"
+        blocks.append(section(f"*Term codes of <#{channel_id}>* (they replace the workspace's there)\n{own}"))
+    blocks.append(
+        context(
+            "The Resolve form offers these (a term code is optional); with none configured it takes any "
+            "term code id. Change them: `/switchboard termcodes add 1001 Paid in full [#channel]` · "
+            "`/switchboard termcodes remove 1001 [#channel]`."
+        )
+    )
+    return message(fit(blocks), "Term codes")

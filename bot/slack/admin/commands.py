@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from bot.db.models import Provider, Role
@@ -22,16 +23,19 @@ from bot.services.channels import (
 )
 from bot.services.connection_fields import FIELDS, from_environment
 from bot.services.identity import Identity
+from bot.services.term_codes import TermCodeService, validate_name, validate_term_code_id
 from bot.settings import ProvidersMode
 from bot.slack.admin.blocks import (
     CHANNEL_SET_USAGE,
     audit_message,
     channel_message,
     help_message,
+    term_codes_message,
     whoami_message,
 )
 from bot.slack.admin.connect_blocks import PROVIDER_NAMES, connect_modal
 from bot.slack.commands import CommandRouter, Invocation
+from bot.slack.text import escape
 
 router = CommandRouter("/switchboard", "Switchboard itself", order=90)
 routers = [router]
@@ -250,6 +254,63 @@ async def channel(inv: Invocation) -> None:
             await service.clear(channel_id)
             payload = {"text": f"Removed the mapping of <#{channel_id}>."}
     await inv.respond(**payload, response_type="ephemeral")
+
+
+TERMCODES_USAGE = (
+    "/switchboard termcodes [list [#channel] | add <id> <name> [#channel] | remove <id> [#channel]]"
+)
+CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+@dataclass(frozen=True)
+class TermCodesRequest:
+    action: str  # list | add | remove
+    channel_id: str | None = None
+    code_id: str = ""
+    name: str = ""
+
+
+def parse_termcodes(args: list[str]) -> TermCodesRequest:
+    """`add 1001 Paid in full <#C0123|billing>` → what to do (before the ack); the channel is optional."""
+    words = list(args)
+    action = words.pop(0).lower() if words else "list"
+    channel_id = None
+    if words and (found := CHANNEL_MENTION.match(words[-1].strip())):
+        channel_id = found.group(1)
+        words.pop()
+    if any(w.startswith("<#") for w in words):
+        raise InputError(f"Name the channel last, e.g. `#billing`.\nUsage: `{TERMCODES_USAGE}`")
+    if action == "list" and not words:
+        return TermCodesRequest("list", channel_id)
+    if action == "add" and len(words) >= 2:
+        return TermCodesRequest(
+            "add", channel_id, validate_term_code_id(words[0]), validate_name(" ".join(words[1:]))
+        )
+    if action == "remove" and len(words) == 1:
+        return TermCodesRequest("remove", channel_id, validate_term_code_id(words[0]))
+    raise InputError(f"Usage: `{TERMCODES_USAGE}`")
+
+
+@router.sub("termcodes", TERMCODES_USAGE, "the term codes offered when resolving a thread", role=Role.ADMIN)
+async def termcodes(inv: Invocation) -> None:
+    request = parse_termcodes(inv.args)
+    await inv.ack()
+    container = inv.context["container"]
+    team = inv.identity.team_id
+    where = f"<#{request.channel_id}>" if request.channel_id else "this workspace"
+    async with transaction(container.sessions) as session:
+        service = TermCodeService(session, team, actor=inv.identity.user_id, box=container.box)
+        if request.action == "add":
+            code = await service.add(request.code_id, request.name, channel_id=request.channel_id)
+            note = f"Added term code *{escape(code.name)}* (`{code.id}`) for {where}. "
+        elif request.action == "remove":
+            code = await service.remove(request.code_id, channel_id=request.channel_id)
+            note = f"Removed term code *{escape(code.name)}* (`{code.id}`) from {where}. "
+        else:
+            note = ""
+        codes = await service.get(request.channel_id or inv.channel_id or None)
+    channel = request.channel_id or inv.channel_id or None
+    await inv.respond(**term_codes_message(codes, channel, note=note), response_type="ephemeral")
 
 
 def connected_text(provider: Provider) -> str:
