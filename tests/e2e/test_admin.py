@@ -191,6 +191,95 @@ async def test_audit_lists_recent_events_and_filters_by_user(slack: Harness) -> 
     assert "is not a Slack user" in slack.driver.requests[-1][1].body
 
 
+async def _add_events(slack: Harness, count: int) -> None:
+    from bot.db.repositories import AuditRepository
+
+    async with slack.container.sessions() as session:
+        repo = AuditRepository(session, TEAM_ID)
+        for i in range(count):
+            await repo.record("cli:test", f"test.event{i:02d}", target_type="workspace", target_id=TEAM_ID)
+        await session.commit()
+
+
+async def test_audit_pages_older_and_newer(slack: Harness) -> None:
+    await _add_events(slack, 30)
+    await slack.driver.command("/switchboard", "audit", user="U0ADMIN")
+    await slack.driver.settle()
+    first = slack.driver.last_response("U0ADMIN")
+    assert first is not None
+    text = _text(first)
+    assert "test.event29" in text and "test.event10" in text and "test.event09" not in text  # 20 a page
+    assert "Older →" in text and "Newer" not in text
+    await slack.driver.click(first, action_id=ids.ACTION_AUDIT_OLDER, user="U0ADMIN")
+    await slack.driver.settle()
+    older = slack.driver.last_response("U0ADMIN")
+    assert older is not None
+    text = _text(older)
+    assert "test.event09" in text and "test.event00" in text and "user.linked" in text  # demo-seed's rows
+    assert "test.event10" not in text and "← Newer" in text and "Older →" not in text
+    await slack.driver.click(older, action_id=ids.ACTION_AUDIT_NEWER, user="U0ADMIN")
+    await slack.driver.settle()
+    newer = slack.driver.last_response("U0ADMIN")
+    assert newer is not None
+    text = _text(newer)
+    assert "test.event29" in text and "test.event10" in text and "test.event09" not in text
+
+
+async def test_audit_buttons_are_for_admins(slack: Harness) -> None:
+    await _add_events(slack, 30)
+    await slack.driver.command("/switchboard", "audit", user="U0ADMIN")
+    await slack.driver.settle()
+    page = slack.driver.last_response("U0ADMIN")
+    assert page is not None
+    await slack.driver.click(page, action_id=ids.ACTION_AUDIT_OLDER, user="U0SUPER")
+    await slack.driver.settle()
+    assert ("U0SUPER", "access.denied", "denied") in await slack.audit_actions()
+
+
+async def test_audit_filters_by_action_user_and_number(slack: Harness) -> None:
+    await slack.driver.command("/lookup", "+1 212 555 0199", user="U0AGENT")  # denied → audited
+    await slack.driver.settle()
+    await slack.driver.command("/switchboard", "audit action=access.denied", user="U0ADMIN")
+    denied = await _answer(slack, "U0ADMIN")
+    assert "access.denied" in denied and "user.linked" not in denied
+    await slack.driver.command("/switchboard", "audit action=user", user="U0ADMIN")
+    users = await _answer(slack, "U0ADMIN")
+    assert "user.linked" in users and "access.denied" not in users
+    await slack.driver.command("/switchboard", "audit +1 212 555 0199", user="U0ADMIN")
+    by_number = await _answer(slack, "U0ADMIN")
+    assert "numbers ending 0199" in by_number and "access.denied" in by_number
+    assert "user.linked" not in by_number
+    await slack.driver.command("/switchboard", "audit <@U0AGENT|agent> +1 415 555 0100", user="U0ADMIN")
+    assert "Nothing recorded yet." in await _answer(slack, "U0ADMIN")
+    for text, expected in [
+        ("audit action=<!channel>", "action= takes an action"),
+        ("audit <@U0AGENT> <@U0SUPER>", "one user at most"),
+        ("audit +1 415 555 0100 please", "I don't understand `please`"),
+    ]:
+        assert expected in (await slack.driver.command("/switchboard", text, user="U0ADMIN")).body, text
+
+
+async def test_access_denied_says_what_was_attempted(slack: Harness) -> None:
+    from bot.db.repositories import AuditRepository
+
+    await slack.driver.command("/switchboard", "link <@U0NEW|newbie> role=admin", user="U0AGENT")
+    slack.emulator.add_user("U0NEW", "newbie")
+    await slack.driver.shortcut(ids.SHORTCUT_SEND_SMS, user="U0NEW")
+    await slack.driver.settle()
+    async with slack.container.sessions() as session:
+        events = await AuditRepository(session, TEAM_ID).recent(limit=5)
+    denied = [e for e in events if e.action == "access.denied"]
+    by_actor = {e.actor: e for e in denied}
+    link = by_actor["U0AGENT"]
+    assert (link.target_type, link.target_id) == ("user", "U0NEW")
+    assert link.details["attempted"] == "/switchboard link <@U0NEW|newbie> role=admin"
+    assert by_actor["U0NEW"].details["attempted"] == "shortcut send_sms"
+    await slack.driver.command("/switchboard", "audit action=access.denied", user="U0ADMIN")
+    shown = await _answer(slack, "U0ADMIN")
+    assert "`/switchboard link &lt;@U0NEW|newbie&gt; role=admin` → <@U0NEW>" in shown
+    assert "`shortcut send_sms`" in shown
+
+
 # -------------------------------------------------------------------------------------- connect
 
 

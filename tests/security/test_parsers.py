@@ -215,3 +215,29 @@ def test_termcodes_parser_answers_only_with_input_errors(words: list[str]) -> No
     if request.action == "add":
         assert request.name and request.name == " ".join(request.name.split()) and len(request.name) <= 60
     assert request.channel_id is None or request.channel_id[0] in "CG"
+
+
+@FAST
+@given(WORDS | st.lists(TYPED, max_size=4), st.sampled_from(["US", "GB"]))
+def test_audit_parser_answers_only_with_input_errors(words: list[str], region: str) -> None:
+    from bot.slack.admin.commands import parse_audit
+
+    try:
+        query = parse_audit(words, region)
+    except InputError:
+        return
+    assert query.actor is None or (query.actor[0] in "UW" and query.actor.isalnum())
+    assert query.action is None or (
+        len(query.action) <= 64 and query.action.replace(".", "").replace("_", "").isalnum()
+    )
+    assert query.number is None or query.number.startswith("+")
+    assert query.before is None and query.after is None  # paging comes only from the signed buttons
+
+
+@FAST
+@given(st.text(max_size=200))
+def test_audit_button_values_answer_only_with_input_errors(value: str) -> None:
+    from bot.slack.admin.audit import AuditQuery
+
+    with contextlib.suppress(InputError):
+        AuditQuery.from_value(value)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.db.models import Provider, Role
-from bot.db.repositories import AuditRepository, ConnectionRepository
+from bot.db.repositories import ConnectionRepository
 from bot.db.session import transaction
 from bot.errors import InputError
 from bot.services.admin import AdminService
@@ -25,9 +25,9 @@ from bot.services.connection_fields import FIELDS, from_environment
 from bot.services.identity import Identity
 from bot.services.term_codes import TermCodeService, validate_name, validate_term_code_id
 from bot.settings import ProvidersMode
+from bot.slack.admin.audit import AuditQuery, audit_page
 from bot.slack.admin.blocks import (
     CHANNEL_SET_USAGE,
-    audit_message,
     channel_message,
     help_message,
     term_codes_message,
@@ -35,6 +35,7 @@ from bot.slack.admin.blocks import (
 )
 from bot.slack.admin.connect_blocks import PROVIDER_NAMES, connect_modal
 from bot.slack.commands import CommandRouter, Invocation
+from bot.slack.parsing import split_number
 from bot.slack.text import escape
 
 router = CommandRouter("/switchboard", "Switchboard itself", order=90)
@@ -140,14 +141,45 @@ async def unlink(inv: Invocation) -> None:
     await inv.respond(text=f"Unlinked <@{user}>.", response_type="ephemeral")
 
 
-@router.sub("audit", "/switchboard audit [@user]", "recent audit events", role=Role.ADMIN)
+AUDIT_USAGE = "/switchboard audit [@user] [action=<action>] [<number>]"
+ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$")
+
+
+def parse_audit(args: list[str], region: str) -> AuditQuery:
+    """`<@U0AGENT> action=sms +1 415 555 0100` → the filters, in any order (before the ack)."""
+    actor = action = number = None
+    rest: list[str] = []
+    for word in args:
+        if word.startswith("<@"):
+            if actor is not None:
+                raise InputError(f"Give one user at most.\nUsage: `{AUDIT_USAGE}`")
+            actor = mentioned_user(word)
+        elif word.lower().startswith("action="):
+            value = word.partition("=")[2].strip().lower().removesuffix(".*")
+            if not ACTION_NAME.match(value) or len(value) > 64:
+                raise InputError(f"action= takes an action such as `access.denied` or `sms`, not `{value}`.")
+            action = value
+        else:
+            rest.append(word)
+    if rest:
+        text = " ".join(rest)
+        if not any(ch.isdigit() for ch in text):  # not a number: most likely a user typed without @
+            mentioned_user(rest[0])
+        number, extra = split_number(text, region)
+        if extra:
+            raise InputError(f"I don't understand `{extra}`.\nUsage: `{AUDIT_USAGE}`")
+    return AuditQuery(actor=actor, action=action, number=number)
+
+
+@router.sub(
+    "audit", AUDIT_USAGE, "the audit trail, a page at a time, by user, action or number", role=Role.ADMIN
+)
 async def audit(inv: Invocation) -> None:
-    who = mentioned_user(inv.args[0]) if inv.args else None
+    query = parse_audit(inv.args, inv.context["container"].settings.default_region)
     await inv.ack()
-    container = inv.context["container"]
-    async with container.sessions() as session:
-        events = await AuditRepository(session, inv.identity.team_id).recent(limit=40, actor=who)
-    await inv.respond(**audit_message(events, who=who), response_type="ephemeral")
+    await inv.respond(
+        **await audit_page(inv.context["container"], inv.identity.team_id, query), response_type="ephemeral"
+    )
 
 
 CONNECT_USAGE = "/switchboard connect zoom|livevox|routee"
