@@ -105,10 +105,14 @@ class TermCodeService:
 
     async def add(self, code_id: str, name: str, *, channel_id: str | None = None) -> TermCode:
         code = TermCode(validate_term_code_id(code_id), validate_name(name))
-        codes = [c for c in await self._list(channel_id) if c.id != code.id]
-        if len(codes) >= MAX_CODES:
+        codes = await self._list(channel_id)
+        if any(c.id == code.id for c in codes):  # the same id again: renamed in its place
+            codes = [code if c.id == code.id else c for c in codes]
+        elif len(codes) >= MAX_CODES:
             raise InputError(f"At most {MAX_CODES} term codes can be offered; remove one first.")
-        await self._store([*codes, code], channel_id)
+        else:
+            codes = [*codes, code]
+        await self._store(codes, channel_id)
         await self._record("termcode.added", code, channel_id)
         return code
 
