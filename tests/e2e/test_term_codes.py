@@ -112,6 +112,7 @@ async def test_removing_codes_and_bad_input(slack: Harness) -> None:
         ("termcodes add abc Paid", "A term code id is digits only, e.g. 1001, not `abc`."),
         ("termcodes add 1001", "Usage: `/switchboard termcodes"),
         ("termcodes wipe", "Usage: `/switchboard termcodes"),
+        ("termcodes add 1001 Paid #billing", "Pick the channel from Slack's list"),
     ]:
         response = await slack.driver.command("/switchboard", text, user="U0ADMIN")
         assert expected in response.body, text

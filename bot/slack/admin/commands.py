@@ -291,6 +291,7 @@ async def channel(inv: Invocation) -> None:
 TERMCODES_USAGE = (
     "/switchboard termcodes [list [#channel] | add <id> <name> [#channel] | remove <id> [#channel]]"
 )
+BARE_CHANNEL = re.compile(r"^#[a-z][a-z0-9_-]*$")
 CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
@@ -310,6 +311,10 @@ def parse_termcodes(args: list[str]) -> TermCodesRequest:
     if words and (found := CHANNEL_MENTION.match(words[-1].strip())):
         channel_id = found.group(1)
         words.pop()
+    if words and BARE_CHANNEL.match(words[-1]):  # typed, not picked: Slack sent only the name
+        raise InputError(
+            "Pick the channel from Slack's list as you type `#`, so that Slack sends which one it is."
+        )
     if any(w.startswith("<#") for w in words):
         raise InputError(f"Name the channel last, e.g. `#billing`.\nUsage: `{TERMCODES_USAGE}`")
     if action == "list" and not words:
