@@ -236,6 +236,26 @@ async def test_audit_buttons_are_for_admins(slack: Harness) -> None:
     assert ("U0SUPER", "access.denied", "denied") in await slack.audit_actions()
 
 
+async def test_an_edited_audit_page_button_is_refused_and_audited(slack: Harness) -> None:
+    from bot.db.repositories import AuditRepository
+
+    await _add_events(slack, 30)
+    await slack.driver.command("/switchboard", "audit <@U0AGENT|agent>", user="U0ADMIN")
+    await slack.driver.command("/switchboard", "audit", user="U0ADMIN")
+    await slack.driver.settle()
+    page = slack.driver.last_response("U0ADMIN")
+    assert page is not None
+    element = slack.driver.find_element(page, action_id=ids.ACTION_AUDIT_OLDER)
+    payload = slack.driver.block_actions_payload(page, element, user="U0ADMIN")
+    payload["actions"][0]["value"] = json.dumps({"before": 10**9})  # unsigned: every event at once
+    assert (await slack.driver.send_payload(payload)).status == 200
+    await slack.driver.settle()
+    async with slack.container.sessions() as session:
+        events = await AuditRepository(session, TEAM_ID).recent(limit=3)
+    refused = next(e for e in events if e.action == "access.denied")
+    assert refused.details["attempted"] == "button audit_older with an edited value"
+
+
 async def test_audit_filters_by_action_user_and_number(slack: Harness) -> None:
     await slack.driver.command("/lookup", "+1 212 555 0199", user="U0AGENT")  # denied → audited
     await slack.driver.settle()
