@@ -131,7 +131,7 @@ def channel_message(channel_id: str, mapping: ChannelMapping | None, *, note: st
     if mapping is None:
         blocks: list[Any] = [
             section(f"{note}*{title}* is not mapped to any inbox, queue or sender yet."),
-            context(f"Map it: `{escape(CHANNEL_SET_USAGE)}`"),
+            context(f"Map it: `{escape(CHANNEL_SET_USAGE)}`."),
         ]
         return message(blocks, f"{channel_id} is not mapped")
     queues = ", ".join(f"`{escape(q)}`" for q in mapping.zoom_queue_ids or []) or "–"
@@ -148,7 +148,7 @@ def channel_message(channel_id: str, mapping: ChannelMapping | None, *, note: st
     ]
     blocks = [
         section(f"{note}*{title}* is mapped to:", fields=fields),
-        context(f"Change it: `{escape(CHANNEL_SET_USAGE)}` · remove it: `/switchboard channel clear`"),
+        context(f"Change it: `{escape(CHANNEL_SET_USAGE)}`; remove it: `/switchboard channel clear`."),
     ]
     return message(blocks, f"Channel mapping of {channel_id}")
 
