@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import phonenumbers
 
@@ -30,6 +32,51 @@ def to_e164(raw: str, default_region: str = "US") -> str:
     if not phonenumbers.is_possible_number(number):
         raise InputError(f"“{_clip(raw)}” does not look like a complete phone number. Try +1 415 555 0100.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True)
+class FoundNumber:
+    """A phone number found in text: its E.164 form and where it was written (`text[start:end]`)."""
+
+    e164: str
+    start: int
+    end: int
+
+
+# Written with its country code ("+44 …", "0044 …", "011 44 …"): the writer said which country it is.
+_EXPLICIT = frozenset(
+    {
+        phonenumbers.CountryCodeSource.FROM_NUMBER_WITH_PLUS_SIGN,
+        phonenumbers.CountryCodeSource.FROM_NUMBER_WITH_IDD,
+    }
+)
+
+
+def find_numbers(text: str, default_region: str = "US") -> Iterator[FoundNumber]:
+    """Every phone number in `text`, in order: the one number finder of every entry point (slash commands,
+    message shortcuts), so what one accepts the other finds too.
+
+    phonenumbers' matcher reads numbers in any common format. A number written with its country code
+    (`+44 7700 900876`) counts when it is a possible number of that country, whatever the default region: the
+    writer named the country, and ranges such as the UK's 07700 900xxx are possible but not "valid". A number
+    written nationally must be a valid number of `default_region`: free text is full of order numbers, dates
+    and amounts, and a digit run that merely could be a number must not start a lookup or a send.
+    """
+    matcher = phonenumbers.PhoneNumberMatcher(text, default_region, leniency=phonenumbers.Leniency.POSSIBLE)
+    for match in matcher:
+        number = match.number
+        try:  # the matcher does not keep how the country was given; the raw match says it
+            source = phonenumbers.parse(
+                match.raw_string, default_region, keep_raw_input=True
+            ).country_code_source
+        except phonenumbers.NumberParseException:
+            continue
+        if source in _EXPLICIT or phonenumbers.is_valid_number(number):
+            yield FoundNumber(
+                phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+                match.start,
+                match.end,
+            )
 
 
 MASK = "+•••••••"  # the same width whatever the number, so a log does not tell its length either

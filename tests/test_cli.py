@@ -298,3 +298,15 @@ def test_python_dash_m_bot_runs_the_cli() -> None:
 def test_generate_key_prints_a_fernet_key(run) -> None:  # type: ignore[no-untyped-def]
     result = run("admin", "generate-key")
     Fernet(result.output.strip())
+
+
+def test_demo_seed_again_writes_no_audit_rows(run, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    first = run("admin", "demo-seed")
+    assert first.exit_code == 0 and "is ready" in first.output
+    rows = _rows(db_url, "SELECT count(*) FROM audit_events")[0][0]
+    assert rows == 3  # the three demo links
+    again = run("admin", "demo-seed")
+    assert again.exit_code == 0 and "was already there" in again.output
+    assert (
+        _rows(db_url, "SELECT count(*) FROM audit_events")[0][0] == rows
+    )  # nothing changed, nothing audited

@@ -30,7 +30,28 @@ class AuditService:
                 actor, action, target_type=target_type, target_id=target_id, outcome=outcome, details=details
             )
 
-    async def denied(self, team_id: str, actor: str, what: str, *, required: str | None) -> None:
+    async def denied(
+        self,
+        team_id: str,
+        actor: str,
+        what: str,
+        *,
+        required: str | None,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        attempted: str | None = None,
+    ) -> None:
+        """A refusal, saying what was attempted: `what` (the command or surface), its target, and
+        `attempted` (the command line or the action id, numbers masked by the caller)."""
+        details: dict[str, Any] = {"what": what, "required": required}
+        if attempted:
+            details["attempted"] = attempted
         await self.record(
-            team_id, actor, "access.denied", outcome="denied", details={"what": what, "required": required}
+            team_id,
+            actor,
+            "access.denied",
+            target_type=target_type,
+            target_id=target_id,
+            outcome="denied",
+            details=details,
         )

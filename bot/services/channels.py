@@ -6,14 +6,31 @@ valid mapping is; every change writes an audit event in the same transaction.
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ChannelMapping
-from bot.db.repositories import AuditRepository, ChannelMappingRepository, WorkspaceRepository
+from bot.db.repositories import (
+    AuditRepository,
+    ChannelMappingRepository,
+    UserMappingRepository,
+    WorkspaceRepository,
+)
 from bot.errors import InputError
+from bot.services.failures import describe as describe_failure
+from bot.services.providers import Providers
+
+log = logging.getLogger(__name__)
+LIVEVOX = "LiveVox"
+# How many valid choices a refusal lists ("briefly"): enough to spot the right one, not a wall of ids.
+CHOICES_SHOWN = 8
+MAX_SESSIONS = 10
 
 # Zoom ids are url-safe base64-ish strings; anything else is a typo (or pasted markup).
 QUEUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -32,6 +49,9 @@ class MappingChange:
     queue_ids: list[str] | None = None
     sender_code: str | None = None
     alerts: bool | None = None
+    # The inbox's name as LiveVox gives it, set by `check_with_providers` (so the mapping never shows the
+    # name of the inbox it was mapped to before).
+    inbox_name: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -70,6 +90,111 @@ def validate_sender(value: str) -> str:
     )
 
 
+def _choices(values: Sequence[str]) -> str:
+    shown = ", ".join(f"`{v}`" for v in values[:CHOICES_SHOWN])
+    more = f" and {len(values) - CHOICES_SHOWN} more" if len(values) > CHOICES_SHOWN else ""
+    return shown + more
+
+
+def _digits(code: str) -> str:
+    return code.removeprefix("+")
+
+
+async def check_with_providers(
+    change: MappingChange, providers: Providers, agent_logins: Sequence[str]
+) -> MappingChange:
+    """The change, checked against what the providers offer: the inbox must be one of the LiveVox group
+    inboxes the team's linked agents work (their sessions list them: `GET /sms/agent/channel` is for agent
+    sessions only), the sender one of the LiveVox SMS codes (`GET /sms/codes`). Every problem is named in one
+    InputError, with the valid choices, and nothing is saved. Zoom's API offers no list of contact-center
+    queues, so queue ids are checked for their form only (`validate_queue_ids`).
+
+    Returns the change with the inbox's name filled in."""
+    problems: list[str] = []
+    inbox_name: str | None = None
+    if (change.service_id is not None or change.sender_code is not None) and providers.livevox is None:
+        keys = " and ".join(
+            k for k, v in (("inbox=", change.service_id), ("sender=", change.sender_code)) if v
+        )
+        raise InputError(
+            f"LiveVox is not connected, so {keys} cannot be checked; connect it first with "
+            "`/switchboard connect livevox`. Nothing was saved."
+        )
+    if change.service_id is not None:
+        inboxes, problem = await _group_inboxes(providers, agent_logins)
+        if problem is not None:
+            problems.append(problem)
+        elif change.service_id in inboxes:
+            inbox_name = inboxes[change.service_id]
+        else:
+            listed = [f"{sid} ({name})" if name else sid for sid, name in sorted(inboxes.items())]
+            problems.append(
+                f"inbox={change.service_id} is not a LiveVox inbox of your team"
+                + (f"; the inboxes are {_choices(listed)}." if listed else "; LiveVox lists no group inbox.")
+            )
+    if change.sender_code is not None:
+        assert providers.livevox is not None
+        try:
+            codes = [c.code for c in await providers.livevox.sms.codes()]
+        except Exception as error:
+            log.warning("sms codes not listed", extra={"error": type(error).__name__})
+            problems.append(
+                f"The SMS codes could not be read to check sender=: {describe_failure(LIVEVOX, error)}"
+            )
+        else:
+            if _digits(change.sender_code) not in {_digits(c) for c in codes}:
+                problems.append(
+                    f"sender={change.sender_code} is not one of the LiveVox SMS codes"
+                    + (f"; they are {_choices(codes)}." if codes else "; LiveVox lists none.")
+                )
+    if problems:
+        raise InputError("\n".join(["Nothing was saved:", *(f"• {p}" for p in problems)]))
+    return dataclasses.replace(change, inbox_name=inbox_name)
+
+
+async def _group_inboxes(providers: Providers, logins: Sequence[str]) -> tuple[dict[str, str], str | None]:
+    """The SMS group inboxes (service id → name) of the linked agents, or why they cannot be listed."""
+    # A few sessions are enough: a team's agents share their services (and each is a LiveVox login).
+    clients = [
+        c for c in (providers.livevox_agent(login) for login in logins[:MAX_SESSIONS]) if c is not None
+    ]
+    if not clients:
+        return {}, (
+            "No one linked here has a LiveVox login, so the inboxes cannot be listed to check inbox=; "
+            "link an agent first (`/switchboard link @user login=…`)."
+        )
+    results = await asyncio.gather(*(c.agent.channels() for c in clients), return_exceptions=True)
+    inboxes: dict[str, str] = {}
+    failure: BaseException | None = None
+    for result in results:
+        if isinstance(result, BaseException):
+            failure = result
+            continue
+        for channel in result:
+            if (
+                channel.personal
+                or (channel.channel or "").upper() != "SMS"
+                or channel.channel_id in (None, "")
+            ):
+                continue
+            inboxes[str(channel.channel_id)] = channel.channel_name or ""
+    if not inboxes and failure is not None:
+        log.warning("inboxes not listed", extra={"error": type(failure).__name__})
+        return {}, f"The inboxes could not be listed to check inbox=: {describe_failure(LIVEVOX, failure)}"
+    return inboxes, None
+
+
+async def linked_logins(session: AsyncSession, team_id: str, first: str | None = None) -> list[str]:
+    """The LiveVox logins linked in the workspace (`first`, the caller's, leads)."""
+    logins = [
+        u.livevox_login for u in await UserMappingRepository(session, team_id).list() if u.livevox_login
+    ]
+    if first and first in logins:
+        logins.remove(first)
+        logins.insert(0, first)
+    return logins
+
+
 class ChannelService:
     """Channel mappings of one workspace, changed by `actor` (a Slack user id or `cli:<name>`)."""
 
@@ -90,6 +215,7 @@ class ChannelService:
         fields: dict[str, object] = {}
         if change.service_id is not None:
             fields["livevox_service_id"] = validate_service_id(change.service_id)
+            fields["livevox_inbox"] = change.inbox_name
         if change.queue_ids is not None:
             fields["zoom_queue_ids"] = validate_queue_ids(change.queue_ids)
         if change.sender_code is not None:

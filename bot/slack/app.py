@@ -122,7 +122,7 @@ def create_app(
                 log.warning("database unreachable: answering without it (%s)", type(error).__name__)
                 return await database_down(body, context)
         if body.get("type") == "block_actions" and not verify_buttons(body):
-            return await refuse_button(context)
+            return await refuse_button(body, context)
         return await next()
 
     async def first_delivery(req: AsyncBoltRequest, body: dict[str, Any], context: AsyncBoltContext) -> bool:
@@ -156,12 +156,19 @@ def create_app(
             action["value"] = value
         return True
 
-    async def refuse_button(context: AsyncBoltContext) -> BoltResponse:
+    async def refuse_button(body: dict[str, Any], context: AsyncBoltContext) -> BoltResponse:
         team_id = context.team_id or context.enterprise_id
         log.warning("refused a button whose value does not verify", extra={"team": team_id})
         if team_id and context.user_id:
             with contextlib.suppress(Exception):  # the refusal stands even if the audit cannot be written
-                await container.audit.denied(team_id, context.user_id, "a button", required="signed value")
+                clicked = str((body.get("actions") or [{}])[0].get("action_id", ""))
+                await container.audit.denied(
+                    team_id,
+                    context.user_id,
+                    "a button",
+                    required="signed value",
+                    attempted=f"button {clicked} with an edited value",
+                )
         if context.response_url:
             with contextlib.suppress(Exception):
                 await respond(context.response_url, {"text": STALE_BUTTON}, replace_original=False)

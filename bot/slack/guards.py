@@ -36,7 +36,9 @@ def denial_text(identity: Identity, what: str, required: Role) -> str:
     if not identity.linked:
         return NOT_LINKED
     assert identity.role is not None
-    return f"{what} is for {required.value}s and above; you are {identity.role.value}."
+    # Nothing is above admin: "for admins", not "for admins and above".
+    who = "admins" if required is Role.ADMIN else f"{required.value}s and above"
+    return f"{what} is for {who}; you are {identity.role.value}."
 
 
 def requires(role: Role, what: str) -> Callable[[Listener], Listener]:
@@ -93,12 +95,34 @@ async def deny(args: AsyncArgs, identity: Identity, required: Role, what: str) -
             await args.ack(response_action="update", view=refused_view(text))
     else:
         await args.ack()
+    target_type, target_id, attempted = _attempt(body)
     await args.context["container"].audit.denied(
-        identity.team_id, identity.user_id, what, required=required.value
+        identity.team_id,
+        identity.user_id,
+        what,
+        required=required.value,
+        target_type=target_type,
+        target_id=target_id,
+        attempted=attempted,
     )
     if body.get("type") == "view_submission":
         return
     await tell(args.client, body, identity.user_id, text)
+
+
+def _attempt(body: dict[str, Any]) -> tuple[str | None, str | None, str]:
+    """What a refused click, submission or shortcut was: its action / callback id, and the channel."""
+    kind = str(body.get("type") or "")
+    if kind == "block_actions":
+        surface = f"button {(body.get('actions') or [{}])[0].get('action_id', '')}"
+    elif kind in ("view_submission", "view_closed"):
+        surface = f"form {(body.get('view') or {}).get('callback_id', '')}"
+    else:
+        surface = f"{kind.replace('_', ' ')} {body.get('callback_id', '')}".strip()
+    channel = str(
+        (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id") or ""
+    )
+    return ("channel", channel, surface) if channel else (None, None, surface)
 
 
 async def tell(client: AsyncWebClient, body: dict[str, Any], user_id: str, text: str) -> None:

@@ -15,6 +15,8 @@ VIEW_RESOLVE = "resolve_modal"
 
 # Buttons and other actions
 ACTION_SHARE = "share"
+ACTION_AUDIT_OLDER = "audit_older"
+ACTION_AUDIT_NEWER = "audit_newer"
 ACTION_SEND_CONFIRM = "sms_send_confirm"
 ACTION_SEND_CANCEL = "sms_send_cancel"
 ACTION_CALLS_MORE = "calls_more"

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import phonenumbers
-
 from bot.errors import InputError
-from bot.phones import to_e164
+from bot.phones import find_numbers, to_e164
 from bot.services.time_range import looks_like_range
 
 # The number comes first and is never longer than this, however it is typed ("+1 (415) 555-0100 ext. 12"),
@@ -19,15 +17,14 @@ def split_number(text: str, region: str) -> tuple[str, str]:
     if not text:
         raise InputError("Please give a phone number, e.g. `+1 415 555 0100`.")
     head = text[:NUMBER_HEAD]
-    for match in phonenumbers.PhoneNumberMatcher(head, region, leniency=phonenumbers.Leniency.POSSIBLE):
-        if head[: match.start].strip() == "":
-            number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-            return number, text[match.end :].strip()
+    for found in find_numbers(head, region):
+        if head[: found.start].strip() == "":
+            return found.e164, text[found.end :].strip()
         break
+    # One word the finder does not read as a number: a provider's E.164 without "+" (447700900876) is one;
+    # anything else gets to_e164's clear InputError.
     first = head.split(maxsplit=1)[0]
-    return to_e164(first, region), text[
-        len(first) :
-    ].strip()  # raises a clear InputError when it is not a number
+    return to_e164(first, region), text[len(first) :].strip()
 
 
 def number_and_range(args: list[str], region: str) -> tuple[str, str | None]:
@@ -46,12 +43,8 @@ def number_and_range(args: list[str], region: str) -> tuple[str, str | None]:
 
 
 def first_number(text: str, region: str) -> str | None:
-    """The first valid phone number anywhere in `text` (E.164), or None (message shortcuts).
-
-    Leniency VALID (the default) rather than POSSIBLE: a message is free text full of order numbers,
-    dates and amounts, and a digit run that merely could be a number should not start a lookup or a send.
-    The text is bounded by Slack's message size.
-    """
-    for match in phonenumbers.PhoneNumberMatcher(text, region):
-        return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    """The first phone number anywhere in `text` (E.164), or None (message shortcuts), found as the slash
+    commands find theirs (`bot.phones.find_numbers`). The text is bounded by Slack's message size."""
+    for found in find_numbers(text, region):
+        return found.e164
     return None

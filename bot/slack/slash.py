@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -13,9 +14,11 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SwitchboardError
+from bot.phones import find_numbers, mask, mask_all
 from bot.slack.commands import CommandRouter, Invocation, split_share
 from bot.slack.features import FEATURES
 from bot.slack.guards import denial_text
+from bot.slack.parsing import NUMBER_HEAD
 from bot.slack.text import clip, error_text, escape
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,25 @@ def _unknown(router: CommandRouter, word: str | None, identity: Any) -> str:
     return f"{opening} You can run:\n{lines}" if lines else opening
 
 
+# A denial's audit row keeps the head of what was typed (an SMS body is not the point of the row).
+ATTEMPT_CHARS = 120
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def attempted_target(args: list[str], region: str) -> tuple[str | None, str | None]:
+    """What a refused command was about: the user or channel it names first, else the number it starts
+    with (masked, as every number in the audit trail), else nothing."""
+    for word in args[:3]:
+        if found := _USER.match(word):
+            return "user", found.group(1)
+        if found := _CHANNEL.match(word):
+            return "channel", found.group(1)
+    for number in find_numbers(" ".join(args)[:NUMBER_HEAD], region):
+        return "phone", mask(number.e164)
+    return None, None
+
+
 async def dispatch(
     router: CommandRouter,
     ack: AsyncAck,
@@ -65,7 +87,16 @@ async def dispatch(
     if not identity.may(sub.role):
         assert sub.role is not None
         await ack(text=denial_text(identity, f"`{what}`", sub.role))
-        await container.audit.denied(identity.team_id, identity.user_id, what, required=sub.role.value)
+        target_type, target_id = attempted_target(args, container.settings.default_region)
+        await container.audit.denied(
+            identity.team_id,
+            identity.user_id,
+            what,
+            required=sub.role.value,
+            target_type=target_type,
+            target_id=target_id,
+            attempted=mask_all(clip(f"{what} {text}".strip(), ATTEMPT_CHARS)),
+        )
         return
     args, text, share = split_share(args, text)
     invocation = Invocation(

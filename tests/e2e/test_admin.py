@@ -135,7 +135,7 @@ async def test_bad_link_arguments_answer_usage(slack: Harness, text: str, expect
 @pytest.mark.parametrize("text", ["link <@U0NEW|newbie> role=admin", "unlink <@U0SUPER|super>", "audit"])
 async def test_non_admin_is_denied_and_it_is_audited(slack: Harness, text: str) -> None:
     response = await slack.driver.command("/switchboard", text, user="U0AGENT")
-    assert "is for admins and above; you are agent" in response.body
+    assert "is for admins; you are agent." in response.body
     await slack.driver.settle()  # the denial is audited after the ack
     assert ("U0AGENT", "access.denied", "denied") in await slack.audit_actions()
     assert not slack.emulator.response_posts
@@ -150,6 +150,33 @@ async def test_unlink_removes_the_link(slack: Harness) -> None:
     assert ("U0ADMIN", "user.unlinked", "ok") in await slack.audit_actions()
 
 
+@pytest.mark.parametrize("text", ["link <@U0ADMIN|admin> role=agent", "unlink <@U0ADMIN|admin>"])
+async def test_the_last_admin_cannot_demote_or_unlink_themselves(slack: Harness, text: str) -> None:
+    await slack.driver.command("/switchboard", text, user="U0ADMIN")
+    answer = await _answer(slack, "U0ADMIN")
+    assert "This workspace's last admin stays an admin: make someone else an admin first." in answer
+    assert "You are *admin*" in _body(await slack.driver.command("/switchboard", "help", user="U0ADMIN"))
+    actions = [a for _, a, _ in await slack.audit_actions()]
+    assert "user.unlinked" not in actions and actions.count("user.updated") == 0
+
+
+async def test_an_admin_can_step_down_once_there_is_another(slack: Harness) -> None:
+    await slack.driver.command("/switchboard", "link <@U0SUPER|super> role=admin", user="U0ADMIN")
+    await slack.driver.settle()
+    await slack.driver.command("/switchboard", "link <@U0ADMIN|admin> role=agent", user="U0ADMIN")
+    assert "Updated <@U0ADMIN> as *agent*." in await _answer(slack, "U0ADMIN")
+    # Now U0SUPER is the last admin: unlinking them is refused too.
+    await slack.driver.command("/switchboard", "unlink <@U0SUPER|super>", user="U0SUPER")
+    assert "last admin stays an admin" in await _answer(slack, "U0SUPER")
+
+
+async def test_a_link_that_changes_nothing_is_not_audited(slack: Harness) -> None:
+    before = await slack.audit_actions()
+    await slack.driver.command("/switchboard", "link <@U0AGENT|agent> role=agent", user="U0ADMIN")
+    await slack.driver.settle()
+    assert await slack.audit_actions() == before
+
+
 async def test_audit_lists_recent_events_and_filters_by_user(slack: Harness) -> None:
     await slack.driver.command("/lookup", "+1 212 555 0199", user="U0AGENT")  # denied → audited
     await slack.driver.settle()
@@ -162,6 +189,115 @@ async def test_audit_lists_recent_events_and_filters_by_user(slack: Harness) -> 
     assert "user.linked" not in agent_only  # those were written by demo-seed
     await slack.driver.command("/switchboard", "audit nobody", user="U0ADMIN")
     assert "is not a Slack user" in slack.driver.requests[-1][1].body
+
+
+async def _add_events(slack: Harness, count: int) -> None:
+    from bot.db.repositories import AuditRepository
+
+    async with slack.container.sessions() as session:
+        repo = AuditRepository(session, TEAM_ID)
+        for i in range(count):
+            await repo.record("cli:test", f"test.event{i:02d}", target_type="workspace", target_id=TEAM_ID)
+        await session.commit()
+
+
+async def test_audit_pages_older_and_newer(slack: Harness) -> None:
+    await _add_events(slack, 30)
+    await slack.driver.command("/switchboard", "audit", user="U0ADMIN")
+    await slack.driver.settle()
+    first = slack.driver.last_response("U0ADMIN")
+    assert first is not None
+    text = _text(first)
+    assert "test.event29" in text and "test.event10" in text and "test.event09" not in text  # 20 a page
+    assert "Older →" in text and "Newer" not in text
+    await slack.driver.click(first, action_id=ids.ACTION_AUDIT_OLDER, user="U0ADMIN")
+    await slack.driver.settle()
+    older = slack.driver.last_response("U0ADMIN")
+    assert older is not None
+    text = _text(older)
+    assert "test.event09" in text and "test.event00" in text and "user.linked" in text  # demo-seed's rows
+    assert "test.event10" not in text and "← Newer" in text and "Older →" not in text
+    await slack.driver.click(older, action_id=ids.ACTION_AUDIT_NEWER, user="U0ADMIN")
+    await slack.driver.settle()
+    newer = slack.driver.last_response("U0ADMIN")
+    assert newer is not None
+    text = _text(newer)
+    assert "test.event29" in text and "test.event10" in text and "test.event09" not in text
+
+
+async def test_audit_buttons_are_for_admins(slack: Harness) -> None:
+    await _add_events(slack, 30)
+    await slack.driver.command("/switchboard", "audit", user="U0ADMIN")
+    await slack.driver.settle()
+    page = slack.driver.last_response("U0ADMIN")
+    assert page is not None
+    await slack.driver.click(page, action_id=ids.ACTION_AUDIT_OLDER, user="U0SUPER")
+    await slack.driver.settle()
+    assert ("U0SUPER", "access.denied", "denied") in await slack.audit_actions()
+
+
+async def test_an_edited_audit_page_button_is_refused_and_audited(slack: Harness) -> None:
+    from bot.db.repositories import AuditRepository
+
+    await _add_events(slack, 30)
+    await slack.driver.command("/switchboard", "audit <@U0AGENT|agent>", user="U0ADMIN")
+    await slack.driver.command("/switchboard", "audit", user="U0ADMIN")
+    await slack.driver.settle()
+    page = slack.driver.last_response("U0ADMIN")
+    assert page is not None
+    element = slack.driver.find_element(page, action_id=ids.ACTION_AUDIT_OLDER)
+    payload = slack.driver.block_actions_payload(page, element, user="U0ADMIN")
+    payload["actions"][0]["value"] = json.dumps({"before": 10**9})  # unsigned: every event at once
+    assert (await slack.driver.send_payload(payload)).status == 200
+    await slack.driver.settle()
+    async with slack.container.sessions() as session:
+        events = await AuditRepository(session, TEAM_ID).recent(limit=3)
+    refused = next(e for e in events if e.action == "access.denied")
+    assert refused.details["attempted"] == "button audit_older with an edited value"
+
+
+async def test_audit_filters_by_action_user_and_number(slack: Harness) -> None:
+    await slack.driver.command("/lookup", "+1 212 555 0199", user="U0AGENT")  # denied → audited
+    await slack.driver.settle()
+    await slack.driver.command("/switchboard", "audit action=access.denied", user="U0ADMIN")
+    denied = await _answer(slack, "U0ADMIN")
+    assert "access.denied" in denied and "user.linked" not in denied
+    await slack.driver.command("/switchboard", "audit action=user", user="U0ADMIN")
+    users = await _answer(slack, "U0ADMIN")
+    assert "user.linked" in users and "access.denied" not in users
+    await slack.driver.command("/switchboard", "audit +1 212 555 0199", user="U0ADMIN")
+    by_number = await _answer(slack, "U0ADMIN")
+    assert "numbers ending 0199" in by_number and "access.denied" in by_number
+    assert "user.linked" not in by_number
+    await slack.driver.command("/switchboard", "audit <@U0AGENT|agent> +1 415 555 0100", user="U0ADMIN")
+    assert "Nothing recorded yet." in await _answer(slack, "U0ADMIN")
+    for text, expected in [
+        ("audit action=<!channel>", "action= takes an action"),
+        ("audit <@U0AGENT> <@U0SUPER>", "one user at most"),
+        ("audit +1 415 555 0100 please", "I don't understand `please`"),
+    ]:
+        assert expected in (await slack.driver.command("/switchboard", text, user="U0ADMIN")).body, text
+
+
+async def test_access_denied_says_what_was_attempted(slack: Harness) -> None:
+    from bot.db.repositories import AuditRepository
+
+    await slack.driver.command("/switchboard", "link <@U0NEW|newbie> role=admin", user="U0AGENT")
+    slack.emulator.add_user("U0NEW", "newbie")
+    await slack.driver.shortcut(ids.SHORTCUT_SEND_SMS, user="U0NEW")
+    await slack.driver.settle()
+    async with slack.container.sessions() as session:
+        events = await AuditRepository(session, TEAM_ID).recent(limit=5)
+    denied = [e for e in events if e.action == "access.denied"]
+    by_actor = {e.actor: e for e in denied}
+    link = by_actor["U0AGENT"]
+    assert (link.target_type, link.target_id) == ("user", "U0NEW")
+    assert link.details["attempted"] == "/switchboard link <@U0NEW|newbie> role=admin"
+    assert by_actor["U0NEW"].details["attempted"] == "shortcut send_sms"
+    await slack.driver.command("/switchboard", "audit action=access.denied", user="U0ADMIN")
+    shown = await _answer(slack, "U0ADMIN")
+    assert "`/switchboard link &lt;@U0NEW|newbie&gt; role=admin` → <@U0NEW>" in shown
+    assert "`shortcut send_sms`" in shown
 
 
 # -------------------------------------------------------------------------------------- connect
@@ -180,8 +316,8 @@ def _inputs(view: Any) -> dict[str, dict[str, Any]]:
     return {b["block_id"]: b for b in view.blocks if b["type"] == "input"}
 
 
-async def test_connect_opens_a_modal_built_from_the_fields(slack: Harness) -> None:
-    view = await _open_connect(slack, "zoom")
+async def test_connect_opens_a_modal_built_from_the_fields(live: Harness) -> None:
+    view = await _open_connect(live, "zoom")
     assert view.title == "Connect Zoom"
     inputs = _inputs(view)
     assert list(inputs) == ["account_id", "client_id", "client_secret", "plan", "api_url", "token_url"]
@@ -193,54 +329,54 @@ async def test_connect_opens_a_modal_built_from_the_fields(slack: Harness) -> No
     # Readable defaults (the environment's URLs) are filled in; credentials are not.
     assert inputs["api_url"]["element"]["initial_value"] == "https://api.zoom.us/v2"
     assert "initial_value" not in inputs["account_id"]["element"]
-    view = await _open_connect(slack, "livevox")
+    view = await _open_connect(live, "livevox")
     inputs = _inputs(view)
     assert inputs["service_id"].get("optional") is True and not inputs["password"].get("optional")
     assert [o["value"] for o in inputs["environment"]["element"]["options"]] == ["NA3", "NA4", "NA5", "NA6"]
 
 
 async def test_connect_stores_encrypted_and_confirms_without_echo(
-    slack: Harness, caplog: pytest.LogCaptureFixture
+    live: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="bot")
     caplog.set_level(logging.INFO)
-    view = await _open_connect(slack)
-    response = await slack.driver.submit(view, ZOOM_FORM)
+    view = await _open_connect(live)
+    response = await live.driver.submit(view, ZOOM_FORM)
     assert response.status == 200 and not response.errors
-    await slack.driver.settle()
-    assert slack.driver.current_view("U0ADMIN") is None  # closed
-    confirmation = slack.driver.last_response("U0ADMIN")
+    await live.driver.settle()
+    assert live.driver.current_view("U0ADMIN") is None  # closed
+    confirmation = live.driver.last_response("U0ADMIN")
     assert confirmation is not None and confirmation.text == "Connected Zoom (credentials encrypted)."
     assert confirmation.channel == "C0DEMO"
     # Stored: settings readable, credentials only inside the encrypted blob.
-    async with slack.container.sessions() as session:
+    async with live.container.sessions() as session:
         row = (await session.execute(select(ProviderConnection))).scalar_one()
         assert row.provider is Provider.ZOOM and row.settings["plan"] == "business"
         assert ZOOM_SECRET not in row.credentials_encrypted and "acct-123" not in row.credentials_encrypted
-        opened = ConnectionRepository(session, TEAM_ID, slack.container.box).credentials(row)
+        opened = ConnectionRepository(session, TEAM_ID, live.container.box).credentials(row)
         assert opened == {"account_id": "acct-123", "client_id": "client-456", "client_secret": ZOOM_SECRET}
     # Never echoed: not to Slack, not in a log line, not in the audit trail.
-    for call in slack.emulator.calls:
+    for call in live.emulator.calls:
         assert ZOOM_SECRET not in json.dumps(call.args), call.method
-    for message in slack.emulator.messages:
+    for message in live.emulator.messages:
         assert ZOOM_SECRET not in _text(message)
     ours = [r for r in caplog.records if r.name.startswith(("bot", "switchboard"))]
     assert ours, "expected at least our own log lines to be captured"
     for record in caplog.records:
         if record.levelno >= logging.INFO or record.name.startswith(("bot", "switchboard")):
             assert ZOOM_SECRET not in record.getMessage() + repr(record.__dict__), record.name
-    assert ("U0ADMIN", "connection.created", "ok") in await slack.audit_actions()
+    assert ("U0ADMIN", "connection.created", "ok") in await live.audit_actions()
     from bot.db.repositories import AuditRepository
 
-    async with slack.container.sessions() as session:
+    async with live.container.sessions() as session:
         events = await AuditRepository(session, TEAM_ID).recent(limit=5)
     assert all(ZOOM_SECRET not in json.dumps(e.details) for e in events)
 
 
-async def test_reconnect_prefills_settings_but_never_secrets(slack: Harness) -> None:
-    await slack.driver.submit(await _open_connect(slack), ZOOM_FORM)
-    await slack.driver.settle()
-    view = await _open_connect(slack)
+async def test_reconnect_prefills_settings_but_never_secrets(live: Harness) -> None:
+    await live.driver.submit(await _open_connect(live), ZOOM_FORM)
+    await live.driver.settle()
+    view = await _open_connect(live)
     inputs = _inputs(view)
     assert inputs["plan"]["element"]["initial_option"]["value"] == "business"
     assert "initial_value" not in inputs["client_secret"]["element"]
@@ -250,38 +386,60 @@ async def test_reconnect_prefills_settings_but_never_secrets(slack: Harness) -> 
     from bot.console.driver import MissingInput
 
     with pytest.raises(MissingInput):
-        await slack.driver.submit(view, {"account_id": "acct-123", "client_id": "client-456"})
-    await slack.driver.submit(view, {**ZOOM_FORM, "plan": "pro"})
-    await slack.driver.settle()
-    assert ("U0ADMIN", "connection.updated", "ok") in await slack.audit_actions()
+        await live.driver.submit(view, {"account_id": "acct-123", "client_id": "client-456"})
+    await live.driver.submit(view, {**ZOOM_FORM, "plan": "pro"})
+    await live.driver.settle()
+    assert ("U0ADMIN", "connection.updated", "ok") in await live.audit_actions()
 
 
-async def test_connect_errors_land_on_the_right_block(slack: Harness) -> None:
-    view = await _open_connect(slack)
-    response = await slack.driver.submit(view, {**ZOOM_FORM, "client_id": "   "})
+async def test_connect_errors_land_on_the_right_block(live: Harness) -> None:
+    view = await _open_connect(live)
+    response = await live.driver.submit(view, {**ZOOM_FORM, "client_id": "   "})
     assert list(response.errors) == ["client_id"]
     assert "Client ID (client_id) is required" in response.errors["client_id"]
-    assert slack.driver.current_view("U0ADMIN") is not None  # still open, showing the error
-    async with slack.container.sessions() as session:
+    assert live.driver.current_view("U0ADMIN") is not None  # still open, showing the error
+    async with live.container.sessions() as session:
         assert (await session.execute(select(ProviderConnection))).first() is None
 
 
 async def test_connect_is_for_admins(slack: Harness) -> None:
     response = await slack.driver.command("/switchboard", "connect zoom", user="U0SUPER")
-    assert "is for admins and above" in response.body
+    assert "is for admins; you are" in response.body
     await slack.driver.settle()
     assert slack.driver.current_view("U0SUPER") is None
     assert ("U0SUPER", "access.denied", "denied") in await slack.audit_actions()
 
 
-async def test_connect_submission_by_a_non_admin_is_refused(slack: Harness) -> None:
-    view = await _open_connect(slack)
-    # The admin was demoted while the modal was open.
-    await slack.driver.command("/switchboard", "link <@U0ADMIN|admin> role=agent", user="U0ADMIN")
+async def test_connect_submission_by_a_non_admin_is_refused(live: Harness) -> None:
+    view = await _open_connect(live)
+    # The admin was demoted (by another admin) while the modal was open.
+    await live.driver.command("/switchboard", "link <@U0SUPER|super> role=admin", user="U0ADMIN")
+    await live.driver.settle()
+    await live.driver.command("/switchboard", "link <@U0ADMIN|admin> role=agent", user="U0SUPER")
+    await live.driver.settle()
+    view = live.driver.current_view("U0ADMIN") or view
+    response = await live.driver.submit(view, ZOOM_FORM)
+    assert "is for admins; you are" in " ".join(response.errors.values())
+    async with live.container.sessions() as session:
+        assert (await session.execute(select(ProviderConnection))).first() is None
+
+
+async def test_connect_in_sandbox_mode_says_nothing_changes(slack: Harness) -> None:
+    response = await slack.driver.command("/switchboard", "connect zoom", user="U0ADMIN")
+    assert "running on its sandbox providers" in response.body and "nothing was changed." in response.body
     await slack.driver.settle()
-    view = slack.driver.current_view("U0ADMIN") or view
-    response = await slack.driver.submit(view, ZOOM_FORM)
-    assert "is for admins and above" in " ".join(response.errors.values())
+    assert slack.driver.current_view("U0ADMIN") is None  # no form that would store what is never used
+    async with slack.container.sessions() as session:
+        assert (await session.execute(select(ProviderConnection))).first() is None
+
+
+async def test_a_connect_form_submitted_in_sandbox_mode_stores_nothing(slack: Harness, live: Harness) -> None:
+    view = await _open_connect(live)  # opened while live, submitted to an app in sandbox mode
+    payload = live.driver.view_submission_payload(view, ZOOM_FORM, user="U0ADMIN")
+    response = await slack.driver.send_payload(payload)
+    assert response.status == 200
+    answer = response.json()
+    assert answer["response_action"] == "update" and "nothing was changed." in json.dumps(answer)
     async with slack.container.sessions() as session:
         assert (await session.execute(select(ProviderConnection))).first() is None
 
@@ -324,25 +482,25 @@ async def test_channel_show_set_and_clear(slack: Harness) -> None:
     assert "100915" in shown and "zAuCShvzvUJLY3ChLcTGBA" in shown and "14155550150" in shown
     await slack.driver.command(
         "/switchboard",
-        "channel set inbox=200300 queues=qA1,qB-2 sender=Switchboard alerts=off",
+        "channel set inbox=100915 queues=qA1,qB-2 sender=14155550151 alerts=off",
         user="U0ADMIN",
     )
     saved = await _answer(slack, "U0ADMIN")
-    assert "Saved." in saved and "200300" in saved and "`qA1`, `qB-2`" in saved and "Switchboard" in saved
+    assert "Saved." in saved and "100915" in saved and "`qA1`, `qB-2`" in saved and "14155550151" in saved
     async with slack.container.sessions() as session:
         row = await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO")
     assert row is not None
     assert (row.livevox_service_id, row.zoom_queue_ids, row.sms_sender_code, row.alerts_enabled) == (
-        "200300",
+        "100915",
         ["qA1", "qB-2"],
-        "Switchboard",
+        "14155550151",
         False,
     )
     await slack.driver.command("/switchboard", "channel set alerts=on", user="U0ADMIN")
     await slack.driver.settle()
     async with slack.container.sessions() as session:
         row = await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO")
-    assert row is not None and row.alerts_enabled is True and row.livevox_service_id == "200300"
+    assert row is not None and row.alerts_enabled is True and row.livevox_service_id == "100915"
     await slack.driver.command("/switchboard", "channel clear", user="U0ADMIN")
     assert "Removed the mapping of <#C0DEMO>" in await _answer(slack, "U0ADMIN")
     await slack.driver.command("/switchboard", "channel show", user="U0ADMIN")
@@ -355,12 +513,64 @@ async def test_channel_show_set_and_clear(slack: Harness) -> None:
 
 async def test_channel_set_maps_a_new_channel(slack: Harness) -> None:
     await slack.driver.command(
-        "/switchboard", "channel set inbox=100915 sender=22395", user="U0ADMIN", channel="C0GENERAL"
+        "/switchboard", "channel set inbox=100915 sender=14155550152", user="U0ADMIN", channel="C0GENERAL"
     )
     assert "Mapped." in await _answer(slack, "U0ADMIN")
     async with slack.container.sessions() as session:
         row = await ChannelMappingRepository(session, TEAM_ID).get("C0GENERAL")
-    assert row is not None and row.sms_sender_code == "22395" and row.alerts_enabled is True
+    assert row is not None and row.sms_sender_code == "14155550152" and row.alerts_enabled is True
+
+
+async def _mapping(slack: Harness, channel: str = "C0DEMO") -> tuple[object, ...] | None:
+    async with slack.container.sessions() as session:
+        row = await ChannelMappingRepository(session, TEAM_ID).get(channel)
+    if row is None:
+        return None
+    return (row.livevox_service_id, row.livevox_inbox, row.zoom_queue_ids, row.sms_sender_code)
+
+
+async def test_channel_set_checks_inbox_and_sender_with_the_providers(slack: Harness) -> None:
+    before = await _mapping(slack)
+    await slack.driver.command(
+        "/switchboard", "channel set inbox=999999 sender=12345 queues=abc", user="U0ADMIN"
+    )
+    answer = await _answer(slack, "U0ADMIN")
+    assert "Nothing was saved:" in answer
+    assert "inbox=999999 is not a LiveVox inbox of your team" in answer
+    assert "100915 (Group - Customer Care)" in answer  # the valid choices, briefly
+    assert "sender=12345 is not one of the LiveVox SMS codes" in answer and "`14155550150`" in answer
+    assert await _mapping(slack) == before
+    assert "channel.mapped" not in [a for _, a, _ in await slack.audit_actions()]
+
+
+async def test_channel_set_refuses_everything_when_one_value_is_wrong(slack: Harness) -> None:
+    before = await _mapping(slack)
+    await slack.driver.command("/switchboard", "channel set inbox=100915 sender=99999", user="U0ADMIN")
+    answer = await _answer(slack, "U0ADMIN")
+    assert "sender=99999 is not one of the LiveVox SMS codes" in answer and "inbox=" not in answer
+    assert await _mapping(slack) == before
+
+
+async def test_channel_set_shows_the_new_inboxs_own_name(slack: Harness) -> None:
+    async with slack.container.sessions() as session:
+        await ChannelMappingRepository(session, TEAM_ID).upsert("C0DEMO", livevox_inbox="Old inbox name")
+        await session.commit()
+    await slack.driver.command("/switchboard", "channel set inbox=100915", user="U0ADMIN")
+    saved = await _answer(slack, "U0ADMIN")
+    assert "Group - Customer Care" in saved and "Old inbox name" not in saved
+    assert (await _mapping(slack) or ())[1] == "Group - Customer Care"
+
+
+async def test_channel_set_saves_nothing_when_livevox_cannot_check(slack: Harness) -> None:
+    from bot.sandbox.faults import ProviderFaults
+
+    await slack.container.providers.for_team(TEAM_ID)
+    slack.container.sandbox.app.state.injectors["livevox"].config = ProviderFaults(error_rate=1.0)
+    before = await _mapping(slack)
+    await slack.driver.command("/switchboard", "channel set inbox=100915 sender=14155550150", user="U0ADMIN")
+    answer = await _answer(slack, "U0ADMIN")
+    assert "Nothing was saved:" in answer and "could not be listed to check inbox=" in answer
+    assert await _mapping(slack) == before
 
 
 @pytest.mark.parametrize(
@@ -386,7 +596,7 @@ async def test_channel_bad_arguments(slack: Harness, text: str, expected: str) -
 
 async def test_channel_is_for_admins(slack: Harness) -> None:
     response = await slack.driver.command("/switchboard", "channel clear", user="U0SUPER")
-    assert "is for admins and above" in response.body
+    assert "is for admins; you are" in response.body
     async with slack.container.sessions() as session:
         assert await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO") is not None
 

@@ -128,3 +128,116 @@ def test_admin_and_thread_word_parsers_answer_only_with_input_errors(words: list
     for parse in (parse_link, parse_provider, parse_channel_set, parse_threads):
         with contextlib.suppress(InputError):
             parse(words)
+
+
+# One number finder for every entry point (bot.phones.find_numbers): whatever a message says, the
+# shortcuts' first_number answers a number or None; a number written with its country code, from any
+# region, is found by the shortcuts and read by the slash commands alike.
+def _example_numbers() -> list[str]:
+    import phonenumbers
+
+    found = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        if example is not None:
+            found.append(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164))
+    return found
+
+
+EXAMPLES = _example_numbers()
+WORDS_AROUND = st.text(alphabet=st.sampled_from(list("abcdefghij ,.!?")), max_size=30)
+
+
+@FAST
+@given(TYPED, st.sampled_from(["US", "GB", "DE", "IN"]))
+def test_first_number_never_raises(text: str, region: str) -> None:
+    from bot.slack.parsing import first_number
+
+    number = first_number(text, region)
+    assert number is None or (number.startswith("+") and number[1:].isdigit())
+
+
+@FAST
+@given(
+    st.sampled_from(EXAMPLES),
+    st.sampled_from(["E164", "INTERNATIONAL"]),
+    WORDS_AROUND,
+    WORDS_AROUND,
+    st.sampled_from(["US", "GB", "DE", "IN"]),
+)
+def test_shortcuts_and_commands_find_the_same_international_numbers(
+    e164: str, style: str, before: str, after: str, region: str
+) -> None:
+    import phonenumbers
+
+    from bot.slack.parsing import first_number
+
+    typed = phonenumbers.format_number(
+        phonenumbers.parse(e164), getattr(phonenumbers.PhoneNumberFormat, style)
+    )
+    assert first_number(f"{before} {typed} {after}", region) == e164
+    number, _ = split_number(f"{typed} {after.strip()}", region)
+    assert number == e164
+
+
+@FAST
+@given(st.integers(0, 999), WORDS_AROUND, st.sampled_from(["US", "DE", "IN"]))
+def test_possible_numbers_written_with_their_country_code_are_found(
+    last: int, words: str, region: str
+) -> None:
+    """The UK's 07700 900xxx (reserved for drama) is possible, not "valid": written as +44, it is a number."""
+    from bot.slack.parsing import first_number
+
+    typed = f"+44 7700 900{last:03d}"
+    assert first_number(f"please text {typed} {words}", region) == f"+447700900{last:03d}"
+    assert split_number(f"{typed} {words}", region)[0] == f"+447700900{last:03d}"
+
+
+TERMCODE_WORDS = st.lists(
+    st.text(max_size=30)
+    | st.sampled_from(["add", "remove", "list", "1001", "<#C0DEMO|demo>", "<#C0X>", "Paid", "<@U0AGENT>"]),
+    max_size=8,
+)
+
+
+@FAST
+@given(TERMCODE_WORDS)
+def test_termcodes_parser_answers_only_with_input_errors(words: list[str]) -> None:
+    from bot.slack.admin.commands import parse_termcodes
+
+    try:
+        request = parse_termcodes(words)
+    except InputError:
+        return
+    assert request.action in {"list", "add", "remove"}
+    if request.action != "list":
+        assert request.code_id.isdigit() and len(request.code_id) <= 10
+    if request.action == "add":
+        assert request.name and request.name == " ".join(request.name.split()) and len(request.name) <= 60
+    assert request.channel_id is None or request.channel_id[0] in "CG"
+
+
+@FAST
+@given(WORDS | st.lists(TYPED, max_size=4), st.sampled_from(["US", "GB"]))
+def test_audit_parser_answers_only_with_input_errors(words: list[str], region: str) -> None:
+    from bot.slack.admin.commands import parse_audit
+
+    try:
+        query = parse_audit(words, region)
+    except InputError:
+        return
+    assert query.actor is None or (query.actor[0] in "UW" and query.actor.isalnum())
+    assert query.action is None or (
+        len(query.action) <= 64 and query.action.replace(".", "").replace("_", "").isalnum()
+    )
+    assert query.number is None or query.number.startswith("+")
+    assert query.before is None and query.after is None  # paging comes only from the signed buttons
+
+
+@FAST
+@given(st.text(max_size=200))
+def test_audit_button_values_answer_only_with_input_errors(value: str) -> None:
+    from bot.slack.admin.audit import AuditQuery
+
+    with contextlib.suppress(InputError):
+        AuditQuery.from_value(value)

@@ -249,7 +249,11 @@ def _audit(i: int) -> AuditEvent:
 
 @pytest.mark.parametrize("count", [0, 1, 40, 500])
 def test_audit_message_is_always_valid(count: int) -> None:
-    blocks = _check(audit_message([_audit(i) for i in range(count)], who="U0ADMIN" if count else None))
+    events = [_audit(i) for i in range(count)]
+    for event in events[::2]:  # refusals show what was attempted: outside text, escaped
+        event.action = "access.denied"
+        event.details = {"what": NASTY, "attempted": NASTY * 10, "reason": NASTY}
+    blocks = _check(audit_message(events, title="Audit trail", older="{}", newer="{}" if count else None))
     _no_control_sequences(blocks)
 
 

@@ -15,6 +15,14 @@ class UserMappingRepository(TeamRepository[UserMapping]):
         query = self._select().order_by(UserMapping.role, UserMapping.slack_user_id)
         return list((await self.session.execute(query)).scalars())
 
+    async def count_admins(self, *, lock: bool = False) -> int:
+        """How many admins the workspace has; `lock` holds their rows until the transaction ends, so two
+        admins demoting each other at once cannot both pass a "not the last admin" check (Postgres)."""
+        query = self._select().where(UserMapping.role == Role.ADMIN)
+        if lock:
+            query = query.with_for_update()
+        return len(list((await self.session.execute(query)).scalars()))
+
     async def link(
         self,
         slack_user_id: str,

@@ -8,8 +8,11 @@ from typing import Any
 from bot.db.models import AuditEvent, ChannelMapping
 from bot.services.access import AGENT_NUMBERS
 from bot.services.identity import Identity
-from bot.slack.blocks.common import context, fit, header, message, section
-from bot.slack.text import escape, when
+from bot.services.term_codes import TermCode, TermCodes
+from bot.slack import ids
+from bot.slack.blocks import limits
+from bot.slack.blocks.common import actions, button, context, fit, header, message, section
+from bot.slack.text import clip, escape, when
 
 
 def help_message(groups: Sequence[tuple[str, list[str]]], identity: Identity) -> dict[str, Any]:
@@ -29,12 +32,16 @@ def help_message(groups: Sequence[tuple[str, list[str]]], identity: Identity) ->
     return message(fit(blocks), "Switchboard help")
 
 
+LINK_HINT = "/switchboard link @you agent=<LiveVox agent id> role=agent"
+
+
 def whoami_message(identity: Identity) -> dict[str, Any]:
     if not identity.linked:
         return message(
             [
                 section(f"<@{identity.user_id}> is *not linked* to Switchboard yet."),
-                context("Ask an admin: `/switchboard link @you agent=<id> role=agent`"),
+                # escaped: Slack would swallow `<LiveVox agent id>` as markup
+                context(f"Ask an admin to run `{escape(LINK_HINT)}`."),
             ],
             "Not linked",
         )
@@ -52,26 +59,64 @@ def whoami_message(identity: Identity) -> dict[str, Any]:
     )
 
 
-def audit_message(events: Sequence[AuditEvent], *, who: str | None) -> dict[str, Any]:
-    title = f"Audit trail for <@{who}>" if who else "Audit trail"
+def _audit_target(event: AuditEvent) -> str:
+    if not event.target_id:
+        return ""
+    if event.target_type == "user" and event.target_id.startswith(("U", "W")) and event.target_id.isalnum():
+        return f" → <@{event.target_id}>"
+    if (
+        event.target_type == "channel"
+        and event.target_id.startswith(("C", "G"))
+        and event.target_id.isalnum()
+    ):
+        return f" → <#{event.target_id}>"
+    return f" → {escape(event.target_type or '')} `{escape(event.target_id)}`"
+
+
+def _audit_line(event: AuditEvent) -> str:
+    flag = "" if event.outcome == "ok" else f" _({escape(event.outcome)})_"
+    actor = f"<@{event.actor}>" if event.actor.startswith(("U", "W")) else f"`{escape(event.actor)}`"
+    what = ""
+    if event.action == "access.denied":  # what was attempted, as the refusal recorded it
+        details = event.details or {}
+        attempted = details.get("attempted") or details.get("what")
+        if attempted:
+            what = f" `{escape(clip(str(attempted), 120))}`"
+        if details.get("reason"):
+            what += f" ({escape(clip(str(details['reason']), 80))})"
+    return f"{when(event.created_at)} · {actor} · *{escape(event.action)}*{what}{_audit_target(event)}{flag}"
+
+
+def audit_message(
+    events: Sequence[AuditEvent],
+    *,
+    title: str,
+    older: str | None = None,
+    newer: str | None = None,
+    first: bool = True,
+) -> dict[str, Any]:
+    """A page of the trail; `older` / `newer` are the paging buttons' values (None: no such page)."""
     if not events:
-        return message([section(f"*{title}*\nNothing recorded yet.")], title)
-    lines = []
-    for event in events:
-        target = f" {escape(event.target_type or '')} `{escape(event.target_id)}`" if event.target_id else ""
-        flag = "" if event.outcome == "ok" else f" _({escape(event.outcome)})_"
-        actor = f"<@{event.actor}>" if event.actor.startswith(("U", "W")) else f"`{escape(event.actor)}`"
-        lines.append(f"{when(event.created_at)} · {actor} · *{escape(event.action)}*{target}{flag}")
+        empty = "Nothing recorded yet." if first else "No more events."
+        return message([section(f"*{title}*\n{empty}")], title)
     blocks: list[Any] = [section(f"*{title}* (newest first)")]
     chunk: list[str] = []
-    for line in lines:  # sections of up to ~2900 characters, so nothing is cut mid-line
+    for line in map(_audit_line, events):  # sections of up to ~2900 characters, nothing cut mid-line
         if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
             blocks.append(section("\n".join(chunk)))
             chunk = []
         chunk.append(line)
     if chunk:
         blocks.append(section("\n".join(chunk)))
-    return message(fit(blocks), title)
+    buttons = []
+    if newer is not None:
+        buttons.append(button("← Newer", ids.ACTION_AUDIT_NEWER, newer))
+    if older is not None:
+        buttons.append(button("Older →", ids.ACTION_AUDIT_OLDER, older))
+    blocks = fit(blocks, limits.MESSAGE_BLOCKS - 1)
+    if buttons:
+        blocks.append(actions(*buttons, block_id="audit_pages"))
+    return message(blocks, title)
 
 
 CHANNEL_SET_USAGE = (
@@ -86,7 +131,7 @@ def channel_message(channel_id: str, mapping: ChannelMapping | None, *, note: st
     if mapping is None:
         blocks: list[Any] = [
             section(f"{note}*{title}* is not mapped to any inbox, queue or sender yet."),
-            context(f"Map it: `{escape(CHANNEL_SET_USAGE)}`"),
+            context(f"Map it: `{escape(CHANNEL_SET_USAGE)}`."),
         ]
         return message(blocks, f"{channel_id} is not mapped")
     queues = ", ".join(f"`{escape(q)}`" for q in mapping.zoom_queue_ids or []) or "–"
@@ -103,6 +148,30 @@ def channel_message(channel_id: str, mapping: ChannelMapping | None, *, note: st
     ]
     blocks = [
         section(f"{note}*{title}* is mapped to:", fields=fields),
-        context(f"Change it: `{escape(CHANNEL_SET_USAGE)}` · remove it: `/switchboard channel clear`"),
+        context(f"Change it: `{escape(CHANNEL_SET_USAGE)}`; remove it: `/switchboard channel clear`."),
     ]
     return message(blocks, f"Channel mapping of {channel_id}")
+
+
+def _code_lines(codes: Sequence[TermCode]) -> str:
+    return "\n".join(f"• `{c.id}` {escape(c.name)}" for c in codes)
+
+
+def term_codes_message(codes: TermCodes, channel_id: str | None, *, note: str = "") -> dict[str, Any]:
+    """The term codes a Resolve form offers: the workspace's, and the channel's own where it has them."""
+    if codes.team is None:
+        team = "_No LiveVox connection is stored to keep the workspace's term codes on._"
+    else:
+        team = _code_lines(codes.team) or "_None yet._"
+    blocks: list[Any] = [section(f"{note}*Term codes of this workspace*\n{team}")]
+    if channel_id:
+        own = _code_lines(codes.channel) if codes.channel else "_None: it offers the workspace's._"
+        blocks.append(section(f"*Term codes of <#{channel_id}>* (they replace the workspace's there)\n{own}"))
+    blocks.append(
+        context(
+            "The Resolve form offers these (a term code is optional); with none configured it takes any "
+            "term code id. Change them: `/switchboard termcodes add 1001 Paid in full [#channel]` · "
+            "`/switchboard termcodes remove 1001 [#channel]`."
+        )
+    )
+    return message(fit(blocks), "Term codes")

@@ -4,31 +4,39 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from bot.db.models import Provider, Role
-from bot.db.repositories import AuditRepository, ConnectionRepository
+from bot.db.repositories import ConnectionRepository
 from bot.db.session import transaction
 from bot.errors import InputError
 from bot.services.admin import AdminService
 from bot.services.channels import (
     ChannelService,
     MappingChange,
+    check_with_providers,
+    linked_logins,
     validate_queue_ids,
     validate_sender,
     validate_service_id,
 )
 from bot.services.connection_fields import FIELDS, from_environment
 from bot.services.identity import Identity
+from bot.services.term_codes import TermCodeService, validate_name, validate_term_code_id
+from bot.settings import ProvidersMode
+from bot.slack.admin.audit import AuditQuery, audit_page
 from bot.slack.admin.blocks import (
     CHANNEL_SET_USAGE,
-    audit_message,
     channel_message,
     help_message,
+    term_codes_message,
     whoami_message,
 )
 from bot.slack.admin.connect_blocks import PROVIDER_NAMES, connect_modal
 from bot.slack.commands import CommandRouter, Invocation
+from bot.slack.parsing import split_number
+from bot.slack.text import escape
 
 router = CommandRouter("/switchboard", "Switchboard itself", order=90)
 routers = [router]
@@ -89,7 +97,7 @@ def parse_link(args: list[str]) -> tuple[str, dict[str, str]]:
         key = key.lower()
         if not sep or key not in {"agent", "login", "zoom", "role"} or not value:
             raise InputError(
-                f"`{word}` is not one of agent=…, login=…, zoom=…, role=…\nUsage: `{LINK_USAGE}`"
+                f"`{word}` is not one of agent=…, login=…, zoom=…, role=….\nUsage: `{LINK_USAGE}`"
             )
         values[key] = value
     if "agent" in values and not values["agent"].isdigit():
@@ -133,14 +141,45 @@ async def unlink(inv: Invocation) -> None:
     await inv.respond(text=f"Unlinked <@{user}>.", response_type="ephemeral")
 
 
-@router.sub("audit", "/switchboard audit [@user]", "recent audit events", role=Role.ADMIN)
+AUDIT_USAGE = "/switchboard audit [@user] [action=<action>] [<number>]"
+ACTION_NAME = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*$")
+
+
+def parse_audit(args: list[str], region: str) -> AuditQuery:
+    """`<@U0AGENT> action=sms +1 415 555 0100` → the filters, in any order (before the ack)."""
+    actor = action = number = None
+    rest: list[str] = []
+    for word in args:
+        if word.startswith("<@"):
+            if actor is not None:
+                raise InputError(f"Give one user at most.\nUsage: `{AUDIT_USAGE}`")
+            actor = mentioned_user(word)
+        elif word.lower().startswith("action="):
+            value = word.partition("=")[2].strip().lower().removesuffix(".*")
+            if not ACTION_NAME.match(value) or len(value) > 64:
+                raise InputError(f"action= takes an action such as `access.denied` or `sms`, not `{value}`.")
+            action = value
+        else:
+            rest.append(word)
+    if rest:
+        text = " ".join(rest)
+        if not any(ch.isdigit() for ch in text):  # not a number: most likely a user typed without @
+            mentioned_user(rest[0])
+        number, extra = split_number(text, region)
+        if extra:
+            raise InputError(f"I don't understand `{extra}`.\nUsage: `{AUDIT_USAGE}`")
+    return AuditQuery(actor=actor, action=action, number=number)
+
+
+@router.sub(
+    "audit", AUDIT_USAGE, "the audit trail, a page at a time, by user, action or number", role=Role.ADMIN
+)
 async def audit(inv: Invocation) -> None:
-    who = mentioned_user(inv.args[0]) if inv.args else None
+    query = parse_audit(inv.args, inv.context["container"].settings.default_region)
     await inv.ack()
-    container = inv.context["container"]
-    async with container.sessions() as session:
-        events = await AuditRepository(session, inv.identity.team_id).recent(limit=40, actor=who)
-    await inv.respond(**audit_message(events, who=who), response_type="ephemeral")
+    await inv.respond(
+        **await audit_page(inv.context["container"], inv.identity.team_id, query), response_type="ephemeral"
+    )
 
 
 CONNECT_USAGE = "/switchboard connect zoom|livevox|routee"
@@ -154,11 +193,26 @@ def parse_provider(args: list[str]) -> Provider:
         raise InputError(f"Usage: `{CONNECT_USAGE}`") from None
 
 
+def sandbox_text(provider: Provider) -> str:
+    return (
+        f"Switchboard is running on its sandbox providers (`SWITCHBOARD_PROVIDERS=sandbox`), with demo data, "
+        f"so a {PROVIDER_NAMES[provider]} connection would not be used: nothing was changed. "
+        "Set `SWITCHBOARD_PROVIDERS=live` to connect the real services."
+    )
+
+
+def in_sandbox(container: Any) -> bool:
+    return bool(container.settings.providers is ProvidersMode.SANDBOX)
+
+
 @router.sub("connect", CONNECT_USAGE, "connect a provider (credentials stored encrypted)", role=Role.ADMIN)
 async def connect(inv: Invocation) -> None:
     provider = parse_provider(inv.args)
-    await inv.ack()
     container = inv.context["container"]
+    if in_sandbox(container):  # the sandbox never reads stored connections: a form would change nothing
+        await inv.ack(text=sandbox_text(provider))
+        return
+    await inv.ack()
     async with container.sessions() as session:
         row = await ConnectionRepository(session, inv.identity.team_id, container.box).get(provider)
     # Prefill readable values only: the environment's non-secret defaults, then the stored settings.
@@ -184,7 +238,7 @@ def parse_channel_set(args: list[str]) -> MappingChange:
         key = key.lower()
         if not sep or key not in CHANNEL_KEYS or not value.strip():
             raise InputError(
-                f"`{word}` is not one of inbox=…, queues=…, sender=…, alerts=…\nUsage: `{CHANNEL_SET_USAGE}`"
+                f"`{word}` is not one of inbox=…, queues=…, sender=…, alerts=….\nUsage: `{CHANNEL_SET_USAGE}`"
             )
         values[key] = value.strip()
     if not values:
@@ -218,6 +272,11 @@ async def channel(inv: Invocation) -> None:
             row = await ChannelService(session, team, actor=inv.identity.user_id).get(channel_id)
         await inv.respond(**channel_message(channel_id, row), response_type="ephemeral")
         return
+    if change is not None:  # checked against the providers first: nothing is saved when anything is wrong
+        async with container.sessions() as session:
+            logins = await linked_logins(session, team, inv.identity.livevox_login)
+        providers = await container.providers.for_team(team)
+        change = await check_with_providers(change, providers, logins)
     async with transaction(container.sessions) as session:
         service = ChannelService(session, team, actor=inv.identity.user_id)
         if change is not None:
@@ -227,6 +286,68 @@ async def channel(inv: Invocation) -> None:
             await service.clear(channel_id)
             payload = {"text": f"Removed the mapping of <#{channel_id}>."}
     await inv.respond(**payload, response_type="ephemeral")
+
+
+TERMCODES_USAGE = (
+    "/switchboard termcodes [list [#channel] | add <id> <name> [#channel] | remove <id> [#channel]]"
+)
+BARE_CHANNEL = re.compile(r"^#[a-z][a-z0-9_-]*$")
+CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+@dataclass(frozen=True)
+class TermCodesRequest:
+    action: str  # list | add | remove
+    channel_id: str | None = None
+    code_id: str = ""
+    name: str = ""
+
+
+def parse_termcodes(args: list[str]) -> TermCodesRequest:
+    """`add 1001 Paid in full <#C0123|billing>` → what to do (before the ack); the channel is optional."""
+    words = list(args)
+    action = words.pop(0).lower() if words else "list"
+    channel_id = None
+    if words and (found := CHANNEL_MENTION.match(words[-1].strip())):
+        channel_id = found.group(1)
+        words.pop()
+    if words and BARE_CHANNEL.match(words[-1]):  # typed, not picked: Slack sent only the name
+        raise InputError(
+            "Pick the channel from Slack's list as you type `#`, so that Slack sends which one it is."
+        )
+    if any(w.startswith("<#") for w in words):
+        raise InputError(f"Name the channel last, e.g. `#billing`.\nUsage: `{TERMCODES_USAGE}`")
+    if action == "list" and not words:
+        return TermCodesRequest("list", channel_id)
+    if action == "add" and len(words) >= 2:
+        return TermCodesRequest(
+            "add", channel_id, validate_term_code_id(words[0]), validate_name(" ".join(words[1:]))
+        )
+    if action == "remove" and len(words) == 1:
+        return TermCodesRequest("remove", channel_id, validate_term_code_id(words[0]))
+    raise InputError(f"Usage: `{TERMCODES_USAGE}`")
+
+
+@router.sub("termcodes", TERMCODES_USAGE, "the term codes offered when resolving a thread", role=Role.ADMIN)
+async def termcodes(inv: Invocation) -> None:
+    request = parse_termcodes(inv.args)
+    await inv.ack()
+    container = inv.context["container"]
+    team = inv.identity.team_id
+    where = f"<#{request.channel_id}>" if request.channel_id else "this workspace"
+    async with transaction(container.sessions) as session:
+        service = TermCodeService(session, team, actor=inv.identity.user_id, box=container.box)
+        if request.action == "add":
+            code = await service.add(request.code_id, request.name, channel_id=request.channel_id)
+            note = f"Added term code *{escape(code.name)}* (`{code.id}`) for {where}. "
+        elif request.action == "remove":
+            code = await service.remove(request.code_id, channel_id=request.channel_id)
+            note = f"Removed term code *{escape(code.name)}* (`{code.id}`) from {where}. "
+        else:
+            note = ""
+        codes = await service.get(request.channel_id or inv.channel_id or None)
+    channel = request.channel_id or inv.channel_id or None
+    await inv.respond(**term_codes_message(codes, channel, note=note), response_type="ephemeral")
 
 
 def connected_text(provider: Provider) -> str:

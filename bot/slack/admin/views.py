@@ -22,9 +22,9 @@ from bot.errors import InputError
 from bot.services.admin import AdminService
 from bot.services.connection_fields import FIELDS
 from bot.slack import ids
-from bot.slack.admin.commands import connected_text
+from bot.slack.admin.commands import connected_text, in_sandbox, sandbox_text
 from bot.slack.admin.connect_blocks import field_for_error, submitted_values
-from bot.slack.guards import requires
+from bot.slack.guards import refused_view, requires
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,9 @@ async def submit_connect(
         return
     first_block = FIELDS[provider][0].key
     container = context["container"]
+    if in_sandbox(container):  # a form opened before a restart into sandbox mode: store nothing, say so
+        await ack(response_action="update", view=refused_view(sandbox_text(provider)))
+        return
     identity = context["identity"]
     values = submitted_values(provider, (view.get("state") or {}).get("values") or {})
     try:

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot.db.models import Role, SmsStatus
 from bot.errors import InputError
 from bot.jobs.contract import Effect, Envelope, Job
+from bot.phones import mask
 from bot.providers import errors
 from bot.services.access import AccessDenied
 from bot.services.failures import describe
@@ -455,7 +456,12 @@ async def _show(container: Container, job: SmsDeliveryJob, outcome: Outcome) -> 
 async def _send(container: Container, identity: Identity, request: SendRequest) -> SendResult | str:
     if not identity.may(Role.AGENT):
         await container.audit.denied(
-            identity.team_id, identity.user_id, "send sms", required=Role.AGENT.value
+            identity.team_id,
+            identity.user_id,
+            "send sms",
+            required=Role.AGENT.value,
+            target_type="phone",
+            target_id=mask(request.number),
         )
         return NOT_LINKED
     providers = await container.providers.for_team(identity.team_id)

@@ -21,6 +21,7 @@ from bot.errors import InputError
 from bot.jobs.contract import Envelope, Job
 from bot.services.identity import Identity
 from bot.services.inbox import NO_LOGIN
+from bot.services.term_codes import offered
 from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.jobs import from_body
@@ -171,8 +172,11 @@ async def open_resolve(
     if ref is None:
         return
     meta = await _kept_modal_context(context, body, ref)
+    container = context["container"]
+    # The channel's term codes (else the workspace's): one short read, well inside the trigger's 3 s.
+    codes = await offered(container.sessions, container.box, context["identity"].team_id, meta.channel_id)
     try:
-        await client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(meta))
+        await client.views_open(trigger_id=body["trigger_id"], view=resolve_modal(meta, codes))
     except Exception as error:
         log.warning("resolve modal not opened", extra={"error": type(error).__name__})
         await _tell(respond, MODAL_FAILED)

@@ -33,6 +33,7 @@ from bot.services.inbox import (
     ThreadList,
     TransferCandidate,
 )
+from bot.services.term_codes import TermCode
 from bot.slack import ids
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, divider, fit, header, message, section, to_dicts
@@ -367,19 +368,39 @@ def transfer_modal(meta: ModalContext, agents: Sequence[TransferCandidate]) -> d
     )
 
 
-def resolve_modal(meta: ModalContext) -> dict[str, Any]:
+def term_code_input(codes: Sequence[TermCode]) -> InputBlock:
+    """The term code, optional as in LiveVox: a select of the configured codes, else free entry (digits)."""
     code_block, code_action = ids.INPUT_TERM_CODE
+    element: StaticSelectElement | PlainTextInputElement
+    if codes:
+        element = StaticSelectElement(
+            action_id=code_action,
+            placeholder=PlainTextObject(text="Choose how it ended"),
+            options=[
+                Option(text=PlainTextObject(text=clip(c.label, limits.OPTION_TEXT)), value=c.id)
+                for c in codes[: limits.OPTIONS]
+            ],
+        )
+        hint = "Optional: how the conversation ended."
+    else:
+        element = PlainTextInputElement(
+            action_id=code_action, placeholder=PlainTextObject(text="e.g. 1001"), max_length=10
+        )
+        hint = "Optional: the LiveVox term code id (digits) that describes how the conversation ended."
+    return InputBlock(
+        block_id=code_block,
+        label=PlainTextObject(text="Term code"),
+        hint=PlainTextObject(text=hint),
+        element=element,
+        optional=True,
+    )
+
+
+def resolve_modal(meta: ModalContext, codes: Sequence[TermCode] = ()) -> dict[str, Any]:
     account_block, account_action = ids.INPUT_ACCOUNT
     blocks: list[Block] = [
         section(_thread_line(meta.ref)),
-        InputBlock(
-            block_id=code_block,
-            label=PlainTextObject(text="Term code"),
-            hint=PlainTextObject(text="The LiveVox term code id that describes how the conversation ended."),
-            element=PlainTextInputElement(
-                action_id=code_action, placeholder=PlainTextObject(text="e.g. 1001"), max_length=12
-            ),
-        ),
+        term_code_input(codes),
         InputBlock(
             block_id=account_block,
             label=PlainTextObject(text="Account"),

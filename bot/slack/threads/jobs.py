@@ -115,6 +115,7 @@ class ResolveJob(_ThreadChange):
     verb: ClassVar[str] = "resolve"
     account: str
     term_code: int | None = None
+    term_code_name: str | None = None  # the configured name of that code, for the notice
 
 
 class HistoryJob(Job):
@@ -201,7 +202,10 @@ async def _apply(job: _ThreadChange, service: InboxService, providers: Providers
         return f"➡️ You transferred {label} to *{escape(job.agent_name or job.agent_id)}*."
     if isinstance(job, ResolveJob):
         await service.resolve(providers, identity, ref.thread_id, job.account, job.term_code, ref.kind)
-        code = f" with term code `{job.term_code}`" if job.term_code is not None else ""
+        code = ""
+        if job.term_code is not None:
+            name = f"*{escape(job.term_code_name)}* " if job.term_code_name else ""
+            code = f" with term code {name}`{job.term_code}`"
         return f"✅ You resolved {label}{code}."
     raise TypeError(f"{type(job).__name__} is not a thread change")
 

@@ -2,7 +2,8 @@
 and updates the card the modal was opened from (through the response_url kept on the server with the
 modal; its private_metadata is only a token).
 
-Submitting the resolve modal: term code and account are checked here, the resolve itself runs in a
+Submitting the resolve modal: the term code (optional; one of those offered, or digits where none are
+configured) and the account are checked here, the resolve itself runs in a
 follow-up that updates the card the modal was opened from.
 """
 
@@ -17,6 +18,7 @@ from bot.db.models import Role
 from bot.errors import InputError
 from bot.jobs.contract import Envelope
 from bot.services.identity import Identity
+from bot.services.term_codes import TermCode, check_chosen, offered, validate_term_code_id
 from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.payloads import recall
@@ -97,22 +99,34 @@ async def submit_resolve(ack: AsyncAck, body: dict[str, Any], context: dict[str,
     view: dict[str, Any] = body["view"]
     code_block, code_action = ids.INPUT_TERM_CODE
     account_block, account_action = ids.INPUT_ACCOUNT
-    code = text_value(view, code_block, code_action)
     account = text_value(view, account_block, account_action)
     errors = {}
-    if not code.isdigit():
-        errors[code_block] = "A term code is a number, e.g. 1001."
+    meta = await _context(context, view)
     if not account:
         errors[account_block] = "LiveVox needs the customer's account to resolve a thread."
-    meta = await _context(context, view)
     if meta is None:
-        errors[code_block] = STALE
-    if errors or meta is None:
+        await ack(response_action="errors", errors={code_block: STALE, **errors})
+        return
+    container = context["container"]
+    identity = context["identity"]
+    # What the form offered is read again here: a select's value comes back from the client.
+    offered_codes = await offered(container.sessions, container.box, identity.team_id, meta.channel_id)
+    chosen = selected_option(view, code_block, code_action)
+    typed = str((chosen or {}).get("value") or "") or text_value(view, code_block, code_action)
+    term_code: TermCode | None = None
+    if typed and offered_codes:
+        term_code = check_chosen(typed, offered_codes)
+        if term_code is None:
+            errors[code_block] = "Choose one of the term codes offered (the list may have changed)."
+    elif typed:
+        try:
+            term_code = TermCode(validate_term_code_id(typed), typed.strip())
+        except InputError:
+            errors[code_block] = "A term code id is digits only, e.g. 1001; or leave it empty."
+    if errors:
         await ack(response_action="errors", errors=errors)
         return
     await ack()
-    container = context["container"]
-    identity = context["identity"]
     if not await container.once(identity.team_id, f"{ids.VIEW_RESOLVE}:{meta.ref.thread_id}:{view['id']}"):
         return
     await container.defer(
@@ -120,7 +134,8 @@ async def submit_resolve(ack: AsyncAck, body: dict[str, Any], context: dict[str,
             envelope=_envelope(identity, meta, "view:thread_resolve"),
             ref=meta.ref.as_dict(),
             account=account,
-            term_code=int(code),
+            term_code=int(term_code.id) if term_code else None,
+            term_code_name=term_code.name if term_code and term_code.name != term_code.id else None,
         )
     )
 
