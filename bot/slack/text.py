@@ -68,14 +68,18 @@ def clip(text: str, limit: int) -> str:
 
 
 def when(moment: datetime | None, *, now: datetime | None = None) -> str:
-    """`2026-11-20 14:05 UTC`, or `today 14:05 UTC`; the same in every surface."""
+    """A time as Slack's date token, `<!date^1796152028^{date_short_pretty} {time}|2026-11-30 23:04 UTC>`,
+    so each reader sees it in their own time zone ("Today 3:04 PM", "Nov 30, 2026 6:04 PM"); the same in
+    every surface (timelines, SMS logs, calls, threads, App Home, audit).
+
+    The fallback, shown where Slack cannot format dates (notifications, old clients), is absolute and says
+    its zone. A token is not formatted inside `code`, so callers never put one in backticks. `now` is
+    accepted for callers that pass the moment they render at; the reader's client decides "today"."""
+    del now
     if moment is None:
         return "–"
     moment = moment.astimezone(UTC)
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    if moment.date() == now.date():
-        return f"today {moment:%H:%M} UTC"
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
 def duration(seconds: float | int | None) -> str:

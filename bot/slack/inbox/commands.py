@@ -17,7 +17,7 @@ async def inbox(inv: Invocation) -> None:
     if not inv.identity.livevox_login:
         await inv.ack(text=NO_LOGIN)
         return
-    await inv.ack(text="Counting your inbox… ⏳")
+    await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
     await inv.context["container"].defer(InboxJob(envelope=inv.envelope()))
 
 

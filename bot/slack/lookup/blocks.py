@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.services.calls import CallPage, CallRecord
+from bot.services.calls import PAGE_SIZE, CallPage, CallRecord
 from bot.services.history import NumberReport, SourceResult
 from bot.slack import ids
 from bot.slack.blocks import limits
@@ -54,12 +54,18 @@ def compliance_line(report: NumberReport) -> str | None:
     return "   ".join(flags)
 
 
-def share_cursor(kind: str, number: str, range_text: str | None, offset: int | None = None) -> str:
+def share_cursor(
+    kind: str, number: str, range_text: str | None, offset: int | None = None, page_id: str = ""
+) -> str:
     """What the Share button carries: Slack does not send an ephemeral message back on a click, so the
-    result is rendered again for the channel from this (see listeners/actions/share.py)."""
+    result is rendered again for the channel from this (see bot/slack/lookup/actions.py). `page_id` tells
+    one rendering of a message from the next (a /calls page after *More*), so a double click is told from
+    a share of the page shown now."""
     cursor: dict[str, Any] = {"k": kind, "n": number, "r": range_text or ""}
     if offset is not None:
         cursor["o"] = offset
+    if page_id:
+        cursor["p"] = page_id
     return json.dumps(cursor)
 
 
@@ -89,7 +95,7 @@ def report_message(
         what = "call" if event.kind == "call" else "SMS"
         status = f" · {escape(event.status)}" if event.status and event.kind == "sms" else ""
         summary = call_summary(event.call) if event.call is not None else event.summary
-        line = f"`{when(event.at)}` *{escape(event.provider)}* {what} {arrow}{status} · {escape(summary)}"
+        line = f"{when(event.at)} · *{escape(event.provider)}* {what} {arrow}{status} · {escape(summary)}"
         if event.text:
             line += f"\n>{escape(clip(event.text.replace(chr(10), ' '), BODY_CHARS))}"
         lines.append(line)
@@ -121,17 +127,26 @@ def report_message(
 
 
 def calls_message(
-    page: CallPage, number: str, range_text: str, *, shared_by: str | None = None
+    page: CallPage,
+    number: str,
+    range_text: str,
+    *,
+    range_label: str,
+    shared_by: str | None = None,
+    page_id: str = "",
 ) -> dict[str, Any]:
+    """A page of calls, saying its range; *Previous* and *More* page through them (replacing the page in
+    place), *Share in channel* posts the page shown. `page_id` is new for every rendering (see
+    `share_cursor`)."""
     pretty = pretty_number(number)
-    blocks: list[Any] = [header(f"Calls: {pretty}")]
+    blocks: list[Any] = [header(f"Calls: {pretty}"), context(f"{escape(range_label)} · newest first")]
     if not page.calls:
-        blocks.append(section("_No voice calls for this number in that range._"))
+        blocks.append(section(f"_No voice calls for this number in the {escape(range_label)}._"))
     for call in page.calls:
         arrow = {"inbound": "⬅️ inbound", "outbound": "➡️ outbound"}.get(
             call.direction or "", call.direction or ""
         )
-        blocks.append(section(f"`{when(call.at)}` {escape(arrow)} · {escape(call_summary(call))}"))
+        blocks.append(section(f"{when(call.at)} · {escape(arrow)} · {escape(call_summary(call))}"))
     shown_to = page.offset + len(page.calls)
     blocks.append(
         context(
@@ -140,17 +155,23 @@ def calls_message(
         )
     )
     buttons = []
-    if page.has_more and not shared_by:
-        cursor = json.dumps({"n": number, "r": range_text, "o": shown_to})
-        buttons.append(button("More", ids.ACTION_CALLS_MORE, cursor))
     if shared_by:
         blocks.append(context(f"Shared by <@{shared_by}>"))
     else:
+        if page.offset > 0:
+            previous = max(page.offset - PAGE_SIZE, 0)
+            back = json.dumps({"n": number, "r": range_text, "o": previous, "p": page_id})
+            buttons.append(button("Previous", ids.ACTION_CALLS_PREVIOUS, back))
+        if page.has_more:
+            cursor = json.dumps({"n": number, "r": range_text, "o": shown_to, "p": page_id})
+            buttons.append(button("More", ids.ACTION_CALLS_MORE, cursor))
         buttons.append(
             button(
-                "Share in channel", ids.ACTION_SHARE, share_cursor("calls", number, range_text, page.offset)
+                "Share in channel",
+                ids.ACTION_SHARE,
+                share_cursor("calls", number, range_text, page.offset, page_id),
             )
         )
     if buttons:
         blocks.append(actions(*buttons))
-    return message(fit(blocks), f"Calls for {pretty}")
+    return message(fit(blocks), f"Calls for {pretty} ({range_label})")

@@ -407,7 +407,7 @@ def history_message(ref: ThreadRef, entries: Sequence[HistoryEntry], more: bool)
         arrow = {True: "⬅️ in", False: "➡️ out"}.get(entry.inbound, "") if entry.inbound is not None else ""
         status = f" · {escape(entry.status)}" if entry.status else ""
         body = escape(clip(entry.text.replace("\n", " "), HISTORY_CHARS)) if entry.text else "_(no text)_"
-        lines.append(f"`{when(entry.at)}` {arrow}{status}\n>{body}")
+        lines.append(f"{when(entry.at)} · {arrow}{status}\n>{body}")
     if not lines:
         blocks.append(section("_No messages in this thread._"))
     chunk: list[str] = []

@@ -32,7 +32,7 @@ async def threads(inv: Invocation) -> None:
     if not inv.identity.livevox_login:
         await inv.ack(text=NO_LOGIN)
         return
-    await inv.ack(text=f"Fetching your {kind} threads… ⏳")
+    await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
     await inv.context["container"].defer(ThreadsJob(envelope=inv.envelope(), channel_kind=kind, scope=scope))
 
 
