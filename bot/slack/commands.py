@@ -24,9 +24,11 @@ from bot.services.identity import Identity
 from bot.slack.jobs import from_body
 from bot.slack.text import escape
 
+# mrkdwn: the placeholder's angle brackets are escaped, or Slack reads `<LiveVox agent id>` as a link
+# and shows nothing of it (even inside backticks).
 NOT_LINKED = (
     "You are not linked to Switchboard yet. Ask an admin to run "
-    "`/switchboard link @you agent=<LiveVox agent id> role=agent` (or `switchboard admin link-user`)."
+    "`/switchboard link @you agent=&lt;LiveVox agent id&gt; role=agent` (or `switchboard admin link-user`)."
 )
 
 # Acks of commands answered by a job carry no text. Slack shows a non-empty ack as an

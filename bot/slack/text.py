@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import phonenumbers
+from bot.phones import pretty
 
 ELLIPSIS = "…"
 
@@ -53,7 +53,16 @@ def error_text(error: BaseException) -> str:
     usage lines hold placeholders like `<number>`, which Slack would otherwise read as links; long quotes
     (`` `…` ``) are shortened and the whole answer is capped."""
     quoted = _QUOTED.sub(lambda match: f"`{clip(match[1], ECHO_LIMIT)}`", escape(str(error)))
-    return clip(quoted, ANSWER_LIMIT)
+    return clip(sentence(quoted), ANSWER_LIMIT)
+
+
+def sentence(text: str) -> str:
+    """End a sentence with a period (`… is not linked in this workspace` → `….`), leaving text that ends in
+    punctuation, a closing quote, an emoji or code (`Usage: `/lookup …``) as it is."""
+    stripped = text.rstrip()
+    if stripped and (stripped[-1].isalnum() or stripped[-1] in ")"):
+        return stripped + "."
+    return text
 
 
 def clip(text: str, limit: int) -> str:
@@ -98,10 +107,6 @@ def plural(count: int, word: str, plural_word: str | None = None) -> str:
 
 
 def pretty_number(e164: str) -> str:
-    """+14155550100 → "+1 415-555-0100" (as the number's country writes it)."""
-    try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    except phonenumbers.NumberParseException:
-        return e164
+    """+14155550100 → "+1 415-555-0100" (as the number's country writes it); sender codes as LiveVox
+    lists them (14155550150) read the same way, names and short codes stay as they are."""
+    return pretty(e164) or e164

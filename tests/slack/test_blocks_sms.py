@@ -124,7 +124,9 @@ def test_replace_blocks_keeps_the_rest() -> None:
     )
     assert validate_view(updated) == []
     assert "id" not in updated and "state" not in updated
-    assert "UCS-2 · 71 UTF-16 units · 2 segments" in _dump(updated)
+    assert "71 characters · 2 segments · emoji or special characters: 67 per segment (UCS-2)" in _dump(
+        updated
+    )
     assert len(updated["blocks"]) == len(view["blocks"])
 
 

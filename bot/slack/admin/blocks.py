@@ -34,7 +34,7 @@ def whoami_message(identity: Identity) -> dict[str, Any]:
         return message(
             [
                 section(f"<@{identity.user_id}> is *not linked* to Switchboard yet."),
-                context("Ask an admin: `/switchboard link @you agent=<id> role=agent`"),
+                context("Ask an admin: `/switchboard link @you agent=&lt;id&gt; role=agent`."),
             ],
             "Not linked",
         )

@@ -37,7 +37,7 @@ from bot.slack.jobs import from_body
 from bot.slack.lookup.jobs import SHARED, CallsJob, LookupJob
 from bot.slack.reply import respond
 
-STALE = "That list is out of date; run `/calls <number>` again."
+STALE = "That list is out of date; run `/calls &lt;number&gt;` again."
 
 
 def parse_more(value: str | None) -> tuple[str, str | None, int] | None:

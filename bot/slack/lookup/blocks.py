@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.providers.livevox import words as livevox_words
+from bot.providers.routee import words as routee_words
+from bot.providers.zoom import words as zoom_words
 from bot.services.calls import PAGE_SIZE, CallPage, CallRecord
-from bot.services.history import NumberReport, SourceResult
+from bot.services.history import LIVEVOX, ROUTEE, ZOOM_PHONE, Event, NumberReport, SourceResult
 from bot.slack import ids
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, fit, header, message, section
@@ -17,13 +20,45 @@ BODY_CHARS = 240
 
 
 def call_summary(call: CallRecord) -> str:
-    """A call's facts in a line: "completed · queue Billing · agent Sam Kim · 25m 40s · recorded"."""
-    parts = [call.result.replace("_", " ") if call.result else "call"]
+    """A call's facts in a line: "answered · queue Billing · agent Sam Kim · 25m 40s · recorded"."""
+    parts = [zoom_words.call_result(call.result, call.direction) or "call"]
     parts += [f"queue {call.queue}"] if call.queue else []
     parts += [f"agent {call.agent}"] if call.agent else []
     parts += [duration(call.duration_s)] if call.duration_s is not None else []
     parts += ["recorded"] if call.recorded else []
     return " · ".join(parts)
+
+
+def sms_status(event: Event) -> str | None:
+    """An SMS event's status in words, by the vocabulary of the provider that reported it."""
+    if event.provider == LIVEVOX:
+        return livevox_words.message_status(event.status)
+    if event.provider == ZOOM_PHONE:
+        return zoom_words.phone_delivery(event.status)
+    if event.provider == ROUTEE:
+        return routee_words.tracking_status(event.status)
+    return event.status
+
+
+def _raw_terms(events: list[Event]) -> str | None:
+    """The providers' own words for what the lines say in plain words (`SMS MT Delivered`, `short_calls`),
+    once each: what to search for in the provider's screens or its support."""
+    terms: dict[str, str] = {}
+    for event in events:
+        if event.kind == "sms" and event.status:
+            words = sms_status(event)
+        elif event.call is not None and event.call.result:
+            words = zoom_words.call_result(event.call.result, event.call.direction)
+        else:
+            continue
+        raw = event.call.result if event.call is not None and event.call.result else event.status
+        if raw and words and words != raw:
+            terms.setdefault(raw, words)
+    if not terms:
+        return None
+    shown = list(terms.items())[:12]
+    listed = ", ".join(f"`{escape(clip(raw, 60))}` = {escape(words)}" for raw, words in shown)
+    return f"As the providers say it: {listed}"
 
 
 def _source(result: SourceResult) -> str:
@@ -33,6 +68,10 @@ def _source(result: SourceResult) -> str:
         return f"– {escape(result.provider)}: not connected"
     if result.state == "skipped":
         return f"– {escape(result.provider)}: {escape(result.message)}"
+    # The failure's sentence names its provider already ("Zoom Contact Center SMS is rate-limiting…"):
+    # no "Zoom Contact Center SMS: Zoom Contact Center SMS is…".
+    if result.message.startswith(result.provider):
+        return f"⚠️ {escape(result.message)}"
     return f"⚠️ {escape(result.provider)}: {escape(result.message)}"
 
 
@@ -93,7 +132,8 @@ def report_message(
     for event in report.events[:EVENTS_SHOWN]:
         arrow = {"inbound": "⬅️ in", "outbound": "➡️ out"}.get(event.direction or "", "")
         what = "call" if event.kind == "call" else "SMS"
-        status = f" · {escape(event.status)}" if event.status and event.kind == "sms" else ""
+        words = sms_status(event) if event.kind == "sms" else None
+        status = f" · {escape(words)}" if words else ""
         summary = call_summary(event.call) if event.call is not None else event.summary
         line = f"{when(event.at)} · *{escape(event.provider)}* {what} {arrow}{status} · {escape(summary)}"
         if event.text:
@@ -113,6 +153,9 @@ def report_message(
         blocks.append(
             context(f"…and {len(report.events) - EVENTS_SHOWN} older events; narrow the range to see them.")
         )
+    raw = _raw_terms(report.events[:EVENTS_SHOWN])
+    if raw:
+        blocks.append(context(raw))
     blocks.append(context(" · ".join(_source(s) for s in report.sources)))
     if shared_by:
         blocks.append(context(f"Shared by <@{shared_by}>"))

@@ -17,7 +17,7 @@ from bot.slack.reply import respond
 
 NO_NUMBER = (
     "I found no phone number in that message. Numbers look like `+1 415 555 0100` or `(415) 555-0100`; "
-    "you can also run `/lookup <number>`."
+    "you can also run `/lookup &lt;number&gt;`."
 )
 
 

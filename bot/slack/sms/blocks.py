@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 
+from bot.providers.livevox import words as livevox_words
 from bot.services.segments import MAX_CHARS, count
 from bot.slack import ids
 from bot.slack.blocks import limits
@@ -226,7 +227,7 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
             "",
             fields=[
                 f"*To*\n{escape(pretty_number(preview.number))}",
-                f"*From*\n{escape(preview.sender or 'the default sender')}",
+                f"*From*\n{escape(pretty_number(preview.sender or '') or 'the default sender')}",
                 f"*Via*\n{escape(preview.provider)}",
                 f"*Length*\n{info.describe()}",
             ],
@@ -281,7 +282,7 @@ def templates_message(templates: Sequence[tuple[str, str | None, str | None, str
     for template_id, description, text, code in templates:
         name = f"*{escape(description)}*" if description else "_(no name)_"
         info = count(text or "")
-        sender = f" · from {escape(code)}" if code else ""
+        sender = f" · from {escape(pretty_number(code))}" if code else ""
         quoted = escape(clip(text or "", 600)).replace("\n", "\n>")
         blocks.append(section(f"{name} · id `{escape(template_id)}`{sender}\n>{quoted}\n_{info.describe()}_"))
     return message(fit(blocks), f"{len(templates)} SMS templates")
@@ -294,8 +295,10 @@ def codes_message(codes: Sequence[tuple[str, str | None]], default: str | None) 
     lines = []
     for code, description in codes[:200]:
         mark = " ⭐ default in this channel" if code == default else ""
-        about = f" · {escape(description)}" if description else ""
-        lines.append(f"• `{escape(code)}`{about}{mark}")
+        # The number as people read it; the code as LiveVox lists it, for `sender=` and templates.
+        kind = livevox_words.code_kind(description)
+        about = f" · {escape(kind)}" if kind else ""
+        lines.append(f"• *{escape(pretty_number(code))}*{about} · code `{escape(code)}`{mark}")
     blocks: list[Block] = [header(f"SMS sender codes ({len(codes)})")]
     chunk: list[str] = []
     for line in lines:  # sections hold 3000 characters: split long lists over several
