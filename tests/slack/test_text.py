@@ -75,3 +75,13 @@ def test_duration_and_plural() -> None:
     assert [duration(s) for s in (None, 0, 59, 61, 3600 + 120)] == ["–", "0s", "59s", "1m 01s", "1h 02m"]
     assert plural(1, "event") == "1 event" and plural(2, "event") == "2 events"
     assert plural(3, "reply", "replies") == "3 replies"
+
+
+def test_numbers_read_one_way_and_sentences_end_with_a_period() -> None:
+    from bot.slack.text import pretty_number, sentence
+
+    assert pretty_number("+14155550100") == pretty_number("14155550100") == "+1 415-555-0100"
+    assert pretty_number("Switchboard") == "Switchboard" and pretty_number("12345") == "12345"
+    assert sentence("U1 is not linked in this workspace") == "U1 is not linked in this workspace."
+    for done in ("Done.", "Really?", "Usage: `/lookup &lt;number&gt;`", "Sent ✓", "clipped…"):
+        assert sentence(done) == done
