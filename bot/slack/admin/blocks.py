@@ -8,6 +8,7 @@ from typing import Any
 from bot.db.models import AuditEvent, ChannelMapping
 from bot.services.access import AGENT_NUMBERS
 from bot.services.identity import Identity
+from bot.slack.activity import target_words
 from bot.slack.blocks.common import context, fit, header, message, section
 from bot.slack.text import escape, when
 
@@ -58,7 +59,9 @@ def audit_message(events: Sequence[AuditEvent], *, who: str | None) -> dict[str,
         return message([section(f"*{title}*\nNothing recorded yet.")], title)
     lines = []
     for event in events:
-        target = f" {escape(event.target_type or '')} `{escape(event.target_id)}`" if event.target_id else ""
+        # People and channels as mentions, numbers as "a number ending in 0101" (bot/slack/activity.py);
+        # the action keeps its code, which is what admins filter by.
+        target = f" {target_words(event)}" if event.target_id else ""
         flag = "" if event.outcome == "ok" else f" _({escape(event.outcome)})_"
         actor = f"<@{event.actor}>" if event.actor.startswith(("U", "W")) else f"`{escape(event.actor)}`"
         lines.append(f"{when(event.created_at)} · {actor} · *{escape(event.action)}*{target}{flag}")

@@ -52,7 +52,7 @@ def _raw_terms(events: list[Event]) -> str | None:
         else:
             continue
         raw = event.call.result if event.call is not None and event.call.result else event.status
-        if raw and words and words != raw:
+        if raw and words and words.lower() != raw.lower():
             terms.setdefault(raw, words)
     if not terms:
         return None
@@ -135,7 +135,9 @@ def report_message(
         words = sms_status(event) if event.kind == "sms" else None
         status = f" · {escape(words)}" if words else ""
         summary = call_summary(event.call) if event.call is not None else event.summary
-        line = f"{when(event.at)} · *{escape(event.provider)}* {what} {arrow}{status} · {escape(summary)}"
+        # A Zoom Phone message type of "SMS" says SMS again: shown only when it adds something (MMS…).
+        facts = f" · {escape(summary)}" if summary and summary != what else ""
+        line = f"{when(event.at)} · *{escape(event.provider)}* {what} {arrow}{status}{facts}"
         if event.text:
             line += f"\n>{escape(clip(event.text.replace(chr(10), ' '), BODY_CHARS))}"
         lines.append(line)
