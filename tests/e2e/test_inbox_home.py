@@ -73,7 +73,8 @@ async def test_home_publishes_a_skeleton_then_the_full_view(slack: Harness) -> N
     text = dump(home)
     assert "agent" in text and "700101 (JRIVERA)" in text
     assert "Unread SMS threads" in text and "Personal SMS:" in text
-    assert "thread.taken" in text  # recent activity from the audit trail
+    assert "You took thread `" in text  # recent activity from the audit trail, in words
+    assert "thread.taken" not in text
     assert "Team inboxes" not in text
     for action_id in (ids.ACTION_HOME_REFRESH, ACTION_HOME_SEND_BLANK, ids.ACTION_HOME_THREADS):
         assert action_id in text
