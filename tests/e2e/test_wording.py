@@ -193,3 +193,15 @@ async def test_errors_end_with_a_period(slack: Harness) -> None:
     told = slack.driver.last_response("U0ADMIN")
     assert told is not None and "is not linked in this workspace" in told.text
     assert told.text.rstrip().endswith("."), told.text
+
+
+async def test_transfer_modal_says_agent_states_in_words(slack: Harness) -> None:
+    message = await list_threads(slack)
+    maria = open_thread(slack, MARIA, DEMO.agent_id)
+    await click_card(slack, message, maria.thread_id, ids.ACTION_THREAD_TRANSFER)
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0AGENT")
+    assert view is not None and view.callback_id == ids.VIEW_TRANSFER
+    options = json.dumps(view.blocks)
+    assert "· not ready" in options or "· logged off" in options  # LiveVox's NOTREADY / LOGGED_OFF
+    assert "notready" not in options.lower() and "logged_off" not in options.lower()
