@@ -79,6 +79,24 @@ def find_numbers(text: str, default_region: str = "US") -> Iterator[FoundNumber]
             )
 
 
+def pretty(raw: str | None) -> str:
+    """A number as people read it, the same everywhere: `+14155550100`, `14155550100` (a sender code as
+    LiveVox lists it) → "+1 415-555-0100". What is not a number (an alphanumeric sender such as
+    "Switchboard", a short code) is shown as it is."""
+    text = (raw or "").strip()
+    digits = re.sub(r"\D", "", text)
+    if not text or len(digits) < 7 or re.search(r"[A-Za-z]", text):
+        return text
+    candidate = text if text.startswith("+") else "+" + digits
+    try:
+        number = phonenumbers.parse(candidate, None)
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_possible_number(number):
+        return text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 MASK = "+•••••••"  # the same width whatever the number, so a log does not tell its length either
 
 

@@ -66,7 +66,7 @@ async def test_serve_answers_signed_requests_and_calls_slack_api_url(tmp_path: P
                 unsigned = await driver.command("/lookup", "+14155550100", user="U0SUPER", bad_signature=True)
                 assert unsigned.status == 401
                 response = await driver.command("/lookup", "+1 415 555 0100 7d", user="U0SUPER")
-                assert response.status == 200 and "Looking up" in response.body
+                assert response.status == 200 and response.body.strip() == ""  # a quiet ack
                 for _ in range(200):  # the in-process worker (SQLite) answers through the response_url
                     if any("Lookup: +1 415-555-0100" in str(p) for p in emulator.response_posts):
                         break

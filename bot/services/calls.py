@@ -33,6 +33,9 @@ class CallPage:
         return self.offset + len(self.calls) < self.total
 
 
+PAGE_SIZE = 10  # calls per /calls page
+
+
 class CallsService:
     def __init__(self, *, max_records: int = 500) -> None:
         self.max_records = max_records
@@ -63,7 +66,7 @@ class CallsService:
         return calls
 
     async def page(
-        self, providers: Providers, number: str, span: TimeRange, *, offset: int = 0, size: int = 10
+        self, providers: Providers, number: str, span: TimeRange, *, offset: int = 0, size: int = PAGE_SIZE
     ) -> CallPage:
         calls = await self.fetch(providers, number, span)
         return CallPage(

@@ -36,7 +36,8 @@ def describe(provider: str, error: BaseException) -> str:
             "check the history before trying again."
         )
     if isinstance(error, errors.InvalidRequest | errors.InvalidArgument):
-        return f"{provider} refused the request: {error.message}"
+        detail = error.message.rstrip()
+        return f"{provider} refused the request: {detail}" + ("" if detail.endswith((".", "!", "?")) else ".")
     if isinstance(error, errors.Unavailable):
         return f"{provider} is not answering properly right now; try again in a minute."
     if isinstance(error, errors.ProviderError):

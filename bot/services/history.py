@@ -30,12 +30,13 @@ from typing import Literal, TypeVar
 
 from bot.db.models import Role
 from bot.db.models import SmsMessage as OutboxRow
-from bot.phones import mask
+from bot.phones import mask, pretty
 from bot.providers import RateWaitsExcluded
 from bot.providers.livevox import LiveVoxClient
 from bot.providers.livevox.errors import LiveVoxError
 from bot.providers.livevox.models import Channel, HistoryMessage, Thread
 from bot.providers.routee import TrackingFilter
+from bot.providers.zoom import words as zoom_words
 from bot.providers.zoom.models import SmsMessage
 from bot.services.calls import CallRecord, CallsService
 from bot.services.compliance import UNKNOWN, ComplianceState, from_threads
@@ -199,7 +200,11 @@ class HistoryService:
         ):
             queue = ", ".join(q.queue_name or "" for q in log_.queues or [] if q.queue_name)
             agents = ", ".join(a.display_name or "" for a in log_.agents or [] if a.display_name)
-            parts = [f"{log_.total_sent_messages or 0} sent, {log_.total_received_messages or 0} received"]
+            parts = [
+                zoom_words.engagement_counts(
+                    log_.direction, log_.total_sent_messages, log_.total_received_messages
+                )
+            ]
             parts += [f"queue {queue}"] if queue else []
             parts += [f"agent {agents}"] if agents else []
             events.append(
@@ -251,7 +256,7 @@ class HistoryService:
                         ZOOM_PHONE,
                         "sms",
                         direction,
-                        message.message_type_name or "SMS",
+                        zoom_words.message_type(message.message_type_name),
                         text=message.message,
                         status=message.delivery_status,
                     )
@@ -277,7 +282,8 @@ class HistoryService:
             status = sms.status.status if sms.status else None
             reason = sms.status.reason.detailed_status if sms.status and sms.status.reason else None
             at = sms.status.reported_at if sms.status else None
-            summary = f"from {sms.from_ or '?'}" + (f" · {reason}" if reason and reason != status else "")
+            sender = pretty(sms.from_) or "?"
+            summary = f"from {sender}" + (f" · {reason}" if reason and reason != status else "")
             direction = (sms.direction or "Outbound").lower()
             events.append(
                 Event(

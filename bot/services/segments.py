@@ -47,10 +47,14 @@ class SegmentInfo:
         return max(0, self.segments * self.per_segment - self.units)
 
     def describe(self) -> str:
-        """`GSM-7 · 42 characters · 1 segment` — what the preview and the modal show."""
-        unit = "characters" if self.encoding == "GSM-7" else "UTF-16 units"
+        """What the preview and the modal show, plain words first and the encoding's name last:
+        `42 characters · 1 segment (GSM-7)`, or for text with emoji or accents outside the SMS alphabet
+        `86 characters · 2 segments · emoji or special characters: 67 per segment (UCS-2)`."""
         segs = "1 segment" if self.segments == 1 else f"{self.segments} segments"
-        return f"{self.encoding} · {self.units} {unit} · {segs}"
+        if self.encoding == "GSM-7":
+            return f"{self.units} characters · {segs} (GSM-7)"
+        special = f"emoji or special characters: {self.per_segment} per segment"
+        return f"{self.units} characters · {segs} · {special} (UCS-2)"
 
 
 def is_gsm7(text: str) -> bool:

@@ -24,10 +24,19 @@ from bot.services.identity import Identity
 from bot.slack.jobs import from_body
 from bot.slack.text import escape
 
+# mrkdwn: the placeholder's angle brackets are escaped, or Slack reads `<LiveVox agent id>` as a link
+# and shows nothing of it (even inside backticks).
 NOT_LINKED = (
     "You are not linked to Switchboard yet. Ask an admin to run "
-    "`/switchboard link @you agent=<LiveVox agent id> role=agent` (or `switchboard admin link-user`)."
+    "`/switchboard link @you agent=&lt;LiveVox agent id&gt; role=agent` (or `switchboard admin link-user`)."
 )
+
+# Acks of commands answered by a job carry no text. Slack shows a non-empty ack as an
+# ephemeral message, and a slash command's response_url cannot replace or delete it (`replace_original`
+# and `delete_original` act only on the message holding a clicked button; slackapi/bolt-js#2287,
+# slackapi/bolt-python#1268): a "Looking up… ⏳" ack stayed in the conversation under every answer.
+# The answer, posted through response_url moments later, is the only message. The console's emulator
+# applies the same rule (bot/console/emulator.py, `post_to_response_url`).
 
 
 @dataclass

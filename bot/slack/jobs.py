@@ -97,7 +97,8 @@ async def tell_failure(job: Job, failure: Failure, error: BaseException | None, 
     """The runner's notifier: nobody is left looking at "⏳" (response_url, else ephemeral, else a DM)."""
     text = failure_text(job, failure, error)
     envelope = job.envelope
-    # A slash command's "⏳" ack becomes the failure; a card a button was on is left as it is.
+    # A command's answer (acked without a placeholder) is the failure; a card a button was on is left as
+    # it is. `replace_original` on a command's response_url posts a new message, as Slack does.
     replace = envelope.origin.startswith("/")
     if envelope.response_url and await respond(
         envelope.response_url, {"text": text}, replace_original=replace

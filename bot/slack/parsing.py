@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 from bot.errors import InputError
 from bot.phones import find_numbers, to_e164
-from bot.services.time_range import looks_like_range
+from bot.services.time_range import RANGE_HELP, looks_like_range
 
 # The number comes first and is never longer than this, however it is typed ("+1 (415) 555-0100 ext. 12"),
 # so the matcher, which runs before the ack, reads only this much of a text of any size.
 NUMBER_HEAD = 100
+# A word of a dialled number: digits and the separators people type ("+1", "(415)", "555-0100").
+_DIALLED = re.compile(r"[+(]?[\d().-]+")
 
 
 def split_number(text: str, region: str) -> tuple[str, str]:
@@ -21,25 +26,39 @@ def split_number(text: str, region: str) -> tuple[str, str]:
         if head[: found.start].strip() == "":
             return found.e164, text[found.end :].strip()
         break
-    # One word the finder does not read as a number: a provider's E.164 without "+" (447700900876) is one;
-    # anything else gets to_e164's clear InputError.
-    first = head.split(maxsplit=1)[0]
-    return to_e164(first, region), text[len(first) :].strip()
+    # The matcher gives up when a number runs into the next word ("+1 415 555 0100 7x"): try the leading
+    # words, longest first, and quote all of what looks like the number when none of them is one.
+    words = head.split()
+    dialled = list(itertools.takewhile(lambda w: _DIALLED.fullmatch(w) is not None, words)) or words[:1]
+    for count in range(len(dialled), 0, -1):
+        try:
+            number = to_e164(" ".join(dialled[:count]), region)
+        except InputError:
+            continue
+        end = re.match(rf"\s*(?:\S+\s*){{{count}}}", text)
+        return number, text[end.end() if end else len(text) :].strip()
+    return to_e164(" ".join(dialled), region), ""  # raises a clear InputError naming what was typed
 
 
 def number_and_range(args: list[str], region: str) -> tuple[str, str | None]:
-    """`<number> [range]`, where the number may be typed with spaces."""
+    """`<number> [range]`, where the number may be typed with spaces. A wrong word is named: two ranges
+    (`… 0100 7d 30d`) are "one range, please", not "“+1” is not a phone number"."""
     if not args:
         raise InputError("Please give a phone number, e.g. `+1 415 555 0100`.")
-    range_text = args[-1] if len(args) > 1 and looks_like_range(args[-1]) else None
-    words = args[:-1] if range_text else args
+    words = list(args)
+    ranges: list[str] = []
+    while len(words) > 1 and looks_like_range(words[-1]):
+        ranges.insert(0, words.pop())
+    if len(ranges) > 1:
+        listed = " and ".join(f"`{r}`" for r in ranges)
+        raise InputError(f"{listed} are {len(ranges)} ranges; give one. {RANGE_HELP}")
     number, rest = split_number(" ".join(words), region)
     if rest:
-        raise InputError(
-            f"I don't understand `{rest}` after the number. "
-            "Ranges look like `7d` or `2026-10-01..2026-10-31`."
-        )
-    return number, range_text
+        stray = next((w for w in rest.split() if looks_like_range(w)), None)
+        if stray is not None and ranges:
+            raise InputError(f"`{stray}` and `{ranges[0]}` are two ranges; give one. {RANGE_HELP}")
+        raise InputError(f"I don't understand `{rest}` after the number. {RANGE_HELP}")
+    return number, (ranges[0] if ranges else None)
 
 
 def first_number(text: str, region: str) -> str | None:

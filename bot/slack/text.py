@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-import phonenumbers
+from bot.phones import pretty
 
 ELLIPSIS = "…"
 
@@ -53,7 +53,16 @@ def error_text(error: BaseException) -> str:
     usage lines hold placeholders like `<number>`, which Slack would otherwise read as links; long quotes
     (`` `…` ``) are shortened and the whole answer is capped."""
     quoted = _QUOTED.sub(lambda match: f"`{clip(match[1], ECHO_LIMIT)}`", escape(str(error)))
-    return clip(quoted, ANSWER_LIMIT)
+    return clip(sentence(quoted), ANSWER_LIMIT)
+
+
+def sentence(text: str) -> str:
+    """End a sentence with a period (`… is not linked in this workspace` → `….`), leaving text that ends in
+    punctuation, a closing quote, an emoji or code (`Usage: `/lookup …``) as it is."""
+    stripped = text.rstrip()
+    if stripped and (stripped[-1].isalnum() or stripped[-1] in ")"):
+        return stripped + "."
+    return text
 
 
 def clip(text: str, limit: int) -> str:
@@ -68,14 +77,18 @@ def clip(text: str, limit: int) -> str:
 
 
 def when(moment: datetime | None, *, now: datetime | None = None) -> str:
-    """`2026-11-20 14:05 UTC`, or `today 14:05 UTC`; the same in every surface."""
+    """A time as Slack's date token, `<!date^1796152028^{date_short_pretty} {time}|2026-11-30 23:04 UTC>`,
+    so each reader sees it in their own time zone ("Today 3:04 PM", "Nov 30, 2026 6:04 PM"); the same in
+    every surface (timelines, SMS logs, calls, threads, App Home, audit).
+
+    The fallback, shown where Slack cannot format dates (notifications, old clients), is absolute and says
+    its zone. A token is not formatted inside `code`, so callers never put one in backticks. `now` is
+    accepted for callers that pass the moment they render at; the reader's client decides "today"."""
+    del now
     if moment is None:
         return "–"
     moment = moment.astimezone(UTC)
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    if moment.date() == now.date():
-        return f"today {moment:%H:%M} UTC"
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
 def duration(seconds: float | int | None) -> str:
@@ -94,10 +107,6 @@ def plural(count: int, word: str, plural_word: str | None = None) -> str:
 
 
 def pretty_number(e164: str) -> str:
-    """+14155550100 → "+1 415-555-0100" (as the number's country writes it)."""
-    try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    except phonenumbers.NumberParseException:
-        return e164
+    """+14155550100 → "+1 415-555-0100" (as the number's country writes it); sender codes as LiveVox
+    lists them (14155550150) read the same way, names and short codes stay as they are."""
+    return pretty(e164) or e164

@@ -10,6 +10,7 @@ from typing import Any
 from bot.console.emulator import Message
 from bot.services.demo import TEAM_ID
 from bot.slack import ids
+from bot.slack.lookup.jobs import SHARED
 from bot.slack.signing import sign_value, verify_value
 from tests.e2e.conftest import Harness
 
@@ -56,7 +57,7 @@ async def test_message_shortcut_looks_up_the_first_number(slack: Harness) -> Non
     answer = _reply(slack, "U0SUPER")
     assert "Lookup: +1 415-555-0101" in _text(answer)
     said = [m.text for m in slack.emulator.ephemerals(user="U0SUPER")]
-    assert "Looking up +1 415-555-0101 across your providers… ⏳" in said
+    assert said == [answer.text]  # no "Looking up… ⏳" left above the answer
 
 
 async def test_message_shortcut_without_a_number_says_so(slack: Harness) -> None:
@@ -124,7 +125,10 @@ async def test_share_posts_the_result_once_without_buttons(slack: Harness) -> No
     assert "Lookup: +1 415-555-0101" in _text(shared)
     assert "Shared by <@U0SUPER>" in _text(shared)
     assert "actions" not in _types(shared)
-    assert "Shared" in answer.text and "actions" not in _types(answer)  # the private original
+    # The private original stays as it was; the person is told as `--share` tells them.
+    assert "Lookup: +1 415-555-0101" in _text(answer) and "actions" in _types(answer)
+    told = slack.driver.last_response("U0SUPER")
+    assert told is not None and told.text == SHARED
 
 
 async def test_share_of_a_calls_page(slack: Harness) -> None:
@@ -137,7 +141,7 @@ async def test_share_of_a_calls_page(slack: Harness) -> None:
     shared = slack.driver.last_message("C0DEMO")
     assert shared is not None and "Calls: +1 415-555-0100" in _text(shared)
     assert "Shared by <@U0SUPER>" in _text(shared) and "actions" not in _types(shared)
-    assert answer.text == "Shared ✓"
+    assert "Calls: +1 415-555-0100" in _text(answer)  # the private copy is kept
 
 
 async def test_share_of_a_message_everyone_sees_copies_its_blocks(slack: Harness) -> None:
@@ -157,7 +161,7 @@ async def test_share_of_a_message_everyone_sees_copies_its_blocks(slack: Harness
     ]
     assert "Shared by <@U0AGENT>" in _text(shared)
     told = slack.driver.last_response("U0AGENT")
-    assert told is not None and told.text == "Shared ✓"
+    assert told is not None and told.text == SHARED
 
 
 async def test_share_by_someone_not_linked_is_denied(slack: Harness) -> None:
@@ -198,7 +202,9 @@ async def test_more_replaces_the_page_with_the_next_one_once(slack: Harness) -> 
     assert "Calls 1–10 of 15" in _text(page)
     element = slack.driver.find_element(page, action_id=ids.ACTION_CALLS_MORE)
     value = verify_value(ids.ACTION_CALLS_MORE, element.element["value"])  # signed by the server
-    assert value is not None and json.loads(value) == {"n": "+14155550100", "r": "30d", "o": 10}
+    assert value is not None
+    cursor = json.loads(value)
+    assert {k: cursor[k] for k in "nro"} == {"n": "+14155550100", "r": "30d", "o": 10}
     first = slack.driver.block_actions_payload(page, element, user="U0SUPER")
     second = slack.driver.block_actions_payload(page, element, user="U0SUPER")
     await slack.driver.send_payload(first)
@@ -207,7 +213,47 @@ async def test_more_replaces_the_page_with_the_next_one_once(slack: Harness) -> 
     assert "Calls 11–15 of 15" in _text(page)  # replaced in place
     assert ids.ACTION_CALLS_MORE not in json.dumps(page.blocks)
     assert page.edits == 1
-    assert len(slack.emulator.ephemerals(user="U0SUPER")) == 2  # the ack and the one page
+    assert len(slack.emulator.ephemerals(user="U0SUPER")) == 1  # the one page, no ack left behind
+
+
+async def test_previous_goes_back_and_share_after_more_shares_the_page_shown(slack: Harness) -> None:
+    await _more_calls(slack, "+14155550100", 12)
+    await slack.driver.command("/calls", "+14155550100 30d", user="U0SUPER")
+    await slack.driver.settle()
+    page = _reply(slack, "U0SUPER")
+    assert ids.ACTION_CALLS_PREVIOUS not in json.dumps(page.blocks)  # nothing before the first page
+    await slack.driver.click(page, ids.ACTION_CALLS_MORE, user="U0SUPER")
+    await slack.driver.settle()
+    assert "Calls 11–15 of 15" in _text(page)
+    await slack.driver.click(page, ids.ACTION_CALLS_PREVIOUS, user="U0SUPER")
+    await slack.driver.settle()
+    assert "Calls 1–10 of 15" in _text(page)  # back, in place
+    await slack.driver.click(page, ids.ACTION_CALLS_MORE, user="U0SUPER")  # and forth again
+    await slack.driver.settle()
+    assert "Calls 11–15 of 15" in _text(page) and page.edits == 3
+    await slack.driver.click(page, ids.ACTION_SHARE, user="U0SUPER")
+    await slack.driver.settle()
+    shared = slack.driver.last_message("C0DEMO")
+    assert shared is not None and "Calls 11–15 of 15" in _text(shared)  # what the person saw
+    assert "Shared by <@U0SUPER>" in _text(shared)
+    assert "Calls 11–15 of 15" in _text(page) and "actions" in _types(page)  # private copy kept
+    told = slack.driver.last_response("U0SUPER")
+    assert told is not None and told.text == SHARED
+
+
+async def test_share_flag_and_share_button_say_the_same(slack: Harness) -> None:
+    await slack.driver.command("/calls", "+14155550100 --share", user="U0SUPER")
+    await slack.driver.settle()
+    told_by_flag = slack.driver.last_response("U0SUPER")
+    assert told_by_flag is not None and told_by_flag.is_ephemeral
+    shared = slack.driver.last_message("C0DEMO")
+    assert shared is not None and "Shared by <@U0SUPER>" in _text(shared)
+    answer = await _lookup(slack)
+    await slack.driver.click(answer, ids.ACTION_SHARE, user="U0SUPER")
+    await slack.driver.settle()
+    told_by_button = slack.driver.last_response("U0SUPER")
+    assert told_by_button is not None
+    assert told_by_flag.text == told_by_button.text == SHARED
 
 
 async def test_more_with_a_stale_value_says_so(slack: Harness) -> None:

@@ -88,7 +88,7 @@ async def test_send_with_text_previews_then_sends_once_even_on_a_double_click(sl
     text = _text(card)
     assert "Send this SMS?" in text and "+1 415-555-0100" in text
     assert "&lt;!channel&gt; &lt;@U123&gt; &lt;https://x|y&gt; &amp; &lt; &gt;" in text  # shows literally
-    assert "14155550150" in text  # the channel's default sender
+    assert "+1 415-555-0150" in text  # the channel's default sender, as a number reads
     assert "GSM-7" in text and "1 segment" in text
     assert not _lv_sent(slack, CLEAN, body)  # nothing is sent before Send
 

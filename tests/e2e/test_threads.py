@@ -17,6 +17,7 @@ from bot.services.inbox import NO_LOGIN
 from bot.slack import ids
 from bot.slack.payloads import recall
 from bot.slack.sms.jobs import SendModalContext
+from bot.slack.text import escape
 from bot.slack.threads.blocks import ACTION_THREADS_NEXT
 from tests.e2e.conftest import Harness, MakeHarness
 
@@ -90,7 +91,7 @@ async def test_threads_acks_fast_then_lists_cards_without_sensitive_fields(slack
     started = time.perf_counter()
     response = await slack.driver.command("/threads", "", user="U0AGENT")
     assert time.perf_counter() - started < 1.0
-    assert "Fetching your SMS threads" in response.body
+    assert response.body.strip() == ""  # no placeholder left under the answer
     await slack.driver.settle()
     message = slack.driver.last_response("U0AGENT")
     assert message is not None and message.is_ephemeral
@@ -292,7 +293,7 @@ async def test_unlinked_user_is_told_how_to_get_linked(slack: Harness) -> None:
 
 async def test_user_without_livevox_login_gets_a_clear_message(slack: Harness) -> None:
     response = await slack.driver.command("/threads", "", user="U0ADMIN")
-    assert response.body == NO_LOGIN or NO_LOGIN in response.body
+    assert escape(NO_LOGIN) in response.body  # mrkdwn: `&lt;LiveVox agent id&gt;` stays visible
     await slack.driver.settle()
     assert not [c for c in slack.emulator.calls if c.method.startswith("views.")]
 

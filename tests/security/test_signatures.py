@@ -156,7 +156,7 @@ async def test_signed_but_unparseable_json_is_400_not_500(slack: Harness) -> Non
 
 async def test_a_correctly_signed_request_still_works(slack: Harness) -> None:
     response = await slack.driver.command("/lookup", "+1 415 555 0100 7d", user="U0SUPER")
-    assert response.status == 200 and "Looking up" in response.body
+    assert response.status == 200 and response.body.strip() == ""  # a quiet ack: accepted, answered later
 
 
 async def test_an_error_before_verification_answers_nobody(slack: Harness, sink: Sink) -> None:

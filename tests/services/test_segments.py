@@ -50,8 +50,11 @@ def test_per_segment_and_remaining() -> None:
 
 
 def test_describe() -> None:
-    assert count("Hello").describe() == "GSM-7 · 5 characters · 1 segment"
-    assert count("😀" * 36).describe() == "UCS-2 · 72 UTF-16 units · 2 segments"
+    assert count("Hello").describe() == "5 characters · 1 segment (GSM-7)"
+    assert count("😀" * 36).describe() == (
+        "72 characters · 2 segments · emoji or special characters: 67 per segment (UCS-2)"
+    )
+    assert "UTF-16" not in count("😀").describe()
 
 
 def test_is_gsm7() -> None:

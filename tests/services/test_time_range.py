@@ -81,3 +81,95 @@ def test_parse_timestamp(value: str | None, expected: datetime | None) -> None:
     parsed = parse_timestamp(value)
     assert parsed == expected
     assert parsed is None or parsed.tzinfo is not None
+
+
+# ------------------------------------------------------------------------ labels, single days, properties
+from datetime import date, time  # noqa: E402
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("1d", "last 1 day"),
+        ("24h", "last 24 hours"),
+        ("1h", "last 1 hour"),
+        ("7d", "last 7 days"),
+        ("2w", "last 2 weeks"),
+        (None, "last 30 days"),
+        ("2026-11-20", "2026-11-20"),
+        ("2026-10-01..2026-10-31", "2026-10-01 to 2026-10-31"),
+    ],
+)
+def test_a_range_is_labelled_as_it_was_asked(text: str | None, label: str) -> None:
+    assert parse_range(text, now=NOW).label() == label
+
+
+def test_a_single_date_is_that_whole_day() -> None:
+    span = parse_range("2026-11-20", now=NOW)
+    assert (span.start, span.end) == (
+        datetime(2026, 11, 20, tzinfo=UTC),
+        datetime(2026, 11, 20, 23, 59, 59, tzinfo=UTC),
+    )
+    today = parse_range("2026-11-22", now=NOW)
+    assert (today.start, today.end) == (datetime(2026, 11, 22, tzinfo=UTC), NOW)
+    assert looks_like_range("2026-11-20") and looks_like_range("2026-02-30")
+    with pytest.raises(InputError, match="does not exist"):
+        parse_range("2026-02-30", now=NOW)
+    with pytest.raises(InputError, match="in the future"):
+        parse_range("2026-11-23", now=NOW)
+
+
+def test_clamping_keeps_the_label() -> None:
+    span = parse_range("24h", now=NOW)
+    assert span.clamp_start(NOW - timedelta(hours=1)).label() == "last 24 hours"
+
+
+_days = st.dates(min_value=date(2024, 1, 1), max_value=NOW.date())
+
+
+@given(amount=st.integers(min_value=1, max_value=9999), unit=st.sampled_from("dhw"))
+def test_relative_ranges_hold_exactly_what_was_asked_or_are_refused(amount: int, unit: str) -> None:
+    delta = {"d": timedelta(days=amount), "h": timedelta(hours=amount), "w": timedelta(weeks=amount)}[unit]
+    text = f"{amount}{unit}"
+    assert looks_like_range(text)
+    if delta > timedelta(days=366):
+        with pytest.raises(InputError, match="longer than a year"):
+            parse_range(text, now=NOW)
+        return
+    span = parse_range(text, now=NOW)
+    assert span.end == NOW and span.end - span.start + timedelta(seconds=1) == delta
+    number, word = span.label().removeprefix("last ").split(" ")
+    assert int(number) == amount and word.rstrip("s") == {"d": "day", "h": "hour", "w": "week"}[unit]
+    assert word.endswith("s") == (amount != 1)
+
+
+@given(first=_days, last=_days)
+def test_date_ranges_cover_whole_days_up_to_now(first: date, last: date) -> None:
+    text = f"{first}..{last}"
+    assert looks_like_range(text)
+    if last < first:
+        with pytest.raises(InputError, match="ends before it starts"):
+            parse_range(text, now=NOW)
+        return
+    if (last - first).days > 366:
+        with pytest.raises(InputError, match="longer than a year"):
+            parse_range(text, now=NOW)
+        return
+    span = parse_range(text, now=NOW)
+    assert span.start == datetime.combine(first, time.min, UTC)
+    assert span.end == min(datetime.combine(last, time(23, 59, 59), UTC), NOW)
+    assert span.label() == (str(first) if first == last else f"{first} to {last}")
+    assert parse_range(str(last), now=NOW) == parse_range(f"{last}..{last}", now=NOW)
+
+
+@given(st.text(max_size=20))
+def test_any_text_is_a_range_or_a_refusal_that_quotes_it(text: str) -> None:
+    try:
+        span = parse_range(text, now=NOW)
+    except InputError as error:
+        assert f"`{text}`" in str(error)
+        return
+    assert span.start <= span.end <= NOW

@@ -194,8 +194,15 @@ def _calls(count: int, offset: int = 0, total: int | None = None) -> CallPage:
     ("count", "offset", "total"), [(0, 0, 0), (10, 0, 500), (500, 0, 500), (5, 495, 500)]
 )
 def test_calls_message_is_always_valid(count: int, offset: int, total: int) -> None:
-    payload = calls_message(_calls(count, offset, total), "+14155550100", "2026-10-01..2026-10-31")
+    payload = calls_message(
+        _calls(count, offset, total),
+        "+14155550100",
+        "2026-10-01..2026-10-31",
+        range_label="2026-10-01 to 2026-10-31",
+        page_id="pg1",
+    )
     blocks = _check(payload)
+    assert "2026-10-01 to 2026-10-31" in json.dumps(blocks[:2])  # the page says its range
     _no_control_sequences(blocks)
     more = [
         e
@@ -209,8 +216,24 @@ def test_calls_message_is_always_valid(count: int, offset: int, total: int) -> N
             "n": "+14155550100",
             "r": "2026-10-01..2026-10-31",
             "o": offset + count,
+            "p": "pg1",
         }
-    shared = _check(calls_message(_calls(count, offset, total), "+14155550100", "7d", shared_by="U1"))
+    previous = [
+        e
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.ACTION_CALLS_PREVIOUS
+    ]
+    if offset and len(blocks) < limits.MESSAGE_BLOCKS:  # a way back from every page after the first
+        assert json.loads(previous[0]["value"])["o"] == max(offset - 10, 0)
+    else:
+        assert not previous
+    shared = _check(
+        calls_message(
+            _calls(count, offset, total), "+14155550100", "7d", range_label="last 7 days", shared_by="U1"
+        )
+    )
     assert "actions" not in [b["type"] for b in shared]
 
 

@@ -10,6 +10,7 @@ import pytest
 from bot.console.blockkit import validate_blocks, validate_view
 from bot.db.models import SmsStatus
 from bot.slack import ids
+from bot.slack.activity import status_words
 from bot.slack.sms.blocks import (
     BLOCK_SEGMENTS,
     BLOCK_TEMPLATE_PREVIEW,
@@ -25,7 +26,6 @@ from bot.slack.sms.blocks import (
     replace_blocks,
     segments_block,
     send_modal,
-    status_words,
     template_preview,
     templates_message,
 )
@@ -180,7 +180,9 @@ def test_replace_blocks_keeps_the_rest() -> None:
     )
     assert validate_view(updated) == []
     assert "id" not in updated and "state" not in updated
-    assert "UCS-2 · 71 UTF-16 units · 2 segments" in _dump(updated)
+    assert "71 characters · 2 segments · emoji or special characters: 67 per segment (UCS-2)" in _dump(
+        updated
+    )
     assert len(updated["blocks"]) == len(view["blocks"])
 
 

@@ -31,3 +31,24 @@ def test_number_and_range() -> None:
     assert number_and_range(["4155550100"], "US") == ("+14155550100", None)
     with pytest.raises(InputError, match="after the number"):
         number_and_range(["4155550100", "yesterday", "please"], "US")
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("+1 415 555 0100 7d 30d", "`7d` and `30d` are 2 ranges; give one"),
+        ("+1 415 555 0100 7x", "I don't understand `7x` after the number"),
+        ("415 555 01 7d", "“415 555 01” does not look like a complete phone number"),
+    ],
+)
+def test_a_wrong_word_after_the_number_is_named(text: str, says: str) -> None:
+    with pytest.raises(InputError) as error:
+        number_and_range(text.split(), "US")
+    assert says in str(error.value)
+    assert "“+1”" not in str(error.value)
+
+
+def test_a_single_date_is_a_range() -> None:
+    day = number_and_range(["+1", "415", "555", "0100", "2026-11-30"], "US")
+    assert day == ("+14155550100", "2026-11-30")
+    assert number_and_range(["(415) 555-0100", "24h"], "US") == ("+14155550100", "24h")

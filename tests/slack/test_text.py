@@ -55,13 +55,33 @@ def test_clip_never_splits_an_escape_sequence() -> None:
         assert re.fullmatch(r"([^&]|&(amp|lt|gt);)*", body), (limit, body[-8:])
 
 
-def test_when_and_duration_and_plural() -> None:
+def test_when_is_a_slack_date_token_with_an_absolute_fallback() -> None:
+    """Each reader's Slack shows the time in their own zone; the fallback is absolute and says UTC."""
     now = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
-    assert when(datetime(2026, 11, 22, 9, 5, tzinfo=UTC), now=now) == "today 09:05 UTC"
-    assert when(datetime(2026, 11, 20, 14, 5, tzinfo=UTC), now=now) == "2026-11-20 14:05 UTC"
+    moment = datetime(2026, 11, 22, 9, 5, tzinfo=UTC)
+    assert when(moment, now=now) == (
+        f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|2026-11-22 09:05 UTC>"
+    )
     eastern = timezone(timedelta(hours=-5))
-    assert when(datetime(2026, 11, 21, 23, 30, tzinfo=eastern), now=now) == "today 04:30 UTC"
+    local = datetime(2026, 11, 21, 23, 30, tzinfo=eastern)
+    token = f"<!date^{int(local.timestamp())}^{{date_short_pretty}} {{time}}|2026-11-22 04:30 UTC>"
+    assert when(local) == token
+    # one format whatever the day: no "today … UTC" next to "2026-11-20 … UTC"
+    assert "today" not in when(moment, now=now) and "today" not in when(moment - timedelta(days=3), now=now)
+
+
+def test_duration_and_plural() -> None:
     assert when(None) == "–"
     assert [duration(s) for s in (None, 0, 59, 61, 3600 + 120)] == ["–", "0s", "59s", "1m 01s", "1h 02m"]
     assert plural(1, "event") == "1 event" and plural(2, "event") == "2 events"
     assert plural(3, "reply", "replies") == "3 replies"
+
+
+def test_numbers_read_one_way_and_sentences_end_with_a_period() -> None:
+    from bot.slack.text import pretty_number, sentence
+
+    assert pretty_number("+14155550100") == pretty_number("14155550100") == "+1 415-555-0100"
+    assert pretty_number("Switchboard") == "Switchboard" and pretty_number("12345") == "12345"
+    assert sentence("U1 is not linked in this workspace") == "U1 is not linked in this workspace."
+    for done in ("Done.", "Really?", "Usage: `/lookup &lt;number&gt;`", "Sent ✓", "clipped…"):
+        assert sentence(done) == done

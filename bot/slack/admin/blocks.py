@@ -10,6 +10,7 @@ from bot.services.access import AGENT_NUMBERS
 from bot.services.identity import Identity
 from bot.services.term_codes import TermCode, TermCodes
 from bot.slack import ids
+from bot.slack.activity import target_words
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, fit, header, message, section
 from bot.slack.text import clip, escape, when
@@ -60,17 +61,8 @@ def whoami_message(identity: Identity) -> dict[str, Any]:
 
 
 def _audit_target(event: AuditEvent) -> str:
-    if not event.target_id:
-        return ""
-    if event.target_type == "user" and event.target_id.startswith(("U", "W")) and event.target_id.isalnum():
-        return f" → <@{event.target_id}>"
-    if (
-        event.target_type == "channel"
-        and event.target_id.startswith(("C", "G"))
-        and event.target_id.isalnum()
-    ):
-        return f" → <#{event.target_id}>"
-    return f" → {escape(event.target_type or '')} `{escape(event.target_id)}`"
+    # People and channels as mentions, numbers as "a number ending in 0101" (bot/slack/activity.py).
+    return f" {target_words(event)}" if event.target_id else ""
 
 
 def _audit_line(event: AuditEvent) -> str:

@@ -18,6 +18,7 @@ from bot.slack.home.events import publish_home
 from bot.slack.home.jobs import HomeThreadsJob
 from bot.slack.jobs import for_user
 from bot.slack.sms.modal import open_send_modal
+from bot.slack.text import escape
 
 
 async def refresh(ack: AsyncAck, context: dict[str, Any]) -> None:
@@ -52,7 +53,7 @@ async def my_threads(
     trigger_id = str(body.get("trigger_id", ""))
     identity: Identity = context["identity"]
     if not identity.livevox_login:
-        await client.views_open(trigger_id=trigger_id, view=my_threads_modal(problem=NO_LOGIN))
+        await client.views_open(trigger_id=trigger_id, view=my_threads_modal(problem=escape(NO_LOGIN)))
         return
     opened = await client.views_open(trigger_id=trigger_id, view=my_threads_modal(loading=True))
     envelope = for_user(identity, "button:home_threads")

@@ -10,10 +10,10 @@ from slack_sdk.models.blocks import Block
 from bot.services.identity import Identity
 from bot.services.inbox import Activity, InboxOverview, ThreadList
 from bot.slack import ids
+from bot.slack.activity import event_words, status_words
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, divider, fit, header, section, to_dicts
 from bot.slack.commands import NOT_LINKED
-from bot.slack.sms.blocks import status_words
 from bot.slack.text import clip, escape, pretty_number, when
 from bot.slack.threads.blocks import MODAL_THREADS, card_text, channel_lines, count_fields, team_sections
 
@@ -48,12 +48,9 @@ def _buttons(identity: Identity) -> Block:
     return actions(*buttons, block_id="home_buttons")
 
 
-def _activity(activity: Activity) -> list[Block]:
-    lines = []
-    for event in activity.events:
-        target = f" `{escape(event.target_id)}`" if event.target_id else ""
-        flag = "" if event.outcome == "ok" else f" _({escape(event.outcome)})_"
-        lines.append(f"• {when(event.created_at)} · *{escape(event.action)}*{target}{flag}")
+def _activity(activity: Activity, viewer: str) -> list[Block]:
+    # In words ("You texted a number ending in 0101; …"), not event codes: bot/slack/activity.py.
+    lines = [f"• {when(event.created_at)} · {event_words(event, viewer=viewer)}" for event in activity.events]
     sms = []
     for row in activity.sms:
         body = escape(clip((row.body or "").replace("\n", " "), SMS_BODY_CHARS)) if row.body else "_template_"
@@ -89,7 +86,7 @@ def home_view(
             blocks.append(section("*Your inboxes*\n" + channel_lines(overview.channels)))
             blocks.extend(team_sections(overview))
         if activity is not None:
-            blocks += [divider(), *_activity(activity)]
+            blocks += [divider(), *_activity(activity, identity.user_id)]
     if not loading:
         blocks.append(context(f"Updated {when(now or datetime.now(UTC))}"))
     return {"type": "home", "callback_id": "home", "blocks": to_dicts(fit(blocks, limits.VIEW_BLOCKS))}

@@ -6,6 +6,7 @@ from bot.errors import InputError
 from bot.services.inbox import NO_LOGIN
 from bot.slack.commands import CommandRouter, Invocation
 from bot.slack.inbox.jobs import InboxJob
+from bot.slack.text import escape
 
 router = CommandRouter("/inbox", "your inbox at a glance", order=25)
 
@@ -15,9 +16,9 @@ async def inbox(inv: Invocation) -> None:
     if inv.args:
         raise InputError("`/inbox` takes no arguments; use `/threads` to list threads.")
     if not inv.identity.livevox_login:
-        await inv.ack(text=NO_LOGIN)
+        await inv.ack(text=escape(NO_LOGIN))  # mrkdwn: its `<LiveVox agent id>` stays visible
         return
-    await inv.ack(text="Counting your inbox… ⏳")
+    await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
     await inv.context["container"].defer(InboxJob(envelope=inv.envelope()))
 
 

@@ -1,4 +1,5 @@
-"""The "More" button of /calls: the next page replaces the one shown (the calls follow-up does the work).
+"""The "More" and "Previous" buttons of /calls: the next (or previous) page replaces the one shown (the
+calls follow-up does the work).
 
 The "Share in channel" button on /lookup, /sms logs and /calls results.
 
@@ -13,7 +14,9 @@ message back. So:
   "Shared by", without buttons);
 - otherwise the person is told to run the command again with `--share`.
 
-A double click shares once (`container.once`, keyed by the clicked message).
+Either way the private copy stays as it is, and the person is told "Shared in the channel." as with
+`--share`. A double click shares once (`container.once`, keyed by the clicked message and the rendering of
+it that was shown: a page reached with *More* can be shared too).
 """
 
 from __future__ import annotations
@@ -31,14 +34,14 @@ from bot.slack.blocks import limits
 from bot.slack.blocks.common import context as context_block
 from bot.slack.guards import requires
 from bot.slack.jobs import from_body
-from bot.slack.lookup.jobs import CallsJob, LookupJob
+from bot.slack.lookup.jobs import SHARED, CallsJob, LookupJob
 from bot.slack.reply import respond
 
-STALE = "That list is out of date; run `/calls <number>` again."
+STALE = "That list is out of date; run `/calls &lt;number&gt;` again."
 
 
 def parse_more(value: str | None) -> tuple[str, str | None, int] | None:
-    """(number, range, offset) from the button's `{"n", "r", "o"}`, or None when it is not one."""
+    """(number, range, offset) from the button's `{"n", "r", "o", "p"}`, or None when it is not one."""
     try:
         data = json.loads(value or "")
     except ValueError:
@@ -68,17 +71,29 @@ async def calls_more(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any
     identity = context["identity"]
     where = body.get("container") or {}
     channel_id = str(where.get("channel_id") or "")
+    # Keyed by the page shown ("p", new for each rendering): a double click fetches once, while going
+    # back and forth (More, Previous, More) fetches each time.
+    page_id = _page_id(action.get("value"))
     if not await container.once(
-        identity.team_id, f"calls_more:{channel_id}:{where.get('message_ts')}:{offset}"
+        identity.team_id, f"calls_more:{channel_id}:{where.get('message_ts')}:{page_id}:{offset}"
     ):
         return  # a double click: the first one fetches the page
     envelope = from_body(body, identity, origin="button:calls_more")
     await container.defer(CallsJob(envelope=envelope, number=number, range=range_text, offset=offset))
 
 
+def _page_id(value: str | None) -> str:
+    """The rendering a button was on (`"p"` of its value; "" on buttons from before page ids)."""
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return ""
+    page_id = data.get("p") if isinstance(data, dict) else None
+    return page_id[:32] if isinstance(page_id, str) else ""
+
+
 log = logging.getLogger(__name__)
 
-SHARED = "Shared ✓"
 CANNOT = (
     "Slack does not send private results back to Switchboard, so this one cannot be shared from here; "
     "run the command again with `--share` to post it in the channel."
@@ -131,7 +146,10 @@ async def share(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) ->
     if not message.get("blocks") and cursor is None:
         await respond(response_url, {"text": CANNOT}, replace_original=False)
         return
-    if not await container.once(identity.team_id, f"share:{channel_id}:{where.get('message_ts', '')}"):
+    shown = f"{_page_id(action.get('value'))}:{cursor['o']}" if cursor else ""
+    if not await container.once(
+        identity.team_id, f"share:{channel_id}:{where.get('message_ts', '')}:{shown}"
+    ):
         return  # a double click: the first one shares
     if message.get("blocks"):
         blocks = shareable_blocks(list(message["blocks"]), identity.user_id)
@@ -139,7 +157,7 @@ async def share(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) ->
         await respond(response_url, {"text": SHARED}, replace_original=False)
         return
     assert cursor is not None
-    await respond(response_url, {"text": SHARED})  # replaces the private original at once
+    # The job posts the result for the channel and then says SHARED; the private copy is left alone.
     envelope = from_body(body, identity, origin="button:share")
     if cursor["k"] == "calls":
         await container.defer(
@@ -159,4 +177,5 @@ async def share(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) ->
 
 def register(app: AsyncApp) -> None:
     app.action(ids.ACTION_CALLS_MORE)(requires(Role.AGENT, "/calls")(calls_more))
+    app.action(ids.ACTION_CALLS_PREVIOUS)(requires(Role.AGENT, "/calls")(calls_more))
     app.action(ids.ACTION_SHARE)(requires(Role.AGENT, "Share in channel")(share))

@@ -9,7 +9,6 @@ from bot.services.time_range import parse_range
 from bot.slack.commands import CommandRouter, Invocation
 from bot.slack.lookup.jobs import CallsJob, LookupJob
 from bot.slack.parsing import number_and_range
-from bot.slack.text import pretty_number
 
 router = CommandRouter("/lookup", "a number's history everywhere", order=30)
 
@@ -23,7 +22,7 @@ async def lookup(inv: Invocation) -> None:
     container = inv.context["container"]
     number, range_text = number_and_range(inv.args, container.settings.default_region)
     parse_range(range_text)  # a bad range is answered now, not after the job
-    await inv.ack(text=f"Looking up {pretty_number(number)} across your providers… ⏳")
+    await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
     await container.defer(
         LookupJob(envelope=inv.envelope(), number=number, range=range_text, calls=True, share=inv.share)
     )
@@ -39,7 +38,7 @@ async def calls(inv: Invocation) -> None:
     container = inv.context["container"]
     number, range_text = number_and_range(inv.args, container.settings.default_region)
     parse_range(range_text)
-    await inv.ack(text=f"Fetching calls of {pretty_number(number)}… ⏳")
+    await inv.ack()
     await container.defer(CallsJob(envelope=inv.envelope(), number=number, range=range_text, share=inv.share))
 
 

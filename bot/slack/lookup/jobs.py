@@ -9,6 +9,7 @@ through the interaction's response_url. Both only read, so a transient failure i
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import TYPE_CHECKING, ClassVar
 
 from bot.jobs.contract import Effect, Envelope, Job
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
     from bot.services.providers import Providers
 
 log = logging.getLogger(__name__)
+
+# What `--share` and the *Share in channel* button both say once the result is in the channel; the
+# person's private copy stays as it was.
+SHARED = "Shared in the channel."
 
 
 class LookupJob(Job):
@@ -81,7 +86,7 @@ async def readable(
     try:
         return await access.check(providers, identity, number, what=what)
     except AccessDenied as error:
-        # Replaces the placeholder (or the page, or "Shared ✓"): nothing of the number stays shown.
+        # Replaces the page a button was on (a command has none): nothing of the number stays shown.
         await respond(envelope.response_url or "", {"text": error_text(error)})
         raise _Refused from error
 
@@ -116,7 +121,7 @@ async def lookup(job: LookupJob, container: Container) -> None:
     )
     await respond(url, payload, share=share)
     if share:
-        await respond(url, {"text": "Shared in the channel."})
+        await respond(url, {"text": SHARED}, replace_original=False)
     log.info("lookup answered", extra={"number": mask(number), "user": envelope.user_id})
 
 
@@ -135,7 +140,17 @@ async def calls(job: CallsJob, container: Container) -> None:
         )
         return
     # A Zoom failure is retried if transient, else told by the runner's notifier ("Zoom Contact Center…").
-    page = await CallsService().page(providers, job.number, parse_range(job.range), offset=job.offset)
+    span = parse_range(job.range)
+    page = await CallsService().page(providers, job.number, span, offset=job.offset)
     share = job.share
-    payload = calls_message(page, job.number, job.range or "", shared_by=envelope.user_id if share else None)
+    payload = calls_message(
+        page,
+        job.number,
+        job.range or "",
+        range_label=span.label(),
+        shared_by=envelope.user_id if share else None,
+        page_id=secrets.token_urlsafe(6),
+    )
     await respond(url, payload, share=share)
+    if share:
+        await respond(url, {"text": SHARED}, replace_original=False)

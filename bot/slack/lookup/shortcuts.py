@@ -14,11 +14,10 @@ from bot.slack.jobs import from_body
 from bot.slack.lookup.jobs import LookupJob
 from bot.slack.parsing import first_number
 from bot.slack.reply import respond
-from bot.slack.text import pretty_number
 
 NO_NUMBER = (
     "I found no phone number in that message. Numbers look like `+1 415 555 0100` or `(415) 555-0100`; "
-    "you can also run `/lookup <number>`."
+    "you can also run `/lookup &lt;number&gt;`."
 )
 
 
@@ -32,12 +31,8 @@ async def lookup_number(ack: AsyncAck, body: dict[str, Any], context: dict[str, 
     if number is None:
         await respond(response_url, {"text": NO_NUMBER}, replace_original=False)
         return
-    await respond(
-        response_url,
-        {"text": f"Looking up {pretty_number(number)} across your providers… ⏳"},
-        replace_original=False,
-    )
-    # The same job as /lookup, answered through this response_url.
+    # The same job as /lookup, answered through this response_url. No "Looking up… ⏳" first: a message
+    # shortcut's response_url cannot replace what it posted, so a placeholder would stay under the answer.
     envelope = from_body(body, identity, origin="shortcut:lookup_number")
     await container.defer(LookupJob(envelope=envelope, number=number))
 

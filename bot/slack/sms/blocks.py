@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.blocks.basic_components import DispatchActionConfig
 
 from bot.db.models import SmsStatus
+from bot.providers.livevox import words as livevox_words
 from bot.services.compliance import UNKNOWN, ComplianceState
 from bot.services.segments import MAX_CHARS, count
 from bot.slack import ids
@@ -265,7 +266,7 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
             "",
             fields=[
                 f"*To*\n{escape(pretty_number(preview.number))}",
-                f"*From*\n{escape(preview.sender or 'the default sender')}",
+                f"*From*\n{escape(pretty_number(preview.sender or '') or 'the default sender')}",
                 f"*Via*\n{escape(preview.provider)}",
                 f"*Length*\n{info.describe()}",
             ],
@@ -353,22 +354,6 @@ def outcome_message(outcome: Outcome) -> dict[str, Any]:
     return message(blocks, fallback)
 
 
-def status_words(status: SmsStatus, reason: str | None = None, provider: str | None = None) -> str:
-    """An outbox row's status as a person says it (App Home's list of sends): plain text, not escaped."""
-    by = f" by {provider}" if provider else ""
-    because = f": {reason}" if reason else ""
-    words = {
-        SmsStatus.PENDING: "sending",
-        SmsStatus.ACCEPTED: f"accepted{by}, not confirmed yet",
-        SmsStatus.DELIVERED: "delivered",
-        SmsStatus.BLOCKED: f"blocked{by}{because}",
-        SmsStatus.UNDELIVERED: f"not delivered{because}",
-        SmsStatus.FAILED: "failed",
-        SmsStatus.UNKNOWN: "outcome unknown",
-    }
-    return words[status]
-
-
 def cancelled_message(number: str) -> dict[str, Any]:
     return message([section(f"Cancelled: nothing was sent to {escape(pretty_number(number))}.")], "Cancelled")
 
@@ -384,7 +369,7 @@ def templates_message(templates: Sequence[tuple[str, str | None, str | None, str
     for template_id, description, text, code in templates:
         name = f"*{escape(description)}*" if description else "_(no name)_"
         info = count(text or "")
-        sender = f" · from {escape(code)}" if code else ""
+        sender = f" · from {escape(pretty_number(code))}" if code else ""
         quoted = escape(clip(text or "", 600)).replace("\n", "\n>")
         blocks.append(section(f"{name} · id `{escape(template_id)}`{sender}\n>{quoted}\n_{info.describe()}_"))
     return message(fit(blocks), f"{len(templates)} SMS templates")
@@ -397,8 +382,10 @@ def codes_message(codes: Sequence[tuple[str, str | None]], default: str | None) 
     lines = []
     for code, description in codes[:200]:
         mark = " ⭐ default in this channel" if code == default else ""
-        about = f" · {escape(description)}" if description else ""
-        lines.append(f"• `{escape(code)}`{about}{mark}")
+        # The number as people read it; the code as LiveVox lists it, for `sender=` and templates.
+        kind = livevox_words.code_kind(description)
+        about = f" · {escape(kind)}" if kind else ""
+        lines.append(f"• *{escape(pretty_number(code))}*{about} · code `{escape(code)}`{mark}")
     blocks: list[Block] = [header(f"SMS sender codes ({len(codes)})")]
     chunk: list[str] = []
     for line in lines:  # sections hold 3000 characters: split long lists over several

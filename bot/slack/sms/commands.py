@@ -9,7 +9,6 @@ from bot.slack.lookup.jobs import LookupJob
 from bot.slack.parsing import number_and_range, split_number
 from bot.slack.sms.jobs import SmsCodesJob, SmsPreviewJob, SmsTemplatesJob
 from bot.slack.sms.modal import open_send_modal
-from bot.slack.text import pretty_number
 
 router = CommandRouter("/sms", "send SMS and see a number's SMS history", order=10)
 
@@ -35,19 +34,19 @@ async def send(inv: Invocation) -> None:
         )
         return
     check_text(text, None)  # empty or too long: answered now, in words
-    await inv.ack(text=f"Preparing an SMS to {pretty_number(number)} for you to confirm… ⏳")
+    await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
     await container.defer(SmsPreviewJob(envelope=inv.envelope(), number=number, text=text))
 
 
 @router.sub("templates", "/sms templates", "the LiveVox SMS templates")
 async def templates(inv: Invocation) -> None:
-    await inv.ack(text="Fetching SMS templates… ⏳")
+    await inv.ack()
     await inv.context["container"].defer(SmsTemplatesJob(envelope=inv.envelope()))
 
 
 @router.sub("codes", "/sms codes", "the SMS sender codes you can send from")
 async def codes(inv: Invocation) -> None:
-    await inv.ack(text="Fetching SMS codes… ⏳")
+    await inv.ack()
     await inv.context["container"].defer(SmsCodesJob(envelope=inv.envelope()))
 
 
@@ -58,7 +57,7 @@ async def logs(inv: Invocation) -> None:
     container = inv.context["container"]
     number, range_text = number_and_range(inv.args, container.settings.default_region)
     parse_range(range_text)  # a bad range is answered now, not after the job
-    await inv.ack(text=f"Fetching SMS of {pretty_number(number)}… ⏳")
+    await inv.ack()
     await container.defer(
         LookupJob(envelope=inv.envelope(), number=number, range=range_text, calls=False, share=inv.share)
     )

@@ -20,6 +20,7 @@ from bot.errors import InputError
 from bot.jobs.contract import Effect, Envelope, Job
 from bot.phones import mask
 from bot.providers import errors
+from bot.providers.livevox import words as livevox_words
 from bot.services.access import AccessDenied
 from bot.services.failures import describe
 from bot.services.identity import Identity
@@ -232,7 +233,7 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
             url,
             {
                 "text": "There is no sender code to send from; "
-                "use the modal (`/sms send <number>`) to pick one."
+                "use the modal (`/sms send &lt;number&gt;`) to pick one."
             },
         )
         return
@@ -540,7 +541,8 @@ async def fill_modal(job: SmsModalJob, container: Container) -> None:
     if route is not None and route is not Route.ROUTEE:
         try:
             for code in await sms.codes(providers, identity):
-                label = f"{code.code} · {code.description}" if code.description else code.code
+                kind = livevox_words.code_kind(code.description)
+                label = f"{pretty_number(code.code)} · {kind}" if kind else pretty_number(code.code)
                 codes.append(Choice(code.code, label))
             for template in await sms.templates(providers):
                 name = template.description or (template.message or "")[:40] or f"Template {template.id}"

@@ -27,7 +27,7 @@ from bot.slack.guards import requires
 from bot.slack.jobs import from_body
 from bot.slack.payloads import keep
 from bot.slack.sms.modal import open_send_modal
-from bot.slack.text import error_text
+from bot.slack.text import error_text, escape
 from bot.slack.threads.blocks import (
     PAGE_ACTIONS,
     ListState,
@@ -75,7 +75,7 @@ async def checked(
     bound; whether this person may act on that thread is checked by the service when acting)."""
     identity: Identity = context["identity"]
     if not identity.livevox_login:
-        await _tell(respond, NO_LOGIN)
+        await _tell(respond, escape(NO_LOGIN))
         return None
     try:
         return ThreadRef.from_value(_action(body).get("value"))

@@ -25,6 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.errors import InputError
+from bot.providers.livevox import words as livevox_words
 from bot.services.inbox import (
     HistoryEntry,
     InboxOverview,
@@ -340,7 +341,8 @@ def transfer_problem(meta: ModalContext, text: str) -> dict[str, Any]:
 
 def _agent_label(agent: TransferCandidate) -> str:
     login = f" ({agent.login})" if agent.login and agent.login != agent.name else ""
-    status = f" · {agent.status.replace('_', ' ').lower()}" if agent.status else ""
+    state = livevox_words.agent_state(agent.status)
+    status = f" · {state}" if state else ""
     return clip(f"{agent.name}{login}{status}", limits.OPTION_TEXT)
 
 
@@ -420,9 +422,12 @@ def history_message(ref: ThreadRef, entries: Sequence[HistoryEntry], more: bool)
     lines = []
     for entry in entries:
         arrow = {True: "⬅️ in", False: "➡️ out"}.get(entry.inbound, "") if entry.inbound is not None else ""
-        status = f" · {escape(entry.status)}" if entry.status else ""
+        # Plain words first, LiveVox's own status after them (History is where the raw value stays).
+        words = livevox_words.message_status(entry.status)
+        raw = f" _({escape(entry.status)})_" if entry.status and words != entry.status else ""
+        status = f" · {escape(words)}{raw}" if words else ""
         body = escape(clip(entry.text.replace("\n", " "), HISTORY_CHARS)) if entry.text else "_(no text)_"
-        lines.append(f"`{when(entry.at)}` {arrow}{status}\n>{body}")
+        lines.append(f"{when(entry.at)} · {arrow}{status}\n>{body}")
     if not lines:
         blocks.append(section("_No messages in this thread._"))
     chunk: list[str] = []

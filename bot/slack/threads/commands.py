@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.errors import InputError
 from bot.services.inbox import CHANNEL_TYPES, NO_LOGIN, SCOPES, channel_type
 from bot.slack.commands import CommandRouter, Invocation
+from bot.slack.text import escape
 from bot.slack.threads.jobs import ThreadsJob
 
 router = CommandRouter("/threads", "work your SMS inbox", order=20)
@@ -30,9 +31,9 @@ def parse_threads(args: list[str]) -> tuple[str, str]:
 async def threads(inv: Invocation) -> None:
     kind, scope = parse_threads(inv.args)
     if not inv.identity.livevox_login:
-        await inv.ack(text=NO_LOGIN)
+        await inv.ack(text=escape(NO_LOGIN))  # mrkdwn: its `<LiveVox agent id>` stays visible
         return
-    await inv.ack(text=f"Fetching your {kind} threads… ⏳")
+    await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
     await inv.context["container"].defer(ThreadsJob(envelope=inv.envelope(), channel_kind=kind, scope=scope))
 
 

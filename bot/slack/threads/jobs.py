@@ -155,10 +155,12 @@ async def who(envelope: Envelope, container: Container) -> tuple[Identity, Provi
 
 
 def problem(error: Exception, what: str) -> str:
+    """What went wrong, as mrkdwn: escaped, since it may quote LiveVox's own message and holds usage
+    placeholders (`agent=<LiveVox agent id>`) that Slack would otherwise swallow as links."""
     if isinstance(error, InboxUnavailable | AccessDenied):
-        return str(error)
+        return escape(str(error))
     log.warning("%s failed", what, extra={"error": type(error).__name__})
-    return describe(LIVEVOX, error)
+    return escape(describe(LIVEVOX, error))
 
 
 def _scope(state: ListState) -> Scope:
