@@ -27,7 +27,7 @@ async def test_commands_and_numbered_clicks(env: Env) -> None:
     assert "picked hide" in out.getvalue()
     assert await shell.run_line("as @super")
     assert await shell.run_line("2")
-    assert "Seen by @U0SUPER" in out.getvalue()
+    assert "Seen by @super" in out.getvalue()  # ids read as names, as in Slack
     assert env.emulator.channel_messages("C0DEMO")[-1].text == "Seen by <@U0SUPER>"
 
 
@@ -48,7 +48,7 @@ async def test_modal_prompting_with_errors_and_reprompt(env: Env) -> None:
         "Name (Not 'bad'): bad\n  1) Red\n  2) Green\n  3) Blue\nColour [optional, Enter skips]: 3\n" in text
     )
     assert "! Name: Name cannot be bad\nName (Not 'bad'): Bob\n" in text
-    assert "@U0AGENT: Bob likes blue" in text and "(modal closed: Favourite colour)" in text
+    assert "@agent: Bob likes blue" in text and "(modal closed: Favourite colour)" in text
     assert env.emulator.current_view("U0AGENT") is None
 
 
@@ -91,7 +91,7 @@ async def test_console_commands(env: Env) -> None:
     assert not await shell.run_line("/nope")  # Bolt answers 404 to an unhandled command
     assert "! the app answered HTTP 404" in out.getvalue()
     assert await shell.run_line("home")
-    assert "=== App Home ===\n== Welcome home ==\nHello @U0ADMIN" in out.getvalue()
+    assert "=== App Home ===\n== Welcome home ==\nHello @admin" in out.getvalue()
     assert not await shell.run_line("submit")  # no modal open
     assert await shell.run_line("quit") and shell.done
 
@@ -113,7 +113,7 @@ async def test_run_console_with_c_lines() -> None:
 async def test_run_console_modal_fields_come_from_stdin_with_c_lines() -> None:
     out = io.StringIO()
     status = await run_console(tiny_factory, commands=["/form"], stdin=io.StringIO("Zed\n1\n"), stdout=out)
-    assert status == 0 and "@U0AGENT: Zed likes red" in out.getvalue()
+    assert status == 0 and "@agent: Zed likes red" in out.getvalue()
 
 
 async def test_repl_until_eof_or_quit() -> None:
