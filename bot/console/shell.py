@@ -287,10 +287,14 @@ class Console:
     def _find_shortcut(self, rest: str) -> tuple[Shortcut, str]:
         """The shortcut `rest` starts with (its callback id, or its name in any case) and the text after."""
         lowered = rest.lower()
-        for shortcut in sorted(self.shortcuts, key=lambda s: -len(s.name)):
-            for key in (shortcut.callback_id.lower(), shortcut.name.lower()):
-                if lowered == key or lowered.startswith(key + " "):
-                    return shortcut, rest[len(key) :].strip()
+        keys = [
+            (key.lower(), shortcut)
+            for shortcut in self.shortcuts
+            for key in (shortcut.callback_id, shortcut.name)
+        ]
+        for key, shortcut in sorted(keys, key=lambda pair: -len(pair[0])):  # the longest match wins
+            if lowered == key or lowered.startswith(key + " "):
+                return shortcut, rest[len(key) :].strip()
         word, _, text = rest.partition(" ")
         if self.shortcuts:
             known = ", ".join(s.callback_id for s in self.shortcuts)

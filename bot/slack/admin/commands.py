@@ -29,6 +29,7 @@ from bot.slack.admin.blocks import (
 )
 from bot.slack.admin.connect_blocks import PROVIDER_NAMES, connect_modal
 from bot.slack.commands import CommandRouter, Invocation
+from bot.slack.outcome import failure
 
 router = CommandRouter("/switchboard", "Switchboard itself", order=90)
 routers = [router]
@@ -69,7 +70,7 @@ async def bare(inv: Invocation) -> None:
     if inv.args:
         from bot.slack.slash import _unknown
 
-        await inv.ack(text=_unknown(router, inv.args[0], inv.identity))
+        await inv.ack(**failure(_unknown(router, inv.args[0], inv.identity)))
         return
     await help_(inv)
 
