@@ -65,6 +65,14 @@ class AppResponse:
             return None
 
     @property
+    def text(self) -> str:
+        """The words of the answer: a JSON body's ``text`` (an ack with blocks is JSON), else the body."""
+        data = self.json()
+        if isinstance(data, dict) and isinstance(data.get("text"), str):
+            return str(data["text"])
+        return self.body
+
+    @property
     def errors(self) -> dict[str, str]:
         """``response_action: errors`` of a view submission, by block_id (empty otherwise)."""
         data = self.json()
