@@ -470,7 +470,8 @@ class Console:
             self.print(self._paint(f"-- message deleted ({who}) --", "\x1b[2m"))
             self.cards = [card for card in self.cards if card.subject is not message]
             return
-        if message.bot_id and (message.is_ephemeral or message.source == "response_url"):
+        direct = self.emulator.channels.get(message.channel, {}).get("user") == self.user  # a DM
+        if message.bot_id and (message.is_ephemeral or message.source == "response_url" or direct):
             self._note_markers(message.blocks)  # an answer to this user
         author = self.emulator.users.get(message.user, {}).get("name") or (
             "switchboard" if message.bot_id else message.user
@@ -650,12 +651,19 @@ class LineEditor:
 
     def __init__(self, history_file: Path | None = None) -> None:
         self.history_file = history_file or Path.home() / ".switchboard_history"
+        self._terminal: list[Any] | None = None
         try:
             import readline  # only a terminal session needs it (and some builds lack it)
         except ImportError:  # pragma: no cover - Python without readline: plain input() still works
             self.readline: Any = None
             return
         self.readline = readline
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            import termios
+
+            # readline changes the terminal's modes while it reads; if we leave mid-line (Ctrl-C), put
+            # them back as they were, or the shell after us would not echo.
+            self._terminal = termios.tcgetattr(sys.stdin.fileno())
         readline.set_history_length(1000)
         with contextlib.suppress(OSError):
             readline.read_history_file(self.history_file)
@@ -674,9 +682,15 @@ class LineEditor:
         return line
 
     def save(self) -> None:
+        """Keep the history and restore the terminal's modes (at the end of the session)."""
         if self.readline is not None:
             with contextlib.suppress(OSError):
                 self.readline.write_history_file(self.history_file)
+        if self._terminal is not None:
+            with contextlib.suppress(ImportError, OSError, ValueError):
+                import termios
+
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._terminal)
 
 
 async def _in_thread(read: Callable[[], str]) -> str:
