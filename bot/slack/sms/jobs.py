@@ -23,6 +23,7 @@ from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.sms import NO_PROVIDER, Route, SendRequest, SendResult, SmsService, choose_route
 from bot.slack.commands import NOT_LINKED
+from bot.slack.outcome import failure
 from bot.slack.payloads import keep
 from bot.slack.reply import respond
 from bot.slack.sms.blocks import (
@@ -221,7 +222,7 @@ async def confirm(job: SmsConfirmJob, container: Container) -> None:
 
 def _outcome(result: SendResult | str) -> dict[str, Any]:
     if isinstance(result, str):  # refused before any row was written
-        return {"text": result}
+        return failure(result)
     if result.status is SmsStatus.ACCEPTED:
         return outcome_message(
             result.number,
