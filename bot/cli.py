@@ -153,30 +153,42 @@ def worker(ctx: click.Context) -> None:
 
 @cli.command()
 @click.option(
-    "-c", "commands", multiple=True, help="Run this line and exit (repeatable); non-zero if one fails."
+    "-c",
+    "commands",
+    multiple=True,
+    help="Run this line and exit (repeatable); exit status 1 if a line failed or was answered with an "
+    "error or a refusal.",
+)
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, writable=True),
+    default="switchboard-console.log",
+    show_default=True,
+    help="Where the app's log lines go (they never interleave with the conversation).",
 )
 @click.pass_context
-def shell(ctx: click.Context, commands: tuple[str, ...]) -> None:
+def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
     """The local console: the real app with an emulated Slack and the demo workspace.
 
     Type slash commands as in Slack (`/lookup +1 415 555 0100`), a number to click a button,
     `as @super` to switch user, `help` for more. Ctrl-D exits.
     """
-    from bot.console.app import console_factory
+    from bot.console.app import ESCAPED_COMMANDS, FAILURE_MARKERS, SHORTCUTS, console_factory
     from bot.console.emulator import SlackEmulator
     from bot.console.shell import run_console
     from bot.services.demo import TEAM_ID
 
     settings = _settings(ctx)
-    if settings.log_level != "DEBUG":  # log lines would interleave with the conversation
-        logging.getLogger().setLevel(logging.WARNING)
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-    if settings.providers.value == "sandbox":
-        click.echo(
-            "Sandbox providers with demo data · workspace T0DEMO · you are @agent (U0AGENT); "
-            "`help` for help.",
-            err=True,
-        )
+    _log_to_file(log_file)
+    where = (
+        "sandbox providers with demo data"
+        if settings.providers.value == "sandbox"
+        else f"{settings.providers.value} providers"
+    )
+    banner = (
+        f"Switchboard console · {where} · workspace {TEAM_ID} · you are @agent (U0AGENT) in #demo\n"
+        f"`help` lists what you can type; Ctrl-D leaves. Logs: {log_file}"
+    )
     status = asyncio.run(
         run_console(
             console_factory(settings),
@@ -184,9 +196,24 @@ def shell(ctx: click.Context, commands: tuple[str, ...]) -> None:
             stdin=sys.stdin,
             stdout=sys.stdout,
             emulator=SlackEmulator(team_id=TEAM_ID),
+            banner=banner,
+            shortcuts=SHORTCUTS,
+            escaped_commands=ESCAPED_COMMANDS,
+            failure_markers=FAILURE_MARKERS,
         )
     )
     sys.exit(status)
+
+
+def _log_to_file(path: str) -> None:
+    """Send every log line (and Python warnings) to `path` instead of the terminal the conversation is
+    in, with the same masking and format; the level stays SWITCHBOARD_LOG_LEVEL."""
+    stream = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the life of the process
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(stream)
+    logging.captureWarnings(True)
 
 
 @cli.command()

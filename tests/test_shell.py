@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
+import select
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ENV_DROP = ("SWITCHBOARD_", "SLACK_")
@@ -43,3 +47,65 @@ def test_end_of_input_exits_zero(tmp_path: Path) -> None:
     done = _shell(tmp_path, stdin="/switchboard whoami\n")
     assert done.returncode == 0, done.stderr
     assert "you are linked as" in done.stdout
+
+
+def test_c_exits_non_zero_when_an_answer_is_an_error_or_a_refusal(tmp_path: Path) -> None:
+    # Each answer below is marked by the app as a refusal or an error (bot/slack/outcome.py).
+    for line in ("/switchboard audit", "/lookup +1 415 555 0100 7d 30d", "/switchboard frobnicate"):
+        done = _shell(tmp_path, "-c", "/switchboard whoami", "-c", line)
+        assert done.returncode == 1, (line, done.stdout)
+    done = _shell(tmp_path, "-c", "as @admin", "-c", "/switchboard audit")
+    assert done.returncode == 0, done.stdout
+
+
+def test_the_banner_comes_first_and_logs_go_to_the_file_it_names(tmp_path: Path) -> None:
+    done = _shell(tmp_path, "-c", "/lookup +1 415 555 0101 7d")  # a first run: migrations, a sandbox key
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Switchboard console · sandbox providers with demo data · workspace T0DEMO")
+    assert lines[1].endswith("Logs: switchboard-console.log")
+    assert done.stderr == ""  # nothing at all interleaves with the conversation
+    log = (tmp_path / "switchboard-console.log").read_text()
+    assert "alembic" in log and "generated a sandbox key" in log
+    assert not any(" INFO " in line or " WARNING " in line for line in lines)
+
+
+def test_line_editing_recalls_earlier_lines_with_the_arrow_keys(tmp_path: Path) -> None:
+    """On a terminal, ↑ brings back the previous line (readline), and the history is kept for next time."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_DROP)}
+    env.update(HOME=str(tmp_path), TERM="xterm", INPUTRC="/dev/null")
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the console on the pseudo-terminal
+        os.chdir(tmp_path)
+        os.execve(sys.executable, [sys.executable, "-m", "bot", "shell"], env)  # noqa: S606 - argv, no shell
+    transcript = b""
+
+    def read_until(wanted: bytes, start: int = 0, timeout: float = 60) -> None:
+        nonlocal transcript
+        deadline = time.monotonic() + timeout
+        while wanted not in transcript[start:]:
+            assert time.monotonic() < deadline, transcript.decode(errors="replace")
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    transcript += os.read(fd, 65536)
+                except OSError:
+                    break
+
+    try:
+        read_until(b"agent@#demo> ")
+        os.write(fd, b"/switchboard whoami\r")
+        read_until(b"you are linked as")
+        mark = transcript.index(b"you are linked as") + 1
+        read_until(b"agent@#demo> ", mark)
+        mark = len(transcript)
+        os.write(fd, b"\x1b[A\r")  # the up arrow, then Enter: the same command again
+        read_until(b"you are linked as", mark)
+        assert b"unknown command" not in transcript[mark:]
+        read_until(b"agent@#demo> ", transcript.index(b"you are linked as", mark))
+        os.write(fd, b"\x04")  # Ctrl-D
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    assert "/switchboard whoami" in (tmp_path / ".switchboard_history").read_text()

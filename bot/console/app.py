@@ -13,14 +13,26 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.console.driver import bolt_idle
 from bot.console.emulator import DEFAULT_TOKEN
+from bot.console.shell import Shortcut
 from bot.container import running
 from bot.db.migrate import upgrade
 from bot.db.session import transaction
 from bot.sandbox.world import DEMO
 from bot.services.demo import seed_demo
 from bot.settings import Settings
+from bot.slack import ids
 from bot.slack.app import create_app
+from bot.slack.outcome import MARKERS
 from bot.slack.web import create_web_app
+
+# What app_manifest.yaml declares, as Slack would apply it (tests/console/test_app.py keeps them equal).
+SHORTCUTS = (
+    Shortcut(ids.SHORTCUT_SEND_SMS, "Send SMS", "global"),
+    Shortcut(ids.SHORTCUT_LOOKUP_NUMBER, "Look up number", "message"),
+    Shortcut(ids.SHORTCUT_TEXT_NUMBER, "Text this number", "message"),
+)
+ESCAPED_COMMANDS = frozenset({"/switchboard"})  # should_escape: @user and #channel arrive as mentions
+FAILURE_MARKERS = MARKERS  # block ids of answers that are refusals or errors
 
 AppFactory = Callable[
     [str], contextlib.AbstractAsyncContextManager[tuple[Any, str, Callable[[], Awaitable[None]]]]

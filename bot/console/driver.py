@@ -65,6 +65,14 @@ class AppResponse:
             return None
 
     @property
+    def text(self) -> str:
+        """The words of the answer: a JSON body's ``text`` (an ack with blocks is JSON), else the body."""
+        data = self.json()
+        if isinstance(data, dict) and isinstance(data.get("text"), str):
+            return str(data["text"])
+        return self.body
+
+    @property
     def errors(self) -> dict[str, str]:
         """``response_action: errors`` of a view submission, by block_id (empty otherwise)."""
         data = self.json()
@@ -112,11 +120,28 @@ def _clean_option(option: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _as_list(value: str | Sequence[str] | None) -> list[str]:
+MULTI_VALUE = frozenset(
+    {
+        "multi_static_select",
+        "multi_external_select",
+        "multi_users_select",
+        "multi_conversations_select",
+        "multi_channels_select",
+        "checkboxes",
+    }
+)
+
+
+def _as_list(value: str | Sequence[str] | None, kind: str) -> list[str]:
+    """The values given for one element of type `kind`. A string is one value, commas, quotes and newlines
+    included ("Hi Robert, following up…" is a message, a secret may hold a comma); only for a multi-value
+    element (a multi-select, checkboxes) is a string a comma-separated list."""
     if value is None:
         return []
     if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()] if "," in value else [value]
+        if kind in MULTI_VALUE:
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return [value]
     return list(value)
 
 
@@ -473,7 +498,7 @@ class SlackDriver:
                 raise MissingInput(f"{value!r} is not an option of {element.action_id!r}")
             data["selected_option"] = _clean_option(found)
             return data
-        state = self._state_value(raw, _as_list(value) if value is not None else None)
+        state = self._state_value(raw, _as_list(value, kind) if value is not None else None)
         if value is None and kind in (
             "static_select",
             "external_select",
@@ -501,7 +526,11 @@ class SlackDriver:
     ) -> dict[str, Any]:
         payload = self._base("block_actions", user)
         action = self._action(element, value)
-        given = {(element.block_id, element.action_id): _as_list(value)} if value is not None else None
+        given = (
+            {(element.block_id, element.action_id): _as_list(value, element.type)}
+            if value is not None
+            else None
+        )
         payload["trigger_id"] = self.emulator.new_trigger_id(user)
         payload["state"] = {"values": self._state_of(target.blocks, given)}
         if isinstance(target, View):
@@ -566,7 +595,7 @@ class SlackDriver:
             label = text_of(block.get("label"))
             for key in (block_id, action_id, label):
                 if key in remaining:
-                    given[(block_id, action_id)] = _as_list(remaining.pop(key))
+                    given[(block_id, action_id)] = _as_list(remaining.pop(key), str(element.get("type", "")))
                     break
             wanted = given.get((block_id, action_id))
             if check:

@@ -1130,7 +1130,12 @@ class SlackEmulator:
         sock.bind((host, port))
         bound_port = sock.getsockname()[1]
         config = uvicorn.Config(
-            self, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=2
+            self,
+            lifespan="off",
+            log_level="warning",
+            log_config=None,  # uvicorn would add its own stderr handlers; the host program logs
+            access_log=False,
+            timeout_graceful_shutdown=2,
         )
         server = _QuietServer(config)
         task = asyncio.create_task(server.serve(sockets=[sock]))

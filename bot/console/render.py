@@ -13,9 +13,11 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from typing import Any
 
 from bot.console.blockkit import Interactive, element_options, interactive_elements, text_of
+from bot.console.dates import render_date_token
 from bot.console.emulator import Message, View
 
 RULE = "─" * 40
@@ -43,19 +45,30 @@ class Rendered:
         return self.text
 
 
-def mrkdwn(text: str) -> str:
-    """Slack mrkdwn for a terminal: links as ``text (url)``, ``<@U…>`` as ``@U…``, entities unescaped;
-    ``*bold*``, ``_italic_`` and ``code`` kept literally."""
+def mrkdwn(
+    text: str,
+    *,
+    names: Mapping[str, str] | None = None,
+    tz: tzinfo | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Slack mrkdwn for a terminal: links as ``text (url)``, ``<@U…>`` as ``@name`` (``names``: user and
+    channel ids to names, else the id), ``<!date^…>`` in the local time zone (or ``tz``), entities
+    unescaped; ``*bold*``, ``_italic_`` and ``code`` kept literally."""
+    known = names or {}
 
     def link(match: re.Match[str]) -> str:
         inner = match.group(1)
+        date = render_date_token(inner, tz=tz, now=now)
+        if date is not None:
+            return date
         target, _, label = inner.partition("|")
         if target.startswith("@"):
-            return label if label.startswith("@") else f"@{label or target[1:]}"
+            return label if label.startswith("@") else f"@{label or known.get(target[1:], target[1:])}"
         if target.startswith("#"):
-            return f"#{label or target[1:]}"
+            return f"#{label or known.get(target[1:], target[1:])}"
         if target.startswith("!"):
-            if target.startswith(("!date", "!subteam")) and label:
+            if target.startswith("!subteam") and label:
                 return label
             return "@" + target[1:].split("^")[0]
         if label:
@@ -81,32 +94,51 @@ class _Painter:
         return "".join(_ANSI[s] for s in styles) + text + _RESET
 
 
-def _plain(obj: Any) -> str:
-    """A text object for display (mrkdwn converted, plain_text unescaped)."""
-    if isinstance(obj, Mapping) and obj.get("type") == "mrkdwn":
-        return mrkdwn(text_of(obj))
-    return text_of(obj)
+@dataclass(frozen=True)
+class Reader:
+    """Who reads: the names behind user and channel ids, their time zone (None: this machine's) and now."""
+
+    names: Mapping[str, str] = field(default_factory=dict)
+    tz: tzinfo | None = None
+    now: datetime | None = None
+
+    def mrkdwn(self, text: str) -> str:
+        return mrkdwn(text, names=self.names, tz=self.tz, now=self.now)
+
+    def plain(self, obj: Any) -> str:
+        """A text object for display (mrkdwn converted, plain_text unescaped)."""
+        if isinstance(obj, Mapping) and obj.get("type") == "mrkdwn":
+            return self.mrkdwn(text_of(obj))
+        return text_of(obj)
+
+
+_ANYONE = Reader()
 
 
 class _Renderer:
-    def __init__(self, blocks: Sequence[Mapping[str, Any]], color: bool) -> None:
+    def __init__(
+        self, blocks: Sequence[Mapping[str, Any]], color: bool, *, start: int = 1, reader: Reader = _ANYONE
+    ) -> None:
         self.blocks = blocks
         self.paint = _Painter(color)
         self.elements = interactive_elements(blocks)
         self.by_id = {id(e.element): e for e in self.elements}
         self.lines: list[str] = []
+        self.offset = start - 1  # shown numbers are the elements' own (from 1) plus this
+        self.reader = reader
 
-    def number(self, element: Mapping[str, Any]) -> Interactive | None:
-        return self.by_id.get(id(element))
+    def number(self, element: Mapping[str, Any]) -> int | None:
+        found = self.by_id.get(id(element))
+        return found.number + self.offset if found is not None else None
 
     def element(self, element: Mapping[str, Any]) -> str:
         """One interactive element on one line (options listed after it)."""
         found = self.number(element)
         kind = str(element.get("type", ""))
-        tag = self.paint(f"[{found.number}]", "cyan", "bold") if found else "[-]"
+        tag = self.paint(f"[{found}]", "cyan", "bold") if found else "[-]"
         if kind == "button":
             style = element.get("style")
-            text = _plain(element.get("text"))
+            text = self.reader.plain(element.get("text"))
             if element.get("url"):
                 text += f" ({element['url']})"
             painted = self.paint(
@@ -114,7 +146,7 @@ class _Renderer:
             )
             return f"{tag} {painted}"
         options = element_options(element)
-        placeholder = _plain(element.get("placeholder"))
+        placeholder = self.reader.plain(element.get("placeholder"))
         if kind == "overflow":
             label = "⋯"
         else:
@@ -123,7 +155,7 @@ class _Renderer:
             )
         initial = element.get("initial_option")
         if isinstance(initial, Mapping):
-            label += f" = {_plain(initial.get('text'))}"
+            label += f" = {self.reader.plain(initial.get('text'))}"
         for key in (
             "initial_date",
             "initial_time",
@@ -135,19 +167,21 @@ class _Renderer:
                 label += f" = {element[key]}"
         if not options:
             return f"{tag} {label}"
-        prefix = f"{found.number}." if found else ""
-        listed = "  ".join(f"{prefix}{i} {_plain(o.get('text'))}" for i, o in enumerate(options, 1))
+        prefix = f"{found}." if found else ""
+        listed = "  ".join(
+            f"{prefix}{i} {self.reader.plain(o.get('text'))}" for i, o in enumerate(options, 1)
+        )
         return f"{tag} {label}: {listed}"
 
     def block(self, block: Mapping[str, Any]) -> None:
         kind = block.get("type")
         out = self.lines.append
         if kind == "header":
-            out(self.paint(f"== {_plain(block.get('text'))} ==", "bold"))
+            out(self.paint(f"== {self.reader.plain(block.get('text'))} ==", "bold"))
         elif kind == "section":
             if block.get("text") is not None:
-                out(_plain(block.get("text")))
-            fields = [_plain(f) for f in block.get("fields") or []]
+                out(self.reader.plain(block.get("text")))
+            fields = [self.reader.plain(f) for f in block.get("fields") or []]
             if fields:
                 left = [f for f in fields[0::2]]
                 width = min(
@@ -174,17 +208,17 @@ class _Renderer:
                 if element.get("type") == "image":
                     parts.append(f"[image: {element.get('alt_text', '')}]")
                 else:
-                    parts.append(_plain(element))
+                    parts.append(self.reader.plain(element))
             out(self.paint(f"[{' · '.join(parts)}]", "dim"))
         elif kind == "image":
-            title = _plain(block.get("title"))
+            title = self.reader.plain(block.get("title"))
             out(f"[image: {block.get('alt_text', '')}]" + (f" {title}" if title else ""))
         elif kind == "actions":
             out("  ".join(self.element(e) for e in block.get("elements") or []))
         elif kind == "input":
             self.input(block)
         elif kind == "rich_text":
-            out(mrkdwn(_rich_text(block)))
+            out(self.reader.mrkdwn(_rich_text(block)))
         elif kind == "markdown":
             out(str(block.get("text", "")))
         elif kind in ("file", "video"):
@@ -194,27 +228,30 @@ class _Renderer:
 
     def input(self, block: Mapping[str, Any]) -> None:
         element = block.get("element") or {}
-        label = _plain(block.get("label"))
+        label = self.reader.plain(block.get("label"))
         kind = str(element.get("type", ""))
         flag = " (optional)" if block.get("optional") else ""
         found = self.number(element)
-        tag = f"{self.paint(f'[{found.number}]', 'cyan', 'bold')} " if found else ""
+        tag = f"{self.paint(f'[{found}]', 'cyan', 'bold')} " if found else ""
         self.lines.append(f"{tag}{self.paint(label, 'bold')}{flag} [{kind}]")
-        initial = element.get("initial_value") or _plain(element.get("initial_option", {}).get("text"))
+        initial = element.get("initial_value") or self.reader.plain(
+            element.get("initial_option", {}).get("text")
+        )
         if initial:
             self.lines.append(f"    = {initial}")
         options = element_options(element)
         if options:
             self.lines.append(
-                "    " + "  ".join(f"{i}) {_plain(o.get('text'))}" for i, o in enumerate(options, 1))
+                "    "
+                + "  ".join(f"{i}) {self.reader.plain(o.get('text'))}" for i, o in enumerate(options, 1))
             )
         if block.get("hint"):
-            self.lines.append(self.paint(f"    {_plain(block.get('hint'))}", "dim"))
+            self.lines.append(self.paint(f"    {self.reader.plain(block.get('hint'))}", "dim"))
 
     def render(self) -> Rendered:
         for block in self.blocks:
             self.block(block)
-        return Rendered("\n".join(self.lines), {e.number: e for e in self.elements})
+        return Rendered("\n".join(self.lines), {e.number + self.offset: e for e in self.elements})
 
 
 def _rich_text(obj: Any) -> str:
@@ -239,13 +276,26 @@ def _rich_text(obj: Any) -> str:
     return ""
 
 
-def render_blocks(blocks: Sequence[Mapping[str, Any]], *, color: bool | None = None) -> Rendered:
-    """Blocks alone (numbers start at 1)."""
-    return _Renderer(blocks, _resolve_color(color)).render()
+def render_blocks(
+    blocks: Sequence[Mapping[str, Any]],
+    *,
+    color: bool | None = None,
+    start: int = 1,
+    reader: Reader | None = None,
+) -> Rendered:
+    """Blocks alone; interactive elements are numbered from `start` (1 by default)."""
+    return _Renderer(blocks, _resolve_color(color), start=start, reader=reader or _ANYONE).render()
 
 
-def render_message(message: Message | Mapping[str, Any], *, color: bool | None = None) -> Rendered:
+def render_message(
+    message: Message | Mapping[str, Any],
+    *,
+    color: bool | None = None,
+    start: int = 1,
+    reader: Reader | None = None,
+) -> Rendered:
     """A message: its blocks (or its text when it has none), attachments and files."""
+    reader = reader or _ANYONE
     if isinstance(message, Message):
         text, blocks, attachments, files = message.text, message.blocks, message.attachments, message.files
     else:
@@ -253,12 +303,16 @@ def render_message(message: Message | Mapping[str, Any], *, color: bool | None =
         blocks = list(message.get("blocks") or [])
         attachments = list(message.get("attachments") or [])
         files = list(message.get("files") or [])
-    rendered = render_blocks(blocks, color=color) if blocks else Rendered(mrkdwn(text))
+    rendered = (
+        render_blocks(blocks, color=color, start=start, reader=reader)
+        if blocks
+        else Rendered(reader.mrkdwn(text))
+    )
     lines = [rendered.text] if rendered.text else []
     for attachment in attachments:
-        body = render_blocks(attachment.get("blocks") or [], color=color).text or mrkdwn(
-            str(attachment.get("text") or attachment.get("fallback") or "")
-        )
+        body = render_blocks(
+            attachment.get("blocks") or [], color=color, reader=reader
+        ).text or reader.mrkdwn(str(attachment.get("text") or attachment.get("fallback") or ""))
         lines.extend(f"| {line}" for line in body.splitlines())
     for file in files:
         lines.append(f"[file: {file.get('title') or file.get('name')}]")
@@ -266,20 +320,27 @@ def render_message(message: Message | Mapping[str, Any], *, color: bool | None =
     return rendered
 
 
-def render_view(view: View | Mapping[str, Any], *, color: bool | None = None) -> Rendered:
+def render_view(
+    view: View | Mapping[str, Any],
+    *,
+    color: bool | None = None,
+    start: int = 1,
+    reader: Reader | None = None,
+) -> Rendered:
     """A modal (title, blocks, inputs, submit/close) or an App Home view."""
+    reader = reader or _ANYONE
     data = view.data if isinstance(view, View) else view
     paint = _Painter(_resolve_color(color))
-    rendered = render_blocks(list(data.get("blocks") or []), color=color)
+    rendered = render_blocks(list(data.get("blocks") or []), color=color, start=start, reader=reader)
     if data.get("type") == "home":
         head = paint("=== App Home ===", "bold")
         rendered.text = f"{head}\n{rendered.text}" if rendered.text else head
         return rendered
-    head = paint(f"=== {_plain(data.get('title'))} ===", "bold")
+    head = paint(f"=== {reader.plain(data.get('title'))} ===", "bold")
     buttons = []
     if data.get("submit"):
-        buttons.append(paint(f"<{_plain(data.get('submit'))}>", "green"))
-    buttons.append(f"<{_plain(data.get('close')) or 'Cancel'}>")
+        buttons.append(paint(f"<{reader.plain(data.get('submit'))}>", "green"))
+    buttons.append(f"<{reader.plain(data.get('close')) or 'Cancel'}>")
     parts = [head]
     if rendered.text:
         parts.append(rendered.text)

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
+import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
 from typing import Any, TextIO
 
 from starlette.types import ASGIApp
@@ -20,23 +26,62 @@ from starlette.types import ASGIApp
 from bot.console.blockkit import Interactive, element_options, input_blocks, text_of
 from bot.console.driver import AppResponse, Idle, MissingInput, SlackDriver
 from bot.console.emulator import Change, Message, SlackEmulator, View
-from bot.console.render import render_message, render_view
+from bot.console.render import Reader, Rendered, render_message, render_view
 
 AppFactory = Callable[[str], AbstractAsyncContextManager[tuple[ASGIApp, str, Idle | None]]]
 
 HELP = """\
 Commands:
-  /command args     run a slash command as the current user in the current channel
-  N                 click element N of the last message or view shown (N.k or "N k" picks option k)
-  as @user | as U…  act as another user
-  in #channel       switch channel
-  home              open the App Home tab
-  submit | cancel   submit or close the open modal
-  help              this text
-  quit | exit       leave (Ctrl-D too)"""
+  /command args       run a slash command as the current user in the current channel
+                      (@user and #channel become Slack mentions for commands that escape them)
+  N                   click element N (N.k or "N k" picks option k of a select); numbers start again
+                      at 1 with each command you type, and what a click brings up is numbered after
+                      what is on screen, so earlier cards stay clickable
+  say text            post a message as the current user in the current channel
+  shortcuts           list the app's shortcuts
+  shortcut NAME [text]  run a shortcut (by callback id or name): a global one, or a message shortcut on
+                      `text` (posted first as your message) or on the last message typed in this channel
+  as @user | as U…    act as another user
+  in #channel         switch channel
+  home                open the App Home tab
+  submit | cancel     submit or close the open modal
+  help                this text
+  quit | exit         leave (Ctrl-D too)
+In a modal: a multi-line field continues while a line ends with \\; `!N` clicks element N of the modal;
+`cancel` closes it."""
 
 SELECTS_ONE = ("static_select", "external_select", "radio_buttons")
 SELECTS_MANY = ("multi_static_select", "multi_external_select", "checkboxes")
+_MENTION = re.compile(r"(?<![<\w])([@#])([A-Za-z0-9][\w.-]*)")
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """A shortcut as the app's manifest declares it: ``kind`` is "global" or "message"."""
+
+    callback_id: str
+    name: str
+    kind: str
+
+
+@dataclass
+class _Card:
+    """A message or view on screen whose elements the console numbered ``base + 1`` … ``base + size``."""
+
+    subject: Message | View
+    base: int
+    elements: dict[int, Interactive]  # by the number shown
+
+    @property
+    def end(self) -> int:
+        return max(self.elements, default=self.base)
+
+    @property
+    def owner(self) -> str | None:
+        """Who may click it: the one user an ephemeral message or a view is for; None for everyone."""
+        if isinstance(self.subject, View):
+            return self.subject.user
+        return self.subject.ephemeral_to
 
 
 class _Cancelled(Exception):
@@ -50,7 +95,14 @@ class _Click(Exception):
 
 
 class Console:
-    """A REPL engine over a driver and an emulator; ``out`` receives everything it prints."""
+    """A REPL engine over a driver and an emulator; ``out`` receives everything it prints.
+
+    ``failure_markers``: block_ids by which the app marks an answer as a refusal or an error; a line
+    whose answer carries one counts as failed (`run_line` returns False, ``shell -c`` exits non-zero).
+    ``escaped_commands``: the slash commands whose ``@user`` / ``#channel`` words Slack sends as
+    mentions (``should_escape`` in the manifest). ``line_editing``: read lines with readline (arrow
+    keys, history); only for a terminal.
+    """
 
     def __init__(
         self,
@@ -62,6 +114,11 @@ class Console:
         out: TextIO | None = None,
         input_stream: TextIO | None = None,
         color: bool | None = None,
+        shortcuts: Sequence[Shortcut] = (),
+        escaped_commands: Collection[str] = (),
+        failure_markers: Collection[str] = (),
+        line_editing: bool = False,
+        tz: tzinfo | None = None,
     ) -> None:
         self.driver = driver
         self.emulator = emulator
@@ -70,19 +127,29 @@ class Console:
         self.out = out if out is not None else sys.stdout
         self.input = input_stream
         self.color = color if color is not None else _isatty(self.out)
-        self.target: Message | View | None = None
-        self.targets: dict[int, Interactive] = {}
+        self.shortcuts = list(shortcuts)
+        self.escaped_commands = set(escaped_commands)
+        self.failure_markers = frozenset(failure_markers)
+        self.editor = LineEditor() if line_editing else None
+        self.tz = tz
+        self.cards: list[_Card] = []
+        self.modal: _Card | None = None  # the open modal's elements (numbered from 1, `!N` at a prompt)
         self.done = False
         self._seq = emulator.seq
-        self._failed = False
+        self._renumber = True  # the next card shown starts again at 1 (a typed command, not a click)
+        self._unresolved = False  # a modal's field errors were left unresolved, or its submission failed
+        self._marked = False  # the app marked an answer to this line as a refusal or an error
 
     # ------------------------------------------------------------------------------------ i/o
     def print(self, text: str = "") -> None:
         self.out.write(text + "\n")
         self.out.flush()
 
-    async def readline(self, prompt: str = "") -> str | None:
-        """One line from the input stream without its newline; None at end of input."""
+    async def readline(self, prompt: str = "", *, history: bool = False) -> str | None:
+        """One line from the input stream without its newline; None at end of input. Only console lines
+        (``history=True``) are kept in the line editor's history: modal answers (secrets) never are."""
+        if self.editor is not None and self.input is sys.stdin:
+            return await self.editor.read(prompt, history=history)
         if prompt:
             self.out.write(prompt)
             self.out.flush()
@@ -91,7 +158,7 @@ class Console:
         if isinstance(self.input, io.StringIO):
             line = self.input.readline()
         else:
-            line = await asyncio.to_thread(self.input.readline)
+            line = await _in_thread(self.input.readline)
         if not line:
             if prompt:
                 self.out.write("\n")
@@ -106,14 +173,25 @@ class Console:
         name = self.emulator.users.get(self.user, {}).get("name", self.user)
         return f"{name}@#{self.emulator.channel_name(self.channel)}> "
 
+    @property
+    def reader(self) -> Reader:
+        """How the current user reads messages: names for ids, the local time zone."""
+        names = {uid: str(info.get("name", uid)) for uid, info in self.emulator.users.items()}
+        names.update({cid: str(info.get("name", cid)) for cid, info in self.emulator.channels.items()})
+        return Reader(names=names, tz=self.tz)
+
     # ---------------------------------------------------------------------------------- lines
     async def run_line(self, line: str) -> bool:
-        """Run one console line; False when it failed (non-2xx answer, view errors left
-        unresolved, bad input or an unknown command)."""
+        """Run one console line; False when it failed: a non-2xx answer, an answer the app marked as a
+        refusal or an error, view errors left unresolved, bad input or an unknown command."""
         line = line.strip()
         if not line:
             return True
-        self._failed = False
+        self._unresolved = self._marked = False
+        ok = await self._run(line)
+        return ok and not self._unresolved and not self._marked
+
+    async def _run(self, line: str) -> bool:
         word, _, rest = line.partition(" ")
         rest = rest.strip()
         try:
@@ -128,13 +206,27 @@ class Console:
             if word == "in" and rest:
                 return self._switch_channel(rest)
             if line.startswith("/"):
-                response = await self.driver.command(word, rest, user=self.user, channel=self.channel)
+                self._renumber = True
+                text = self._escape_mentions(rest) if word in self.escaped_commands else rest
+                response = await self.driver.command(word, text, user=self.user, channel=self.channel)
                 return await self._after(response)
             if word == "home":
+                self._renumber = True
                 return await self._after(await self.driver.open_home(self.user))
+            if word == "say" and rest:
+                self._renumber = True
+                self.emulator.post_user_message(self.channel, self.user, rest)
+                self._show_changes()
+                return True
+            if word == "shortcuts":
+                return self._list_shortcuts()
+            if word == "shortcut" and rest:
+                self._renumber = True
+                return await self._shortcut(rest)
             if word in ("submit", "cancel"):
                 return await self._modal_command(word)
             if word[:1].isdigit():
+                self._renumber = False
                 return await self._click(line)
         except (LookupError, MissingInput) as error:
             self.print(f"! {error}")
@@ -144,6 +236,24 @@ class Console:
             return False
         self.print(f"! unknown command {word!r} (try `help`)")
         return False
+
+    def _escape_mentions(self, text: str) -> str:
+        """What Slack sends for a command with ``should_escape``: ``@super`` as ``<@U0SUPER|super>``,
+        ``#general`` as ``<#C0GENERAL|general>`` (only names that exist; the rest stays as typed)."""
+
+        def mention(match: re.Match[str]) -> str:
+            sigil, name = match[1], match[2]
+            if sigil == "@":
+                found = self.emulator.find_user(name)
+                if found is not None and found in self.emulator.users:
+                    return f"<@{found}|{self.emulator.users[found].get('name', name)}>"
+            else:
+                found = self.emulator.find_channel(name)
+                if found is not None:
+                    return f"<#{found}|{self.emulator.channel_name(found)}>"
+            return match[0]
+
+        return _MENTION.sub(mention, text)
 
     def _switch_user(self, ref: str) -> bool:
         found = self.emulator.find_user(ref)
@@ -164,6 +274,54 @@ class Console:
         self.print(f"(in #{self.emulator.channel_name(found)})")
         return True
 
+    # ------------------------------------------------------------------------------ shortcuts
+    def _list_shortcuts(self) -> bool:
+        if not self.shortcuts:
+            self.print("(this app declares no shortcuts)")
+            return True
+        for shortcut in self.shortcuts:
+            where = "⚡ global" if shortcut.kind == "global" else "on a message"
+            self.print(f"  {shortcut.callback_id:<16} {shortcut.name} ({where})")
+        return True
+
+    def _find_shortcut(self, rest: str) -> tuple[Shortcut, str]:
+        """The shortcut `rest` starts with (its callback id, or its name in any case) and the text after."""
+        lowered = rest.lower()
+        keys = [
+            (key.lower(), shortcut)
+            for shortcut in self.shortcuts
+            for key in (shortcut.callback_id, shortcut.name)
+        ]
+        for key, shortcut in sorted(keys, key=lambda pair: -len(pair[0])):  # the longest match wins
+            if lowered == key or lowered.startswith(key + " "):
+                return shortcut, rest[len(key) :].strip()
+        word, _, text = rest.partition(" ")
+        if self.shortcuts:
+            known = ", ".join(s.callback_id for s in self.shortcuts)
+            raise LookupError(f"no shortcut {word!r} (the app has {known}; `shortcuts` lists them)")
+        return Shortcut(word, word, "message" if text.strip() else "global"), text.strip()
+
+    async def _shortcut(self, rest: str) -> bool:
+        shortcut, text = self._find_shortcut(rest)
+        if shortcut.kind == "global":
+            if text:
+                raise LookupError(f"{shortcut.name!r} is a global shortcut: it takes no message")
+            return await self._after(await self.driver.shortcut(shortcut.callback_id, user=self.user))
+        if text:
+            message = self.emulator.post_user_message(self.channel, self.user, text)
+        else:
+            typed = [m for m in self.emulator.channel_messages(self.channel) if m.source == "user"]
+            if not typed:
+                raise LookupError(
+                    f"no message in #{self.emulator.channel_name(self.channel)} to run it on: "
+                    f"`say …` one first, or `shortcut {shortcut.callback_id} <message>`"
+                )
+            message = typed[-1]
+        self._show_changes()
+        response = await self.driver.message_shortcut(shortcut.callback_id, message=message, user=self.user)
+        return await self._after(response)
+
+    # --------------------------------------------------------------------------------- clicks
     async def _modal_command(self, word: str) -> bool:
         view = self.emulator.current_view(self.user)
         if view is None:
@@ -173,7 +331,7 @@ class Console:
             return await self._after(await self.driver.close(view, user=self.user))
         await self._fill(view)
         await self._show_and_fill()
-        return not self._failed
+        return True
 
     async def _click(self, line: str) -> bool:
         response = await self._send_click(line)
@@ -181,25 +339,43 @@ class Console:
             return False
         return await self._after(response)
 
+    def _card_for(self, number: int) -> tuple[_Card, Interactive] | None:
+        view = self.emulator.current_view(self.user)
+        if self.modal is not None and view is not None and view is self.modal.subject:
+            element = self.modal.elements.get(number)
+            return (self.modal, element) if element is not None else None
+        for card in reversed(self.cards):
+            if number in card.elements:
+                return card, card.elements[number]
+        return None
+
     async def _send_click(self, line: str) -> AppResponse | None:
         number, option = _parse_number(line)
-        if self.target is None or number not in self.targets:
+        found = self._card_for(number)
+        if found is None:
             self.print(f"! nothing numbered {number} on screen")
             return None
-        element = self.targets[number]
+        card, element = found
+        if card.owner is not None and card.owner != self.user:
+            owner = self.emulator.users.get(card.owner, {}).get("name", card.owner)
+            what = "App Home" if isinstance(card.subject, View) else "card"
+            self.print(f"! that {what} is private to @{owner}; only they can click it (`as @{owner}`)")
+            return None
         value: str | None = None
         if element.type != "button":
             value = await self._pick(element, option)
             if value is None:
                 return None
-        target = self._fresh(self.target)
+        target = self._fresh(card.subject)
         if target is None:
             self.print("! that message or view is gone")
             return None
-        return await self.driver.click(target, index=number, value=value, user=self.user)
+        return await self.driver.click(target, index=element.number, value=value, user=self.user)
 
     def _fresh(self, target: Message | View) -> Message | View | None:
         if isinstance(target, View):
+            if target.type == "home":
+                return self.emulator.home(target.user)
             return self.emulator.views.get(target.id)
         return None if target.deleted else target
 
@@ -232,7 +408,7 @@ class Console:
             return False
         await self.driver.settle()
         await self._show_and_fill()
-        return not self._failed
+        return True
 
     async def _show_and_fill(self) -> None:
         opened = self._show_changes()
@@ -260,19 +436,28 @@ class Console:
                 self._show_message(change)
             elif change.view is not None and change.user == self.user:
                 if change.kind == "home":
-                    self._show(render_view(change.view, color=self.color), change.view)
+                    self._note_markers(change.view.blocks)
+                    home = change.view
+                    self._show_card(home, functools.partial(self._render_view, home))
                 elif change.kind == "view_closed":
                     closed, last_closed = True, change.view
                 else:
+                    self._note_markers(change.view.blocks)
                     changed = True
         current = self.emulator.current_view(self.user)
         if current is None and last_closed is not None:
             self.print(f"(modal closed: {last_closed.title})")
-            if isinstance(self.target, View) and self.target.type == "modal":
-                self.target, self.targets = None, {}
+            self.modal = None
         if current is not None and (changed or closed):
             return current
         return None
+
+    def _render_view(self, view: View, start: int) -> Rendered:
+        return render_view(view, color=self.color, start=start, reader=self.reader)
+
+    def _note_markers(self, blocks: Sequence[Mapping[str, Any]]) -> None:
+        if any(str(block.get("block_id", "")) in self.failure_markers for block in blocks):
+            self._marked = True
 
     def _show_message(self, change: Change) -> None:
         message = change.message
@@ -283,22 +468,46 @@ class Console:
         who = "only you" if message.is_ephemeral else where
         if change.kind == "message_deleted":
             self.print(self._paint(f"-- message deleted ({who}) --", "\x1b[2m"))
-            if self.target is message:
-                self.target, self.targets = None, {}
+            self.cards = [card for card in self.cards if card.subject is not message]
             return
+        direct = self.emulator.channels.get(message.channel, {}).get("user") == self.user  # a DM
+        if message.bot_id and (message.is_ephemeral or message.source == "response_url" or direct):
+            self._note_markers(message.blocks)  # an answer to this user
         author = self.emulator.users.get(message.user, {}).get("name") or (
             "switchboard" if message.bot_id else message.user
         )
         label = "updated" if change.kind == "message_changed" else author
         head = f"-- {label} · {who}" + (f" · thread {message.thread_ts}" if message.thread_ts else "") + " --"
         self.print(self._paint(head, "\x1b[2m"))
-        self._show(render_message(message, color=self.color), message)
+        self._show_card(
+            message, lambda start: render_message(message, color=self.color, start=start, reader=self.reader)
+        )
 
-    def _show(self, rendered: Any, subject: Message | View) -> None:
+    def _show_card(self, subject: Message | View, render: Callable[[int], Rendered]) -> None:
+        """Print `subject` and keep its numbers. A card shown again (updated) keeps its numbers while they
+        fit; a new one is numbered after the cards on screen, or from 1 after a typed command."""
+        existing = next((c for c in self.cards if c.subject is subject), None)
+        if existing is not None:
+            rendered = render(existing.base + 1)
+            later = [c for c in self.cards if c is not existing and c.base > existing.base]
+            if not rendered.targets or all(max(rendered.targets) <= c.base for c in later):
+                self._print_rendered(rendered)
+                existing.subject, existing.elements = subject, dict(rendered.targets)
+                return
+            self.cards.remove(existing)
+        if self._renumber:
+            rendered = render(1)
+            if rendered.targets:
+                self.cards, self._renumber = [], False
+        else:
+            rendered = render(max((c.end for c in self.cards), default=0) + 1)
+        self._print_rendered(rendered)
+        if rendered.targets:
+            self.cards.append(_Card(subject, min(rendered.targets) - 1, dict(rendered.targets)))
+
+    def _print_rendered(self, rendered: Rendered) -> None:
         if rendered.text:
             self.print(rendered.text)
-        if rendered.targets:
-            self.target, self.targets = subject, dict(rendered.targets)
 
     def _paint(self, text: str, code: str) -> str:
         return f"{code}{text}\x1b[0m" if self.color else text
@@ -306,8 +515,9 @@ class Console:
     # ---------------------------------------------------------------------------------- modals
     async def _fill(self, view: View) -> bool:
         """Show a modal, prompt for each input, submit; re-prompt fields the app rejected."""
-        rendered = render_view(view, color=self.color)
-        self._show(rendered, view)
+        rendered = render_view(view, color=self.color, reader=self.reader)
+        self._print_rendered(rendered)
+        self.modal = _Card(view, 0, dict(rendered.targets))
         inputs = input_blocks(view.blocks)
         if not inputs:
             self.print("(type a number to click, `submit` or `cancel`)")
@@ -336,20 +546,20 @@ class Console:
             except _Cancelled:
                 response = await self.driver.close(view, user=self.user)
                 if response is not None and not response.ok:
-                    self._failed = True
+                    self._unresolved = True
                 await self.driver.settle()
                 return False
             response = await self.driver.submit(view, values, user=self.user, check=False)
             if not response.ok:
                 self.print(f"! the app answered HTTP {response.status}")
-                self._failed = True
+                self._unresolved = True
                 return False
             errors = response.errors
             if not errors:
-                self._failed = False
+                self._unresolved = False
                 await self.driver.settle()
                 return True
-            self._failed = True
+            self._unresolved = True
             for block_id, message in errors.items():
                 label = next(
                     (text_of(b.get("label")) for b in inputs if b.get("block_id") == block_id), block_id
@@ -358,11 +568,15 @@ class Console:
             todo = [b for b in inputs if str(b.get("block_id")) in errors] or list(inputs)
 
     async def _ask(self, block: Mapping[str, Any]) -> str | list[str] | None:
+        """One field's answer, as typed: commas, quotes and the like are part of it (only a multi-select
+        reads a comma-separated list of options). A multi-line field continues while a line ends with a
+        backslash."""
         element = block["element"]
         kind = str(element.get("type", ""))
         label = text_of(block.get("label"))
         optional = bool(block.get("optional"))
         options = element_options(element)
+        multiline = kind == "plain_text_input" and bool(element.get("multiline"))
         hint = f" ({text_of(block.get('hint'))})" if block.get("hint") else ""
         suffix = " [optional, Enter skips]" if optional else ""
         if options:
@@ -371,10 +585,21 @@ class Console:
         prompt = f"{label}{hint}{suffix}: "
         if kind in SELECTS_MANY:
             prompt = f"{label}{hint} (numbers, comma-separated){suffix}: "
+        elif multiline:
+            prompt = f"{label}{hint} (end a line with \\ to add another){suffix}: "
         while True:
             answer = await self.readline(prompt)
             if answer is None or answer.strip().lower() == "cancel":
                 raise _Cancelled
+            if multiline:
+                lines = [answer]
+                while lines[-1].endswith("\\"):
+                    lines[-1] = lines[-1][:-1]
+                    more = await self.readline("... ")
+                    if more is None:
+                        break
+                    lines.append(more)
+                answer = "\n".join(lines)
             answer = answer.strip()
             if answer.startswith("!") and answer[1:2].isdigit():
                 raise _Click(answer[1:])
@@ -387,7 +612,7 @@ class Console:
                 if kind in SELECTS_ONE and options:
                     return _choose(options, answer)
                 if kind in SELECTS_MANY and options:
-                    return [_choose(options, part.strip()) for part in answer.split(",") if part.strip()]
+                    return _choose_many(options, answer)
                 if kind in ("multi_users_select", "multi_conversations_select", "multi_channels_select"):
                     return [part.strip() for part in answer.split(",") if part.strip()]
             except MissingInput as error:
@@ -404,14 +629,93 @@ class Console:
         """Read lines until ``quit`` or end of input; returns 0."""
         if input_stream is not None:
             self.input = input_stream
-        if self.input is not None and _isatty(self.input):
-            self.print("Switchboard console: an emulated Slack. Type `help`; Ctrl-D leaves.")
-        while not self.done:
-            line = await self.readline(self.prompt)
-            if line is None:
-                break
-            await self.run_line(line)
+        try:
+            while not self.done:
+                line = await self.readline(self.prompt, history=True)
+                if line is None:
+                    break
+                await self.run_line(line)
+        finally:
+            if self.editor is not None:
+                self.editor.save()
         return 0
+
+
+class LineEditor:
+    """Line editing and history for a terminal, with the standard library's readline: arrow keys move
+    and recall earlier lines, which are kept in ``~/.switchboard_history`` (console lines only, never
+    what was typed into a modal).
+
+    The line is read in a daemon thread so that the event loop keeps running, and Ctrl-C or leaving
+    never waits for a half-typed line."""
+
+    def __init__(self, history_file: Path | None = None) -> None:
+        self.history_file = history_file or Path.home() / ".switchboard_history"
+        self._terminal: list[Any] | None = None
+        try:
+            import readline  # only a terminal session needs it (and some builds lack it)
+        except ImportError:  # pragma: no cover - Python without readline: plain input() still works
+            self.readline: Any = None
+            return
+        self.readline = readline
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            import termios
+
+            # readline changes the terminal's modes while it reads; if we leave mid-line (Ctrl-C), put
+            # them back as they were, or the shell after us would not echo.
+            self._terminal = termios.tcgetattr(sys.stdin.fileno())
+        readline.set_history_length(1000)
+        with contextlib.suppress(OSError):
+            readline.read_history_file(self.history_file)
+
+    async def read(self, prompt: str, *, history: bool) -> str | None:
+        before = self.readline.get_current_history_length() if self.readline else 0
+        try:
+            line = await _in_thread(lambda: input(prompt))
+        except EOFError:
+            sys.stdout.write("\n")
+            return None
+        if self.readline is not None:
+            added = self.readline.get_current_history_length() > before
+            if added and (not history or not line.strip()):
+                self.readline.remove_history_item(self.readline.get_current_history_length() - 1)
+        return line
+
+    def save(self) -> None:
+        """Keep the history and restore the terminal's modes (at the end of the session)."""
+        if self.readline is not None:
+            with contextlib.suppress(OSError):
+                self.readline.write_history_file(self.history_file)
+        if self._terminal is not None:
+            with contextlib.suppress(ImportError, OSError, ValueError):
+                import termios
+
+                termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, self._terminal)
+
+
+async def _in_thread(read: Callable[[], str]) -> str:
+    """`read()` in a daemon thread: unlike `asyncio.to_thread`, leaving the program never waits for it."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+
+    def settle(result: str | None, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result or "")
+
+    def work() -> None:
+        try:
+            result = read()
+        except BaseException as error:  # handed to the awaiting coroutine, whatever it is
+            loop.call_soon_threadsafe(settle, None, error)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=work, name="console-input", daemon=True).start()
+    return await future
 
 
 def _isatty(stream: Any) -> bool:
@@ -446,6 +750,15 @@ def _choose(options: list[Mapping[str, Any]], answer: str) -> str:
     raise MissingInput(f"no option {answer!r}")
 
 
+def _choose_many(options: list[Mapping[str, Any]], answer: str) -> list[str]:
+    """Options' values from numbers, values or texts separated by commas (an option whose text holds a
+    comma is found by its whole text first)."""
+    try:
+        return [_choose(options, answer)]
+    except MissingInput:
+        return [_choose(options, part.strip()) for part in answer.split(",") if part.strip()]
+
+
 def _parse_number(line: str) -> tuple[int, int | None]:
     head, _, tail = line.replace(".", " ").partition(" ")
     try:
@@ -466,6 +779,11 @@ async def run_console(
     user: str = "U0AGENT",
     channel: str = "C0DEMO",
     color: bool | None = None,
+    banner: str | None = None,
+    shortcuts: Sequence[Shortcut] = (),
+    escaped_commands: Collection[str] = (),
+    failure_markers: Collection[str] = (),
+    line_editing: bool | None = None,
 ) -> int:
     """Run the console against the app that ``app_factory`` builds; returns the exit status.
 
@@ -474,16 +792,33 @@ async def run_console(
     (`emulator.DEFAULT_TOKEN`, or pass an ``emulator`` built with ``tokens=[...]``), and ``idle``
     (or None) is awaited by `SlackDriver.settle` until the app's in-flight work is done.
 
-    With ``commands`` (the ``-c`` lines) they run in order and the status is 1 when any failed;
-    modal fields they open are read from ``stdin``. Otherwise lines come from ``stdin`` until
-    ``quit`` or end of input, and the status is 0.
+    ``banner`` is printed on ``stdout`` before anything else (before the app starts). With
+    ``commands`` (the ``-c`` lines) they run in order and the status is 1 when any failed (see
+    `Console.run_line`); modal fields they open are read from ``stdin``. Otherwise lines come from
+    ``stdin`` until ``quit`` or end of input, and the status is 0. ``line_editing`` (default: when
+    stdin and stdout are the terminal) reads lines with readline.
     """
+    if banner:
+        stdout.write(banner.rstrip("\n") + "\n")
+        stdout.flush()
+    if line_editing is None:
+        line_editing = not commands and stdin is sys.stdin and _isatty(stdin) and _isatty(stdout)
     emulator = emulator or SlackEmulator()
     async with emulator.serve() as api_url, app_factory(api_url) as (asgi_app, secret, idle):
         driver = SlackDriver(asgi_app, secret, emulator, idle=idle, user=user, channel=channel)
         async with driver:
             console = Console(
-                driver, emulator, user=user, channel=channel, out=stdout, input_stream=stdin, color=color
+                driver,
+                emulator,
+                user=user,
+                channel=channel,
+                out=stdout,
+                input_stream=stdin,
+                color=color,
+                shortcuts=shortcuts,
+                escaped_commands=escaped_commands,
+                failure_markers=failure_markers,
+                line_editing=line_editing,
             )
             if commands:
                 status = 0

@@ -24,6 +24,7 @@ from bot.logging import BOLT_LOGGER
 from bot.services.deliveries import DeliveryClaims
 from bot.slack import features
 from bot.slack.jobs import NO_DATABASE, SORRY
+from bot.slack.outcome import FAILED, failure, refusal
 from bot.slack.prompt_ack import answer_promptly
 from bot.slack.reply import respond
 from bot.slack.signing import verify_value
@@ -171,7 +172,7 @@ def create_app(
                 )
         if context.response_url:
             with contextlib.suppress(Exception):
-                await respond(context.response_url, {"text": STALE_BUTTON}, replace_original=False)
+                await respond(context.response_url, refusal(STALE_BUTTON), replace_original=False)
         return BoltResponse(status=200, body="")
 
     async def database_down(body: dict[str, Any], context: AsyncBoltContext) -> BoltResponse:
@@ -179,7 +180,7 @@ def create_app(
         if body.get("command"):
             return BoltResponse(
                 status=200,
-                body=json.dumps({"response_type": "ephemeral", "text": NO_DATABASE}),
+                body=json.dumps({"response_type": "ephemeral", **failure(NO_DATABASE)}),
                 headers={"content-type": "application/json;charset=utf-8"},
             )
         if body.get("type") == "view_submission":  # the modal stays open, saying why
@@ -193,7 +194,7 @@ def create_app(
             return BoltResponse(status=503, body="")
         if context.response_url:
             try:
-                await respond(context.response_url, {"text": NO_DATABASE}, replace_original=False)
+                await respond(context.response_url, failure(NO_DATABASE), replace_original=False)
             except Exception:
                 log.warning("could not tell the user about the database outage")
         return BoltResponse(status=200, body="")
@@ -207,7 +208,7 @@ def create_app(
             return
         text = NO_DATABASE if is_database_outage(error) else SORRY
         try:
-            await respond(context.response_url, {"text": text}, replace_original=False)
+            await respond(context.response_url, failure(text), replace_original=False)
         except Exception:  # the response_url may be gone; the log line above has the details
             log.warning("could not tell the user about the error")
 
@@ -222,5 +223,5 @@ def unavailable_view() -> dict[str, Any]:
         "type": "modal",
         "title": {"type": "plain_text", "text": "Switchboard"},
         "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": NO_DATABASE}}],
+        "blocks": [{"type": "section", "block_id": FAILED, "text": {"type": "mrkdwn", "text": NO_DATABASE}}],
     }

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.db.models import Role
 from bot.services.identity import Identity
 from bot.slack.commands import NOT_LINKED
+from bot.slack.outcome import REFUSED, refusal
 from bot.slack.reply import respond
 from bot.slack.text import clip
 
@@ -127,19 +128,20 @@ def _attempt(body: dict[str, Any]) -> tuple[str | None, str | None, str]:
 
 async def tell(client: AsyncWebClient, body: dict[str, Any], user_id: str, text: str) -> None:
     """An ephemeral answer to the person behind `body`, wherever it can reach them."""
+    answer = refusal(text)
     response_url = str(body.get("response_url") or "")
-    if response_url and await respond(response_url, {"text": text}, replace_original=False):
+    if response_url and await respond(response_url, answer, replace_original=False):
         return
     channel = str(
         (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get("id") or ""
     )
     if channel:
         try:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            await client.chat_postEphemeral(channel=channel, user=user_id, **answer)
             return
         except SlackApiError as error:  # the bot is not in that channel: a DM reaches them anyway
             log.info("ephemeral refused, sending a DM", extra={"error": error.response.get("error")})
-    await client.chat_postMessage(channel=user_id, text=text)
+    await client.chat_postMessage(channel=user_id, **answer)
 
 
 def refused_view(text: str) -> dict[str, Any]:
@@ -147,5 +149,5 @@ def refused_view(text: str) -> dict[str, Any]:
         "type": "modal",
         "title": {"type": "plain_text", "text": "Switchboard"},
         "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        "blocks": [{"type": "section", "block_id": REFUSED, "text": {"type": "mrkdwn", "text": text}}],
     }

@@ -15,6 +15,7 @@ from bot.providers.errors import ProviderError
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.slack.features import FEATURES
+from bot.slack.outcome import failure as _failure
 from bot.slack.reply import respond
 
 if TYPE_CHECKING:
@@ -95,24 +96,22 @@ def _failure_text(job: Job, failure: Failure, error: BaseException | None) -> st
 
 async def tell_failure(job: Job, failure: Failure, error: BaseException | None, container: Container) -> None:
     """The runner's notifier: nobody is left looking at "⏳" (response_url, else ephemeral, else a DM)."""
-    text = failure_text(job, failure, error)
+    answer = _failure(failure_text(job, failure, error))
     envelope = job.envelope
     # A command's answer (acked without a placeholder) is the failure; a card a button was on is left as
     # it is. `replace_original` on a command's response_url posts a new message, as Slack does.
     replace = envelope.origin.startswith("/")
-    if envelope.response_url and await respond(
-        envelope.response_url, {"text": text}, replace_original=replace
-    ):
+    if envelope.response_url and await respond(envelope.response_url, answer, replace_original=replace):
         return
     try:
         if envelope.channel_id:
             await container.slack.chat_postEphemeral(
-                channel=envelope.channel_id, user=envelope.user_id, text=text
+                channel=envelope.channel_id, user=envelope.user_id, **answer
             )
             return
     except SlackApiError as error:
         log.info("ephemeral refused, sending a DM", extra={"error": error.response.get("error")})
-    await container.slack.chat_postMessage(channel=envelope.user_id, text=text)
+    await container.slack.chat_postMessage(channel=envelope.user_id, **answer)
 
 
 def install(runner: JobRunner[Container]) -> None:

@@ -18,6 +18,7 @@ from bot.phones import find_numbers, mask, mask_all
 from bot.slack.commands import CommandRouter, Invocation, split_share
 from bot.slack.features import FEATURES
 from bot.slack.guards import denial_text
+from bot.slack.outcome import failure, for_error, refusal
 from bot.slack.parsing import NUMBER_HEAD
 from bot.slack.text import clip, error_text, escape
 
@@ -81,12 +82,12 @@ async def dispatch(
     identity = context["identity"]
     sub, args, text = router.match(str(body.get("text", "")))
     if sub is None:
-        await ack(text=_unknown(router, args[0] if args else None, identity))
+        await ack(**failure(_unknown(router, args[0] if args else None, identity)))
         return
     what = f"{router.command} {sub.name or ''}".strip()
     if not identity.may(sub.role):
         assert sub.role is not None
-        await ack(text=denial_text(identity, f"`{what}`", sub.role))
+        await ack(**refusal(denial_text(identity, f"`{what}`", sub.role)))
         target_type, target_id = attempted_target(args, container.settings.default_region)
         await container.audit.denied(
             identity.team_id,
@@ -114,10 +115,11 @@ async def dispatch(
     try:
         await sub.handler(invocation)
     except SwitchboardError as error:  # bad input: the message says what was expected
+        answer = for_error(error, error_text(error))
         if ack.response is None:
-            await ack(text=error_text(error))
+            await ack(**answer)
         else:
-            await respond(text=error_text(error), response_type="ephemeral", replace_original=False)
+            await respond(**answer, response_type="ephemeral", replace_original=False)
 
 
 def _listener(router: CommandRouter) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -69,6 +70,52 @@ def form_view(channel: str, name: str | None = None) -> dict[str, Any]:
             },
         ],
     }
+
+
+# Options whose text and value hold commas and quotes: picked whole, never split.
+TRICKY = [("a, b", 'Hi Robert, "following up"'), ("plain", "Plain")]
+REFUSED_BLOCK = "tiny_refused"
+
+
+def fields_view() -> dict[str, Any]:
+    """Every kind of text input and select, to show the console sends what was typed, whole."""
+
+    def block(block_id: str, label: str, element: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "label": {"type": "plain_text", "text": label},
+            "element": {"action_id": block_id, **element},
+        }
+
+    return {
+        "type": "modal",
+        "callback_id": "fields",
+        "title": {"type": "plain_text", "text": "Fields"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "blocks": [
+            block("line", "Line", {"type": "plain_text_input"}),
+            block("note", "Note", {"type": "plain_text_input", "multiline": True}),
+            block("secret", "Client secret", {"type": "plain_text_input"}),
+            block("pick", "Pick", {"type": "static_select", "options": [_option(v, t) for v, t in TRICKY]}),
+            block(
+                "many", "Many", {"type": "multi_static_select", "options": [_option(v, t) for v, t in TRICKY]}
+            ),
+        ],
+    }
+
+
+def _card(text: str, *buttons: tuple[str, str]) -> list[dict[str, Any]]:
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {
+            "type": "actions",
+            "elements": [
+                {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": label}}
+                for action_id, label in buttons
+            ],
+        },
+    ]
 
 
 def build_app(api_url: str, *, token: str = DEFAULT_TOKEN) -> AsyncApp:
@@ -205,6 +252,56 @@ def build_app(api_url: str, *, token: str = DEFAULT_TOKEN) -> AsyncApp:
     async def quote(ack: Any, respond: Any, shortcut: dict[str, Any]) -> None:
         await ack()
         await respond(f"quoted: {shortcut['message']['text']} from #{shortcut['channel']['name']}")
+
+    @app.command("/fields")
+    async def fields(ack: Any, client: AsyncWebClient, command: dict[str, Any]) -> None:
+        await ack()
+        await client.views_open(trigger_id=command["trigger_id"], view=fields_view())
+
+    @app.view("fields")
+    async def fields_saved(
+        ack: Any, view: dict[str, Any], body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        values = view["state"]["values"]
+        got = {
+            "line": values["line"]["line"]["value"],
+            "note": values["note"]["note"]["value"],
+            "secret": values["secret"]["secret"]["value"],
+            "pick": values["pick"]["pick"]["selected_option"]["value"],
+            "many": [o["value"] for o in values["many"]["many"]["selected_options"]],
+        }
+        await client.chat_postEphemeral(channel="C0DEMO", user=body["user"]["id"], text=json.dumps(got))
+
+    @app.command("/card")
+    async def card(ack: Any, respond: Any) -> None:
+        await ack()
+        await respond(text="card", blocks=_card("*A card*", ("take", "Take"), ("history", "History")))
+
+    @app.action("take")
+    async def take(ack: Any, respond: Any) -> None:
+        await ack()
+        await respond(
+            text="taken",
+            blocks=_card("*A card* · taken", ("take", "Take"), ("history", "History")),
+            replace_original=True,
+        )
+
+    @app.action("history")
+    async def history(ack: Any, respond: Any) -> None:
+        await ack()  # a new message with buttons of its own, under the card
+        await respond(text="history", blocks=_card("*History*", ("older", "Older")), replace_original=False)
+
+    @app.action("older")
+    async def older(ack: Any, respond: Any) -> None:
+        await ack()
+        await respond(text="older history", replace_original=False)
+
+    @app.command("/refuse")
+    async def refuse(ack: Any) -> None:
+        text = "You may not do that."
+        block = {"type": "section", "block_id": REFUSED_BLOCK, "text": {"type": "mrkdwn", "text": text}}
+        await ack(text=text, blocks=[block])
 
     @app.options("city")
     async def cities(ack: Any, payload: dict[str, Any]) -> None:

@@ -127,7 +127,7 @@ async def test_link_a_mentioned_user_as_slack_sends_it(slack: Harness) -> None:
 )
 async def test_bad_link_arguments_answer_usage(slack: Harness, text: str, expected: str) -> None:
     response = await slack.driver.command("/switchboard", text, user="U0ADMIN")
-    assert expected in response.body
+    assert expected in response.text  # a usage error is marked (blocks), so the ack is JSON
     await slack.driver.settle()
     assert not slack.emulator.response_posts  # nothing else happened
 
@@ -589,7 +589,7 @@ async def test_channel_set_saves_nothing_when_livevox_cannot_check(slack: Harnes
 )
 async def test_channel_bad_arguments(slack: Harness, text: str, expected: str) -> None:
     response = await slack.driver.command("/switchboard", text, user="U0ADMIN")
-    assert expected in response.body
+    assert expected in response.text
     await slack.driver.settle()
     assert "channel.mapped" not in [a for _, a, _ in await slack.audit_actions()]
 

@@ -35,6 +35,7 @@ from bot.slack.admin.blocks import (
 )
 from bot.slack.admin.connect_blocks import PROVIDER_NAMES, connect_modal
 from bot.slack.commands import CommandRouter, Invocation
+from bot.slack.outcome import failure
 from bot.slack.parsing import split_number
 from bot.slack.text import escape
 
@@ -77,7 +78,7 @@ async def bare(inv: Invocation) -> None:
     if inv.args:
         from bot.slack.slash import _unknown
 
-        await inv.ack(text=_unknown(router, inv.args[0], inv.identity))
+        await inv.ack(**failure(_unknown(router, inv.args[0], inv.identity)))
         return
     await help_(inv)
 

@@ -19,6 +19,7 @@ from bot.services.access import AccessDenied, NumberAccess
 from bot.services.calls import CallsService
 from bot.services.time_range import parse_range
 from bot.slack.lookup.blocks import calls_message, report_message
+from bot.slack.outcome import refusal
 from bot.slack.reply import respond
 from bot.slack.text import error_text, pretty_number
 
@@ -87,7 +88,7 @@ async def readable(
         return await access.check(providers, identity, number, what=what)
     except AccessDenied as error:
         # Replaces the page a button was on (a command has none): nothing of the number stays shown.
-        await respond(envelope.response_url or "", {"text": error_text(error)})
+        await respond(envelope.response_url or "", refusal(error_text(error)))
         raise _Refused from error
 
 

@@ -12,6 +12,7 @@ from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.jobs import from_body
 from bot.slack.lookup.jobs import LookupJob
+from bot.slack.outcome import failure
 from bot.slack.parsing import first_number
 from bot.slack.reply import respond
 
@@ -29,7 +30,7 @@ async def lookup_number(ack: AsyncAck, body: dict[str, Any], context: dict[str, 
     message = body.get("message") or {}
     number = first_number(str(message.get("text") or ""), container.settings.default_region)
     if number is None:
-        await respond(response_url, {"text": NO_NUMBER}, replace_original=False)
+        await respond(response_url, failure(NO_NUMBER), replace_original=False)
         return
     # The same job as /lookup, answered through this response_url. No "Looking up… ⏳" first: a message
     # shortcut's response_url cannot replace what it posted, so a placeholder would stay under the answer.

@@ -36,6 +36,7 @@ from bot.services.sms import (
 )
 from bot.services.sms_delivery import NOT_FOLLOWED, DeliveryService, Verdict, followed
 from bot.slack.commands import NOT_LINKED
+from bot.slack.outcome import failure
 from bot.slack.payloads import keep
 from bot.slack.reply import respond
 from bot.slack.sms.blocks import (
@@ -314,7 +315,7 @@ def _will_follow(container: Container, result: SendResult | str) -> bool:
 def _outcome(result: SendResult | str, *, checking: bool = False) -> dict[str, Any]:
     """The first card after Send: never "delivered" before the provider's delivery record says so."""
     if isinstance(result, str):  # refused before any row was written
-        return {"text": result}
+        return failure(result)
     reason = result.reason
     if result.status is SmsStatus.ACCEPTED and not checking and not reason:
         reason = NOT_FOLLOWED if not followed(result.route) else None

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.db.models import Role
 from bot.slack import ids
 from bot.slack.guards import requires
+from bot.slack.outcome import failure
 from bot.slack.parsing import first_number
 from bot.slack.reply import respond
 from bot.slack.sms.modal import open_send_modal
@@ -49,7 +50,7 @@ async def on_message_shortcut(
     message = body.get("message") or {}
     number = first_number(str(message.get("text") or ""), container.settings.default_region)
     if number is None:
-        await respond(response_url, {"text": NO_NUMBER}, replace_original=False)
+        await respond(response_url, failure(NO_NUMBER), replace_original=False)
         return
     await open_send_modal(
         client,
