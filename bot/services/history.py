@@ -316,9 +316,8 @@ class HistoryService:
         the inboxes of every linked agent of the team too (each through that agent's own LiveVox session),
         so a thread transferred to a colleague stays in view. A colleague's inboxes that cannot be read are
         left out (logged); the person's own failing fails the LiveVox source."""
-        threads = await self.livevox_threads(providers, identity, number)
         if not identity.may(Role.SUPERVISOR) or self.contacts is None:
-            return threads
+            return await self.livevox_threads(providers, identity, number)
         mine = (identity.livevox_login or "").upper()
         members = [
             m
@@ -341,7 +340,11 @@ class HistoryService:
                 await self.contacts.remember(member, [(number, str(t.thread_id)) for t in found])
             return found
 
-        batches = await self._bounded([functools.partial(of, member) for member in members])
+        # The person's own inboxes and the colleagues' at once: one round of LiveVox requests, not two.
+        threads, batches = await asyncio.gather(
+            self.livevox_threads(providers, identity, number),
+            self._bounded([functools.partial(of, member) for member in members]),
+        )
         seen = {str(t.thread_id) for t in threads}
         for batch in batches:
             for thread in batch:
@@ -503,9 +506,13 @@ class HistoryService:
             sources.insert(
                 1, (f"{ZOOM_CC} calls", (lambda: self._zoom_calls(providers, number, span)) if zoom else None)
             )
-        report.events, report.sources = await self._gather(sources)
-        if self.contacts is not None and identity.team_id:
-            rows = await self.contacts.outbox(identity.team_id, number, span.start, span.end)
+        contacts = self.contacts if identity.team_id else None
+        # Switchboard's own outbox is read while the providers answer, not after them.
+        (report.events, report.sources), rows = await asyncio.gather(
+            self._gather(sources),
+            contacts.outbox(identity.team_id, number, span.start, span.end) if contacts else _none(),
+        )
+        if rows is not None:
             report.events = merge_outbox(report.events, rows)
         if providers.livevox is not None and not livevox_ok:
             report.sources = [
@@ -595,3 +602,7 @@ def merge_outbox(events: list[Event], rows: Sequence[OutboxRow]) -> list[Event]:
         used.add(len(merged) - 1)
     merged.sort(key=lambda e: e.at or datetime.min.replace(tzinfo=UTC), reverse=True)
     return merged
+
+
+async def _none() -> None:
+    return None

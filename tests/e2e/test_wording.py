@@ -202,6 +202,6 @@ async def test_transfer_modal_says_agent_states_in_words(slack: Harness) -> None
     await slack.driver.settle()
     view = slack.driver.current_view("U0AGENT")
     assert view is not None and view.callback_id == ids.VIEW_TRANSFER
-    options = json.dumps(view.blocks)
+    options = json.dumps(view.blocks, ensure_ascii=False)
     assert "· not ready" in options or "· logged off" in options  # LiveVox's NOTREADY / LOGGED_OFF
     assert "notready" not in options.lower() and "logged_off" not in options.lower()

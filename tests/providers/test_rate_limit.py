@@ -128,7 +128,7 @@ async def test_livevox_limit_is_configurable_and_defaults_to_a_guess(fake_time: 
         "password": "p",
         "agent": True,
     }
-    assert LiveVoxClient(**kwargs).rate_limits == {"default": RateLimit(per_second=10, burst=8)}
+    assert LiveVoxClient(**kwargs).rate_limits == {"default": RateLimit(per_second=20, burst=20)}
     assert LiveVoxClient(**kwargs, rate_limit=None).rate_limits == {"default": None}
     client = LiveVoxClient(
         **kwargs,

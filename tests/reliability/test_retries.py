@@ -90,4 +90,4 @@ async def test_a_state_changing_job_is_never_retried(slack: Harness) -> None:
 async def test_a_failure_another_try_would_not_fix_is_not_retried(slack: Harness) -> None:
     answers = await _run(slack, RefusedRead)
     assert RUNS["test_refused_read"] == 1
-    assert answers == ["Zoom refused the request: bad queue id"]
+    assert answers == ["Zoom refused the request: bad queue id."]

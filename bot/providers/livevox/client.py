@@ -72,11 +72,11 @@ LIVEVOX_HOSTS: dict[str, str] = {
 DEFAULT_ENVIRONMENT = "NA3"
 """The environment used when none is configured."""
 
-DEFAULT_RATE_LIMIT = RateLimit(per_second=10, burst=8)
+DEFAULT_RATE_LIMIT = RateLimit(per_second=20, burst=20)
 """LiveVox publishes no numbers ("may be subject to rate limits"): a conservative default, not a fact.
 
-The burst lets one lookup's fan-out (every inbox's pages, every thread's history) go out at once instead of
-100 ms apart; the sustained rate stays 10/s.
+At most 20 requests in any 1.05 s: a supervisor's lookup (every linked agent's inboxes, then each
+account's history) goes out at once instead of a second's allowance then a wait for the next.
 """
 
 SESSION_IDLE_TIMEOUT = 2 * 60 * 60.0

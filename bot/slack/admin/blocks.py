@@ -62,7 +62,7 @@ def whoami_message(identity: Identity) -> dict[str, Any]:
 
 def _audit_target(event: AuditEvent) -> str:
     # People and channels as mentions, numbers as "a number ending in 0101" (bot/slack/activity.py).
-    return f" {target_words(event)}" if event.target_id else ""
+    return f" → {target_words(event)}" if event.target_id else ""
 
 
 def _audit_line(event: AuditEvent) -> str:

@@ -25,6 +25,7 @@ from bot.services.term_codes import offered
 from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.jobs import from_body
+from bot.slack.outcome import failure
 from bot.slack.payloads import keep
 from bot.slack.sms.modal import open_send_modal
 from bot.slack.text import error_text, escape
@@ -59,8 +60,9 @@ MODAL_FAILED = "Slack did not open the form in time; please click the button aga
 
 
 async def _tell(respond: AsyncRespond | None, text: str) -> None:
+    """A refusal or a failure of a click, as a new private message marked as such (bot/slack/outcome.py)."""
     if respond is not None:
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+        await respond(**failure(text), response_type="ephemeral", replace_original=False)
 
 
 def _action(body: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from bot.services.inbox import (
     Scope,
 )
 from bot.services.providers import Providers
+from bot.slack.outcome import failure, for_error
 from bot.slack.reply import respond
 from bot.slack.text import escape
 from bot.slack.threads.blocks import (
@@ -177,7 +178,7 @@ async def threads(job: ThreadsJob, container: Container) -> None:
         if is_transient(error):
             raise
         text = problem(error, "threads")
-        await respond(url, {"text": text}, replace_original=False)
+        await respond(url, for_error(error, text), replace_original=False)
         return
     await respond(url, threads_message(result, state), replace_original=True)
 
@@ -222,7 +223,7 @@ async def thread_change(job: _ThreadChange, container: Container) -> None:
         notice = await _apply(job, service, providers, identity)
     except Exception as error:
         text = f"Could not {verb} {_thread_label(ref)}: {problem(error, 'thread ' + job.verb)}"
-        await respond(url, {"text": text}, replace_original=False)
+        await respond(url, for_error(error, text), replace_original=False)
         return
     # The card updates in place: the whole list is read again (the thread may have moved inbox, changed
     # order or gone) and replaces the message the button was on.
@@ -230,7 +231,7 @@ async def thread_change(job: _ThreadChange, container: Container) -> None:
         result = await service.threads(providers, identity, ref.state.kind, _scope(ref.state))
     except Exception as error:
         text = f"{notice} (The list could not be refreshed: {problem(error, 'threads refresh')})"
-        await respond(url, {"text": text}, replace_original=False)
+        await respond(url, failure(text), replace_original=False)
         return
     await respond(url, threads_message(result, ref.state, notice=notice), replace_original=True)
 
@@ -245,7 +246,7 @@ async def thread_history(job: HistoryJob, container: Container) -> None:
         if is_transient(error):
             raise
         text = f"Could not read the history of {_thread_label(ref)}: {problem(error, 'history')}"
-        await respond(url, {"text": text}, replace_original=False)
+        await respond(url, for_error(error, text), replace_original=False)
         return
     # A new ephemeral message: the card list stays where it is.
     await respond(url, history_message(ref, entries, more), replace_original=False)
