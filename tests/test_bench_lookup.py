@@ -7,7 +7,8 @@ from bench import lookup
 
 async def test_lookup_benchmark_reports_cold_and_warm_ratios() -> None:
     latency_ms = 100
-    outcome = await lookup.main([latency_ms], warm=1, repeats=1, rest=0.3)
+    # rest: a rate window (1.05 s) passes between lookups, so the warm one does not queue behind the cold.
+    outcome = await lookup.main([latency_ms], warm=1, repeats=1, rest=1.1)
     (result,) = outcome["results"]
     summary = outcome["summary"]
     assert summary["summary"] == "lookup" and summary["goal_warm_ratio"] == lookup.GOAL_WARM
