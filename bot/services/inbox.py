@@ -31,7 +31,7 @@ from bot.providers.livevox.models import Channel, ChannelCounts, Thread
 from bot.services.access import AccessDenied, ThreadAccess
 from bot.services.audit import AuditService
 from bot.services.compliance import ComplianceState, from_contacts
-from bot.services.contacts import ContactBook
+from bot.services.contacts import ContactBook, e164
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.providers import Providers
@@ -149,15 +149,6 @@ def channel_type(word: str | None) -> str:
     return found
 
 
-def _plus(number: str | None) -> str | None:
-    digits = "".join(ch for ch in (number or "") if ch.isdigit())
-    if not digits:
-        return None
-    if len(digits) == 10:  # LiveVox may drop the US country code
-        digits = "1" + digits
-    return "+" + digits
-
-
 def _name(*parts: object) -> str | None:
     words = [str(p).strip() for p in parts if p not in (None, "", False) and str(p).strip()]
     return " ".join(words) or None
@@ -174,7 +165,7 @@ def card_from_thread(thread: Thread, channel: Channel | None = None) -> ThreadCa
         number = None
     if not number and info is not None and info.phones:
         number = info.phones[0].number
-    number = _plus(number)
+    number = e164(number)
     personal = bool(channel.personal) if channel is not None and channel.personal is not None else False
     channel_id = (
         thread.channel_id if thread.channel_id not in (None, "") else (channel and channel.channel_id)
