@@ -34,12 +34,17 @@ from bot.services.providers import Providers
 
 __all__ = [
     "CALL_OUTCOMES",
+    "Bucket",
     "CallTally",
+    "DeliveryFailure",
     "DeliveryTally",
     "DigestData",
+    "InboxCount",
+    "OldestThread",
     "Period",
     "Section",
     "SmsTally",
+    "ThreadTally",
     "build_digest_data",
 ]
 
@@ -86,6 +91,16 @@ class SmsTally:
     outbound: int = 0
     queues: Counter[str] = field(default_factory=Counter)
     agents: Counter[str] = field(default_factory=Counter)
+    # engagements by where they were counted: "Zoom Contact Center", "Zoom Phone", "LiveVox", "Routee"
+    sources: Counter[str] = field(default_factory=Counter)
+    # first response: seconds from a customer's first inbound message to the first answer, summed over
+    # the conversations where the data shows both (a mean, kept as two numbers so it streams)
+    first_response_seconds: float = 0.0
+    first_responses: int = 0
+
+    @property
+    def average_first_response_seconds(self) -> float | None:
+        return None if not self.first_responses else self.first_response_seconds / self.first_responses
 
     @property
     def total(self) -> int:
@@ -98,6 +113,13 @@ class CallTally:
     outcomes: Counter[str] = field(default_factory=Counter)
     queues: Counter[str] = field(default_factory=Counter)
     handled_seconds: int = 0  # of answered calls
+    # waiting before an agent answered (or the caller gave up), over calls that report it
+    wait_seconds: int = 0
+    waited_calls: int = 0
+
+    @property
+    def average_wait_seconds(self) -> float | None:
+        return None if not self.waited_calls else self.wait_seconds / self.waited_calls
 
     @property
     def abandoned_rate(self) -> float | None:
@@ -129,6 +151,43 @@ class DeliveryTally:
             self.failures.append(failure)
 
 
+@dataclass(frozen=True)
+class InboxCount:
+    """One LiveVox inbox (SMS channel) right now: its unread and active threads."""
+
+    name: str
+    unread: int
+    active: int
+
+
+@dataclass(frozen=True)
+class OldestThread:
+    """The conversation waiting longest for an answer (the digest's button opens it)."""
+
+    thread_id: str
+    number: str  # masked
+    inbox: str
+    waiting_since: datetime
+
+
+@dataclass
+class ThreadTally:
+    """LiveVox threads as they stand when the digest is built (a snapshot: no previous period)."""
+
+    inboxes: list[InboxCount] = field(default_factory=list)
+    oldest: OldestThread | None = None
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """Volume in one hour (daily digests) or one local day (weekly), for the chart."""
+
+    start: datetime  # UTC
+    label: str  # local: "09:00", "Mon 3"
+    sms: int = 0
+    calls: int = 0
+
+
 T = TypeVar("T")
 
 
@@ -150,6 +209,9 @@ class DigestData:
     sms: Section[SmsTally]
     calls: Section[CallTally]
     delivery: Section[DeliveryTally]
+    threads: Section[ThreadTally] = field(default_factory=lambda: Section("LiveVox threads", connected=False))
+    # the current period's volume, bucket by bucket (hours of a day, days of a week), oldest first
+    volume: list[Bucket] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------ sections

@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 
 def _routers() -> list[CommandRouter]:
-    found: list[CommandRouter] = []
+    """Every feature's routers, one per slash command: a feature may add subcommands to a command
+    another feature owns (digests add `/switchboard digest`), merged into the first router of it."""
+    found: dict[str, CommandRouter] = {}
     for feature in FEATURES:
         try:
             module = importlib.import_module(f"bot.slack.{feature}.commands")
@@ -34,8 +36,16 @@ def _routers() -> list[CommandRouter]:
             if error.name != f"bot.slack.{feature}.commands":
                 raise
             continue  # a feature without slash commands
-        found.extend(r for r in getattr(module, "routers", []) if isinstance(r, CommandRouter))
-    return sorted(found, key=lambda router: router.order)
+        for router in getattr(module, "routers", []):
+            if not isinstance(router, CommandRouter):
+                continue
+            owner = found.setdefault(router.command, router)
+            if owner is not router:
+                clash = owner.subcommands.keys() & router.subcommands.keys()
+                if clash:
+                    raise RuntimeError(f"{router.command}: {sorted(map(str, clash))} declared twice")
+                owner.subcommands.update(router.subcommands)
+    return sorted(found.values(), key=lambda router: router.order)
 
 
 ROUTERS: list[CommandRouter] = _routers()

@@ -42,3 +42,6 @@ class DigestRun(TeamScoped, Base):
     error: Mapped[str | None] = mapped_column(Text)
     # Posted after its slot (missed while everything was down, within the late window): the post says so.
     late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Asked for with `digest run-now`: outside the schedule (its `scheduled_for` is when it was asked),
+    # so it neither counts as the schedule's last slot nor stands in for one.
+    manual: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -59,6 +59,7 @@ async def schedulable_subscriptions(session: AsyncSession) -> list[Schedulable]:
     """
     last = (
         select(DigestRun.subscription_id, func.max(DigestRun.scheduled_for).label("last_slot"))
+        .where(DigestRun.manual.is_(False))  # run-now is outside the schedule
         .group_by(DigestRun.subscription_id)
         .subquery()
     )
