@@ -12,6 +12,7 @@ import procrastinate
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.clock import Clock, parse_clock
 from bot.crypto import CredentialBox, credential_box
 from bot.db.rate_budget import rate_budget_for
 from bot.db.session import create_engine, create_sessionmaker
@@ -55,6 +56,8 @@ class Container:
         self.engine: AsyncEngine = create_engine(settings.database_url)
         self.sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(self.engine)
         self.box: CredentialBox = credential_box(settings)
+        # What time it is for schedules (the real clock, unless SWITCHBOARD_CLOCK shares a fast one).
+        self.clock: Clock = parse_clock(settings.clock)
         self.identities = IdentityService(self.sessions)
         self.audit = AuditService(self.sessions)
         # On Postgres every process shares each provider account's rate budget (in-process on SQLite).
@@ -77,7 +80,7 @@ class Container:
             )
         from bot.slack.jobs import install as install_slack_jobs  # the composition root wires the layers
 
-        install_slack_jobs(self.jobs)
+        install_slack_jobs(self.jobs, settings)
         # Button values are signed with keys derived from the Fernet keys (bot.slack.signing).
         self._signer = ValueSigner(self.box.signing_keys("slack-values"))
         configure_signing(self._signer)

@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     worker_shutdown_seconds: float = Field(
         default=30.0, ge=0, validation_alias="SWITCHBOARD_WORKER_SHUTDOWN_SECONDS"
     )
+    # Scheduled digests: how often the worker looks for due slots (a procrastinate periodic task, one run
+    # per tick across every worker), and the clock it reads: the real one, or for tests and demos a shared
+    # fast one (`<ISO start>@<epoch anchor>x<speed>`, see bot/clock.py) so a day of schedule passes in minutes.
+    digest_tick_seconds: int = Field(
+        default=60, ge=1, le=60, validation_alias="SWITCHBOARD_DIGEST_TICK_SECONDS"
+    )
+    clock: str | None = Field(default=None, validation_alias="SWITCHBOARD_CLOCK")
     # `switchboard worker` serves no Slack traffic, so it has no /metrics of its own unless given a port
     # (the web process always has /metrics on its own port).
     metrics_port: int | None = Field(
@@ -152,6 +159,14 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not a two-letter region phonenumbers knows (e.g. US, GB, DE)")
         return region
+
+    @field_validator("clock")
+    @classmethod
+    def _valid_clock(cls, value: str | None) -> str | None:
+        from bot.clock import parse_clock
+
+        parse_clock(value)  # its ValueError names what was expected, never a secret
+        return value or None
 
     @field_validator("sandbox_faults")
     @classmethod

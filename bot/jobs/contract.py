@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.jobs.retry import Backoff
+
 
 class Effect(enum.Enum):
     READ = "read"
@@ -53,10 +55,16 @@ class Job(BaseModel):
     # Automatic retries of a transient failure happen only this soon after acceptance: someone is
     # waiting, and provider clients already retried each call; a slower answer is a worse answer.
     retry_window_seconds: ClassVar[float] = 8.0
+    # The backoff of its retries, when not the runner's (work nobody waits on may wait longer between tries).
+    backoff: ClassVar[Backoff | None] = None
     # How the work is named when the person must be told it failed ("your lookup of +1 415-555-0100").
     what: ClassVar[str] = "your request"
     # Names for the providers this job talks to, when a failure names one ("Zoom Contact Center").
     provider_names: ClassVar[dict[str, str]] = {}
+
+    # Whether a failure is told to the person in the envelope (the Slack layer's notifier). Work that
+    # answers a channel rather than a person (a scheduled digest) installs its own notifier instead.
+    tells_person: ClassVar[bool] = True
 
     envelope: Envelope
 

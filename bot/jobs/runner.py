@@ -207,7 +207,8 @@ class JobRunner(Generic[C]):
             self.observer.finished(kind, "unknown", time.monotonic() - started)
             raise
         except Exception as error:
-            delay = retry_after(error, attempt, self.backoff) if job.effect is Effect.READ else None
+            backoff = job.backoff or self.backoff
+            delay = retry_after(error, attempt, backoff) if job.effect is Effect.READ else None
             # Retry only if another attempt as slow as this one still ends within the window.
             window = min(job.envelope.accepted_at + job.retry_window_seconds, job.expires_at)
             took = time.monotonic() - started
@@ -249,13 +250,27 @@ class JobRunner(Generic[C]):
         if RECOVERY_TASK in self.app.tasks:
             return
 
-        async def recover(context: procrastinate.JobContext, timestamp: int) -> None:
-            await self.recover_stalled(self._container(context), stalled_after=stalled_after)
+        async def recover(container: C, timestamp: int) -> None:
+            await self.recover_stalled(container, stalled_after=stalled_after)
+
+        self.periodic(RECOVERY_TASK, every_seconds=every_seconds, handler=recover)
+
+    def periodic(
+        self, name: str, *, every_seconds: int, handler: Callable[[C, int], Awaitable[None]]
+    ) -> None:
+        """Run `handler(container, timestamp)` every `every_seconds` (rounded to a divisor of a minute):
+        procrastinate defers one job per tick across every worker (its periodic defers are unique per
+        task and timestamp), so a tick runs once however many workers there are. Idempotent per name."""
+        if name in self.app.tasks:
+            return
+
+        async def tick(context: procrastinate.JobContext, timestamp: int) -> None:
+            await handler(self._container(context), timestamp)
 
         every = _cron_seconds(every_seconds)
         cron = "* * * * *" if every >= 60 else f"* * * * * */{every}"
-        task = self.app.task(name=RECOVERY_TASK, queue=self.queue, pass_context=True)(recover)
-        self.app.periodic(cron=cron, periodic_id="recover")(task)
+        task = self.app.task(name=name, queue=self.queue, pass_context=True)(tick)
+        self.app.periodic(cron=cron, periodic_id=name)(task)
 
     async def recover_stalled(self, container: C, *, stalled_after: float) -> dict[str, int]:
         """Retry READ jobs of dead workers, end CHANGE ones as outcome unknown; returns counts."""
@@ -276,7 +291,7 @@ class JobRunner(Generic[C]):
                 job is not None
                 and job.effect is Effect.READ
                 and time.time() < job.expires_at
-                and queued.attempts < self.backoff.attempts
+                and queued.attempts < (job.backoff or self.backoff).attempts
             ):
                 if await self._claim(self.app.job_manager.retry_job(queued)):
                     log.warning("job %s of a dead worker is retried", queued.task_name)

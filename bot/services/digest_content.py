@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import SmsMessage, SmsStatus
+from bot.jobs.retry import is_transient
 from bot.phones import mask
 from bot.providers.routee import TrackingFilter
 from bot.services.failures import describe
@@ -200,6 +201,7 @@ class Section(Generic[T]):
     previous: T | None = None
     error: str | None = None
     connected: bool = True
+    transient: bool = False  # the error may pass (a provider down, a timeout): the run may be tried again
 
 
 @dataclass
@@ -338,7 +340,7 @@ async def _section(name: str, connected: bool, fetch: Callable[[], Awaitable[tup
         current, previous = await fetch()
     except Exception as error:  # a section fails alone; the digest says which and why
         log.warning("digest section failed", extra={"section": name, "error": type(error).__name__})
-        return Section(name, error=describe(name, error))
+        return Section(name, error=describe(name, error), transient=is_transient(error))
     return Section(name, current, previous)
 
 

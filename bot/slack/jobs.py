@@ -21,6 +21,7 @@ from bot.slack.reply import respond
 if TYPE_CHECKING:
     from bot.container import Container
     from bot.jobs.runner import JobRunner
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ def _failure_text(job: Job, failure: Failure, error: BaseException | None) -> st
 
 async def tell_failure(job: Job, failure: Failure, error: BaseException | None, container: Container) -> None:
     """The runner's notifier: nobody is left looking at "⏳" (response_url, else ephemeral, else a DM)."""
+    if not job.tells_person:  # it answers a channel, through its own notifier
+        return
     answer = _failure(failure_text(job, failure, error))
     envelope = job.envelope
     # A command's answer (acked without a placeholder) is the failure; a card a button was on is left as
@@ -114,8 +117,9 @@ async def tell_failure(job: Job, failure: Failure, error: BaseException | None, 
     await container.slack.chat_postMessage(channel=envelope.user_id, **answer)
 
 
-def install(runner: JobRunner[Container]) -> None:
-    """Register every feature's jobs and the failure notifier (idempotent)."""
+def install(runner: JobRunner[Container], settings: Settings) -> None:
+    """Register every feature's jobs, its periodic tasks (`install_periodic(runner, settings)`, for the
+    features that speak first) and the failure notifier (idempotent)."""
     for feature in FEATURES:
         try:
             module = importlib.import_module(f"bot.slack.{feature}.jobs")
@@ -124,4 +128,7 @@ def install(runner: JobRunner[Container]) -> None:
                 raise
             continue  # a feature without jobs
         module.install(runner)
+        periodic = getattr(module, "install_periodic", None)
+        if callable(periodic):
+            periodic(runner, settings)
     runner.on_failure(tell_failure)

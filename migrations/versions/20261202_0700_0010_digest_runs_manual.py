@@ -1,4 +1,4 @@
-"""digest runs: a run asked for with `/switchboard digest run-now` (outside the schedule, marked as such)
+"""digest runs: run-now runs (outside the schedule, marked as such) and a heartbeat for the running one
 
 Revision ID: 0010
 Revises: 0009
@@ -19,8 +19,10 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("digest_runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("manual", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("digest_runs", schema=None) as batch_op:
+        batch_op.drop_column("heartbeat_at")
         batch_op.drop_column("manual")

@@ -45,3 +45,6 @@ class DigestRun(TeamScoped, Base):
     # Asked for with `digest run-now`: outside the schedule (its `scheduled_for` is when it was asked),
     # so it neither counts as the schedule's last slot nor stands in for one.
     manual: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Refreshed while a worker builds and posts the run: another job may take a RUNNING run over only once
+    # this is older than a dead worker's heartbeat (a slow digest is not mistaken for a dead one).
+    heartbeat_at: Mapped[datetime | None]

@@ -127,14 +127,81 @@ async def runs_to_post(session: AsyncSession, *, since: datetime) -> list[Digest
 
 async def start_run(session: AsyncSession, run_id: int, *, now: datetime, stale_after: timedelta) -> bool:
     """Move a run to RUNNING; False when another job has it (or it is done). A RUNNING run whose worker
-    died (started longer than `stale_after` ago) may be taken over."""
+    died (no heartbeat for `stale_after`) may be taken over; a slow one keeps beating and is left alone."""
+    beat = func.coalesce(DigestRun.heartbeat_at, DigestRun.started_at)
     result = await session.execute(
         update(DigestRun)
         .where(
             DigestRun.id == run_id,
             (DigestRun.status == DigestRunStatus.PENDING)
-            | ((DigestRun.status == DigestRunStatus.RUNNING) & (DigestRun.started_at < now - stale_after)),
+            | ((DigestRun.status == DigestRunStatus.RUNNING) & (beat < now - stale_after)),
         )
-        .values(status=DigestRunStatus.RUNNING, started_at=now)
+        .values(status=DigestRunStatus.RUNNING, started_at=now, heartbeat_at=now)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def beat(session: AsyncSession, run_id: int, *, now: datetime) -> None:
+    """The running job is alive (see `start_run`)."""
+    await session.execute(
+        update(DigestRun)
+        .where(DigestRun.id == run_id, DigestRun.status == DigestRunStatus.RUNNING)
+        .values(heartbeat_at=now)
+    )
+
+
+async def release_run(session: AsyncSession, run_id: int) -> None:
+    """Give a RUNNING run back (its job will be retried): the next job may claim it at once."""
+    await session.execute(
+        update(DigestRun)
+        .where(DigestRun.id == run_id, DigestRun.status == DigestRunStatus.RUNNING)
+        .values(status=DigestRunStatus.PENDING, heartbeat_at=None)
+    )
+
+
+async def record_post(session: AsyncSession, run_id: int, *, ts: str, now: datetime) -> None:
+    """The message is in the channel: recorded at once, so a retry of the run never posts it again."""
+    await session.execute(
+        update(DigestRun).where(DigestRun.id == run_id).values(message_ts=ts, heartbeat_at=now)
+    )
+
+
+async def finish_run(
+    session: AsyncSession, run_id: int, status: DigestRunStatus, *, now: datetime, error: str | None = None
+) -> None:
+    await session.execute(
+        update(DigestRun)
+        .where(DigestRun.id == run_id)
+        .values(status=status, finished_at=now, heartbeat_at=None, error=error)
+    )
+
+
+async def manual_run(session: AsyncSession, subscription: DigestSubscription, *, now: datetime) -> int:
+    """A run outside the schedule (`digest run-now`), for the period that ended at the last slot."""
+    run = DigestRun(
+        team_id=subscription.team_id,
+        subscription_id=subscription.id,
+        scheduled_for=now,
+        status=DigestRunStatus.PENDING,
+        manual=True,
+    )
+    session.add(run)
+    await session.flush()
+    return run.id
+
+
+@dataclass(frozen=True)
+class RunWithSubscription:
+    run: DigestRun
+    subscription: DigestSubscription
+
+
+async def run_with_subscription(session: AsyncSession, run_id: int) -> RunWithSubscription | None:
+    row = (
+        await session.execute(
+            select(DigestRun, DigestSubscription)
+            .join(DigestSubscription, DigestSubscription.id == DigestRun.subscription_id)
+            .where(DigestRun.id == run_id)
+        )
+    ).first()
+    return None if row is None else RunWithSubscription(row[0], row[1])
