@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     )
     # Scheduled digests: how often the worker looks for due slots (a procrastinate periodic task, one run
     # per tick across every worker), and the clock it reads: the real one, or for tests and demos a shared
-    # fast one (`<ISO start>@<epoch anchor>x<speed>`, see bot/clock.py) so a day of schedule passes in minutes.
+    # fast one (`<ISO start>@<epoch anchor>x<speed>`, bot/clock.py): a day of schedule passes in minutes.
     digest_tick_seconds: int = Field(
         default=60, ge=1, le=60, validation_alias="SWITCHBOARD_DIGEST_TICK_SECONDS"
     )
