@@ -172,3 +172,40 @@ async def test_a_daily_digest_posts_once_a_day_at_nine_local_across_the_spring_c
     assert not any(r.late for r in rows)
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(DigestRun)) == 5
+
+
+async def test_a_daily_digest_posts_once_a_day_at_nine_local_across_the_fall_change(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Ticking every ten minutes from 30 October to 4 November 2026, New York falling back on the 1st (the
+    25-hour day), with a second subscription inside the repeated hour (01:30 happens twice: posted once)."""
+    await subscribe(sessions, "daily 09:00", "America/New_York", created=ny(2026, 10, 30))
+    await subscribe(sessions, "daily 01:30", "America/New_York", created=ny(2026, 10, 30), channel="C2")
+    scheduler = DigestScheduler(sessions)
+    now = ny(2026, 10, 30)
+    while now < ny(2026, 11, 4):
+        await scheduler.tick(now)
+        async with sessions() as session, session.begin():
+            pending = (
+                await session.execute(select(DigestRun.id).where(DigestRun.status == "pending"))
+            ).scalars()
+            for run_id in list(pending):
+                assert await start_run(session, run_id, now=now, stale_after=timedelta(minutes=30))
+        now += timedelta(minutes=10)
+    rows = await runs(sessions)
+    nine = [r for r in rows if r.scheduled_for.astimezone(NY).hour == 9]
+    assert [r.scheduled_for.astimezone(NY).strftime("%d %H:%M %Z") for r in nine] == [
+        "30 09:00 EDT",
+        "31 09:00 EDT",
+        "01 09:00 EST",
+        "02 09:00 EST",
+        "03 09:00 EST",
+    ]
+    early = [r for r in rows if r.scheduled_for.astimezone(NY).hour == 1]
+    assert [r.scheduled_for.astimezone(NY).strftime("%d %H:%M %Z") for r in early] == [
+        "30 01:30 EDT",
+        "31 01:30 EDT",
+        "01 01:30 EDT",  # the first of the two 01:30s of the long day, and only that one
+        "02 01:30 EST",
+        "03 01:30 EST",
+    ]
