@@ -5,6 +5,7 @@ from bot.db.models.audit_event import AuditEvent
 from bot.db.models.channel_mapping import ChannelMapping
 from bot.db.models.digest import DigestRun, DigestSubscription
 from bot.db.models.enums import DigestRunStatus, Provider, Role, SmsStatus
+from bot.db.models.inbox_alert import AlertCard, InboxPoll, InboxThread
 from bot.db.models.number_contact import NumberContact
 from bot.db.models.provider_connection import ProviderConnection
 from bot.db.models.rate_limit_bucket import RateLimitBucket
@@ -16,11 +17,14 @@ from bot.db.models.workspace import Workspace
 
 __all__ = [
     "ActionClaim",
+    "AlertCard",
     "AuditEvent",
     "ChannelMapping",
     "DigestRun",
     "DigestRunStatus",
     "DigestSubscription",
+    "InboxPoll",
+    "InboxThread",
     "NumberContact",
     "Provider",
     "ProviderConnection",

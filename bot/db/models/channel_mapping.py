@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, String, UniqueConstraint, true
+from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, TeamScoped
@@ -18,5 +18,7 @@ class ChannelMapping(TeamScoped, Base):
     zoom_queue_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     sms_sender_code: Mapped[str | None] = mapped_column(String(32))
     alerts_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # How often the followed inbox is read for new conversations (the poller's interval for it).
+    alerts_interval_seconds: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     # The channel's own LiveVox term codes ([{"id": "...", "name": "..."}]); None: the connection's.
     term_codes: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
