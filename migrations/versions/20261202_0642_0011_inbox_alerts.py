@@ -52,7 +52,7 @@ def upgrade() -> None:
         sa.Column("inbox", sa.String(length=64), nullable=False),
         sa.Column("thread_id", sa.String(length=64), nullable=False),
         sa.Column("number", sa.String(length=20), nullable=True),
-        sa.Column("summarized", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("summarized", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("holder", sa.String(length=64), nullable=True),
         sa.Column("last_message_at", bot.db.base.UTCDateTime(timezone=True), nullable=True),

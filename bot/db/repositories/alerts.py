@@ -1,0 +1,205 @@
+"""The alert poller's rows: which inboxes are followed, who polls each one now, the threads seen, the cards.
+
+Every "once" here is decided by the database, never by a process's memory: a poll round is owned by the
+process whose conditional update moved `next_poll_at` (a lease: a poller that dies gives the inbox back
+when the lease ends), a thread is new for the one insert that created its row, and a card is posted by
+the one insert that claimed it (ts still empty) for its channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import AlertCard, ChannelMapping, InboxPoll, InboxThread, Workspace
+
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class FollowedInbox:
+    """A LiveVox group inbox that one or more channels of a workspace follow with alerts on."""
+
+    team_id: str
+    inbox: str  # the LiveVox service id of the group inbox
+    channels: tuple[str, ...]
+    interval: timedelta  # the shortest of its channels' intervals
+
+
+async def _insert(session: AsyncSession) -> Callable[..., Any]:
+    """The dialect's INSERT (both have ON CONFLICT DO NOTHING ... RETURNING)."""
+    dialect = (await session.connection()).dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def followed_inboxes(session: AsyncSession) -> list[FollowedInbox]:
+    """Every workspace's followed inboxes (installed workspaces only), in one query."""
+    rows = await session.execute(
+        select(
+            ChannelMapping.team_id,
+            ChannelMapping.livevox_service_id,
+            ChannelMapping.channel_id,
+            ChannelMapping.alerts_interval_seconds,
+        )
+        .join(Workspace, Workspace.team_id == ChannelMapping.team_id)
+        .where(
+            ChannelMapping.alerts_enabled.is_(True),
+            ChannelMapping.livevox_service_id.is_not(None),
+            Workspace.uninstalled_at.is_(None),
+        )
+        .order_by(ChannelMapping.team_id, ChannelMapping.livevox_service_id, ChannelMapping.channel_id)
+    )
+    found: dict[tuple[str, str], tuple[list[str], int]] = {}
+    for team_id, inbox, channel, seconds in rows.all():
+        channels, shortest = found.setdefault((team_id, str(inbox)), ([], seconds or 30))
+        channels.append(channel)
+        found[(team_id, str(inbox))] = (channels, min(shortest, seconds or 30))
+    return [
+        FollowedInbox(team, inbox, tuple(channels), timedelta(seconds=max(5, seconds)))
+        for (team, inbox), (channels, seconds) in found.items()
+    ]
+
+
+async def claim_poll(
+    session: AsyncSession, team_id: str, inbox: str, *, now: datetime, lease: timedelta
+) -> InboxPoll | None:
+    """Own the inbox's next poll round, or None when it is not due or another process has it."""
+    insert = await _insert(session)
+    await session.execute(
+        insert(InboxPoll)
+        .values(team_id=team_id, inbox=inbox, failures=0)
+        .on_conflict_do_nothing(index_elements=[InboxPoll.team_id, InboxPoll.inbox])
+    )
+    result = await session.execute(
+        update(InboxPoll)
+        .where(
+            InboxPoll.team_id == team_id,
+            InboxPoll.inbox == inbox,
+            or_(InboxPoll.next_poll_at.is_(None), InboxPoll.next_poll_at <= now),
+        )
+        .values(next_poll_at=now + lease)
+        .returning(InboxPoll)
+    )
+    return result.scalars().first()
+
+
+async def polled(session: AsyncSession, poll_id: int, *, now: datetime, interval: timedelta) -> None:
+    """A round succeeded: the next is due after the interval (a caught-up poller keeps its pace)."""
+    row = await session.get(InboxPoll, poll_id)
+    if row is None:
+        return
+    row.first_polled_at = row.first_polled_at or now
+    row.last_polled_at = now
+    row.next_poll_at = now + interval
+    row.failures = 0
+    row.last_error = None
+
+
+async def poll_failed(
+    session: AsyncSession, poll_id: int, *, now: datetime, interval: timedelta, error: str
+) -> timedelta:
+    """A round failed: back off (doubling, at most ten minutes) and answer the wait."""
+    row = await session.get(InboxPoll, poll_id)
+    if row is None:
+        return interval
+    row.failures += 1
+    wait: timedelta = min(interval * 2 ** min(row.failures, 10), MAX_BACKOFF)
+    row.next_poll_at = now + wait
+    row.last_error = error
+    return wait
+
+
+async def known_threads(
+    session: AsyncSession, team_id: str, inbox: str, thread_ids: Sequence[str]
+) -> dict[str, InboxThread]:
+    """The rows of these threads, and of every thread still seen as waiting (to notice it left)."""
+    rows = await session.execute(
+        select(InboxThread).where(
+            InboxThread.team_id == team_id,
+            InboxThread.inbox == inbox,
+            or_(InboxThread.thread_id.in_(list(thread_ids)), InboxThread.state == "waiting"),
+        )
+    )
+    return {row.thread_id: row for row in rows.scalars()}
+
+
+@dataclass(frozen=True)
+class NewThreadRow:
+    thread_id: str
+    number: str | None
+    last_message_at: datetime | None
+
+
+async def insert_threads(
+    session: AsyncSession,
+    team_id: str,
+    inbox: str,
+    threads: Sequence[NewThreadRow],
+    *,
+    summarized: bool,
+    now: datetime,
+) -> dict[str, int]:
+    """Insert rows for threads not seen before; {thread id: row id} of the rows THIS call inserted."""
+    if not threads:
+        return {}
+    insert = await _insert(session)
+    statement = (
+        insert(InboxThread)
+        .values(
+            [
+                {
+                    "team_id": team_id,
+                    "inbox": inbox,
+                    "thread_id": t.thread_id,
+                    "number": t.number,
+                    "summarized": summarized,
+                    "state": "waiting",
+                    "last_message_at": t.last_message_at,
+                    "waiting_since": t.last_message_at or now,
+                }
+                for t in threads
+            ]
+        )
+        .on_conflict_do_nothing(
+            index_elements=[InboxThread.team_id, InboxThread.inbox, InboxThread.thread_id]
+        )
+        .returning(InboxThread.id, InboxThread.thread_id)
+    )
+    return {row.thread_id: row.id for row in await session.execute(statement)}
+
+
+async def claim_cards(
+    session: AsyncSession, team_id: str, thread_row_id: int, channels: Sequence[str]
+) -> list[str]:
+    """Claim the thread's card in each channel; the channels THIS call claimed (to post in)."""
+    if not channels:
+        return []
+    insert = await _insert(session)
+    statement = (
+        insert(AlertCard)
+        .values([{"team_id": team_id, "thread_row_id": thread_row_id, "channel_id": c} for c in channels])
+        .on_conflict_do_nothing(index_elements=[AlertCard.thread_row_id, AlertCard.channel_id])
+        .returning(AlertCard.channel_id)
+    )
+    return [row.channel_id for row in await session.execute(statement)]
+
+
+async def card_posted(session: AsyncSession, thread_row_id: int, channel_id: str, ts: str) -> None:
+    await session.execute(
+        update(AlertCard)
+        .where(AlertCard.thread_row_id == thread_row_id, AlertCard.channel_id == channel_id)
+        .values(ts=ts)
+    )
+
+
+async def cards_of(session: AsyncSession, thread_row_id: int) -> list[AlertCard]:
+    rows = await session.execute(
+        select(AlertCard).where(AlertCard.thread_row_id == thread_row_id, AlertCard.ts.is_not(None))
+    )
+    return list(rows.scalars())
