@@ -173,7 +173,13 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
     Type slash commands as in Slack (`/lookup +1 415 555 0100`), a number to click a button,
     `as @super` to switch user, `help` for more. Ctrl-D exits.
     """
-    from bot.console.app import ESCAPED_COMMANDS, FAILURE_MARKERS, SHORTCUTS, console_factory
+    from bot.console.app import (
+        ESCAPED_COMMANDS,
+        FAILURE_MARKERS,
+        SHORTCUTS,
+        SandboxCommands,
+        console_factory,
+    )
     from bot.console.emulator import SlackEmulator
     from bot.console.shell import run_console
     from bot.services.demo import TEAM_ID
@@ -189,9 +195,10 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
         f"Switchboard console · {where} · workspace {TEAM_ID} · you are @agent (U0AGENT) in #demo\n"
         f"`help` lists what you can type; Ctrl-D leaves. Logs: {log_file}"
     )
+    sandbox_commands = SandboxCommands()
     status = asyncio.run(
         run_console(
-            console_factory(settings),
+            console_factory(settings, started=sandbox_commands.bind),
             commands=list(commands) or None,
             stdin=sys.stdin,
             stdout=sys.stdout,
@@ -200,6 +207,7 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
             shortcuts=SHORTCUTS,
             escaped_commands=ESCAPED_COMMANDS,
             failure_markers=FAILURE_MARKERS,
+            local_commands=sandbox_commands.commands,
         )
     )
     sys.exit(status)
