@@ -173,7 +173,13 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
     Type slash commands as in Slack (`/lookup +1 415 555 0100`), a number to click a button,
     `as @super` to switch user, `help` for more. Ctrl-D exits.
     """
-    from bot.console.app import ESCAPED_COMMANDS, FAILURE_MARKERS, SHORTCUTS, console_factory
+    from bot.console.app import (
+        ESCAPED_COMMANDS,
+        FAILURE_MARKERS,
+        SHORTCUTS,
+        SandboxCommands,
+        console_factory,
+    )
     from bot.console.emulator import SlackEmulator
     from bot.console.shell import run_console
     from bot.services.demo import TEAM_ID
@@ -189,9 +195,10 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
         f"Switchboard console · {where} · workspace {TEAM_ID} · you are @agent (U0AGENT) in #demo\n"
         f"`help` lists what you can type; Ctrl-D leaves. Logs: {log_file}"
     )
+    sandbox_commands = SandboxCommands()
     status = asyncio.run(
         run_console(
-            console_factory(settings),
+            console_factory(settings, started=sandbox_commands.bind),
             commands=list(commands) or None,
             stdin=sys.stdin,
             stdout=sys.stdout,
@@ -200,6 +207,7 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
             shortcuts=SHORTCUTS,
             escaped_commands=ESCAPED_COMMANDS,
             failure_markers=FAILURE_MARKERS,
+            local_commands=sandbox_commands.commands,
         )
     )
     sys.exit(status)
@@ -216,7 +224,9 @@ def _log_to_file(path: str) -> None:
     logging.captureWarnings(True)
 
 
-@cli.command()
+# A group that still runs on its own: `switchboard sandbox --port N` serves, `switchboard sandbox inject …`
+# acts on a sandbox that is already running.
+@cli.group(cls=SwitchboardGroup, invoke_without_command=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=8900, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same world.")
@@ -226,10 +236,23 @@ def _log_to_file(path: str) -> None:
     "--faults", default=None, help="Fault injection SPEC, e.g. 'zoom:error_rate=0.1;livevox:latency_ms=200'."
 )
 @click.option("--print-config", is_flag=True, help="Print a .env fragment pointing the bot here, then exit.")
+@click.pass_context
 def sandbox(
-    port: int, host: str, seed: int, volume: int, latency_ms: int, faults: str | None, print_config: bool
+    ctx: click.Context,
+    port: int,
+    host: str,
+    seed: int,
+    volume: int,
+    latency_ms: int,
+    faults: str | None,
+    print_config: bool,
 ) -> None:
-    """Serve simulators of Zoom (/zoom), LiveVox (/livevox) and Routee (/routee) on one port."""
+    """Serve simulators of Zoom (/zoom), LiveVox (/livevox) and Routee (/routee) on one port.
+
+    `switchboard sandbox inject …` acts on a sandbox that is already running.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     try:
         from bot.sandbox import server
     except ImportError:
@@ -241,6 +264,37 @@ def sandbox(
         server.serve(host=host, port=port, seed=seed, volume=volume, latency_ms=latency_ms, faults=faults)
     except ValueError as error:  # a malformed --faults SPEC
         _fail(str(error))
+
+
+@sandbox.group("inject", cls=SwitchboardGroup)
+def sandbox_inject() -> None:
+    """Simulate what happens outside Switchboard in a running sandbox."""
+
+
+@sandbox_inject.command("inbound")
+@click.option(
+    "--sandbox-url",
+    default="http://127.0.0.1:8900",
+    show_default=True,
+    help="Where `switchboard sandbox` runs.",
+)
+@click.option("--from", "number", required=True, help="The customer's number, e.g. +14155550100.")
+@click.option("--inbox", required=True, help="The LiveVox inbox's channel id (a service id, e.g. 100915).")
+@click.option("--text", required=True, help="What the customer writes.")
+def sandbox_inject_inbound(sandbox_url: str, number: str, inbox: str, text: str) -> None:
+    """A customer texts a LiveVox inbox of a running sandbox.
+
+    The message joins the number's open thread in that inbox, or opens a new unread thread there; prints
+    `thread <id> (new, unread)` or `thread <id> (appended, unread)`.
+    """
+    from bot.sandbox.control import SandboxUnreachable, inject_inbound_over_http
+    from bot.sandbox.livevox import InjectError
+
+    try:
+        injected = inject_inbound_over_http(sandbox_url, number=number, inbox=inbox, text=text)
+    except (InjectError, SandboxUnreachable) as error:
+        _fail(str(error))
+    click.echo(injected.line())
 
 
 # ------------------------------------------------------------------------------------------- admin

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
@@ -12,7 +18,10 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import text
 
 from bot.cli import cli
+from bot.sandbox import credentials
+from bot.sandbox.world import DEMO
 from tests.databases import backends, fresh_database
+from tests.sandbox.helpers import sandbox_process
 
 SECRET = "zoom-client-secret-do-not-leak"
 
@@ -310,3 +319,100 @@ def test_demo_seed_again_writes_no_audit_rows(run, db_url: str) -> None:  # type
     assert (
         _rows(db_url, "SELECT count(*) FROM audit_events")[0][0] == rows
     )  # nothing changed, nothing audited
+
+
+# ------------------------------------------------------------------- switchboard sandbox inject inbound
+def _switchboard(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, timeout=60, cwd=cwd
+    )
+
+
+def _inject(cwd: Path, url: str, number: str, inbox: str, text: str) -> subprocess.CompletedProcess[str]:
+    return _switchboard(
+        cwd, "sandbox", "inject", "inbound", "--sandbox-url", url, "--from", number, "--inbox", inbox,
+        "--text", text,
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _livevox(url: str) -> Iterator[httpx.Client]:
+    """The demo agent's LiveVox session on the sandbox at `url`, over HTTP."""
+    with httpx.Client(base_url=f"{url}/livevox", timeout=10) as client:
+        yield _logged_in(client)
+
+
+def _logged_in(client: httpx.Client) -> httpx.Client:
+    login = client.post(
+        "/session/login",
+        headers={"LV-Access": credentials.LIVEVOX_ACCESS_TOKEN},
+        json={
+            "clientName": credentials.LIVEVOX_CLIENT_NAME,
+            "userName": DEMO.agent_login,
+            "password": credentials.LIVEVOX_PASSWORD,
+            "agent": True,
+        },
+    )
+    assert login.status_code == 200, login.text
+    client.headers["LV-Session"] = login.json()["sessionId"]
+    return client
+
+
+def test_sandbox_inject_inbound_prints_the_thread_that_livevox_then_shows(tmp_path: Path) -> None:
+    inbox = str(DEMO.service_id)
+    with sandbox_process(tmp_path) as url:
+        new = _inject(tmp_path, url, "+14155550177", inbox, "Hi, is anyone there?")
+        assert new.returncode == 0, new.stderr
+        found = re.fullmatch(r"thread (\d+) \(new, unread\)\n", new.stdout)
+        assert found, new.stdout
+        thread_id = found.group(1)
+        again = _inject(tmp_path, url, "+1 415 555 0177", inbox, "Hello??")
+        assert (again.returncode, again.stdout) == (0, f"thread {thread_id} (appended, unread)\n")
+
+        with _livevox(url) as livevox:
+            listed = livevox.get("/sms/agent/thread/details", params={"channelId": inbox, "channel": "SMS"})
+            newest = listed.json()[0]
+            assert (newest["threadId"], newest["read"], newest["direction"]) == (thread_id, False, 1)
+            assert newest["from"] == "14155550177"
+            history = livevox.get("/sms/agent/messages", params={"threadId": thread_id}).json()
+            assert [(m["message"], m["direction"]) for m in history] == [
+                ("Hello??", "1"),
+                ("Hi, is anyone there?", "1"),
+            ]
+            channels = livevox.get("/sms/agent/channel").json()
+            group = next(c for c in channels if c["channel"] == "SMS" and c["channelId"] == inbox)
+            assert group["unreadCount"] >= 1
+
+        for number, where, text, reason in [
+            ("+14155550177", "999", "hi", "unknown inbox '999'"),
+            ("not-a-number", inbox, "hi", "is not a phone number"),
+            ("+14155550177", inbox, "", "the text is empty"),
+            ("+14155550177", inbox, "x" * 1601, "LiveVox takes at most 1600"),
+        ]:
+            refused = _inject(tmp_path, url, number, where, text)
+            assert refused.returncode == 1, (reason, refused.stdout)
+            assert refused.stdout == ""
+            assert refused.stderr.count("\n") == 1 and reason in refused.stderr, refused.stderr
+            assert refused.stderr.startswith("switchboard: error: ")
+        with _livevox(url) as livevox:  # the refusals left the inbox as it was
+            listed = livevox.get("/sms/agent/thread/details", params={"channelId": inbox, "channel": "SMS"})
+            assert listed.json()[0]["threadId"] == thread_id
+
+
+def test_sandbox_inject_inbound_without_a_sandbox_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    done = _inject(tmp_path, url, "+14155550177", "100915", "hi")
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and f"no sandbox answers at {url}" in done.stderr
+
+
+def test_sandbox_still_serves_and_prints_config_on_its_own(run) -> None:  # type: ignore[no-untyped-def]
+    printed = run("sandbox", "--port", "8901", "--print-config")
+    assert printed.exit_code == 0, printed.output
+    assert "SWITCHBOARD_LIVEVOX_BASE_URL=http://127.0.0.1:8901/livevox" in printed.output
+    helped = run("sandbox", "--help")
+    assert "--port" in helped.output and "inject" in helped.output
+    bad = run("sandbox", "--faults", "zoom:nonsense=1")
+    assert bad.exit_code == 1 and "switchboard: error:" in bad.output

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.sandbox.helpers import sandbox_process
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,34 +24,10 @@ def _script() -> str:
     return match.group(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def sandbox_port() -> Iterator[int]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("switchboard sandbox did not start")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def sandbox_port(tmp_path: Path) -> Iterator[int]:
+    with sandbox_process(tmp_path) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def test_readme_script_lists_sms_logs_from_the_sandbox(sandbox_port: int, tmp_path: Path) -> None:

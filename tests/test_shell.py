@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -109,3 +110,40 @@ def test_line_editing_recalls_earlier_lines_with_the_arrow_keys(tmp_path: Path) 
         with contextlib.suppress(OSError):
             os.close(fd)
     assert "/switchboard whoami" in (tmp_path / ".switchboard_history").read_text()
+
+
+def test_inject_inbound_in_the_console_opens_a_thread_that_is_then_worked_there(tmp_path: Path) -> None:
+    """`inject inbound` on the console's own sandbox: the thread it prints is the one `/threads` shows at
+    the top, unread; once taken, the customer's next message lands in it (appended) and in its history."""
+    inject = 'inject inbound --from +14155550177 --inbox 100915 --text "Hi, is anyone there?"'
+    again = "inject inbound --from '+1 415 555 0177' --inbox=100915 --text 'Still there?'"
+    done = _shell(tmp_path, "-c", inject, "-c", "/threads", "-c", "1", "-c", again, "-c", "6")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    created = next(line for line in lines if line.startswith("thread "))
+    found = re.fullmatch(r"thread (\d+) \(new, unread\)", created)
+    assert found, created
+    assert f"thread {found.group(1)} (appended, unread)" in lines
+    listed = done.stdout.split("== Your SMS threads ==")
+    # The newest thread comes first: the newcomer, unknown to LiveVox, in the group inbox, unread; taken
+    # (button 1) it moves to the agent's personal inbox.
+    assert "*_Unknown contact_* · +1 415-555-0177\nNo account · Group - Customer Care" in listed[1]
+    assert "🔵 *Unread*" in listed[1].split("────")[0]
+    assert "No account · Personal SMS" in listed[2].split("────")[0]
+    history = done.stdout.split("== Thread history ==")[1]
+    assert history.index(">Still there?") < history.index(">Hi, is anyone there?")  # newest first
+
+
+def test_inject_refusals_fail_the_line_with_one_reason(tmp_path: Path) -> None:
+    for line, reason in [
+        ("inject inbound --from +14155550177 --inbox 42 --text hi", "! unknown inbox '42'"),
+        ("inject inbound --from nope --inbox 100915 --text hi", "is not a phone number"),
+        ("inject inbound --from +14155550177 --inbox 100915", "! missing --text; usage: inject inbound"),
+        ("inject outbound --from +14155550177", "! usage: inject inbound --from"),
+    ]:
+        done = _shell(tmp_path, "-c", line)
+        assert done.returncode == 1, (line, done.stdout)
+        shown = [out for out in done.stdout.splitlines()[2:] if out]  # after the banner
+        assert len(shown) == 1 and shown[0].startswith("! ") and reason in shown[0], done.stdout
+    helped = _shell(tmp_path, "-c", "help")
+    assert 'inject inbound --from +1… --inbox <LiveVox channel id> --text "…"' in helped.stdout

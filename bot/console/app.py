@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import shlex
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -13,10 +14,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.console.driver import bolt_idle
 from bot.console.emulator import DEFAULT_TOKEN
-from bot.console.shell import Shortcut
-from bot.container import running
+from bot.console.shell import LocalCommand, Shortcut
+from bot.container import Container, running
 from bot.db.migrate import upgrade
 from bot.db.session import transaction
+from bot.sandbox.livevox import InjectError
 from bot.sandbox.world import DEMO
 from bot.services.demo import seed_demo
 from bot.settings import Settings
@@ -39,10 +41,17 @@ AppFactory = Callable[
 ]
 
 
-def console_factory(settings: Settings, *, migrate: bool = True, worker: bool = True) -> AppFactory:
+def console_factory(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    worker: bool = True,
+    started: Callable[[Container], None] | None = None,
+) -> AppFactory:
     """`run_console`'s app factory: given the emulator's API URL, yield (asgi app, signing secret, idle).
 
-    `worker=False` leaves deferred jobs queued (tests use it to show they survive a restart).
+    `worker=False` leaves deferred jobs queued (tests use it to show they survive a restart). `started`
+    is handed the container once it runs (`SandboxCommands.bind`).
     """
 
     @contextlib.asynccontextmanager
@@ -56,6 +65,8 @@ def console_factory(settings: Settings, *, migrate: bool = True, worker: bool = 
         async with running(emulated, worker=worker, slack_client=client) as container:
             async with transaction(container.sessions) as session:
                 await seed_demo(session, container.box, DEMO)
+            if started is not None:
+                started(container)
             web = create_web_app(
                 container, create_app(container, signing_secret=signing_secret), signing_secret=signing_secret
             )
@@ -67,3 +78,63 @@ def console_factory(settings: Settings, *, migrate: bool = True, worker: bool = 
             yield web, signing_secret, idle
 
     return factory
+
+
+INJECT_USAGE = 'inject inbound --from +1… --inbox <LiveVox channel id> --text "…"'
+
+
+class SandboxCommands:
+    """The console's commands on its in-process sandbox (the container's `SandboxSource`):
+    `inject inbound --from +1… --inbox 100915 --text "…"`, a customer texting a LiveVox inbox, which
+    prints what `switchboard sandbox inject inbound` prints. Bound to the container once it runs."""
+
+    def __init__(self) -> None:
+        self.container: Container | None = None
+
+    def bind(self, container: Container) -> None:
+        self.container = container
+
+    @property
+    def commands(self) -> tuple[LocalCommand, ...]:
+        return (
+            LocalCommand(
+                "inject",
+                INJECT_USAGE,
+                "a customer texts a LiveVox inbox of the sandbox (new unread thread, or appended)",
+                self.inject,
+            ),
+        )
+
+    async def inject(self, rest: str) -> tuple[bool, str]:
+        usage = f"usage: {INJECT_USAGE}"
+        try:
+            words = shlex.split(rest)
+        except ValueError as error:  # an unclosed quote
+            return False, f"{error}; {usage}"
+        if not words or words[0] != "inbound":
+            return False, usage
+        options: dict[str, str] = {}
+        rest_words = words[1:]
+        while rest_words:
+            word = rest_words.pop(0)
+            name, sep, value = word.partition("=")
+            if name not in ("--from", "--inbox", "--text"):
+                return False, f"unknown option {word!r}; {usage}"
+            if not sep:
+                if not rest_words:
+                    return False, f"{name} needs a value; {usage}"
+                value = rest_words.pop(0)
+            options[name[2:]] = value
+        missing = [f"--{key}" for key in ("from", "inbox", "text") if key not in options]
+        if missing:
+            return False, f"missing {', '.join(missing)}; {usage}"
+        sandbox = self.container.sandbox if self.container is not None else None
+        if sandbox is None:
+            return False, "inject works on the sandbox providers only (SWITCHBOARD_PROVIDERS=sandbox)"
+        try:
+            injected = sandbox.livevox.inject_inbound(
+                inbox=options["inbox"], number=options["from"], text=options["text"]
+            )
+        except InjectError as error:
+            return False, str(error)
+        return True, injected.line()

@@ -14,7 +14,7 @@ import io
 import re
 import sys
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -62,6 +62,18 @@ class Shortcut:
     callback_id: str
     name: str
     kind: str
+
+
+@dataclass(frozen=True)
+class LocalCommand:
+    """A console command that the console's host provides rather than Slack (e.g. `inject` on the
+    in-process sandbox). ``run`` gets the rest of the line and returns (ok, one line to show): a refusal
+    is shown as ``! line`` and fails the line."""
+
+    name: str
+    usage: str  # shown by `help`, e.g. `inject inbound --from +1… --inbox ID --text "…"`
+    summary: str
+    run: Callable[[str], Awaitable[tuple[bool, str]]]
 
 
 @dataclass
@@ -119,6 +131,7 @@ class Console:
         failure_markers: Collection[str] = (),
         line_editing: bool = False,
         tz: tzinfo | None = None,
+        local_commands: Sequence[LocalCommand] = (),
     ) -> None:
         self.driver = driver
         self.emulator = emulator
@@ -132,6 +145,7 @@ class Console:
         self.failure_markers = frozenset(failure_markers)
         self.editor = LineEditor() if line_editing else None
         self.tz = tz
+        self.local_commands = {command.name: command for command in local_commands}
         self.cards: list[_Card] = []
         self.modal: _Card | None = None  # the open modal's elements (numbered from 1, `!N` at a prompt)
         self.done = False
@@ -169,6 +183,15 @@ class Console:
         return line
 
     @property
+    def help(self) -> str:
+        """`help`'s text: the console's own commands, then the ones its host adds."""
+        if not self.local_commands:
+            return HELP
+        extra = [f"  {c.usage}\n{'':22}{c.summary}" for c in self.local_commands.values()]
+        head, _, tail = HELP.partition("  help ")
+        return head + "\n".join(extra) + "\n  help " + tail
+
+    @property
     def prompt(self) -> str:
         name = self.emulator.users.get(self.user, {}).get("name", self.user)
         return f"{name}@#{self.emulator.channel_name(self.channel)}> "
@@ -199,8 +222,12 @@ class Console:
                 self.done = True
                 return True
             if word == "help":
-                self.print(HELP)
+                self.print(self.help)
                 return True
+            if word in self.local_commands:
+                ok, text = await self.local_commands[word].run(rest)
+                self.print(text if ok else f"! {text}")
+                return ok
             if word == "as" and rest:
                 return self._switch_user(rest)
             if word == "in" and rest:
@@ -784,6 +811,7 @@ async def run_console(
     escaped_commands: Collection[str] = (),
     failure_markers: Collection[str] = (),
     line_editing: bool | None = None,
+    local_commands: Sequence[LocalCommand] = (),
 ) -> int:
     """Run the console against the app that ``app_factory`` builds; returns the exit status.
 
@@ -796,7 +824,8 @@ async def run_console(
     ``commands`` (the ``-c`` lines) they run in order and the status is 1 when any failed (see
     `Console.run_line`); modal fields they open are read from ``stdin``. Otherwise lines come from
     ``stdin`` until ``quit`` or end of input, and the status is 0. ``line_editing`` (default: when
-    stdin and stdout are the terminal) reads lines with readline.
+    stdin and stdout are the terminal) reads lines with readline. ``local_commands``: commands the
+    host adds (`LocalCommand`), listed by `help`.
     """
     if banner:
         stdout.write(banner.rstrip("\n") + "\n")
@@ -819,6 +848,7 @@ async def run_console(
                 escaped_commands=escaped_commands,
                 failure_markers=failure_markers,
                 line_editing=line_editing,
+                local_commands=local_commands,
             )
             if commands:
                 status = 0

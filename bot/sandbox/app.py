@@ -6,7 +6,9 @@
 - LiveVox under `/livevox`: `/livevox/session/login`, `/livevox/sms/...` (see `bot.sandbox.livevox`);
 - Routee under `/routee`: token `POST /routee/auth/oauth/token`, API `/routee/connect/sms/...`
   (see `bot.sandbox.routee`);
-- `GET /healthz` (`{"status": "ok", ...}`) and `GET /` (what is mounted, the demo identities, credentials).
+- `GET /healthz` (`{"status": "ok", ...}`) and `GET /` (what is mounted, the demo identities, credentials);
+- the control endpoints under `/_sandbox/` (not any provider's API): `POST /_sandbox/inject/inbound`, a
+  customer texting a LiveVox inbox (see `bot.sandbox.control`).
 
 The mutable world is `app.state.world`; the clock `app.state.clock`; the parsed faults `app.state.faults`.
 """
@@ -23,6 +25,7 @@ from starlette.routing import Mount, Route
 from bot.sandbox import credentials
 from bot.sandbox._common import SandboxStarlette, json_response
 from bot.sandbox.clock import ClockLike, as_clock
+from bot.sandbox.control import INJECT_INBOUND_PATH, control_routes
 from bot.sandbox.faults import FaultInjector, FaultSpec, coerce_spec
 from bot.sandbox.livevox import create_livevox_app
 from bot.sandbox.routee import create_routee_app
@@ -73,6 +76,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/", index, methods=["GET"]),
+            *control_routes(livevox.state.livevox),
             Mount("/zoom", app=zoom),
             Mount("/livevox", app=livevox),
             Mount("/routee", app=routee),
@@ -118,6 +122,7 @@ def describe(world: World, base_url: str) -> dict[str, Any]:
             "app_id": credentials.ROUTEE_APP_ID,
             "app_secret": credentials.ROUTEE_APP_SECRET,
         },
+        "control": {"inject_inbound": f"POST {base_url}{INJECT_INBOUND_PATH}"},
         "demo": {
             "customers": [
                 {"phone": c.phone, "name": c.name, "account": c.account, "note": c.note} for c in d.customers

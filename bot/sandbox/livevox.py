@@ -29,6 +29,11 @@ Methods (every documented variant):
   record `delivery_delay` later (default 2 s): `SMS MT Delivered`, or, for a number flagged Do-Not-Contact
   or opted out (accepted all the same), `SMS MT Blocked (DNC)` / `SMS MT Blocked (Opt-Out)`.
 - Rate limit: unknown in reality; `rate_limit` in the fault spec (default 100 requests/second, 0 = none).
+
+A customer texting in is simulated with `LiveVoxState.inject_inbound` (the sandbox's control endpoint
+`POST /_sandbox/inject/inbound` and the console's `inject inbound` both call it): the message joins the
+number's open thread in that service, whoever holds it, or opens a new unread thread in the service's group
+inbox, and the thread reads as unread.
 """
 
 from __future__ import annotations
@@ -44,17 +49,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.errors import InputError
+from bot.phones import to_e164
 from bot.sandbox import credentials
 from bot.sandbox._common import RateWindow, SandboxStarlette, digits, epoch_ms, json_response, read_json
 from bot.sandbox.clock import Clock, ClockLike, as_clock
 from bot.sandbox.faults import FaultInjector, FaultMiddleware, ProviderFaults
-from bot.sandbox.world import Agent, Contact, LvMessage, Thread, World
+from bot.sandbox.world import LV_INBOUND, Agent, Contact, LvMessage, Thread, World
 
 SESSION_IDLE_LIMIT = timedelta(hours=2)
 DELIVERY_DELAY = timedelta(seconds=2)
 """How long after a send its delivery record appears in the transaction history."""
 DEFAULT_RATE_LIMIT = 100
 PAGE_SIZE = 25
+INBOUND_LIMIT = 1600
+"""The longest customer message the simulator takes in. LiveVox documents no limit (UNKNOWN, so it is a
+setting of the state, `inbound_limit`); 1600 characters is the usual carrier limit of a concatenated SMS."""
 
 
 def lv_error(status: int, message: str) -> Response:
@@ -93,8 +103,94 @@ class LiveVoxState:
     rate_limit: int = DEFAULT_RATE_LIMIT
     page_size: int = PAGE_SIZE
     delivery_delay: timedelta = DELIVERY_DELAY
+    inbound_limit: int = INBOUND_LIMIT
     sessions: dict[str, LvSession] = field(default_factory=dict)
     window: RateWindow = field(default_factory=RateWindow)
+
+    def inject_inbound(self, *, inbox: str, number: str, text: str) -> Injected:
+        """A customer at `number` texts the inbox `inbox` (a group inbox's channel id: the service id), now.
+
+        The one way the sandbox simulates an inbound SMS (its HTTP control endpoint and the console's
+        `inject inbound` both come here), so that LiveVox's API shows it as it shows seeded messages: a
+        direction-1 message in the transaction history, on the number's open thread in that service
+        (wherever it is, a personal inbox included) or on a new thread in the service's group inbox, and
+        the thread unread. Raises `InjectError` (one line saying why) for an unknown inbox, something that
+        is not a phone number, an empty text or one over `inbound_limit` characters.
+        """
+        world = self.world
+        service_id = _int(inbox)
+        if service_id is None or service_id not in world.services:
+            known = ", ".join(f"{sid} ({service.name})" for sid, service in world.services.items())
+            raise InjectError(f"unknown inbox {inbox!r}: the sandbox's LiveVox SMS inboxes are {known}")
+        try:
+            phone = to_e164(number)
+        except InputError as error:
+            raise InjectError(str(error)) from None
+        if not text.strip():
+            raise InjectError("the text is empty")
+        if len(text) > self.inbound_limit:
+            raise InjectError(
+                f"the text has {len(text)} characters; LiveVox takes at most {self.inbound_limit}"
+            )
+        now = self.clock.now()
+        thread = _open_thread(world, phone, service_id, None)
+        created = thread is None
+        if thread is None:
+            contact = world.contacts.get(phone)
+            # A number LiveVox has no contact for has no account (the resolve form asks for one).
+            thread = _new_thread(
+                world,
+                phone=phone,
+                service_id=service_id,
+                sms_code=world.services[service_id].sms_codes[0],
+                account=contact.account if contact else "",
+                owner_agent_id=None,
+                replied=False,
+                at=now,
+            )
+        message = LvMessage(
+            id=world.next_lv_id(),
+            thread_id=thread.thread_id,
+            account=thread.account,
+            phone=phone.lstrip("+"),
+            sms_code=thread.sms_code,
+            message=text,
+            date=now,
+            status=LV_INBOUND,
+            direction=1,
+            service_id=thread.service_id,
+        )
+        thread.messages.append(message)
+        thread.read = False  # a customer's new message makes the thread unread again, wherever it is
+        world.lv_messages.append(message)
+        return Injected(
+            thread_id=thread.thread_id,
+            message_id=message.id,
+            inbox=str(service_id),
+            number=phone,
+            created=created,
+            at=now,
+        )
+
+
+class InjectError(ValueError):
+    """An inbound message the sandbox refuses; the text is one line saying why."""
+
+
+@dataclass(frozen=True)
+class Injected:
+    """Where an injected inbound message landed."""
+
+    thread_id: str
+    message_id: str
+    inbox: str  # the service id
+    number: str  # E.164
+    created: bool  # a new thread (in the group inbox); False: appended to the number's open thread
+    at: datetime
+
+    def line(self) -> str:
+        """What `switchboard sandbox inject inbound` and the console print (a fixed interface)."""
+        return f"thread {self.thread_id} ({'new' if self.created else 'appended'}, unread)"
 
 
 class _VersionSegment:
@@ -464,22 +560,16 @@ class _LiveVoxApi:
         if thread is None:
             thread = _open_thread(world, "+" + phone, service_id, agent_id)
         if thread is None:
-            thread = Thread(
-                thread_id=world.next_lv_id(),
-                service_id=service_id,
-                account=account or (contact.account if contact else ""),
+            thread = _new_thread(
+                world,
                 phone="+" + phone,
+                service_id=service_id,
                 sms_code=sms_code,
+                account=account or (contact.account if contact else ""),
                 owner_agent_id=agent_id,
-                read=True,
                 replied=True,
-                resolved=False,
-                object_id=world.new_uuid(),
-                interaction_uuid=world.new_uuid(),
-                campaign_id=None,
-                started_at=now,
+                at=now,
             )
-            world.threads[thread.thread_id] = thread
         message = LvMessage(
             id=world.next_lv_id(),
             thread_id=thread.thread_id,
@@ -832,6 +922,38 @@ def _open_thread(world: World, phone: str, service_id: int, agent_id: int | None
         return None
     mine = [t for t in candidates if t.owner_agent_id == agent_id]
     return max(mine or candidates, key=lambda t: t.last_date)
+
+
+def _new_thread(
+    world: World,
+    *,
+    phone: str,
+    service_id: int,
+    sms_code: str,
+    account: str,
+    owner_agent_id: int | None,
+    replied: bool,
+    at: datetime,
+) -> Thread:
+    """A new open thread of `phone` (E.164) in the service, added to the world; the caller adds its
+    first message (and so decides whether it reads as read)."""
+    thread = Thread(
+        thread_id=world.next_lv_id(),
+        service_id=service_id,
+        account=account,
+        phone=phone,
+        sms_code=sms_code,
+        owner_agent_id=owner_agent_id,
+        read=True,
+        replied=replied,
+        resolved=False,
+        object_id=world.new_uuid(),
+        interaction_uuid=world.new_uuid(),
+        campaign_id=None,
+        started_at=at,
+    )
+    world.threads[thread.thread_id] = thread
+    return thread
 
 
 def _lv_number(raw: str) -> str | None:

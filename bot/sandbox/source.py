@@ -17,6 +17,7 @@ from bot.sandbox import credentials as c
 from bot.sandbox._common import SandboxStarlette
 from bot.sandbox.app import create_app
 from bot.sandbox.faults import FaultSpec
+from bot.sandbox.livevox import LiveVoxState
 from bot.sandbox.world import DEMO
 
 BASE_URL = "http://sandbox"
@@ -85,6 +86,12 @@ class SandboxSource:
         if self._app is None:
             self._app = create_app(seed=self._seed, faults=self._faults, delivery_delay=self._delivery_delay)
         return self._app
+
+    @property
+    def livevox(self) -> LiveVoxState:
+        """The LiveVox simulator's state: its world, its clock, `inject_inbound`."""
+        state: LiveVoxState = self.app.state.livevox
+        return state
 
     @property
     def started(self) -> bool:

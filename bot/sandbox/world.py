@@ -224,6 +224,9 @@ class Contact:
 LV_IN_FLIGHT = "SMS MT Sent"
 """A LiveVox send handed to the carrier, its delivery report not in yet."""
 
+LV_INBOUND = "Operator Transfer"
+"""The status of a customer's message in LiveVox's transaction history (seed 001's inbound examples)."""
+
 
 @dataclass
 class LvMessage:
@@ -907,7 +910,7 @@ class _Generator:
                     moment = now - timedelta(minutes=2 + turns - turn)
                 if inbound:
                     text = rng.choice(_INBOUND_TEXTS)
-                    status = "Operator Transfer"
+                    status = LV_INBOUND
                 else:
                     text = self._fill(rng, rng.choice(_OUTBOUND_TEXTS), contact, agent, service.name)
                     status = "SMS MT Delivered" if rng.random() < 0.92 else "SMS MT Undelivered"

@@ -4,7 +4,8 @@ import io
 import json
 from urllib.parse import parse_qs
 
-from bot.console.shell import Console, Shortcut, run_console
+from bot.console.app import INJECT_USAGE, SandboxCommands
+from bot.console.shell import Console, LocalCommand, Shortcut, run_console
 from tests.console.conftest import Env
 from tests.console.tiny_app import REFUSED_BLOCK, tiny_factory
 
@@ -298,3 +299,44 @@ async def test_the_banner_comes_first() -> None:
         == 0
     )
     assert out.getvalue().startswith("Hello.\n-- switchboard · only you --\ndone quickly\n")
+
+
+async def test_commands_of_the_host_run_show_their_line_and_are_in_help(env: Env) -> None:
+    seen: list[str] = []
+
+    async def echo(rest: str) -> tuple[bool, str]:
+        seen.append(rest)
+        return (rest != "bad"), f"echoed {rest}"
+
+    out = io.StringIO()
+    shell = Console(
+        env.driver,
+        env.emulator,
+        out=out,
+        color=False,
+        local_commands=[LocalCommand("poke", "poke WORD", "echo WORD back", echo)],
+    )
+    assert await shell.run_line("poke hello there")
+    assert not await shell.run_line("poke bad")  # a refusal fails the line, shown as `! …`
+    assert out.getvalue() == "echoed hello there\n! echoed bad\n"
+    assert seen == ["hello there", "bad"]
+    assert await shell.run_line("help")
+    assert "  poke WORD\n" + " " * 22 + "echo WORD back\n  help " in out.getvalue()
+
+
+async def test_sandbox_commands_read_their_options_before_reaching_the_sandbox() -> None:
+    commands = SandboxCommands()  # not bound: a console without a container's sandbox
+    inject = commands.commands[0].run
+    assert await inject('inbound --from +14155550177 --inbox 100915 --text "unclosed') == (
+        False,
+        f"No closing quotation; usage: {INJECT_USAGE}",
+    )
+    assert (await inject("inbound --from +14155550177 --colour red"))[1].startswith(
+        "unknown option '--colour'"
+    )
+    assert (await inject("inbound --from"))[1].startswith("--from needs a value")
+    assert (await inject("inbound --text hi"))[1].startswith("missing --from, --inbox")
+    assert await inject("inbound --from +14155550177 --inbox 100915 --text hi") == (
+        False,
+        "inject works on the sandbox providers only (SWITCHBOARD_PROVIDERS=sandbox)",
+    )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -111,3 +114,26 @@ def wait_for(url: str, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{url} did not answer within {timeout}s")
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def sandbox_process(cwd: Path, *args: str) -> Iterator[str]:
+    """A real `switchboard sandbox --port N` process (a free port, extra `args`); yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+    )
+    try:
+        try:
+            wait_for(f"http://127.0.0.1:{port}/healthz", timeout=20)
+        except TimeoutError:
+            process.kill()
+            _, stderr = process.communicate(timeout=10)
+            raise AssertionError(f"switchboard sandbox did not start: {stderr.decode()[-2000:]}") from None
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
