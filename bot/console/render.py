@@ -241,7 +241,10 @@ class _Renderer:
             labels = list((chart.get("axis_config") or {}).get("categories") or [])
             values = [{str(p.get("label")): p.get("value") for p in s.get("data") or []} for s in series]
             rows = [
-                (str(label), [f"{s.get('name', '')} {v.get(label, '–')}" for s, v in zip(series, values, strict=True)])
+                (
+                    str(label),
+                    [f"{s.get('name', '')} {v.get(label, '–')}" for s, v in zip(series, values, strict=True)],
+                )
                 for label in labels
             ]
         width = max((len(label) for label, _ in rows[:CHART_ROWS]), default=0)

@@ -24,7 +24,10 @@ def bar(points: int = 3, series: int = 2, **chart: Any) -> dict[str, Any]:
         "chart": {
             "type": "bar",
             "series": [
-                {"name": f"S{s}", "data": [{"label": label, "value": s + n} for n, label in enumerate(labels)]}
+                {
+                    "name": f"S{s}",
+                    "data": [{"label": label, "value": s + n} for n, label in enumerate(labels)],
+                }
                 for s in range(series)
             ],
             "axis_config": {"categories": labels, "x_label": "Hour", "y_label": "Conversations"},
@@ -58,14 +61,20 @@ def _with(block: dict[str, Any], change: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("block", "expected"),
     [
-        (_with(bar(), lambda b: b.update(title="t" * 51)), "must be at most 50 characters [json-pointer:/blocks/0/title]"),
+        (
+            _with(bar(), lambda b: b.update(title="t" * 51)),
+            "must be at most 50 characters [json-pointer:/blocks/0/title]",
+        ),
         (_with(bar(), lambda b: b.pop("title")), "must provide a string [json-pointer:/blocks/0/title]"),
         (_with(bar(), lambda b: b["chart"].update(type="radar")), "must be one of pie, bar, area, line"),
         (bar(series=7), "must provide between 1 and 6 items [json-pointer:/blocks/0/chart/series]"),
         (bar(points=21), "must provide between 1 and 20 items [json-pointer:/blocks/0/chart/series/0/data]"),
         (pie(segments=7), "must provide between 1 and 6 items [json-pointer:/blocks/0/chart/segments]"),
         (pie(segments=0), "must provide between 1 and 6 items [json-pointer:/blocks/0/chart/segments]"),
-        (_with(bar(), lambda b: b["chart"].pop("axis_config")), "must provide an object [json-pointer:/blocks/0/chart/axis_config]"),
+        (
+            _with(bar(), lambda b: b["chart"].pop("axis_config")),
+            "must provide an object [json-pointer:/blocks/0/chart/axis_config]",
+        ),
         (
             _with(bar(), lambda b: b["chart"]["axis_config"].update(categories=["x" * 21])),
             "must be at most 20 characters [json-pointer:/blocks/0/chart/axis_config/categories/0]",
@@ -132,7 +141,12 @@ async def test_post_limit_per_channel_with_a_burst_and_retry_after() -> None:
         await client.chat_postMessage(channel="C0DEMO", text="after waiting")
         # ephemeral messages and other methods are not counted
         await client.chat_postEphemeral(channel="C0DEMO", user="U0AGENT", text="just you")
-    assert [m.text for m in emulator.channel_messages("C0DEMO")] == ["burst 0", "burst 1", "burst 2", "after waiting"]
+    assert [m.text for m in emulator.channel_messages("C0DEMO")] == [
+        "burst 0",
+        "burst 1",
+        "burst 2",
+        "after waiting",
+    ]
     assert len(emulator.rate_limited) == 1
 
 
@@ -160,7 +174,9 @@ async def test_uploads_are_saved_and_shown_with_their_path(tmp_path: Path) -> No
         )
     (uploaded,) = emulator.files.values()
     assert uploaded.path is not None and uploaded.path.parent == (tmp_path / "files").resolve()
-    assert uploaded.path.name == f"{uploaded.id}-chart_1.png" and uploaded.path.read_bytes() == b"\x89PNG fake"
+    assert (
+        uploaded.path.name == f"{uploaded.id}-chart_1.png" and uploaded.path.read_bytes() == b"\x89PNG fake"
+    )
     share = emulator.channel_messages("C0DEMO")[-1]
     assert share.thread_ts == parent["ts"]
     assert render_message(share, color=False).text == (

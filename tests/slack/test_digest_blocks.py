@@ -110,7 +110,10 @@ def test_layout_header_period_headline_chart_then_sections() -> None:
     payload = message()
     blocks = payload["blocks"]
     assert validate_blocks(blocks) == []
-    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": "Daily digest · #cc-leads", "emoji": True}}
+    assert blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Daily digest · #cc-leads", "emoji": True},
+    }
     period = blocks[1]["elements"][0]["text"]
     assert f"<!date^{int(START.timestamp())}^" in period and "daily at 09:00 (America/New_York)" in period
     headline = [f["text"] for f in blocks[2]["fields"]]
@@ -189,9 +192,12 @@ def test_outside_text_is_escaped() -> None:
             SmsTally(1, 1, Counter({EVIL: 1}), Counter({EVIL: 1}), Counter({EVIL: 2})),
         ),
         delivery=Section(
-            "Delivery", DeliveryTally(Counter(failed=1), [DeliveryFailure("+•••0100", "failed", EVIL, EVIL)], 1)
+            "Delivery",
+            DeliveryTally(Counter(failed=1), [DeliveryFailure("+•••0100", "failed", EVIL, EVIL)], 1),
         ),
-        threads=Section("LiveVox threads", ThreadTally([InboxCount(EVIL, 1, 1)], OldestThread("T", "x", EVIL, START))),
+        threads=Section(
+            "LiveVox threads", ThreadTally([InboxCount(EVIL, 1, 1)], OldestThread("T", "x", EVIL, START))
+        ),
         calls=Section("Zoom Contact Center calls", error=f"Zoom said {EVIL}"),
     )
     payload = message(evil, title=f"Digest {EVIL}")
@@ -233,9 +239,14 @@ def test_any_volume_stays_within_block_kit_limits() -> None:
         ),
         threads=Section(
             "LiveVox threads",
-            ThreadTally([InboxCount("i" * 500 + str(n), n, n) for n in range(1000)], OldestThread("T" * 3000, "x", "y" * 3000, START)),
+            ThreadTally(
+                [InboxCount("i" * 500 + str(n), n, n) for n in range(1000)],
+                OldestThread("T" * 3000, "x", "y" * 3000, START),
+            ),
         ),
-        volume=[Bucket(START + timedelta(hours=h), f"label {h} " + "x" * 50, 10**9, 10**9) for h in range(24 * 31)],
+        volume=[
+            Bucket(START + timedelta(hours=h), f"label {h} " + "x" * 50, 10**9, 10**9) for h in range(24 * 31)
+        ],
     )
     payload = message(huge, title="T" * 500)
     assert validate_blocks(payload["blocks"]) == []

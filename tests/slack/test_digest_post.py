@@ -60,10 +60,16 @@ async def test_digest_and_its_chart_in_the_thread_with_alt_text(tmp_path: Any) -
     (digest,) = posted(emulator)
     assert digest.ts == ts and digest.blocks[0]["text"]["text"] == "*SMS*: 3 in"
     (uploaded,) = emulator.files.values()
-    assert (uploaded.data, uploaded.alt_txt, uploaded.completed) == (PNG, "Volume per hour: 3 SMS and 0 calls.", True)
+    assert (uploaded.data, uploaded.alt_txt, uploaded.completed) == (
+        PNG,
+        "Volume per hour: 3 SMS and 0 calls.",
+        True,
+    )
     (share,) = [m for m in emulator.thread(CHANNEL, ts) if m.files]
     assert share.thread_ts == ts and share.files[0]["name"] == "digest-2026-12-01.png"
-    assert uploaded.path is not None and uploaded.path.read_bytes() == PNG and uploaded.path.parent == tmp_path
+    assert (
+        uploaded.path is not None and uploaded.path.read_bytes() == PNG and uploaded.path.parent == tmp_path
+    )
 
 
 async def test_429_waits_retry_after_and_posts_exactly_once() -> None:
@@ -75,7 +81,10 @@ async def test_429_waits_retry_after_and_posts_exactly_once() -> None:
         elapsed = time.monotonic() - started
     refused = emulator.rate_limited
     assert [c.method for c in refused] == ["chat.postMessage"]
-    assert refused[0].headers == {"Retry-After": "1"} and refused[0].response == {"ok": False, "error": "ratelimited"}
+    assert refused[0].headers == {"Retry-After": "1"} and refused[0].response == {
+        "ok": False,
+        "error": "ratelimited",
+    }
     assert sleeps == [1.0] and elapsed >= 0.9
     (digest,) = posted(emulator)
     assert digest.ts == ts
@@ -136,4 +145,3 @@ def test_pacer_key_is_per_workspace_and_channel() -> None:
 
     asyncio.run(ChannelPacer("T1", Recording()).wait("C9"))
     assert seen == [("slack", "T1", "chat:C9")]
-

@@ -285,7 +285,9 @@ def _threads(data: Section[ThreadTally], oldest_button: dict[str, Any] | None) -
     now = data.current
     assert now is not None
     cells = [
-        _field(escape(clip(clean(i.name), NAME_CHARS)), f"{_count(i.unread)} unread · {_count(i.active)} active")
+        _field(
+            escape(clip(clean(i.name), NAME_CHARS)), f"{_count(i.unread)} unread · {_count(i.active)} active"
+        )
         for i in now.inboxes[:INBOXES_LISTED]
     ]
     blocks: list[Block] = []
@@ -303,8 +305,9 @@ def _threads(data: Section[ThreadTally], oldest_button: dict[str, Any] | None) -
         )
     if now.oldest is not None:
         oldest = now.oldest
+        inbox = escape(clip(clean(oldest.inbox), NAME_CHARS))
         text = (
-            f"*Oldest unanswered*: {escape(oldest.number)} in {escape(clip(clean(oldest.inbox), NAME_CHARS))}, "
+            f"*Oldest unanswered*: {escape(oldest.number)} in {inbox}, "
             f"waiting since {when(oldest.waiting_since)}"
         )
         accessory = oldest_button if oldest_button is not None else oldest_thread_button(oldest)
@@ -421,9 +424,7 @@ def digest_message(
             blocks.append(divider())
             blocks.extend(part)
 
-    chart = chart_block(
-        data.volume, title=f"Volume per {_x_label(plan).lower()}", x_label=_x_label(plan)
-    )
+    chart = chart_block(data.volume, title=f"Volume per {_x_label(plan).lower()}", x_label=_x_label(plan))
     room = limits.MESSAGE_BLOCKS - (1 if chart is not None else 0)
     payload = to_dicts(fit(blocks, room))
     if chart is not None:

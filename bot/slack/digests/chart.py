@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.services.digest_content import Bucket
 from bot.slack.text import clean, plural
@@ -33,22 +34,30 @@ def volume_chart(buckets: Sequence[Bucket], *, title: str) -> bytes:
     axes = figure.add_subplot()
     positions = list(range(len(buckets)))
     width = 0.4
-    axes.bar([p - width / 2 for p in positions], [b.sms for b in buckets], width, label="SMS", color=SMS_COLOUR)
     axes.bar(
-        [p + width / 2 for p in positions], [b.calls for b in buckets], width, label="Calls", color=CALLS_COLOUR
+        [p - width / 2 for p in positions], [b.sms for b in buckets], width, label="SMS", color=SMS_COLOUR
+    )
+    axes.bar(
+        [p + width / 2 for p in positions],
+        [b.calls for b in buckets],
+        width,
+        label="Calls",
+        color=CALLS_COLOUR,
     )
     step = max(1, -(-len(buckets) // _TICKS))
     axes.set_xticks(positions[::step], [clean(b.label) for b in buckets][::step])
     axes.set_title(clean(title), fontsize=14)
     axes.set_xlabel("Time (local)" if buckets else "")
     axes.set_ylabel("Conversations")
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 conversations
     axes.spines[["top", "right"]].set_visible(False)
     axes.grid(axis="y", alpha=0.3)
     if buckets:
         axes.legend(loc="upper left", frameon=False)
     if not any(b.sms or b.calls for b in buckets):
-        axes.text(0.5, 0.5, "No SMS or calls in this period", transform=axes.transAxes, ha="center", va="center")
+        axes.text(
+            0.5, 0.5, "No SMS or calls in this period", transform=axes.transAxes, ha="center", va="center"
+        )
         axes.set_ylim(0, 1)
     figure.tight_layout()
     out = io.BytesIO()
@@ -63,7 +72,8 @@ def alt_text(buckets: Sequence[Bucket], *, title: str) -> str:
         return f"{clean(title)}: no data for this period."
     sms = sum(b.sms for b in buckets)
     calls = sum(b.calls for b in buckets)
-    parts = [f"{clean(title)}, {plural(len(buckets), 'bar group')}: {plural(sms, 'SMS', 'SMS')} and {plural(calls, 'call')}."]
+    counted = f"{plural(sms, 'SMS', 'SMS')} and {plural(calls, 'call')}"
+    parts = [f"{clean(title)}, {plural(len(buckets), 'bar group')}: {counted}."]
     if sms:
         top = max(buckets, key=lambda b: b.sms)
         parts.append(f"Most SMS at {clean(top.label)} ({top.sms}).")

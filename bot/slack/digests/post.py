@@ -61,7 +61,9 @@ class ChannelPacer:
 
     async def wait(self, channel: str) -> None:
         """Return when a message may be posted to `channel` (its slot is taken)."""
-        delay = await self.budget.reserve(("slack", self.team_id, f"chat:{channel}"), self.limit, self.clock())
+        delay = await self.budget.reserve(
+            ("slack", self.team_id, f"chat:{channel}"), self.limit, self.clock()
+        )
         if delay > 0:
             await self.sleep(delay)
 
@@ -79,7 +81,9 @@ def _retry_after(error: SlackApiError) -> float | None:
         return 1.0
 
 
-async def _paced(pace: ChannelPacer, channel: str, call: Callable[[], Awaitable[AsyncSlackResponse]]) -> AsyncSlackResponse:
+async def _paced(
+    pace: ChannelPacer, channel: str, call: Callable[[], Awaitable[AsyncSlackResponse]]
+) -> AsyncSlackResponse:
     """`call` in the channel's next slot; on 429 (not posted) again after Retry-After, a few times."""
     for attempt in range(1, RATE_LIMITED_TRIES + 1):
         await pace.wait(channel)
@@ -129,8 +133,9 @@ async def post_digest(
     if chart is None:
         return ts
     try:
-        # files_upload_v2: files.getUploadURLExternal (with alt_txt) + the upload + files.completeUploadExternal
-        # (shares it in the thread). A 429 on any step shared nothing yet, so the whole upload is redone.
+        # files_upload_v2: files.getUploadURLExternal (with alt_txt), the upload, then
+        # files.completeUploadExternal (shares it in the thread). A 429 on any step shared nothing yet, so
+        # the whole upload is redone.
         await _paced(
             pace,
             channel,
