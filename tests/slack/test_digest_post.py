@@ -14,8 +14,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.console.emulator import DEFAULT_TOKEN, SlackEmulator
+from bot.db.rate_budget import PostgresRateBudget
+from bot.db.session import create_engine
 from bot.providers import RateLimit, RateLimiterRegistry
 from bot.slack.digests.post import ChannelPacer, post_digest, post_note
+from tests.databases import fresh_postgres, postgres_available
 
 CHANNEL = "C0DEMO"
 MESSAGE: dict[str, Any] = {
@@ -145,3 +148,33 @@ def test_pacer_key_is_per_workspace_and_channel() -> None:
 
     asyncio.run(ChannelPacer("T1", Recording()).wait("C9"))
     assert seen == [("slack", "T1", "chat:C9")]
+
+
+async def test_two_workers_share_a_channels_pace_on_postgres() -> None:
+    """Two processes' pacers (each with its own engine and PostgresRateBudget) take slots from one
+    per-channel budget: together they keep to the channel's rate, and Slack refuses nothing."""
+    if not postgres_available():
+        pytest.skip("needs SWITCHBOARD_TEST_DATABASE_URL (CI sets it)")
+    limit = RateLimit(per_second=4.0)
+    with fresh_postgres() as url:
+        engines = [create_engine(url), create_engine(url)]
+        try:
+            async with slack(post_rate=5.0, post_burst=2) as (emulator, client):
+                pacers = [ChannelPacer("T0SWITCH", PostgresRateBudget(e), limit=limit) for e in engines]
+
+                async def worker(pace: ChannelPacer, name: str) -> None:
+                    for n in range(3):
+                        await post_note(client, CHANNEL, {"text": f"{name} {n}"}, pace)
+
+                started = time.monotonic()
+                await asyncio.gather(worker(pacers[0], "a"), worker(pacers[1], "b"))
+                elapsed = time.monotonic() - started
+        finally:
+            for engine in engines:
+                await engine.dispose()
+    assert sorted(m.text for m in emulator.channel_messages(CHANNEL)) == [
+        f"{w} {n}" for w in "ab" for n in range(3)
+    ]
+    assert emulator.rate_limited == []
+    assert limit.rate is not None
+    assert elapsed >= 5 / limit.rate * 0.9  # six posts, one slot each: five gaps
