@@ -24,7 +24,15 @@ from bot.services.digest_content import (
     ThreadTally,
 )
 from bot.slack import ids
-from bot.slack.digests.blocks import change, change_points, digest_message, failure_note, skipped_note
+from bot.slack.digests.blocks import (
+    change,
+    change_points,
+    digest_message,
+    failure_note,
+    oldest_thread_button,
+    skipped_note,
+)
+from bot.slack.signing import ValueSigner, configure_signing, verify_value
 from bot.slack.threads.blocks import ThreadRef
 
 START = datetime(2026, 12, 1, 5, tzinfo=UTC)  # midnight in New York
@@ -278,3 +286,15 @@ def test_sections_in_the_order_asked(sections: list[str]) -> None:
     titles = {s: f'"text": "*{s.capitalize() if s != "sms" else "SMS"}*"' for s in ALL}
     positions = [body.index(titles[s]) for s in wanted]
     assert positions == sorted(positions)
+
+
+def test_the_oldest_thread_button_is_signed_for_the_history_action() -> None:
+    signer = ValueSigner([b"k" * 32])
+    configure_signing(signer)
+    try:
+        value = oldest_thread_button(OldestThread("T42", "+•••••••0199", "Main", START))["value"]
+        verified = verify_value(ids.ACTION_THREAD_HISTORY, value)
+        assert verified is not None and ThreadRef.from_value(verified).thread_id == "T42"
+        assert verify_value(ids.ACTION_THREAD_TAKE, value) is None  # only for History
+    finally:
+        configure_signing(None, only_if=signer)

@@ -14,11 +14,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.console.emulator import DEFAULT_TOKEN, SlackEmulator
+from bot.console.render import render_message
 from bot.db.rate_budget import PostgresRateBudget
 from bot.db.session import create_engine
 from bot.providers import RateLimit, RateLimiterRegistry
+from bot.slack.digests.blocks import digest_message
+from bot.slack.digests.chart import alt_text, volume_chart
 from bot.slack.digests.post import ChannelPacer, post_digest, post_note
 from tests.databases import fresh_postgres, postgres_available
+from tests.slack.test_digest_blocks import data
 
 CHANNEL = "C0DEMO"
 MESSAGE: dict[str, Any] = {
@@ -178,3 +182,35 @@ async def test_two_workers_share_a_channels_pace_on_postgres() -> None:
     assert emulator.rate_limited == []
     assert limit.rate is not None
     assert elapsed >= 5 / limit.rate * 0.9  # six posts, one slot each: five gaps
+
+
+async def test_a_whole_digest_through_the_emulator_reads_in_the_console(tmp_path: Any) -> None:
+    """The real message (validated by the emulator over HTTP) and the real PNG in its thread; the console
+    shows the chart's rows and the path of the saved PNG."""
+    value = data()
+    message = digest_message(
+        value,
+        title="Daily digest · #demo",
+        schedule="daily 09:00",
+        zone="America/New_York",
+        sections=["sms", "calls", "delivery", "threads"],
+        late=False,
+        manual=True,
+    )
+    async with slack(files_dir=tmp_path) as (emulator, client):
+        ts = await post_digest(
+            client,
+            CHANNEL,
+            message,
+            chart=volume_chart(value.volume, title="Volume per hour"),
+            filename="digest.png",
+            alt_text=alt_text(value.volume, title="Volume per hour"),
+            pace=pacer(RateLimit(per_second=1.0)),
+        )
+    digest, share = emulator.thread(CHANNEL, ts)
+    shown = render_message(digest, color=False).text
+    assert "== Daily digest · #demo ==" in shown and "[bar chart: Volume per hour]" in shown
+    assert "Run now, outside the schedule." in shown
+    (uploaded,) = emulator.files.values()
+    assert uploaded.path is not None and uploaded.path.read_bytes().startswith(b"\x89PNG")
+    assert render_message(share, color=False).text.endswith(f"→ {uploaded.path}]")
