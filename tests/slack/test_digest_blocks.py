@@ -189,8 +189,14 @@ def test_sections_failed_not_connected_and_not_requested() -> None:
     assert "*Calls*: ⚠️ Zoom Contact Center calls did not answer in time." in body
     assert "Threads: not connected." in body
     assert "*Abandoned rate*" not in body
-    only = texts(message(sections=["delivery"]))
+    alone = message(sections=["delivery"])
+    only = texts(alone)
     assert "*Delivery*" in only and "*SMS*" not in only and "*Calls*" not in only
+    # one section asked for: its next numbers fill the headline to three
+    assert [f["text"].split("\n")[0] for f in alone["blocks"][2]["fields"]] == [
+        "*Delivered*",
+        "*Not delivered*",
+    ]
 
 
 def test_outside_text_is_escaped() -> None:
@@ -211,6 +217,7 @@ def test_outside_text_is_escaped() -> None:
     payload = message(evil, title=f"Digest {EVIL}")
     mrkdwn = json.dumps(list(_mrkdwn(payload["blocks"])), ensure_ascii=False)
     assert "<!channel>" not in mrkdwn and "<@U123" not in mrkdwn
+    assert "<!channel>" not in payload["text"]  # the fallback is mrkdwn too (notifications)
     assert "&lt;!channel&gt; &amp; &lt;@U123|boss&gt;" in mrkdwn
     # plain_text (the header) is never read for mentions; it is shown as typed
     assert payload["blocks"][0]["text"] == {"type": "plain_text", "text": f"Digest {EVIL}", "emoji": True}

@@ -126,41 +126,55 @@ def _top(counter: Counter[str], limit: int = TOP) -> str:
 
 # ------------------------------------------------------------------------------------------ headline
 def _headline(data: DigestData, sections: Sequence[str]) -> list[str]:
-    """3–6 numbers a lead reads first, each with its change."""
-    cells: list[str] = []
+    """3–6 numbers a lead reads first, each with its change: one or two per requested section, and when
+    only one or two sections are asked for, their next numbers too (towards three)."""
+    first: list[str] = []
+    more: list[str] = []
     sms, calls, delivery, threads = data.sms, data.calls, data.delivery, data.threads
     if "sms" in sections and sms.current is not None:
         now = sms.current
-        cells.append(
+        first.append(
             _field(
                 "SMS in / out",
                 f"{_count(now.inbound)} / {_count(now.outbound)}",
                 change(now.total, _previous(sms, lambda t: t.total)),
             )
         )
+        reply = now.average_first_response_seconds
+        more.append(
+            _field(
+                "First response",
+                duration(reply),
+                change(reply, _previous(sms, lambda t: t.average_first_response_seconds)),
+            )
+        )
     if "calls" in sections and calls.current is not None:
         c = calls.current
-        cells.append(_field("Calls", _count(c.total), change(c.total, _previous(calls, lambda t: t.total))))
-        cells.append(
+        first.append(_field("Calls", _count(c.total), change(c.total, _previous(calls, lambda t: t.total))))
+        first.append(
             _field(
                 "Abandoned",
                 _percent(c.abandoned_rate),
                 change_points(c.abandoned_rate, _previous(calls, lambda t: t.abandoned_rate)),
             )
         )
-    if "delivery" in sections and delivery.current is not None:
-        rate = _delivered_rate(delivery.current)
-        cells.append(
+        wait = c.average_wait_seconds
+        more.append(
             _field(
-                "Delivered",
-                _percent(rate),
-                change_points(rate, _previous(delivery, _delivered_rate)),
+                "Avg wait", duration(wait), change(wait, _previous(calls, lambda t: t.average_wait_seconds))
             )
         )
+    if "delivery" in sections and delivery.current is not None:
+        rate = _delivered_rate(delivery.current)
+        first.append(
+            _field("Delivered", _percent(rate), change_points(rate, _previous(delivery, _delivered_rate)))
+        )
+        more.append(_field("Not delivered", _count(delivery.current.failures_total)))
     if "threads" in sections and threads.current is not None:
-        unread = sum(i.unread for i in threads.current.inboxes)
-        cells.append(_field("Unread threads", _count(unread)))
-    return cells[:6]
+        inboxes = threads.current.inboxes
+        first.append(_field("Unread threads", _count(sum(i.unread for i in inboxes))))
+        more.append(_field("Active threads", _count(sum(i.active for i in inboxes))))
+    return (first + more[: max(0, 3 - len(first))])[:6]
 
 
 # ------------------------------------------------------------------------------------------ sections
@@ -450,7 +464,7 @@ def _fallback(data: DigestData, title: str, sections: Sequence[str]) -> str:
         parts.append(f"{plural(calls.total, 'call')} ({_percent(calls.abandoned_rate)} abandoned)")
     if "delivery" in sections and data.delivery.current is not None:
         parts.append(f"{_percent(_delivered_rate(data.delivery.current))} delivered")
-    return f"{clean(title)}: " + ("; ".join(parts) if parts else "no numbers this time") + "."
+    return f"{escape(title)}: " + ("; ".join(parts) if parts else "no numbers this time") + "."
 
 
 # ------------------------------------------------------------------------------------------ notes
