@@ -305,3 +305,15 @@ def test_the_oldest_thread_button_is_signed_for_the_history_action() -> None:
         assert verify_value(ids.ACTION_THREAD_TAKE, value) is None  # only for History
     finally:
         configure_signing(None, only_if=signer)
+
+
+def test_chart_titles_name_the_bucket() -> None:
+    titles = {
+        schedule: message(schedule=schedule)["blocks"][3]["title"]
+        for schedule in ("hourly :15", "daily 09:00", "weekly mon 09:00")
+    }
+    assert titles == {
+        "hourly :15": "Volume in the hour",
+        "daily 09:00": "Volume per hour",
+        "weekly mon 09:00": "Volume per day",
+    }

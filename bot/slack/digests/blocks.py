@@ -47,6 +47,7 @@ __all__ = [
     "CHART_POINTS",
     "SECTIONS",
     "chart_block",
+    "chart_title",
     "digest_message",
     "failure_note",
     "oldest_thread_button",
@@ -391,6 +392,13 @@ def _period_words(schedule: Schedule) -> str:
     return {Every.HOUR: "the last hour", Every.DAY: "yesterday", Every.WEEK: "last week"}[schedule.every]
 
 
+def chart_title(every: Every) -> str:
+    """The volume chart's title (the PNG's too, so the two read alike)."""
+    return {Every.HOUR: "Volume in the hour", Every.DAY: "Volume per hour", Every.WEEK: "Volume per day"}[
+        every
+    ]
+
+
 def _x_label(schedule: Schedule) -> str:
     return {Every.HOUR: "Time", Every.DAY: "Hour", Every.WEEK: "Day"}[schedule.every]
 
@@ -438,7 +446,7 @@ def digest_message(
             blocks.append(divider())
             blocks.extend(part)
 
-    chart = chart_block(data.volume, title=f"Volume per {_x_label(plan).lower()}", x_label=_x_label(plan))
+    chart = chart_block(data.volume, title=chart_title(plan.every), x_label=_x_label(plan))
     room = limits.MESSAGE_BLOCKS - (1 if chart is not None else 0)
     payload = to_dicts(fit(blocks, room))
     if chart is not None:
