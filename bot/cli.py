@@ -7,6 +7,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -202,7 +203,9 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
             commands=list(commands) or None,
             stdin=sys.stdin,
             stdout=sys.stdout,
-            emulator=SlackEmulator(team_id=TEAM_ID),
+            # Files the app uploads (a digest's chart) are saved next to the log, so the console can show
+            # a path to open; the folder appears with the first upload.
+            emulator=SlackEmulator(team_id=TEAM_ID, files_dir=console_files_dir(log_file)),
             banner=banner,
             shortcuts=SHORTCUTS,
             escaped_commands=ESCAPED_COMMANDS,
@@ -211,6 +214,11 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
         )
     )
     sys.exit(status)
+
+
+def console_files_dir(log_file: str) -> Path:
+    """Where `switchboard shell` saves uploaded files: `switchboard-console-files/` beside its log file."""
+    return Path(log_file).resolve().parent / "switchboard-console-files"
 
 
 def _log_to_file(path: str) -> None:

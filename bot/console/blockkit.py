@@ -74,8 +74,18 @@ BLOCK_TYPES = frozenset(
         "video",
         "markdown",
         "context_actions",
+        "data_visualization",
     }
 )
+# The data_visualization block (https://docs.slack.dev/reference/block-kit/blocks/data-visualization-block).
+# From the reference: title ≤ 50, chart one of pie (segments 1–6) / bar / area / line (series 1–6, with a
+# required axis_config). Inferred from a third-party transcription of the reference (the slack-messaging
+# crate): a series {name ≤ 20, data: 1–20 points {label ≤ 20, value}}, unique series names, points labelled
+# with axis_config.categories (each ≤ 20); x_label / y_label ≤ 50; a segment {label ≤ 20, value}.
+CHARTS = frozenset({"pie", "bar", "area", "line"})
+MAX_CHARTS = 2  # per message
+CHART_TITLE, CHART_LABEL, CHART_NAME, CHART_AXIS_LABEL = 50, 20, 20, 50
+CHART_SERIES, CHART_POINTS = 6, 20
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^\d{2}:\d{2}$")
 
@@ -297,6 +307,87 @@ class _Checker:
         elif kind not in INTERACTIVE and kind not in INPUT_ELEMENTS and kind != "image":
             self.error(f"unsupported element type {kind!r}", *path, "type")
 
+    def chart_block(self, block: Mapping[str, Any], path: tuple[str | int, ...]) -> None:
+        title = block.get("title")
+        if not isinstance(title, str):
+            self.error("must provide a string", *path, "title")
+        else:
+            self.length(title, CHART_TITLE, *path, "title", minimum=1)
+        chart = block.get("chart")
+        if not isinstance(chart, Mapping):
+            self.error("must provide an object", *path, "chart")
+            return
+        kind = chart.get("type")
+        if kind not in CHARTS:
+            self.error("must be one of pie, bar, area, line", *path, "chart", "type")
+            return
+        if kind == "pie":
+            segments = chart.get("segments")
+            if not isinstance(segments, list) or not 1 <= len(segments) <= CHART_SERIES:
+                self.error(f"must provide between 1 and {CHART_SERIES} items", *path, "chart", "segments")
+                return
+            for i, segment in enumerate(segments):
+                self.point(segment, None, *path, "chart", "segments", i)
+            return
+        axis = chart.get("axis_config")
+        categories: list[Any] = []
+        if not isinstance(axis, Mapping):
+            self.error("must provide an object", *path, "chart", "axis_config")
+        else:
+            found = axis.get("categories")
+            if not isinstance(found, list) or not found:
+                self.error("must provide at least 1 item", *path, "chart", "axis_config", "categories")
+            else:
+                categories = found
+                for i, category in enumerate(categories):
+                    if not isinstance(category, str):
+                        self.error("must provide a string", *path, "chart", "axis_config", "categories", i)
+                    else:
+                        self.length(
+                            category, CHART_LABEL, *path, "chart", "axis_config", "categories", i, minimum=1
+                        )
+            for key in ("x_label", "y_label"):
+                self.length(axis.get(key), CHART_AXIS_LABEL, *path, "chart", "axis_config", key)
+        series = chart.get("series")
+        if not isinstance(series, list) or not 1 <= len(series) <= CHART_SERIES:
+            self.error(f"must provide between 1 and {CHART_SERIES} items", *path, "chart", "series")
+            return
+        names: set[str] = set()
+        for s, one in enumerate(series):
+            where = (*path, "chart", "series", s)
+            if not isinstance(one, Mapping):
+                self.error("must provide an object", *where)
+                continue
+            name = one.get("name")
+            if not isinstance(name, str):
+                self.error("must provide a string", *where, "name")
+            else:
+                self.length(name, CHART_NAME, *where, "name", minimum=1)
+                if name in names:
+                    self.error(f"series name {name!r} already exists", *where, "name")
+                names.add(name)
+            data = one.get("data")
+            if not isinstance(data, list) or not 1 <= len(data) <= CHART_POINTS:
+                self.error(f"must provide between 1 and {CHART_POINTS} items", *where, "data")
+                continue
+            for i, point in enumerate(data):
+                self.point(point, set(c for c in categories if isinstance(c, str)), *where, "data", i)
+
+    def point(self, point: Any, categories: set[str] | None, *path: str | int) -> None:
+        """A data point or a pie segment: {label, value}; a point's label is one of the categories."""
+        if not isinstance(point, Mapping):
+            self.error("must provide an object", *path)
+            return
+        label = point.get("label")
+        if not isinstance(label, str):
+            self.error("must provide a string", *path, "label")
+        else:
+            self.length(label, CHART_LABEL, *path, "label", minimum=1)
+            if categories and label not in categories:
+                self.error("must be one of axis_config.categories", *path, "label")
+        if not _number(point.get("value")):
+            self.error("must provide a number", *path, "value")
+
     def block(
         self,
         block: Any,
@@ -380,10 +471,16 @@ class _Checker:
                 self.error(f"unsupported element type {element.get('type')!r}", *path, "element", "type")
             else:
                 self.element(element, action_ids, *path, "element")
+        elif kind == "data_visualization":
+            self.chart_block(block, path)
         elif kind == "markdown":
             if surface != "message":
                 self.error("markdown blocks are only supported in messages", *path, "type")
             self.length(block.get("text"), 12_000, *path, "text", minimum=1)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value  # not NaN
 
 
 def validate_blocks(
@@ -404,8 +501,13 @@ def validate_blocks(
     if len(blocks) > limit:
         checker.error(f"must provide at most {limit} items", "blocks")
     block_ids: set[str] = set()
+    charts = 0
     for index, block in enumerate(blocks):
         checker.block(block, index, surface, block_ids)
+        if isinstance(block, Mapping) and block.get("type") == "data_visualization":
+            charts += 1
+            if charts > MAX_CHARTS:
+                checker.error(f"must provide at most {MAX_CHARTS} data_visualization blocks", "blocks", index)
     return checker.errors
 
 

@@ -6,6 +6,11 @@ it on uvicorn (127.0.0.1, a free port) in the current event loop.
 
 Every handler mutates state without awaiting in between, so concurrent requests in one event loop
 cannot interleave half-applied changes.
+
+Like Slack, chat.postMessage is limited per channel: about one message per second, short bursts tolerated
+(a bucket of `post_burst` messages refilled at `post_rate` per second, both configurable; None: no limit).
+Past it the answer is what Slack sends: HTTP 429, a ``Retry-After`` header in whole seconds and
+``{"ok": false, "error": "ratelimited"}``; the message is not posted.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ import asyncio
 import contextlib
 import copy
 import json
+import math
 import random
+import re
 import socket
 import string
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -37,6 +45,8 @@ TRIGGER_TTL = 3.0  # seconds, like Slack
 RESPONSE_URL_TTL = 30 * 60.0
 RESPONSE_URL_MAX_POSTS = 5
 MAX_VIEW_STACK = 3  # a root view plus two pushed ones
+POST_RATE = 1.0  # chat.postMessage per second per channel (Slack: "about one")
+POST_BURST = 10  # back-to-back posts tolerated before the rate applies
 
 Clock = Callable[[], float]
 
@@ -74,6 +84,8 @@ class Call:
     token: str | None
     at: float
     response: dict[str, Any] = field(default_factory=dict)
+    status: int = 200  # the HTTP status (429 when rate-limited)
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -192,15 +204,22 @@ class UploadedFile:
     alt_txt: str | None = None
     completed: bool = False
     channels: list[str] = field(default_factory=list)
+    path: Path | None = None  # where the emulator saved it (with `files_dir`), for people to open
 
     def payload(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "name": self.filename,
             "title": self.title or self.filename,
             "size": len(self.data or b""),
             "channels": list(self.channels),
         }
+        if self.alt_txt:
+            data["alt_txt"] = self.alt_txt
+        if self.path is not None:
+            # Slack's url_private is an https link to its own storage; here, the saved copy
+            data["url_private"] = self.path.as_uri()
+        return data
 
 
 @dataclass
@@ -216,10 +235,31 @@ class Change:
 
 
 class SlackError(Exception):
-    def __init__(self, error: str, **extra: Any) -> None:
+    def __init__(
+        self, error: str, *, status: int = 200, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(error)
         self.error = error
+        self.status = status
+        self.headers = headers or {}
         self.extra = extra
+
+
+class _PostBudget:
+    """One channel's chat.postMessage allowance: a bucket of `burst` posts refilled at `rate` per second."""
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = float(burst), now
+
+    def take(self, now: float) -> float | None:
+        """None when a post may go now (and counts it); else seconds until one may."""
+        self.tokens = min(float(self.burst), self.tokens + max(0.0, now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return None
+        return (1.0 - self.tokens) / self.rate
 
 
 def _truthy(value: Any) -> bool:
@@ -265,7 +305,12 @@ class SlackEmulator:
         clock: Clock = time.time,
         base_url: str = "http://slack.emulator",
         seed: int = 0,
+        post_rate: float | None = POST_RATE,
+        post_burst: int = POST_BURST,
+        files_dir: Path | None = None,
     ) -> None:
+        """`post_rate` / `post_burst`: chat.postMessage's per-channel limit (None: unlimited). `files_dir`:
+        where uploaded files are also saved, so a person can open them (None: kept in memory only)."""
         self.tokens = set(tokens)
         self.team_id = team_id
         self.team_domain = team_domain
@@ -276,6 +321,10 @@ class SlackEmulator:
         self.base_url = base_url.rstrip("/")
         self._random = random.Random(seed)
         self._last_ts = 0.0
+        self.post_rate = post_rate
+        self.post_burst = max(1, post_burst)
+        self._post_budgets: dict[str, _PostBudget] = {}
+        self.files_dir = files_dir
 
         self.users: dict[str, dict[str, Any]] = {}
         for user in users:
@@ -585,7 +634,7 @@ class SlackEmulator:
         call = Call(method=method, args=args, token=token, at=self.clock())
         self.calls.append(call)
         call.response = self.handle(method, args, token, call)
-        return JSONResponse(call.response)
+        return JSONResponse(call.response, status_code=call.status, headers=call.headers or None)
 
     def handle(
         self, method: str, args: dict[str, Any], token: str | None, call: Call | None = None
@@ -603,7 +652,27 @@ class SlackEmulator:
         try:
             return {"ok": True, **handler(args)}
         except SlackError as error:
+            if call is not None:
+                call.status, call.headers = error.status, error.headers
             return {"ok": False, "error": error.error, **error.extra}
+
+    @property
+    def rate_limited(self) -> list[Call]:
+        """The calls refused with HTTP 429."""
+        return [c for c in self.calls if c.status == 429]
+
+    def _take_post_slot(self, channel: str) -> None:
+        """Count a chat.postMessage against its channel; refuse it as Slack does past the limit."""
+        if self.post_rate is None:
+            return
+        now = self.clock()
+        budget = self._post_budgets.get(channel)
+        if budget is None:
+            budget = self._post_budgets[channel] = _PostBudget(self.post_rate, self.post_burst, now)
+        wait = budget.take(now)
+        if wait is not None:
+            # Slack's Retry-After is whole seconds, never 0
+            raise SlackError("ratelimited", status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))})
 
     def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         return {
@@ -707,6 +776,7 @@ class SlackEmulator:
 
     def _chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(self._require(args, "channel"))
+        self._take_post_slot(channel)
         text, blocks, attachments = self._content(args)
         metadata = _decoded(args.get("metadata"), "metadata") if args.get("metadata") else None
         thread_ts = args.get("thread_ts") or None
@@ -983,6 +1053,11 @@ class SlackEmulator:
         if uploaded is None:
             return PlainTextResponse("file_not_found", status_code=404)
         uploaded.data = await request.body()
+        if self.files_dir is not None:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            safe = re.sub(r"[^A-Za-z0-9._-]+", "_", uploaded.filename).strip("._") or "file"
+            uploaded.path = (self.files_dir / f"{uploaded.id}-{safe}").resolve()
+            uploaded.path.write_bytes(uploaded.data)
         return PlainTextResponse(f"OK - {len(uploaded.data)}")
 
     # ------------------------------------------------------------------------------ response_urls

@@ -21,6 +21,7 @@ from bot.console.dates import render_date_token
 from bot.console.emulator import Message, View
 
 RULE = "─" * 40
+CHART_ROWS = 8  # a data_visualization block shows this many categories as text, then "…and N more"
 _LINK = re.compile(r"<([^<>]+)>")
 
 _ANSI = {
@@ -221,10 +222,36 @@ class _Renderer:
             out(self.reader.mrkdwn(_rich_text(block)))
         elif kind == "markdown":
             out(str(block.get("text", "")))
+        elif kind == "data_visualization":
+            self.chart(block)
         elif kind in ("file", "video"):
             out(f"[{kind}: {block.get('title', block.get('external_id', ''))}]")
         else:
             out(f"[{kind}]")
+
+    def chart(self, block: Mapping[str, Any]) -> None:
+        """A native chart as its title and a few rows of its numbers."""
+        out = self.lines.append
+        chart = block.get("chart") or {}
+        out(self.paint(f"[{chart.get('type', 'chart')} chart: {block.get('title', '')}]", "bold"))
+        if chart.get("type") == "pie":
+            rows = [(str(s.get("label", "")), [str(s.get("value", ""))]) for s in chart.get("segments") or []]
+        else:
+            series = list(chart.get("series") or [])
+            labels = list((chart.get("axis_config") or {}).get("categories") or [])
+            values = [{str(p.get("label")): p.get("value") for p in s.get("data") or []} for s in series]
+            rows = [
+                (
+                    str(label),
+                    [f"{s.get('name', '')} {v.get(label, '–')}" for s, v in zip(series, values, strict=True)],
+                )
+                for label in labels
+            ]
+        width = max((len(label) for label, _ in rows[:CHART_ROWS]), default=0)
+        for label, cells in rows[:CHART_ROWS]:
+            out(f"  {label.ljust(width)}  {' · '.join(cells)}")
+        if len(rows) > CHART_ROWS:
+            out(self.paint(f"  …and {len(rows) - CHART_ROWS} more", "dim"))
 
     def input(self, block: Mapping[str, Any]) -> None:
         element = block.get("element") or {}
@@ -315,9 +342,22 @@ def render_message(
         ).text or reader.mrkdwn(str(attachment.get("text") or attachment.get("fallback") or ""))
         lines.extend(f"| {line}" for line in body.splitlines())
     for file in files:
-        lines.append(f"[file: {file.get('title') or file.get('name')}]")
+        lines.append(_file_line(file))
     rendered.text = "\n".join(lines)
     return rendered
+
+
+def _file_line(file: Mapping[str, Any]) -> str:
+    """A shared file; one the emulator saved (`files_dir`) shows where, so it can be opened."""
+    line = f"[file: {file.get('title') or file.get('name')}"
+    if file.get("alt_txt"):
+        line += f" · {file['alt_txt']}"
+    url = str(file.get("url_private") or "")
+    if url.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        line += f" → {unquote(urlparse(url).path)}"
+    return line + "]"
 
 
 def render_view(
