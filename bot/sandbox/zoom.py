@@ -122,6 +122,9 @@ class _PageToken:
     query: dict[str, Any]
     offset: int
     issued: datetime
+    # The records the query selected on its first page: later pages slice them instead of scanning the
+    # world again (a month of 300,000 calls would otherwise cost a full scan per page of 100).
+    records: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -341,6 +344,7 @@ class _ZoomApi:
                 return zoom_error(400, 400, "The next page token is invalid or expired.")
             query = _Query(stored.query["start"], stored.query["end"], stored.query["filters"])
             offset = stored.offset
+            records = stored.records
         else:
             window = _resolve_window(request, now, default_window, phone_style)
             if isinstance(window, Response):
@@ -350,8 +354,7 @@ class _ZoomApi:
                 return filters
             query = _Query(window[0], window[1], filters)
             offset = 0
-
-        records = select(query)
+            records = select(query)
         page = records[offset : offset + page_size]
         next_token = ""
         if offset + page_size < len(records):
@@ -361,6 +364,7 @@ class _ZoomApi:
                 {"start": query.start, "end": query.end, "filters": query.filters},
                 offset + page_size,
                 now,
+                records,
             )
             # Forget expired tokens.
             self.state.page_tokens = {
