@@ -38,7 +38,7 @@ import asyncio
 import bisect
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Generic, Literal, TypeVar
@@ -52,7 +52,7 @@ from bot.phones import mask
 from bot.providers.livevox import LiveVoxClient
 from bot.providers.livevox.models import Thread
 from bot.providers.routee import TRACKING_WINDOW, TrackingFilter
-from bot.providers.zoom.models import ContactCenterQueue
+from bot.providers.zoom.models import ContactCenterQueue, SmsSession
 from bot.services.contacts import e164
 from bot.services.digest_schedule import Every
 from bot.services.failures import describe
@@ -435,6 +435,33 @@ def _first_response_recorder(filings: Sequence[_Filing]) -> Callable[[datetime, 
 
 # ------------------------------------------------------------------------------------------ sources
 
+FANOUT = 4  # conversations read at once: a provider's round trip no longer paces its rate budget
+
+X = TypeVar("X")
+
+
+async def _each(items: AsyncIterator[X], work: Callable[[X], Awaitable[None]], width: int = FANOUT) -> None:
+    """`work(item)` for every item, at most `width` at once, reading items only as slots free up.
+
+    Unlike `HistoryService._bounded` (a list of jobs), items stream: at most `width` conversations are in
+    memory, however many there are. The first failure cancels the rest and is raised as itself.
+    """
+    slots = asyncio.Semaphore(width)
+
+    async def run(item: X) -> None:
+        try:
+            await work(item)
+        finally:
+            slots.release()
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            async for item in items:
+                await slots.acquire()
+                group.create_task(run(item))
+    except ExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+
 
 async def _zoom_sms(providers: Providers, window: Period, filings: Sequence[_Filing]) -> None:
     assert providers.zoom is not None
@@ -494,16 +521,16 @@ async def _zoom_phone(providers: Providers, window: Period, filings: Sequence[_F
         session_type="all",
         filter_type="sent_received_message_time",
     )
-    async for session in sessions:
-        if not session.session_id:
-            continue
+
+    async def read(session: SmsSession) -> None:
+        assert session.session_id is not None
         owner = next((p for p in session.participants or [] if p.is_session_owner), None)
         owner_id = owner.owner.id if owner is not None and owner.owner is not None else None
         owner_type = owner.owner.type if owner is not None and owner.owner is not None else None
         owner_name = owner.display_name if owner is not None else None
         mine = [f for f in filings if f.scope.takes_owner(owner_id, owner_name)]
         if not mine:
-            continue
+            return
         first = _FirstResponse(_first_response_recorder(mine))
         messages = zoom.phone.sms_sessions.get(
             session.session_id, from_=window.start, to=window.end, sort=1, page_size=ZOOM_PAGE
@@ -522,6 +549,13 @@ async def _zoom_phone(providers: Providers, window: Period, filings: Sequence[_F
                     tally.agents[owner_name] += 1
                 if tally is filing.sms[0]:
                     filing.volume.add(at, call=False)
+
+    async def listed() -> AsyncIterator[SmsSession]:
+        async for session in sessions:
+            if session.session_id:
+                yield session
+
+    await _each(listed(), read)
 
 
 def _thread_number(thread: Thread) -> str:
@@ -553,28 +587,35 @@ async def _livevox(
             for c in channels
             if filing.scope.takes_inbox(c.channel_id)
         ]
-    for channel in channels:
-        assert channel.channel_id is not None
-        counting = [f for f in sms if f.scope.takes_inbox(channel.channel_id)]
-        snapshot = [f for f in threads if f.scope.takes_inbox(channel.channel_id)]
-        if not counting and not snapshot:
-            continue
-        async for thread in agent.threads.list_all(channel.channel_id, "SMS", personal=channel.personal):
-            if thread.thread_id is None:
+
+    async def listed() -> AsyncIterator[tuple[int | str, Sequence[_Filing]]]:
+        for channel in channels:
+            assert channel.channel_id is not None
+            counting = [f for f in sms if f.scope.takes_inbox(channel.channel_id)]
+            snapshot = [f for f in threads if f.scope.takes_inbox(channel.channel_id)]
+            if not counting and not snapshot:
                 continue
-            last = thread.occurred_at
-            if thread.sms_inbound and last is not None:
-                for filing in snapshot:
-                    oldest = filing.threads.oldest
-                    if oldest is None or last < oldest.waiting_since:
-                        filing.threads.oldest = OldestThread(
-                            str(thread.thread_id),
-                            _thread_number(thread),
-                            thread.channel_name or channel.channel_name or "inbox",
-                            last,
-                        )
-            if counting and last is not None and last >= window.start:
-                await _livevox_thread(agent, thread.thread_id, window, counting)
+            async for thread in agent.threads.list_all(channel.channel_id, "SMS", personal=channel.personal):
+                if thread.thread_id is None:
+                    continue
+                last = thread.occurred_at
+                if thread.sms_inbound and last is not None:
+                    for filing in snapshot:
+                        oldest = filing.threads.oldest
+                        if oldest is None or last < oldest.waiting_since:
+                            filing.threads.oldest = OldestThread(
+                                str(thread.thread_id),
+                                _thread_number(thread),
+                                thread.channel_name or channel.channel_name or "inbox",
+                                last,
+                            )
+                if counting and last is not None and last >= window.start:
+                    yield thread.thread_id, counting
+
+    async def read(item: tuple[int | str, Sequence[_Filing]]) -> None:
+        await _livevox_thread(agent, item[0], window, item[1])
+
+    await _each(listed(), read)
 
 
 async def _livevox_thread(
