@@ -16,7 +16,8 @@ Behaviour taken from tests/contracts (seeds 000, 002, 004, the OpenAPI subsets a
 - `page_size` defaults 10 (Contact Center) / 30 (Phone), maximum 100 (above: 400 code 300 with `errors`).
   `next_page_token` is "" on the last page, expires 15 minutes after it was issued (400, code 400,
   "The next page token is invalid or expired."), and carries the query it was issued for (the window is
-  resolved once, so "the last 24 hours" does not slide while paging).
+  resolved once, so "the last 24 hours" does not slide while paging) and the records its first page
+  selected (later pages slice them: a month of calls is scanned once, not once per page).
 - `from`/`to`: `yyyy-mm-dd` (a date-only `to` covers that whole day) or ISO 8601. `to` is required with
   `from`. More than one month between them (more than 31 days between the two dates) is 400
   `{"code": 300, "message": "The requested report exceeds the 1-month limit."}`. No `from`: the last

@@ -662,6 +662,7 @@ _OUTBOX_STATUS = {
 
 async def _routee(
     providers: Providers,
+    now: datetime,
     current: Period,
     previous: Period,
     sms: Sequence[_Filing],
@@ -670,7 +671,6 @@ async def _routee(
     """Routee's outbound sends: counted as SMS (unscoped requests) and by delivery status, from one read."""
     routee = providers.routee
     assert routee is not None
-    now = datetime.fromtimestamp(routee._clock(), UTC)
     oldest = now - TRACKING_WINDOW + timedelta(minutes=1)
 
     # A tracked SMS carries no send time (only its last status's), and tracking searches by send time:
@@ -780,12 +780,14 @@ async def build_digests(
     zone: ZoneInfo | None = None,
     every: Every = Every.DAY,
     livevox_login: str | None = None,
+    now: datetime | None = None,
 ) -> list[DigestData]:
     """One digest per request, from one read of each provider over both periods (sources run concurrently,
     so the total is the slowest provider's, not their sum).
 
     `livevox_login`: the LiveVox agent whose inboxes the threads (and LiveVox's SMS) are read from; without
-    one, a LiveVox connection that is itself an agent login is used, else LiveVox is left out.
+    one, a LiveVox connection that is itself an agent login is used, else LiveVox is left out. `now`: when
+    the digest is built (default: the current time); Routee tracks only the 7 days before it.
     """
     zone = zone or ZoneInfo("UTC")
     starts = bucket_starts(current, zone, every)
@@ -809,7 +811,11 @@ async def build_digests(
         work.append(_run(LIVEVOX, _livevox(agent, window, sms, threads)))
     routee_sms = [f for f in sms if f.scope.whole_account]
     if providers.routee is not None and (routee_sms or delivery):
-        work.append(_run(ROUTEE, _routee(providers, current, previous, routee_sms, delivery)))
+        work.append(
+            _run(
+                ROUTEE, _routee(providers, now or datetime.now(UTC), current, previous, routee_sms, delivery)
+            )
+        )
     if delivery:
         work.append(_run("Switchboard's outbox", _outbox(sessions, team_id, current, previous, delivery)))
     failed = dict(await asyncio.gather(*work))
@@ -863,6 +869,7 @@ async def build_digest_data(
     scope: DigestScope | None = None,
     sections: Iterable[SectionName] = ALL_SECTIONS,
     livevox_login: str | None = None,
+    now: datetime | None = None,
 ) -> DigestData:
     """One digest (see `build_digests`, which builds several from one read)."""
     request = DigestRequest(scope or DigestScope(), frozenset(sections))
@@ -876,5 +883,6 @@ async def build_digest_data(
         zone=zone,
         every=every,
         livevox_login=livevox_login,
+        now=now,
     )
     return data

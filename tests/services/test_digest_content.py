@@ -255,7 +255,14 @@ async def test_the_numbers_are_the_worlds_own_counts(
             )
         )
     data = await build_digest_data(
-        _providers(sandbox), sessions, "T1", THIS_WEEK, LAST_WEEK, zone=NEW_YORK, every=Every.WEEK
+        _providers(sandbox),
+        sessions,
+        "T1",
+        THIS_WEEK,
+        LAST_WEEK,
+        now=sandbox.clock.now(),
+        zone=NEW_YORK,
+        every=Every.WEEK,
     )
     scope = DigestScope()
     _check_sms(data, world, scope)
@@ -270,7 +277,7 @@ async def test_the_numbers_are_the_worlds_own_counts(
 
     # Delivery over a day (a week's Routee failures would fill the capped list before the outbox's).
     data = await build_digest_data(
-        _providers(sandbox), sessions, "T1", CURRENT, PREVIOUS, sections={"delivery"}
+        _providers(sandbox), sessions, "T1", CURRENT, PREVIOUS, now=sandbox.clock.now(), sections={"delivery"}
     )
     delivery = data.delivery.current
     assert delivery is not None and data.delivery.error is None
@@ -294,7 +301,14 @@ async def test_a_scope_keeps_its_queues_and_its_inbox(
     # The demo queue by id, Billing by name; the group inbox of the demo service.
     scope = DigestScope(inbox=str(demo.service_id), queues=(demo.zoom_queue_id, billing.name))
     data = await build_digest_data(
-        _providers(sandbox), sessions, "T1", THIS_WEEK, LAST_WEEK, every=Every.WEEK, scope=scope
+        _providers(sandbox),
+        sessions,
+        "T1",
+        THIS_WEEK,
+        LAST_WEEK,
+        now=sandbox.clock.now(),
+        every=Every.WEEK,
+        scope=scope,
     )
     _check_calls(data, world, scope)
     _check_threads(data, world, scope)
@@ -307,7 +321,14 @@ async def test_a_scope_keeps_its_queues_and_its_inbox(
     named = DigestScope(inbox=str(demo.service_id), queues=(demo.zoom_queue_name, billing.name))
     _check_sms(
         await build_digest_data(
-            _providers(sandbox), sessions, "T1", THIS_WEEK, LAST_WEEK, every=Every.WEEK, scope=named
+            _providers(sandbox),
+            sessions,
+            "T1",
+            THIS_WEEK,
+            LAST_WEEK,
+            now=sandbox.clock.now(),
+            every=Every.WEEK,
+            scope=named,
         ),
         world,
         named,
@@ -322,17 +343,29 @@ async def test_several_digests_read_each_provider_once(
     scoped = DigestRequest(DigestScope(inbox=str(sandbox.demo.service_id), queues=("Billing",)))
     calls_only = DigestRequest(sections=frozenset({"calls"}))
     # Tokens, the LiveVox login and the first pages' caches out of the way: then one digest's requests.
-    await build_digests(providers, sessions, "T1", CURRENT, PREVIOUS, requests=[whole])
+    await build_digests(
+        providers, sessions, "T1", CURRENT, PREVIOUS, now=sandbox.clock.now(), requests=[whole]
+    )
     before = len(sandbox.requests)
-    (alone,) = await build_digests(providers, sessions, "T1", CURRENT, PREVIOUS, requests=[whole])
+    (alone,) = await build_digests(
+        providers, sessions, "T1", CURRENT, PREVIOUS, now=sandbox.clock.now(), requests=[whole]
+    )
     one = len(sandbox.requests) - before
     before = len(sandbox.requests)
     together = await build_digests(
-        providers, sessions, "T1", CURRENT, PREVIOUS, requests=[whole, scoped, calls_only]
+        providers,
+        sessions,
+        "T1",
+        CURRENT,
+        PREVIOUS,
+        now=sandbox.clock.now(),
+        requests=[whole, scoped, calls_only],
     )
     assert len(sandbox.requests) - before == one > 0
     assert together[0].sms.current == alone.sms.current and together[0].calls.current == alone.calls.current
-    (scoped_alone,) = await build_digests(providers, sessions, "T1", CURRENT, PREVIOUS, requests=[scoped])
+    (scoped_alone,) = await build_digests(
+        providers, sessions, "T1", CURRENT, PREVIOUS, now=sandbox.clock.now(), requests=[scoped]
+    )
     assert together[1].sms.current == scoped_alone.sms.current
     assert together[1].threads.current == scoped_alone.threads.current
     assert together[2].calls.current == alone.calls.current and not together[2].sms.connected
@@ -343,19 +376,25 @@ async def test_sections_not_asked_for_make_no_requests(
     sandbox: HttpSandbox, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     providers = _providers(sandbox)
-    data = await build_digest_data(providers, sessions, "T1", CURRENT, PREVIOUS, sections={"delivery"})
+    data = await build_digest_data(
+        providers, sessions, "T1", CURRENT, PREVIOUS, now=sandbox.clock.now(), sections={"delivery"}
+    )
     hosts = {r.url.path.split("/")[1] for r in sandbox.requests}
     assert hosts == {"routee"} and data.delivery.current is not None
     assert not data.sms.connected and not data.calls.connected and not data.threads.connected
     sandbox.requests.clear()
-    data = await build_digest_data(providers, sessions, "T1", CURRENT, PREVIOUS, sections={"calls"})
+    data = await build_digest_data(
+        providers, sessions, "T1", CURRENT, PREVIOUS, now=sandbox.clock.now(), sections={"calls"}
+    )
     assert {r.url.path for r in sandbox.requests} == {
         "/zoom/oauth/token",
         "/zoom/v2/contact_center/voice_calls",
     }
     assert data.calls.current is not None and data.delivery.current is None
     sandbox.requests.clear()
-    data = await build_digest_data(providers, sessions, "T1", CURRENT, PREVIOUS, sections={"threads"})
+    data = await build_digest_data(
+        providers, sessions, "T1", CURRENT, PREVIOUS, now=sandbox.clock.now(), sections={"threads"}
+    )
     assert {r.url.path.split("/")[1] for r in sandbox.requests} == {"livevox"}
     assert not sandbox.sent("/livevox/sms/agent/messages")  # the snapshot needs no history
     assert data.threads.current is not None
@@ -398,6 +437,7 @@ async def test_a_dst_day_counts_its_23_hours(
         "T1",
         day,
         Period(day.start - DAY, day.start),
+        now=sandbox.clock.now(),
         zone=NEW_YORK,
         every=Every.DAY,
         sections={"calls", "sms"},
@@ -413,11 +453,15 @@ async def test_a_provider_that_fails_leaves_the_other_sections_whole(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with open_sandbox("asgi", faults="zoom:error_rate=1") as sandbox:
-        data = await build_digest_data(_providers(sandbox), sessions, "T1", CURRENT, PREVIOUS)
+        data = await build_digest_data(
+            _providers(sandbox), sessions, "T1", CURRENT, PREVIOUS, now=sandbox.clock.now()
+        )
     assert data.sms.error and "Zoom" in data.sms.error and data.sms.current is None
     assert data.calls.error and "Zoom" in data.calls.error
     assert data.delivery.error is None and data.delivery.current is not None
     assert data.threads.error is None and data.threads.current is not None
-    none = await build_digest_data(Providers(team_id="T1"), sessions, "T1", CURRENT, PREVIOUS)
+    none = await build_digest_data(
+        Providers(team_id="T1"), sessions, "T1", CURRENT, PREVIOUS, now=sandbox.clock.now()
+    )
     assert not none.sms.connected and not none.calls.connected and not none.threads.connected
     assert none.delivery.current is not None  # the outbox is always there
