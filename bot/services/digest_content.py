@@ -135,22 +135,22 @@ class DigestScope:
     inbox: str | None = None
     queues: tuple[str, ...] = ()
 
+    def _matches(self, queue_id: str | None, name: str | None) -> bool:
+        # Ids exactly (Zoom's are case-sensitive), names as people type them.
+        names = {q.casefold() for q in self.queues}
+        return (queue_id is not None and queue_id in self.queues) or (name or "").casefold() in names
+
     def takes_queues(self, queues: Iterable[ContactCenterQueue] | None) -> bool:
         if not self.queues:
             return True
-        wanted = {q.casefold() for q in self.queues}
         return any(
-            (value or "").casefold() in wanted
+            self._matches(q.cc_queue_id, q.queue_name) or self._matches(q.queue_id, None)
             for q in queues or []
-            for value in (q.cc_queue_id, q.queue_id, q.queue_name)
         )
 
     def takes_owner(self, owner_id: str | None, owner_name: str | None) -> bool:
         """A Zoom Phone session, by its owner (a call queue's id and name; a user's never match a queue)."""
-        if not self.queues:
-            return True
-        wanted = {q.casefold() for q in self.queues}
-        return (owner_id or "").casefold() in wanted or (owner_name or "").casefold() in wanted
+        return not self.queues or self._matches(owner_id, owner_name)
 
     def takes_inbox(self, channel_id: object) -> bool:
         return self.inbox is None or str(channel_id) == self.inbox

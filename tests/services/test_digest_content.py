@@ -198,9 +198,8 @@ def _check_threads(data: DigestData, world: World, scope: DigestScope) -> None:
     waiting = [t for t in visible if t.last_message is not None and t.last_message.direction == 1]
     oldest = min(waiting, key=lambda t: t.last_date)
     assert threads.oldest is not None and threads.oldest.thread_id == oldest.thread_id
-    assert threads.oldest.waiting_since == oldest.last_date.replace(microsecond=0) or (
-        abs(threads.oldest.waiting_since - oldest.last_date) < timedelta(milliseconds=1)
-    )
+    # LiveVox writes epoch milliseconds.
+    assert abs(threads.oldest.waiting_since - oldest.last_date) < timedelta(milliseconds=1)
     assert "•" in threads.oldest.number and threads.oldest.number.endswith(oldest.phone[-4:])
 
 
@@ -465,3 +464,16 @@ async def test_a_provider_that_fails_leaves_the_other_sections_whole(
     )
     assert not none.sms.connected and not none.calls.connected and not none.threads.connected
     assert none.delivery.current is not None  # the outbox is always there
+
+
+async def test_livevox_failing_fails_the_sections_it_feeds_only(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with open_sandbox("asgi", faults="livevox:error_rate=1") as sandbox:
+        data = await build_digest_data(
+            _providers(sandbox), sessions, "T1", CURRENT, PREVIOUS, now=sandbox.clock.now()
+        )
+    assert data.threads.error and "LiveVox" in data.threads.error and data.threads.current is None
+    assert data.sms.error and "LiveVox" in data.sms.error  # one of its four sources
+    assert data.calls.error is None and data.calls.current is not None and data.calls.current.total
+    assert data.delivery.error is None and data.delivery.current is not None
