@@ -38,7 +38,7 @@ import asyncio
 import bisect
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Generic, Literal, TypeVar
@@ -166,6 +166,34 @@ class DigestRequest:
 
     scope: DigestScope = DigestScope()
     sections: frozenset[SectionName] = ALL_SECTIONS
+
+    @classmethod
+    def from_scope(
+        cls, scope: Mapping[str, object] | None, *, inbox: str | None = None, queues: Sequence[str] = ()
+    ) -> DigestRequest:
+        """A subscription's `scope` JSON ({"sections", "inbox", "queues"}); `inbox` / `queues` are the
+        channel mapping's, used where the JSON has no such key. Unknown sections and non-text values are
+        dropped (the JSON is stored data, not a promise); no sections listed means all four."""
+        scope = scope or {}
+        raw_sections = scope.get("sections")
+        sections = frozenset(
+            s for s in (raw_sections if isinstance(raw_sections, list) else []) if s in ALL_SECTIONS
+        )
+        chosen_inbox = scope.get("inbox", inbox)
+        raw_queues = scope.get("queues", list(queues))
+        return cls(
+            DigestScope(
+                inbox=str(chosen_inbox)
+                if isinstance(chosen_inbox, str | int) and chosen_inbox != ""
+                else None,
+                queues=tuple(
+                    q
+                    for q in (raw_queues if isinstance(raw_queues, list) else [])
+                    if isinstance(q, str) and q
+                ),
+            ),
+            sections or ALL_SECTIONS,
+        )
 
 
 @dataclass

@@ -477,3 +477,18 @@ async def test_livevox_failing_fails_the_sections_it_feeds_only(
     assert data.sms.error and "LiveVox" in data.sms.error  # one of its four sources
     assert data.calls.error is None and data.calls.current is not None and data.calls.current.total
     assert data.delivery.error is None and data.delivery.current is not None
+
+
+def test_a_request_from_a_subscriptions_scope_and_its_channel_mapping() -> None:
+    mapped = {"inbox": "100915", "queues": ["Billing"]}
+    assert DigestRequest.from_scope(None, inbox="100915", queues=["Billing"]) == DigestRequest(
+        DigestScope("100915", ("Billing",))
+    )
+    explicit = DigestRequest.from_scope(
+        {"sections": ["calls", "sms", "weather"], "inbox": None, "queues": ["Q1", 3, ""]}, **mapped
+    )
+    assert explicit == DigestRequest(DigestScope(None, ("Q1",)), frozenset({"calls", "sms"}))
+    assert DigestRequest.from_scope({"sections": []}).sections == frozenset(
+        {"sms", "calls", "threads", "delivery"}
+    )
+    assert DigestRequest.from_scope({"inbox": 700101, "queues": "not a list"}).scope == DigestScope("700101")
