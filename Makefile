@@ -39,6 +39,7 @@ check: lint typecheck test
 ## bench: benchmarks, each printing JSON lines with a summary line last (ratios against a floor)
 bench: $(VENV)/.installed-dev
 	$(PY) -m bench.ack
+	$(PY) -m bench.digest
 	$(PY) -m bench.lookup_fanout
 	$(PY) -m bench.lookup
 	$(PY) -m bench.rate_limits

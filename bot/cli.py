@@ -243,6 +243,18 @@ def _log_to_file(path: str) -> None:
 @click.option(
     "--faults", default=None, help="Fault injection SPEC, e.g. 'zoom:error_rate=0.1;livevox:latency_ms=200'."
 )
+@click.option(
+    "--month-sms",
+    type=click.IntRange(0, 10_000_000),
+    default=0,
+    help="Extra Zoom Contact Center SMS engagements over the last 30 days (a busy month for digests).",
+)
+@click.option(
+    "--month-calls",
+    type=click.IntRange(0, 10_000_000),
+    default=0,
+    help="Extra Zoom Contact Center voice calls over the last 30 days.",
+)
 @click.option("--print-config", is_flag=True, help="Print a .env fragment pointing the bot here, then exit.")
 @click.pass_context
 def sandbox(
@@ -253,6 +265,8 @@ def sandbox(
     volume: int,
     latency_ms: int,
     faults: str | None,
+    month_sms: int,
+    month_calls: int,
     print_config: bool,
 ) -> None:
     """Serve simulators of Zoom (/zoom), LiveVox (/livevox) and Routee (/routee) on one port.
@@ -269,7 +283,16 @@ def sandbox(
         click.echo(server.print_config(host=host, port=port, seed=seed, volume=volume), nl=False)
         return
     try:
-        server.serve(host=host, port=port, seed=seed, volume=volume, latency_ms=latency_ms, faults=faults)
+        server.serve(
+            host=host,
+            port=port,
+            seed=seed,
+            volume=volume,
+            latency_ms=latency_ms,
+            faults=faults,
+            month_sms=month_sms,
+            month_calls=month_calls,
+        )
     except ValueError as error:  # a malformed --faults SPEC
         _fail(str(error))
 

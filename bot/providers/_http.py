@@ -769,6 +769,11 @@ class BaseClient:
                             headers=sent_headers,
                             timeout=self._attempt_timeout(remaining),
                         )
+                    # A read httpx response and its stream point at each other (BoundAsyncStream keeps
+                    # the response), so every body waited for the cyclic GC: a digest reading thousands
+                    # of pages held megabytes of them, more the more it read. The body is read and the
+                    # stream closed by now; a plain stream leaves it to reference counting.
+                    response.stream = httpx.ByteStream(b"")
                 except httpx.UnsupportedProtocol:
                     raise self._errors.base(
                         self._provider, f"The {self._display_name} URL is not an http(s) URL: check settings."

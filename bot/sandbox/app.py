@@ -43,6 +43,8 @@ def create_app(
     clock: ClockLike | None = None,
     zoom_plan: str | None = None,
     delivery_delay: timedelta | None = None,
+    month_sms: int = 0,
+    month_calls: int = 0,
 ) -> SandboxStarlette:
     """Build the sandbox. `faults` is a fault SPEC (see `bot.sandbox.faults`) or a parsed `FaultSpec`.
 
@@ -50,11 +52,16 @@ def create_app(
     lifetimes, page-token expiry, rate-limit windows, session inactivity and Routee status progression.
     `zoom_plan` ("pro" or "business") overrides the plan given in the fault spec (default pro).
     `delivery_delay`: how long after a send LiveVox and Routee report its delivery (defaults: their own).
+    `month_sms` / `month_calls`: a busy last month of Zoom Contact Center data (see `World.generate`).
     """
     if latency_ms < 0:
         raise ValueError("latency_ms must be >= 0")
     spec = coerce_spec(faults).with_latency(latency_ms)
-    the_world = world if world is not None else World.generate(seed=seed, volume=volume)
+    the_world = (
+        world
+        if world is not None
+        else World.generate(seed=seed, volume=volume, month_sms=month_sms, month_calls=month_calls)
+    )
     the_clock = as_clock(clock)
     injectors = {
         name: FaultInjector(name, spec.for_provider(name), the_world.seed)

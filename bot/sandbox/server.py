@@ -19,10 +19,19 @@ def serve(
     volume: int = 1,
     latency_ms: int = 0,
     faults: str | FaultSpec | None = None,
+    month_sms: int = 0,
+    month_calls: int = 0,
 ) -> None:
     """Serve the sandbox with uvicorn until interrupted (blocking). A bad fault spec fails before binding."""
     spec = coerce_spec(faults)
-    app = create_app(seed=seed, volume=volume, latency_ms=latency_ms, faults=spec)
+    app = create_app(
+        seed=seed,
+        volume=volume,
+        latency_ms=latency_ms,
+        faults=spec,
+        month_sms=month_sms,
+        month_calls=month_calls,
+    )
     uvicorn.run(app, host=host, port=port, http="h11", log_level="info", access_log=False)
 
 

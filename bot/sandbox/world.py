@@ -4,6 +4,11 @@
 time (`now` defaults to the current UTC day at 00:00, so a world is stable within a day). Everything is
 drawn from one `random.Random(seed)`; nothing touches the global RNG.
 
+`month_sms` / `month_calls` add that many Zoom Contact Center SMS engagements / voice calls spread over the
+last 30 days, on top of the `volume`-scaled world (whose 90 days of Contact Center data come with as many
+LiveVox threads, Phone sessions and Routee sends): a busy month for digests and benchmarks in a second or
+two, without scaling the rest. They are drawn from RNGs of their own, so the rest of the world is the same.
+
 The same people appear everywhere: each agent is a LiveVox agent (agentId, loginId, name, status) and a
 Zoom user (user id, display name, email, a Zoom Phone number); each customer (`Contact`) has a LiveVox
 account with compliance flags, LiveVox SMS threads and transaction history, Zoom Contact Center SMS
@@ -636,9 +641,19 @@ class World:
     # ---- generation -------------------------------------------------------------------------------
 
     @classmethod
-    def generate(cls, seed: int = 7, volume: int = 1, now: datetime | None = None) -> World:
+    def generate(
+        cls,
+        seed: int = 7,
+        volume: int = 1,
+        now: datetime | None = None,
+        *,
+        month_sms: int = 0,
+        month_calls: int = 0,
+    ) -> World:
         if volume < 1:
             raise ValueError("volume must be >= 1")
+        if month_sms < 0 or month_calls < 0:
+            raise ValueError("month_sms and month_calls must be >= 0")
         if now is None:
             today = datetime.now(UTC)
             now = today.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -646,14 +661,21 @@ class World:
             now = now.replace(tzinfo=UTC)
         else:
             now = now.astimezone(UTC)
-        return _Generator(seed, volume, now).build()
+        return _Generator(seed, volume, now, month_sms=month_sms, month_calls=month_calls).build()
+
+
+MONTH = timedelta(days=30)
 
 
 class _Generator:
-    def __init__(self, seed: int, volume: int, now: datetime) -> None:
+    def __init__(
+        self, seed: int, volume: int, now: datetime, *, month_sms: int = 0, month_calls: int = 0
+    ) -> None:
         self.seed = seed
         self.volume = volume
         self.now = now
+        self.month_sms = month_sms
+        self.month_calls = month_calls
         self.demo = DEMO
         self.lv_counter = 56_047_000_000 + _mix(seed, "lv-ids").randint(0, 900_000)
 
@@ -1080,6 +1102,16 @@ class _Generator:
                 rng.choice(queue_list),
                 picked,
             )
+        # The busy month: `make` reads `rng` from this scope, so rebinding it draws these from their own RNG
+        # (the engagements above stay what they were without a busy month).
+        rng = _mix(self.seed, "cc-sms-month")
+        for _ in range(self.month_sms):
+            make(
+                rng.choice(others),
+                _at(rng, now, MONTH, timedelta(minutes=30)),
+                rng.choice(queue_list),
+                rng.sample(agent_list, rng.choice([1, 1, 1, 2])),
+            )
         logs.sort(key=lambda s: (s.start_time, s.engagement_id), reverse=True)
         return logs
 
@@ -1174,6 +1206,15 @@ class _Generator:
             queue = rng.choice(queue_list) if rng.random() < 0.85 else None
             picked = rng.sample(agent_list, 1)
             make(contact, _at(rng, now, timedelta(days=90), timedelta(minutes=30)), queue, picked)
+        rng = _mix(self.seed, "voice-month")  # as for the SMS: the busy month's own RNG
+        for _ in range(self.month_calls):
+            queue = rng.choice(queue_list) if rng.random() < 0.85 else None
+            make(
+                rng.choice(others),
+                _at(rng, now, MONTH, timedelta(minutes=30)),
+                queue,
+                rng.sample(agent_list, 1),
+            )
         calls.sort(key=lambda c: (c.start_time, c.engagement_id), reverse=True)
         return calls
 

@@ -67,6 +67,27 @@ def test_volume_scales_counts() -> None:
         assert large[key] > 2 * small[key] * 0.9, key
 
 
+def test_a_busy_month_adds_its_records_and_leaves_the_rest_alone() -> None:
+    plain = World.generate(seed=7, now=ANCHOR)
+    busy = World.generate(seed=7, now=ANCHOR, month_sms=900, month_calls=700)
+    assert len(busy.cc_sms_logs) == len(plain.cc_sms_logs) + 900
+    assert len(busy.voice_calls) == len(plain.voice_calls) + 700
+    month = ANCHOR - timedelta(days=30)
+    extra_sms = {s.engagement_id for s in busy.cc_sms_logs} - {s.engagement_id for s in plain.cc_sms_logs}
+    assert len(extra_sms) == 900
+    assert all(month <= s.start_time < ANCHOR for s in busy.cc_sms_logs if s.engagement_id in extra_sms)
+    extra_calls = {c.engagement_id for c in busy.voice_calls} - {c.engagement_id for c in plain.voice_calls}
+    assert all(month <= c.start_time < ANCHOR for c in busy.voice_calls if c.engagement_id in extra_calls)
+    # Everything else is the world without the busy month, and the same busy month comes back.
+    assert _fingerprint(dataclasses.replace(busy, cc_sms_logs=[], voice_calls=[])) == _fingerprint(
+        dataclasses.replace(plain, cc_sms_logs=[], voice_calls=[])
+    )
+    again = World.generate(seed=7, now=ANCHOR, month_sms=900, month_calls=700)
+    assert _fingerprint(again) == _fingerprint(busy)
+    with pytest.raises(ValueError):
+        World.generate(month_sms=-1)
+
+
 def test_volume_must_be_positive() -> None:
     with pytest.raises(ValueError):
         World.generate(volume=0)
