@@ -61,9 +61,10 @@ class Container:
         self.identities = IdentityService(self.sessions)
         self.audit = AuditService(self.sessions)
         # On Postgres every process shares each provider account's rate budget (in-process on SQLite).
+        self.rate_budget = rate_budget_for(self.engine)
         self.providers = ProviderRegistry(
             provider_source(settings, self.sessions, self.box),
-            rate_budget=rate_budget_for(self.engine),
+            rate_budget=self.rate_budget,
             deadline=settings.provider_deadline_seconds,
         )
         self.contacts = ContactBook(self.sessions)

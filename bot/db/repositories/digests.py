@@ -150,6 +150,21 @@ async def beat(session: AsyncSession, run_id: int, *, now: datetime) -> None:
     )
 
 
+async def claim_note(session: AsyncSession, run_id: int, *, now: datetime) -> bool:
+    """Claim the note of a SKIPPED run (its heartbeat marks who is writing it): True once."""
+    result = await session.execute(
+        update(DigestRun)
+        .where(
+            DigestRun.id == run_id,
+            DigestRun.status == DigestRunStatus.SKIPPED,
+            DigestRun.message_ts.is_(None),
+            DigestRun.heartbeat_at.is_(None),
+        )
+        .values(heartbeat_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def release_run(session: AsyncSession, run_id: int) -> None:
     """Give a RUNNING run back (its job will be retried): the next job may claim it at once."""
     await session.execute(

@@ -29,22 +29,30 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from bot.db.models import DigestRunStatus, DigestSubscription
+from bot.db.repositories import ChannelMappingRepository
 from bot.db.repositories.digests import (
     RunWithSubscription,
     beat,
+    claim_note,
     finish_run,
     manual_run,
+    record_post,
     release_run,
     run_with_subscription,
     start_run,
 )
 from bot.db.session import transaction
 from bot.jobs.contract import Effect, Envelope, Failure, Job
-from bot.jobs.retry import Backoff
-from bot.providers.errors import Unavailable
-from bot.services.digest_content import DigestData, Period, build_digest_data
+from bot.jobs.retry import Backoff, is_database_outage
+from bot.providers.errors import ProviderError, Unavailable
+from bot.services.digest_content import DigestData, DigestRequest, Period, build_digests
 from bot.services.digest_schedule import LATE_WITHIN, Schedule, ScheduleError, parse_schedule
 from bot.services.digests import DigestScheduler, DueRun
+from bot.services.failures import describe
+from bot.slack.digests.blocks import chart_title, digest_message, failure_note, skipped_note
+from bot.slack.digests.chart import alt_text, volume_chart
+from bot.slack.digests.post import ChannelPacer, post_digest, post_note
+from bot.slack.jobs import PROVIDER_NAMES
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -109,13 +117,16 @@ def jobs_for(due: Sequence[DueRun]) -> list[DigestRunJob]:
         groups.setdefault((run.team_id, run.slot, run.skipped), []).append(run)
     return [
         DigestRunJob(
-            envelope=Envelope(
-                team_id=team_id, user_id=SCHEDULE_USER, channel_id=runs[0].channel_id, origin="schedule"
-            ),
+            envelope=for_scheduler(team_id, runs[0].channel_id, "schedule"),
             run_ids=tuple(run.run_id for run in runs),
         )
         for (team_id, _, _), runs in groups.items()
     ]
+
+
+def for_scheduler(team_id: str, channel_id: str, origin: str) -> Envelope:
+    """The envelope of work nobody asked for in person (the schedule): no response_url, no user."""
+    return Envelope(team_id=team_id, user_id=SCHEDULE_USER, channel_id=channel_id, origin=origin)
 
 
 # ------------------------------------------------------------------------------------------ run-now
@@ -200,19 +211,42 @@ async def run_digests(job: DigestRunJob, container: Container) -> None:
 async def _build(
     container: Container, job: DigestRunJob, claimed: list[_Claimed]
 ) -> list[tuple[_Claimed, DigestData]]:
-    providers = await container.providers.for_team(job.envelope.team_id)
-    results: list[tuple[_Claimed, DigestData]] = []
+    """Every claimed run's data, one provider read per period: runs of the same slot and schedule (two
+    channels, or two scopes, of one workspace) are built together (`build_digests`)."""
+    team_id = job.envelope.team_id
+    providers = await container.providers.for_team(team_id)
+    async with container.sessions() as session:
+        mappings = {m.channel_id: m for m in await ChannelMappingRepository(session, team_id).list()}
+    login = await _livevox_login(container, team_id, [c.subscription for c in claimed])
+    groups: dict[tuple[datetime, str, str], list[_Claimed]] = {}
     for item in claimed:
-        start, end = item.schedule.period(item.slot)
-        before_start, before_end = item.schedule.previous_period(item.slot)
-        data = await build_digest_data(
+        groups.setdefault((item.slot, item.schedule.text, item.subscription.timezone), []).append(item)
+    results: list[tuple[_Claimed, DigestData]] = []
+    for items in groups.values():
+        schedule, slot = items[0].schedule, items[0].slot
+        requests = []
+        for item in items:
+            mapping = mappings.get(item.subscription.channel_id)
+            requests.append(
+                DigestRequest.from_scope(
+                    item.subscription.scope,
+                    inbox=mapping.livevox_service_id if mapping is not None else None,
+                    queues=list(mapping.zoom_queue_ids or []) if mapping is not None else [],
+                )
+            )
+        built = await build_digests(
             providers,
             container.sessions,
-            job.envelope.team_id,
-            Period(start, end),
-            Period(before_start, before_end),
+            team_id,
+            Period(*schedule.period(slot)),
+            Period(*schedule.previous_period(slot)),
+            requests=requests,
+            zone=schedule.tz,
+            every=schedule.every,
+            livevox_login=login,
+            now=container.clock.now(),
         )
-        results.append((item, data))
+        results.extend(zip(items, built, strict=True))
     failing = [
         section.name
         for _, data in results
@@ -226,6 +260,19 @@ async def _build(
                 await release_run(session, item.run_id)
         raise SectionsUnavailable("digest", f"{', '.join(sorted(set(failing)))} unavailable")
     return results
+
+
+async def _livevox_login(
+    container: Container, team_id: str, subscriptions: Sequence[DigestSubscription]
+) -> str | None:
+    """Whose LiveVox inboxes the threads are read from (LiveVox's thread methods are agent-only): the
+    subscriber's own login when they have one, else the first linked agent's."""
+    agents = await container.contacts.linked_agents(team_id)
+    by_user = {a.user_id: a.livevox_login for a in agents}
+    for subscription in subscriptions:
+        if subscription.created_by and by_user.get(subscription.created_by):
+            return by_user[subscription.created_by]
+    return next((a.livevox_login for a in agents if a.livevox_login), None)
 
 
 @contextlib.asynccontextmanager
@@ -252,18 +299,101 @@ async def _beating(container: Container, run_ids: list[int]) -> AsyncIterator[No
             await task
 
 
+def _pacer(container: Container, team_id: str) -> ChannelPacer:
+    return ChannelPacer(team_id, container.rate_budget)
+
+
 async def _post(container: Container, item: _Claimed, data: DigestData) -> None:
-    raise NotImplementedError  # filled in when the rendering lands
+    subscription, run = item.subscription, item.found.run
+    channel = subscription.channel_id
+    sections = sections_of(subscription)
+    wanted = [getattr(data, name) for name in sections]
+    now = container.clock.now()
+    if wanted and all(section.error for section in wanted):
+        # Nothing to show: a short note saying why, instead of a digest of errors.
+        reason = "; ".join(dict.fromkeys(section.error or "" for section in wanted))
+        note = failure_note(schedule=subscription.schedule, zone=subscription.timezone, reason=reason)
+        ts = await post_note(container.slack, channel, note, _pacer(container, subscription.team_id))
+        async with transaction(container.sessions) as session:
+            await record_post(session, run.id, ts=ts, now=now)
+            await finish_run(session, run.id, DigestRunStatus.FAILED, now=now, error=reason)
+        return
+    name = container_channel_name(channel)
+    message = digest_message(
+        data,
+        title=f"{item.schedule.every.value.capitalize()} digest · {name}",
+        schedule=subscription.schedule,
+        zone=subscription.timezone,
+        sections=sections,
+        late=run.late,
+        manual=run.manual,
+    )
+    title = chart_title(item.schedule.every)
+    chart = volume_chart(data.volume, title=title) if data.volume else None
+
+    async def posted(ts: str) -> None:
+        async with transaction(container.sessions) as session:
+            await record_post(session, run.id, ts=ts, now=container.clock.now())
+
+    await post_digest(
+        container.slack,
+        channel,
+        message,
+        chart=chart,
+        filename=f"digest-{item.slot:%Y%m%d-%H%M}.png",
+        alt_text=alt_text(data.volume, title=title),
+        pace=_pacer(container, subscription.team_id),
+        posted=posted,
+    )
+    async with transaction(container.sessions) as session:
+        await finish_run(session, run.id, DigestRunStatus.POSTED, now=container.clock.now())
+
+
+def container_channel_name(channel: str) -> str:
+    """The channel as Slack shows it to every reader (a mention renders as #name)."""
+    return f"<#{channel}>"
 
 
 async def _post_skipped(container: Container, found: RunWithSubscription) -> None:
-    raise NotImplementedError  # filled in when the rendering lands
+    subscription, run = found.subscription, found.run
+    async with transaction(container.sessions) as session:
+        if not await claim_note(session, run.id, now=container.clock.now()):
+            return  # another job is noting it
+    note = skipped_note(schedule=subscription.schedule, zone=subscription.timezone, slot=run.scheduled_for)
+    ts = await post_note(container.slack, subscription.channel_id, note, _pacer(container, run.team_id))
+    async with transaction(container.sessions) as session:
+        await record_post(session, run.id, ts=ts, now=container.clock.now())
 
 
 async def digest_failed(
     job: Job, failure: Failure, error: BaseException | None, container: Container
 ) -> None:
-    """The runner's notifier for digests: the run is marked failed and the channel gets a short note."""
+    """The runner's notifier for digests: each run not yet posted is marked failed and its channel gets a
+    short note ("Yesterday's digest could not be built: Zoom was unavailable.")."""
     if not isinstance(job, DigestRunJob):
         return
-    raise NotImplementedError  # filled in when the rendering lands
+    if isinstance(error, ProviderError):
+        reason = describe(PROVIDER_NAMES.get(error.provider, error.provider), error)
+    elif failure is Failure.EXPIRED:
+        reason = "it could not be built in time"
+    elif error is not None and is_database_outage(error):
+        reason = "Switchboard could not reach its database"
+    else:
+        reason = "something went wrong on Switchboard's side (it has been logged)"
+    reason = reason.split(";")[0]  # "…; try again in a minute" is not for a channel
+    now = container.clock.now()
+    for run_id in job.run_ids:
+        async with transaction(container.sessions) as session:
+            found = await run_with_subscription(session, run_id)
+            if found is None or found.run.message_ts is not None:
+                continue
+            if found.run.status in (DigestRunStatus.POSTED, DigestRunStatus.SKIPPED):
+                continue
+            await finish_run(session, run_id, DigestRunStatus.FAILED, now=now, error=reason)
+        subscription = found.subscription
+        note = failure_note(schedule=subscription.schedule, zone=subscription.timezone, reason=reason)
+        ts = await post_note(
+            container.slack, subscription.channel_id, note, _pacer(container, job.envelope.team_id)
+        )
+        async with transaction(container.sessions) as session:
+            await record_post(session, run_id, ts=ts, now=now)

@@ -123,13 +123,17 @@ async def post_digest(
     filename: str,
     alt_text: str,
     pace: ChannelPacer,
+    posted: Callable[[str], Awaitable[None]] | None = None,
 ) -> str:
     """Post the digest, then its chart (PNG) into the digest's thread with files upload v2; the digest's ts.
 
     Only the message decides success: once it is posted, a chart that cannot be uploaded is logged and
-    left out (raising would have the run retried and the digest posted twice).
+    left out (raising would have the run retried and the digest posted twice). `posted(ts)` runs the
+    moment the message is in (the run records it before anything else can fail).
     """
     ts = await post_note(client, channel, message, pace)
+    if posted is not None:
+        await posted(ts)
     if chart is None:
         return ts
     try:

@@ -1,0 +1,119 @@
+"""Digests posted by the schedule, end to end: the tick claims a due slot, the job builds the digest from the
+sandbox and posts it to the Slack emulator over HTTP (chart into its thread), once; a run whose providers
+all fail posts a short note instead; a slot missed by more than six hours is noted as skipped; run-now
+posts outside the schedule, marked as such."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.clock import FakeClock
+from bot.db.models import DigestRun, DigestSubscription
+from bot.db.session import transaction
+from bot.services.demo import CHANNEL_ID, TEAM_ID
+from bot.services.digests import DigestScheduler
+from bot.slack.digests.jobs import for_scheduler, jobs_for, request_run_now, run_digests, tick
+from tests.e2e.conftest import Harness, MakeHarness
+
+
+def last_hour() -> datetime:
+    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+async def subscribe(
+    harness: Harness, schedule: str, *, created: datetime, sections: list[str] | None = None
+) -> DigestSubscription:
+    async with transaction(harness.container.sessions) as session:
+        row = DigestSubscription(
+            team_id=TEAM_ID,
+            channel_id=CHANNEL_ID,
+            name=schedule,
+            schedule=schedule,
+            timezone="UTC",
+            scope={"sections": sections} if sections else {},
+            created_by="U0SUPER",
+            created_at=created,
+        )
+        session.add(row)
+        await session.flush()
+        return row
+
+
+async def runs(harness: Harness) -> list[DigestRun]:
+    async with harness.container.sessions() as session:
+        return list((await session.execute(select(DigestRun).order_by(DigestRun.id))).scalars())
+
+
+def bot_posts(harness: Harness) -> list[object]:
+    return [
+        m
+        for m in harness.emulator.channel_messages(CHANNEL_ID, include_replies=False)
+        if m.user == harness.emulator.bot_user_id
+    ]
+
+
+async def settle(harness: Harness) -> None:
+    await harness.container.wait_idle(60)
+
+
+async def test_a_due_slot_is_posted_once_with_its_chart_in_the_thread(slack: Harness) -> None:
+    slot = last_hour()
+    await subscribe(slack, "hourly :00", created=slot - timedelta(minutes=5))
+    slack.container.clock = FakeClock(slot + timedelta(seconds=20))
+    assert len(await tick(slack.container)) == 1
+    await settle(slack)
+    assert await tick(slack.container) == []  # claimed: a second tick (any process) finds nothing due
+    await settle(slack)
+
+    (run,) = await runs(slack)
+    assert run.status.value == "posted" and run.message_ts and not run.late and not run.manual
+    (post,) = bot_posts(slack)
+    assert post.ts == run.message_ts  # type: ignore[attr-defined]
+    text = " ".join(str(b) for b in post.blocks)  # type: ignore[attr-defined]
+    assert "Hourly digest" in text and "data_visualization" in text
+    replies = [m for m in slack.emulator.thread(CHANNEL_ID, run.message_ts) if m.ts != run.message_ts]
+    files = [f for m in replies for f in m.files]
+    assert (files and files[0].get("alt_txt")) or any(u.alt_txt for u in slack.emulator.files.values())
+
+
+async def test_a_digest_whose_every_source_fails_posts_a_short_note(make_harness: MakeHarness) -> None:
+    async with make_harness(sandbox_faults="*:error_rate=1") as harness:
+        slot = last_hour()
+        await subscribe(harness, "hourly :00", created=slot - timedelta(minutes=5), sections=["calls"])
+        harness.container.clock = FakeClock(slot + timedelta(seconds=20))
+        due = await DigestScheduler(harness.container.sessions).tick(harness.container.clock.now())
+        (job,) = jobs_for(due)
+        # Accepted long ago: past its retry window, so it is not tried again but told.
+        late = job.model_copy(update={"envelope": job.envelope.model_copy(update={"accepted_at": 1.0})})
+        await run_digests(late, harness.container)
+        await settle(harness)
+        (run,) = await runs(harness)
+        (post,) = bot_posts(harness)
+        assert "could not be built" in post.text  # type: ignore[attr-defined]
+        assert run.status.value in {"failed"} and run.message_ts == post.ts  # type: ignore[attr-defined]
+
+
+async def test_a_slot_missed_by_more_than_six_hours_is_noted_once_as_skipped(slack: Harness) -> None:
+    slot = last_hour() - timedelta(hours=10)
+    await subscribe(slack, "daily " + slot.strftime("%H:%M"), created=slot - timedelta(minutes=5))
+    slack.container.clock = FakeClock(slot + timedelta(hours=7))
+    await tick(slack.container)
+    await settle(slack)
+    await tick(slack.container)
+    await settle(slack)
+    (run,) = await runs(slack)
+    assert run.status.value == "skipped"
+    (post,) = bot_posts(slack)
+    assert "was skipped" in post.text  # type: ignore[attr-defined]
+
+
+async def test_run_now_posts_outside_the_schedule_marked_as_such(slack: Harness) -> None:
+    subscription = await subscribe(slack, "daily 09:00", created=datetime.now(UTC) - timedelta(days=3))
+    await request_run_now(slack.container, for_scheduler(TEAM_ID, CHANNEL_ID, "test"), subscription)
+    await settle(slack)
+    (run,) = await runs(slack)
+    assert run.manual and run.status.value == "posted"
+    (post,) = bot_posts(slack)
+    assert "outside the schedule" in " ".join(str(b) for b in post.blocks)  # type: ignore[attr-defined]
