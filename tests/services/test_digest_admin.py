@@ -31,7 +31,7 @@ async def sessions(
 
 
 def test_words_and_fields_read_the_same_digest() -> None:
-    typed = parse_words("C1", "daily 09:00 america/new_york calls SMS queues=q2,q1".split())
+    typed = parse_words("C1", ["daily", "09:00", "america/new_york", "calls", "SMS", "queues=q2,q1"])
     picked = spec_from_fields("C1", ["daily", "09:00"], "America/New_York", ["sms", "calls"], queues="q2, q1")
     assert typed == picked and typed.sections == ("sms", "calls") and typed.queues == ("q2", "q1")
     assert typed.scope == {"sections": ["sms", "calls"], "queues": ["q2", "q1"]}
@@ -53,20 +53,20 @@ def test_words_and_fields_read_the_same_digest() -> None:
 
 
 async def test_add_list_and_duplicates_are_team_scoped(sessions: async_sessionmaker[AsyncSession]) -> None:
-    spec = parse_words("C1", "daily 09:00 America/New_York sms".split())
+    spec = parse_words("C1", ["daily", "09:00", "America/New_York", "sms"])
     async with sessions() as session, session.begin():
         row = await DigestAdmin(session, "T1", actor="U1").add(spec)
     async with sessions() as session, session.begin():
         with pytest.raises(InputError, match=rf"already has this digest \(id {row.id}\)"):
             await DigestAdmin(session, "T1", actor="U1").add(
-                parse_words("C1", "daily 09:00 America/New_York SMS".split())
+                parse_words("C1", ["daily", "09:00", "America/New_York", "SMS"])
             )
         # The same digest in another workspace is another digest; theirs are not ours to see or change.
         other = await DigestAdmin(session, "T2", actor="U9").add(spec)
         with pytest.raises(InputError, match="no digest"):
             await DigestAdmin(session, "T2", actor="U9").remove(row.id)
         await DigestAdmin(session, "T1", actor="U1").add(
-            parse_words("C1", "daily 09:00 America/New_York".split())
+            parse_words("C1", ["daily", "09:00", "America/New_York"])
         )
     async with sessions() as session:
         listed = await DigestAdmin(session, "T1", actor="U1").listings(NOW)
@@ -80,7 +80,7 @@ async def test_add_list_and_duplicates_are_team_scoped(sessions: async_sessionma
 async def test_last_run_pause_resume_and_remove(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions() as session, session.begin():
         service = DigestAdmin(session, "T1", actor="U1")
-        row = await service.add(parse_words("C1", "daily 09:00 America/New_York".split()))
+        row = await service.add(parse_words("C1", ["daily", "09:00", "America/New_York"]))
         row.created_at = NOW - timedelta(days=3)
         session.add(
             DigestRun(
