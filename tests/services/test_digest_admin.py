@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import AuditEvent, DigestRun, DigestRunStatus
+from bot.db.models import AuditEvent, DigestRun, DigestRunStatus, DigestSubscription
 from bot.db.session import create_engine
 from bot.errors import InputError
 from bot.services.digest_admin import PAUSED, DigestAdmin, DigestInputError, parse_words, spec_from_fields
@@ -122,3 +122,19 @@ async def test_last_run_pause_resume_and_remove(sessions: async_sessionmaker[Asy
             a for (a,) in (await session.execute(select(AuditEvent.action).order_by(AuditEvent.id))).all()
         ]
     assert actions == ["digest.added", "digest.paused", "digest.resumed", "digest.removed"]
+
+
+async def test_the_unique_key_refuses_a_duplicate_the_check_did_not_see(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two people adding the same digest at once both pass the check; the name (the same for identical
+    digests) meets the table's unique key, and the second is refused in words, its transaction intact."""
+    spec = parse_words("C1", ["daily", "09:00", "UTC"])
+    async with sessions() as session, session.begin():
+        # What the other request stored a moment ago, as the check in `add` could not yet see it.
+        session.add(DigestSubscription(team_id="T1", channel_id="C1", name=spec.name, schedule="daily 10:00"))
+    async with sessions() as session, session.begin():
+        service = DigestAdmin(session, "T1", actor="U1")
+        with pytest.raises(InputError, match="already has this digest, so nothing was added"):
+            await service.add(spec)
+        assert len(await service.on_channel("C1")) == 1  # the session is still usable
