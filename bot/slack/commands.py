@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import shlex
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,9 @@ class Subcommand:
     summary: str
     role: Role | None
     handler: Handler
+    # More usage lines, shown after `usage` in help: the forms of a subcommand with its own verbs
+    # (`/switchboard digest add …`, `… list`, …).
+    also: tuple[str, ...] = ()
 
 
 @dataclass
@@ -94,20 +97,29 @@ class CommandRouter:
     subcommands: dict[str | None, Subcommand] = field(default_factory=dict)
 
     def sub(
-        self, name: str | None, usage: str, summary: str, role: Role | None = Role.AGENT
+        self,
+        name: str | None,
+        usage: str,
+        summary: str,
+        role: Role | None = Role.AGENT,
+        *,
+        also: Sequence[str] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.subcommands[name] = Subcommand(self.command, name, usage, summary, role, handler)
+            self.subcommands[name] = Subcommand(
+                self.command, name, usage, summary, role, handler, tuple(also)
+            )
             return handler
 
         return register
 
     def usage_lines(self, identity: Identity | None = None) -> list[str]:
-        return [
-            f"`{escape(sub.usage)}`: {sub.summary}"
-            for sub in self.subcommands.values()
-            if identity is None or identity.may(sub.role)
-        ]
+        lines: list[str] = []
+        for sub in self.subcommands.values():
+            if identity is None or identity.may(sub.role):
+                lines.append(f"`{escape(sub.usage)}`: {sub.summary}")
+                lines.extend(f"`{escape(more)}`" for more in sub.also)
+        return lines
 
     def match(self, text: str) -> tuple[Subcommand | None, list[str], str]:
         """The subcommand for `text`, its arguments (from the first `TOKENISE_LIMIT` characters, at most

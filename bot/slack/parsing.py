@@ -67,3 +67,21 @@ def first_number(text: str, region: str) -> str | None:
     for found in find_numbers(text, region):
         return found.e164
     return None
+
+
+# A channel picked from Slack's list as the person types `#` arrives as `<#C0123|name>` (or `<#C0123>`);
+# one typed in full without picking it arrives as plain `#name`, which names no channel Slack vouches for.
+CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")
+BARE_CHANNEL = re.compile(r"^#[a-z0-9][a-z0-9_-]*$")
+PICK_CHANNEL = "Pick the channel from Slack's list as you type `#`, so that Slack sends which one it is."
+
+
+def mentioned_channel(word: str) -> str | None:
+    """The channel id of a picked `#channel`, None when `word` is not one; raises when it was typed
+    without picking it (Slack then sends only its name)."""
+    word = word.strip()
+    if found := CHANNEL_MENTION.match(word):
+        return found.group(1)
+    if BARE_CHANNEL.match(word):
+        raise InputError(PICK_CHANNEL)
+    return None

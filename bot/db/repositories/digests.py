@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,50 @@ class DigestRepository(TeamRepository[DigestSubscription]):
     async def subscribe(self, channel_id: str, schedule: str, **fields: object) -> DigestSubscription:
         row = DigestSubscription(team_id=self.team_id, channel_id=channel_id, schedule=schedule, **fields)
         return await self._add(row)
+
+    async def get(self, subscription_id: int) -> DigestSubscription | None:
+        """One of this team's subscriptions (another team's id finds nothing)."""
+        query = self._select().where(DigestSubscription.id == subscription_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def on_channel(self, channel_id: str) -> list[DigestSubscription]:
+        query = self._select().where(DigestSubscription.channel_id == channel_id)
+        return list((await self.session.execute(query.order_by(DigestSubscription.id))).scalars())
+
+    async def delete(self, subscription: DigestSubscription) -> None:
+        """Remove a subscription and its runs (explicitly: SQLite cascades only with foreign keys on)."""
+        await self.session.execute(delete(DigestRun).where(DigestRun.subscription_id == subscription.id))
+        await self.session.delete(subscription)
+        await self.session.flush()
+
+    async def latest_runs(self, subscription_ids: Sequence[int]) -> dict[int, DigestRun]:
+        """Each subscription's latest run (by its slot, run-now included), in one query."""
+        if not subscription_ids:
+            return {}
+        latest = (
+            select(DigestRun.subscription_id, func.max(DigestRun.scheduled_for).label("slot"))
+            .where(DigestRun.team_id == self.team_id, DigestRun.subscription_id.in_(subscription_ids))
+            .group_by(DigestRun.subscription_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(DigestRun)
+            .join(
+                latest,
+                (latest.c.subscription_id == DigestRun.subscription_id)
+                & (latest.c.slot == DigestRun.scheduled_for),
+            )
+            .order_by(DigestRun.id)
+        )
+        return {run.subscription_id: run for run in rows.scalars()}
+
+    async def last_scheduled_slot(self, subscription: DigestSubscription) -> datetime | None:
+        """The latest slot of the schedule that has a run (run-now runs are outside the schedule)."""
+        return await self.session.scalar(
+            select(func.max(DigestRun.scheduled_for)).where(
+                DigestRun.subscription_id == subscription.id, DigestRun.manual.is_(False)
+            )
+        )
 
     async def claim_run(self, subscription: DigestSubscription, slot: datetime) -> DigestRun | None:
         """Claim a scheduled slot; None when another worker already has it (the unique key decides)."""

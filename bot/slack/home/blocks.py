@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import Block
 
+from bot.services.digest_admin import DigestListing
 from bot.services.identity import Identity
 from bot.services.inbox import Activity, InboxOverview, ThreadList
 from bot.slack import ids
@@ -14,6 +16,7 @@ from bot.slack.activity import event_words, status_words
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, divider, fit, header, section, to_dicts
 from bot.slack.commands import NOT_LINKED
+from bot.slack.digests.manage_blocks import home_digests
 from bot.slack.text import clip, escape, pretty_number, when
 from bot.slack.threads.blocks import MODAL_THREADS, card_text, channel_lines, count_fields, team_sections
 
@@ -72,8 +75,10 @@ def home_view(
     activity: Activity | None = None,
     loading: bool = False,
     now: datetime | None = None,
+    digests: Sequence[DigestListing] | None = None,
 ) -> dict[str, Any]:
-    """The Home tab: who you are, your inbox (or why it is missing), recent activity, quick buttons."""
+    """The Home tab: who you are, your inbox (or why it is missing), recent activity, quick buttons, and
+    for admins the workspace's digests (`digests`, None: not shown)."""
     blocks: list[Block] = [header("Switchboard"), *_who(identity), _buttons(identity)]
     if identity.linked:
         blocks += [divider(), header("Your inbox")]
@@ -87,6 +92,8 @@ def home_view(
             blocks.extend(team_sections(overview))
         if activity is not None:
             blocks += [divider(), *_activity(activity, identity.user_id)]
+        if digests is not None:
+            blocks += [divider(), *home_digests(digests)]
     if not loading:
         blocks.append(context(f"Updated {when(now or datetime.now(UTC))}"))
     return {"type": "home", "callback_id": "home", "blocks": to_dicts(fit(blocks, limits.VIEW_BLOCKS))}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from bot.db.models import Role
 from bot.jobs.contract import Job
+from bot.services.digest_admin import DigestAdmin
 from bot.services.inbox import recent_activity, team_members
 from bot.slack.home.blocks import home_view, my_threads_modal
 from bot.slack.threads.jobs import problem, who
@@ -50,8 +52,18 @@ async def home(job: HomeJob, container: Container) -> None:
         except Exception as error:
             trouble = problem(error, "home inbox")
     activity = await recent_activity(container.sessions, identity.team_id, identity.user_id)
+    digests = None
+    if identity.may(Role.ADMIN):  # the Digests section, with "Add digest", is for admins
+        async with container.sessions() as session:
+            digests = await DigestAdmin(session, identity.team_id, actor=identity.user_id).listings(
+                datetime.now(UTC)
+            )
     view = home_view(
-        identity, overview=overview, problem=trouble, activity=activity if identity.linked else None
+        identity,
+        overview=overview,
+        problem=trouble,
+        activity=activity if identity.linked else None,
+        digests=digests,
     )
     await container.slack.views_publish(user_id=identity.user_id, view=view)
 

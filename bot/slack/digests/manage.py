@@ -1,0 +1,94 @@
+"""Opening the digest modal (from `/switchboard digest add` and App Home) and asking Slack whether the bot
+is in a channel: shared by the digest command, the modal's submission and the Home button."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services.digest_schedule import ScheduleError, parse_timezone
+from bot.services.identity import Identity
+from bot.slack.digests.manage_blocks import digest_modal
+from bot.slack.payloads import keep
+
+if TYPE_CHECKING:
+    from bot.container import Container
+
+log = logging.getLogger(__name__)
+
+INVITE = "Invite me first: type `/invite @Switchboard` in {channel}."
+
+
+class DigestModalContext(BaseModel):
+    """Where the modal was opened from, kept on the server (the modal carries only its token)."""
+
+    channel_id: str | None = None  # where to tell the outcome; None: a DM
+    origin: Literal["command", "home"] = "command"
+
+
+async def user_zone(client: AsyncWebClient, user_id: str) -> str:
+    """The person's Slack time zone (users.info `tz`) as the zone list spells it; UTC when Slack has none
+    or names one this machine does not know."""
+    try:
+        answer = await client.users_info(user=user_id)
+    except SlackApiError as error:
+        log.info("users.info failed", extra={"error": error.response.get("error")})
+        return "UTC"
+    tz = str(((answer.get("user") or {}).get("tz")) or "")
+    try:
+        return parse_timezone(tz) if tz else "UTC"
+    except ScheduleError:
+        return "UTC"
+
+
+async def open_digest_modal(
+    client: AsyncWebClient,
+    trigger_id: str,
+    *,
+    container: Container,
+    identity: Identity,
+    channel_id: str | None,
+    origin: Literal["command", "home"],
+) -> None:
+    """Open the digest modal; call it right after `ack()` (a trigger_id lives 3 seconds)."""
+    zone = await user_zone(client, identity.user_id)
+    where = DigestModalContext(channel_id=channel_id, origin=origin)
+    token = await keep(container, identity.team_id, identity.user_id, where)
+    await client.views_open(
+        trigger_id=trigger_id, view=digest_modal(token=token, channel_id=channel_id, zone=zone)
+    )
+
+
+@dataclass(frozen=True)
+class NotMember:
+    """Why a digest cannot post in a channel: the sentence for mrkdwn and for a field error (plain)."""
+
+    mrkdwn: str
+    plain: str
+
+
+async def not_a_member(client: AsyncWebClient, channel_id: str) -> NotMember | None:
+    """None when the bot is in `channel_id` (conversations.info `is_member`); else how to invite it.
+    A private channel the bot is not in is not found at all, which takes the same invitation."""
+    name: str | None = None
+    try:
+        answer = await client.conversations_info(channel=channel_id)
+        channel = answer.get("channel") or {}
+        if channel.get("is_member") or channel.get("is_im"):
+            return None
+        name = str(channel.get("name") or "") or None
+    except SlackApiError as error:
+        code = str(error.response.get("error") or "")
+        if code != "channel_not_found":
+            log.warning("conversations.info failed", extra={"error": code})
+            text = f"I could not check that channel with Slack ({code or 'no answer'}); please try again."
+            return NotMember(text, text)
+    return NotMember(
+        INVITE.format(channel=f"<#{channel_id}>"),
+        INVITE.format(channel=f"#{name}" if name else "that channel").replace("`", ""),
+    )
