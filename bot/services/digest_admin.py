@@ -21,8 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import DigestRun, DigestRunStatus, DigestSubscription
 from bot.db.repositories import AuditRepository, DigestRepository, WorkspaceRepository
 from bot.errors import InputError
-from bot.services.channels import validate_queue_ids, validate_service_id
+from bot.services.channels import (
+    MappingChange,
+    check_with_providers,
+    linked_logins,
+    validate_queue_ids,
+    validate_service_id,
+)
 from bot.services.digest_schedule import Schedule, ScheduleError, parse_schedule, parse_timezone
+from bot.services.providers import Providers
 
 __all__ = [
     "PAUSED",
@@ -31,6 +38,7 @@ __all__ = [
     "DigestInputError",
     "DigestListing",
     "DigestSpec",
+    "check_inbox",
     "parse_words",
     "spec_from_fields",
 ]
@@ -199,6 +207,21 @@ def parse_words(channel_id: str, words: list[str]) -> DigestSpec:
         inbox=_inbox(keywords[FIELD_INBOX]) if FIELD_INBOX in keywords else None,
         queues=_queues(keywords[FIELD_QUEUES]) if FIELD_QUEUES in keywords else None,
     )
+
+
+async def check_inbox(
+    spec: DigestSpec, session: AsyncSession, team_id: str, providers: Providers, login: str | None
+) -> None:
+    """An explicit `inbox=` must be one of the team's LiveVox group inboxes, checked as a channel mapping's
+    is (`check_with_providers`); the mapping's own inbox was checked when it was set. Queue ids are checked
+    for their form only: Zoom offers no list of contact-center queues."""
+    if spec.inbox is None:
+        return
+    logins = await linked_logins(session, team_id, login)
+    try:
+        await check_with_providers(MappingChange(service_id=spec.inbox), providers, logins)
+    except InputError as error:
+        raise DigestInputError(str(error).removeprefix("Nothing was saved:\n• "), FIELD_INBOX) from None
 
 
 @dataclass(frozen=True)

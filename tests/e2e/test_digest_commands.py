@@ -104,6 +104,11 @@ async def test_bad_input_is_refused_with_one_sentence(slack: Harness) -> None:
         (f"digest add {DEMO} daily 09:00 UTC weather", "is not a digest section"),
         (f"digest add {DEMO} daily 09:00 UTC inbox=abc", "inbox= takes a LiveVox service id"),
         (f"digest add {DEMO} daily 09:00 UTC queues=a;b", "queues= takes Zoom queue ids"),
+        # Checked with LiveVox, as a channel mapping's inbox is: the demo team's group inbox is 100915.
+        (
+            f"digest add {DEMO} daily 09:00 UTC inbox=999999",
+            "inbox=999999 is not a LiveVox inbox of your team",
+        ),
         ("digest add #demo daily 09:00 UTC", "Pick the channel from Slack's list"),
         (
             "digest add <#C0NOBOT|quiet> daily 09:00 UTC",
@@ -210,6 +215,8 @@ async def test_the_modal_opens_with_the_users_zone_and_submits(slack: Harness) -
     assert "is not a time zone I know" in bad.errors["digest_zone"]
     bad = await slack.driver.submit(view, {"digest_inbox": "abc"})
     assert "inbox= takes a LiveVox service id" in bad.errors["digest_inbox"]
+    bad = await slack.driver.submit(view, {"digest_inbox": "999999"})
+    assert "is not a LiveVox inbox of your team" in bad.errors["digest_inbox"]
     slack.emulator.add_channel("C0NOBOT", "quiet", is_member=False)
     bad = await slack.driver.submit(view, {"digest_channel": "C0NOBOT"})
     assert bad.errors["digest_channel"] == "Invite me first: type /invite @Switchboard in #quiet."
@@ -244,6 +251,7 @@ async def test_the_modal_refuses_an_expired_form_and_an_agent(slack: Harness) ->
     payload = slack.driver.view_submission_payload(view, {}, user="U0AGENT")
     refused = await slack.driver.send_payload(payload)
     assert "is for supervisors and above" in refused.errors["digest_channel"]
+    await slack.driver.settle()  # the denial is audited after the ack
     assert await _subscriptions(slack) == []
     assert [e.actor for e in await _events(slack, "access.denied")] == ["U0AGENT"]
 

@@ -15,7 +15,7 @@ from bot.errors import InputError
 from bot.services.digest_admin import DigestAdmin, DigestListing, parse_words
 from bot.slack.commands import CommandRouter, Invocation
 from bot.slack.digests.jobs import request_run_now
-from bot.slack.digests.manage import not_a_member, open_digest_modal
+from bot.slack.digests.manage import check_scope, not_a_member, open_digest_modal
 from bot.slack.digests.manage_blocks import added_text, list_message
 from bot.slack.outcome import failure
 from bot.slack.parsing import mentioned_channel
@@ -89,6 +89,7 @@ async def _add(inv: Invocation, args: list[str]) -> None:
         raise InputError(f"Name the channel first, e.g. `{ADD_USAGE}`.")
     spec = parse_words(channel_id, args[1:])  # bad input is answered in the ack
     await inv.ack()
+    await check_scope(container, inv.identity, spec)
     problem = await not_a_member(inv.client, channel_id)
     if problem is not None:
         await inv.respond(**failure(problem.mrkdwn), response_type="ephemeral")

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.services.digest_admin import DigestSpec, check_inbox
 from bot.services.digest_schedule import ScheduleError, parse_timezone
 from bot.services.identity import Identity
 from bot.slack.digests.manage_blocks import digest_modal
@@ -62,6 +63,15 @@ async def open_digest_modal(
     await client.views_open(
         trigger_id=trigger_id, view=digest_modal(token=token, channel_id=channel_id, zone=zone)
     )
+
+
+async def check_scope(container: Container, identity: Identity, spec: DigestSpec) -> None:
+    """The digest's explicit inbox, checked with LiveVox (DigestInputError when it is not the team's)."""
+    if spec.inbox is None:
+        return
+    providers = await container.providers.for_team(identity.team_id)
+    async with container.sessions() as session:
+        await check_inbox(spec, session, identity.team_id, providers, identity.livevox_login)
 
 
 @dataclass(frozen=True)

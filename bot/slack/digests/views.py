@@ -18,7 +18,7 @@ from bot.db.session import transaction
 from bot.errors import InputError
 from bot.services.digest_admin import DigestAdmin, DigestInputError, DigestListing
 from bot.services.identity import Identity
-from bot.slack.digests.manage import DigestModalContext, not_a_member
+from bot.slack.digests.manage import DigestModalContext, check_scope, not_a_member
 from bot.slack.digests.manage_blocks import INPUT_CHANNEL, VIEW_DIGEST, added_text, field_block, read_modal
 from bot.slack.guards import FIELD_ERROR_CHARS, requires
 from bot.slack.home.jobs import HomeJob
@@ -49,6 +49,7 @@ async def on_submit(
         return
     try:
         spec = read_modal(view)
+        await check_scope(container, identity, spec)
     except DigestInputError as error:
         await ack(**_errors(field_block(error), str(error)))
         return
