@@ -318,10 +318,9 @@ async def _post(container: Container, item: _Claimed, data: DigestData) -> None:
             await record_post(session, run.id, ts=ts, now=now)
             await finish_run(session, run.id, DigestRunStatus.FAILED, now=now, error=reason)
         return
-    name = container_channel_name(channel)
     message = digest_message(
         data,
-        title=f"{item.schedule.every.value.capitalize()} digest · {name}",
+        title=f"{item.schedule.every.value.capitalize()} digest",
         schedule=subscription.schedule,
         zone=subscription.timezone,
         sections=sections,
@@ -347,11 +346,6 @@ async def _post(container: Container, item: _Claimed, data: DigestData) -> None:
     )
     async with transaction(container.sessions) as session:
         await finish_run(session, run.id, DigestRunStatus.POSTED, now=container.clock.now())
-
-
-def container_channel_name(channel: str) -> str:
-    """The channel as Slack shows it to every reader (a mention renders as #name)."""
-    return f"<#{channel}>"
 
 
 async def _post_skipped(container: Container, found: RunWithSubscription) -> None:
