@@ -8,33 +8,20 @@ import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import ChannelMapping, InboxPoll, InboxThread, Role, UserMapping, Workspace
-from bot.db.session import create_engine
 from bot.sandbox.faults import ProviderFaults
 from bot.services.alerts import SUMMARY_AT, AlertPoller
 from bot.services.contacts import ContactBook
 from bot.services.providers import Providers
-from tests.databases import backends, fresh_database
 from tests.providers.sandbox_support import HttpSandbox, open_sandbox
 from tests.services.test_history_livevox import agent_providers
 
 TEAM = "T1"
-
-
-@pytest.fixture(params=backends())
-async def sessions(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    with fresh_database(request.param, tmp_path) as url:
-        engine = create_engine(url)
-        yield async_sessionmaker(engine, expire_on_commit=False)
-        await engine.dispose()
 
 
 @pytest.fixture

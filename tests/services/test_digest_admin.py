@@ -3,31 +3,17 @@ next and last runs, pause / resume (a slot passed while paused is never posted) 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import AuditEvent, DigestRun, DigestRunStatus, DigestSubscription
-from bot.db.session import create_engine
 from bot.errors import InputError
 from bot.services.digest_admin import PAUSED, DigestAdmin, DigestInputError, parse_words, spec_from_fields
-from tests.databases import backends, fresh_database
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # 10:00 in New York
-
-
-@pytest.fixture(params=backends())
-async def sessions(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    with fresh_database(request.param, tmp_path) as url:
-        engine = create_engine(url)
-        yield async_sessionmaker(engine, expire_on_commit=False)
-        await engine.dispose()
 
 
 def test_words_and_fields_read_the_same_digest() -> None:

@@ -4,32 +4,17 @@ slots after an outage, paused and uninstalled workspaces left alone, and a run s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import DigestRun, DigestRunStatus, DigestSubscription, Workspace
 from bot.db.repositories.digests import start_run
-from bot.db.session import create_engine
 from bot.services.digests import DigestScheduler
-from tests.databases import backends, fresh_database
 
 NY = ZoneInfo("America/New_York")
-
-
-@pytest.fixture(params=backends())
-async def sessions(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    with fresh_database(request.param, tmp_path) as url:
-        engine = create_engine(url)
-        yield async_sessionmaker(engine, expire_on_commit=False)
-        await engine.dispose()
 
 
 async def subscribe(
