@@ -117,3 +117,15 @@ async def test_run_now_posts_outside_the_schedule_marked_as_such(slack: Harness)
     assert run.manual and run.status.value == "posted"
     (post,) = bot_posts(slack)
     assert "outside the schedule" in " ".join(str(b) for b in post.blocks)  # type: ignore[attr-defined]
+
+
+async def test_a_slot_missed_within_six_hours_is_posted_late_with_a_note(slack: Harness) -> None:
+    slot = last_hour() - timedelta(hours=3)
+    await subscribe(slack, "daily " + slot.strftime("%H:%M"), created=slot - timedelta(minutes=5))
+    slack.container.clock = FakeClock(slot + timedelta(hours=3, minutes=1))
+    await tick(slack.container)
+    await settle(slack)
+    (run,) = await runs(slack)
+    assert run.late and run.status.value == "posted"
+    (post,) = bot_posts(slack)
+    assert "Posted late" in " ".join(str(b) for b in post.blocks)  # type: ignore[attr-defined]
