@@ -191,8 +191,9 @@ async def apps(
 ) -> AsyncIterator[tuple[list[Target], str]]:
     """Every app under test, running; yields the targets and which database Switchboard is on.
 
-    `profile`: run Switchboard under py-spy (on PATH; not a dependency), which writes collapsed stacks
-    there when it is stopped with SIGINT."""
+    `profile`: run Switchboard under cProfile, which writes its stats there when the server is stopped
+    with SIGINT (read them with `python -m pstats`). cProfile slows the server it profiles, so a profiled
+    run's ratios are not the benchmark's: only where the time goes is."""
     python = sys.executable
     async with _database(directory) as (database_url, which):
         env = _clean_env() | {
@@ -205,13 +206,12 @@ async def apps(
         for step in (["db", "upgrade"], ["admin", "demo-seed"]):
             await _run([python, "-m", "bot", *step], env, directory)
         bench_app = [python, "-m", "bench.ack", "serve", "--api-url", api_url]
-        spied = ["py-spy", "record", "--format", "raw", "--rate", "250", "-o", str(profile), "--"]
-        spied = spied if profile else []
+        profiled = ["-m", "cProfile", "-o", str(profile)] if profile else []
         async with (
             _server([*bench_app, "starlette", str(_free_port())], env, directory) as starlette,
             _server([*bench_app, "bolt", str(_free_port())], env, directory) as bolt,
             _server(
-                [*spied, python, "-m", "bot", "serve", "--no-worker", "--port", str(_free_port())],
+                [python, *profiled, "-m", "bot", "serve", "--no-worker", "--port", str(_free_port())],
                 env,
                 directory,
                 stop=signal.SIGINT if profile else signal.SIGTERM,
@@ -393,7 +393,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, action="append", help="repeatable; default 1, 50, 200")
     parser.add_argument("--requests", type=int, help="measured requests per app per round")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--profile", type=Path, help="py-spy's collapsed stacks of Switchboard go here")
+    parser.add_argument("--profile", type=Path, help="cProfile's stats of Switchboard go here")
     args = parser.parse_args()
     if args.command == "serve":
         serve_bench_app(args.kind, args.port, args.api_url)
@@ -403,6 +403,6 @@ if __name__ == "__main__":
                 args.concurrency or CONCURRENCY,
                 requests=args.requests,
                 rounds=args.rounds,
-                profile=args.profile,
+                profile=args.profile.resolve() if args.profile else None,  # the servers run elsewhere
             )
         )

@@ -132,20 +132,22 @@ async def dispatch(
             await respond(**answer, response_type="ephemeral", replace_original=False)
 
 
-def _listener(router: CommandRouter) -> Any:
-    # Bolt passes arguments by name, so the router is bound by closure, not as a parameter.
-    async def listener(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: dict[str, Any],
-    ) -> None:
-        await dispatch(router, ack, body, respond, client, context)
+async def listener(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    await dispatch(BY_COMMAND[str(body.get("command", ""))], ack, body, respond, client, context)
 
-    return listener
+
+BY_COMMAND: dict[str, CommandRouter] = {router.command: router for router in ROUTERS}
 
 
 def register(app: AsyncApp) -> None:
-    for router in ROUTERS:
-        app.command(router.command)(_listener(router))
+    # One listener for every command, found by name here: Bolt tries its listeners in turn, each match
+    # costing a full build of its injected arguments, so one per command made a command listed sixth pay
+    # six of them (and every button click pass all of them) before its listener ran.
+    commands = "|".join(re.escape(command) for command in BY_COMMAND)
+    app.command(re.compile(f"^(?:{commands})$"))(listener)
