@@ -311,57 +311,92 @@ class HistoryService:
             await self.contacts.remember(identity, [(number, str(t.thread_id)) for t in threads])
         return threads
 
-    async def number_threads(self, providers: Providers, identity: Identity, number: str) -> list[Thread]:
+    async def number_threads(
+        self,
+        providers: Providers,
+        identity: Identity,
+        number: str,
+        *,
+        members: Sequence[Identity] | None = None,
+    ) -> list[Thread]:
         """The number's open threads a timeline shows: the person's inboxes; for a supervisor or an admin,
         the inboxes of every linked agent of the team too (each through that agent's own LiveVox session),
         so a thread transferred to a colleague stays in view. A colleague's inboxes that cannot be read are
-        left out (logged); the person's own failing fails the LiveVox source."""
-        if not identity.may(Role.SUPERVISOR) or self.contacts is None:
-            return await self.livevox_threads(providers, identity, number)
-        mine = (identity.livevox_login or "").upper()
-        members = [
-            m
-            for m in await self.contacts.linked_agents(identity.team_id)
-            if m.livevox_login and m.livevox_login.upper() != mine
-        ]
+        left out (logged); the person's own failing fails the LiveVox source. `members`: the team's linked
+        agents when the caller has read them already."""
+        threads, seen = await self._team_threads(providers, identity, number, members)
+        await self._remember(number, seen)
+        return threads
+
+    async def team(self, identity: Identity) -> list[Identity] | None:
+        """The linked agents whose inboxes `identity`'s timelines span (None: only their own)."""
+        if not identity.may(Role.SUPERVISOR) or self.contacts is None or not identity.team_id:
+            return None
+        return await self.contacts.linked_agents(identity.team_id)
+
+    async def _remember(self, number: str, seen: Sequence[tuple[Identity, list[Thread]]]) -> None:
+        """Who had which threads of `number` (what each inbox read showed), in one write."""
+        if self.contacts is not None:
+            await self.contacts.remember_many(
+                [(member, [(number, str(t.thread_id)) for t in found]) for member, found in seen if found]
+            )
+
+    async def _team_threads(
+        self,
+        providers: Providers,
+        identity: Identity,
+        number: str,
+        members: Sequence[Identity] | None,
+    ) -> tuple[list[Thread], list[tuple[Identity, list[Thread]]]]:
+        """`number_threads` and what to remember of it (who saw which threads), not yet written: the
+        caller writes it off the answer's path."""
+        if members is None:
+            members = await self.team(identity)
+        own = providers.livevox_agent(identity.livevox_login)
+        if members is None:
+            mine = await self._threads_in(own, number) if own is not None else []
+            return mine, [(identity, mine)]
+        login = (identity.livevox_login or "").upper()
+        colleagues = [m for m in members if m.livevox_login and m.livevox_login.upper() != login]
 
         async def of(member: Identity) -> list[Thread]:
             client = providers.livevox_agent(member.livevox_login)
             if client is None:
                 return []
             try:
-                found = await self._threads_in(client, number)
+                return await self._threads_in(client, number)
             except Exception as error:  # one colleague's session failing leaves the rest shown
                 log.warning(
                     "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
                 )
                 return []
-            if self.contacts is not None:
-                await self.contacts.remember(member, [(number, str(t.thread_id)) for t in found])
-            return found
 
         # The person's own inboxes and the colleagues' at once: one round of LiveVox requests, not two.
-        threads, batches = await asyncio.gather(
-            self.livevox_threads(providers, identity, number),
-            self._bounded([functools.partial(of, member) for member in members]),
+        mine, batches = await asyncio.gather(
+            self._threads_in(own, number) if own is not None else _empty(),
+            self._bounded([functools.partial(of, member) for member in colleagues]),
         )
-        seen = {str(t.thread_id) for t in threads}
+        threads = list(mine)
+        seen_ids = {str(t.thread_id) for t in threads}
         for batch in batches:
             for thread in batch:
-                if str(thread.thread_id) not in seen:
-                    seen.add(str(thread.thread_id))
+                if str(thread.thread_id) not in seen_ids:
+                    seen_ids.add(str(thread.thread_id))
                     threads.append(thread)
-        return threads
+        return threads, [(identity, mine), *zip(colleagues, batches, strict=True)]
 
-    async def reader(self, providers: Providers, identity: Identity) -> LiveVoxClient | None:
+    async def reader(
+        self, providers: Providers, identity: Identity, *, members: Sequence[Identity] | None = None
+    ) -> LiveVoxClient | None:
         """The LiveVox session a timeline reads through: the person's own; for a supervisor or an admin
-        without a LiveVox login, a linked agent's of the team (LiveVox's history methods are agent-only)."""
+        without a LiveVox login, a linked agent's of the team (LiveVox's history methods are agent-only).
+        `members`: the team's linked agents when the caller has read them already."""
         own = providers.livevox_agent(identity.livevox_login)
         if own is not None or not identity.may(Role.SUPERVISOR) or self.contacts is None:
             return own
         if providers.livevox is None or not identity.team_id:
             return None
-        for member in await self.contacts.linked_agents(identity.team_id):
+        for member in members if members is not None else await self.contacts.linked_agents(identity.team_id):
             client = providers.livevox_agent(member.livevox_login)
             if client is not None:
                 return client
@@ -416,11 +451,12 @@ class HistoryService:
         span: TimeRange,
         report: NumberReport,
         threads: list[Thread] | None,
+        client: LiveVoxClient,
+        members: Sequence[Identity] | None,
     ) -> list[Event]:
-        client = await self.reader(providers, identity)
-        assert client is not None
+        seen: list[tuple[Identity, list[Thread]]] = []
         if threads is None:
-            threads = await self.number_threads(providers, identity, number)
+            threads, seen = await self._team_threads(providers, identity, number, members)
         report.compliance = from_threads(threads, number)
         for thread in threads:
             report.threads.append(
@@ -442,14 +478,16 @@ class HistoryService:
         jobs = [functools.partial(self._history, client, account=a) for a in accounts]
         jobs += [functools.partial(self._history, client, thread_id=t) for t in dict.fromkeys(thread_ids)]
         events: list[Event] = []
-        seen: set[str] = set()
-        for batch in await self._bounded(jobs):
+        shown: set[str] = set()
+        # Who had which thread is written while LiveVox's history is read, not before it.
+        batches, _ = await asyncio.gather(self._bounded(jobs), self._remember(number, seen))
+        for batch in batches:
             for message in batch:
-                if str(message.id) in seen:
+                if str(message.id) in shown:
                     continue
                 if message.phone and not same_number(message.phone, number):
                     continue  # an account may have other phones
-                seen.add(str(message.id))
+                shown.add(str(message.id))
                 at = message.occurred_at
                 if at is not None and not (span.start <= at <= span.end):
                     continue
@@ -490,14 +528,17 @@ class HistoryService:
         """
         report = NumberReport(number=number, range=span)
         zoom = providers.zoom is not None
-        livevox_ok = await self.reader(providers, identity) is not None
+        # The team's linked agents are read once, for both the session to read through and the inboxes.
+        members = await self.team(identity) if providers.livevox is not None else None
+        client = await self.reader(providers, identity, members=members)
+        livevox_ok = client is not None
         sources: list[tuple[str, Callable[[], Awaitable[list[Event]]] | None]] = [
             (f"{ZOOM_CC} SMS", (lambda: self._zoom_cc_sms(providers, number, span)) if zoom else None),
             (ZOOM_PHONE, (lambda: self._zoom_phone(providers, number, span)) if zoom else None),
             (
                 LIVEVOX,
-                (lambda: self._livevox(providers, identity, number, span, report, threads))
-                if livevox_ok
+                (lambda: self._livevox(providers, identity, number, span, report, threads, client, members))
+                if client is not None
                 else None,
             ),
             (ROUTEE, (lambda: self._routee(providers, number, span)) if providers.routee else None),
@@ -602,6 +643,10 @@ def merge_outbox(events: list[Event], rows: Sequence[OutboxRow]) -> list[Event]:
         used.add(len(merged) - 1)
     merged.sort(key=lambda e: e.at or datetime.min.replace(tzinfo=UTC), reverse=True)
     return merged
+
+
+async def _empty() -> list[Thread]:
+    return []
 
 
 async def _none() -> None:

@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from typing import Any
+
+import pytest
 
 from bot.console.emulator import Message
 from bot.db.repositories import NumberContactRepository, WorkspaceRepository
 from bot.sandbox.world import DEMO, Agent, Thread, World
 from bot.services.demo import TEAM_ID
+from bot.services.identity import Identity
 from bot.slack import ids
 from bot.slack.blocks.compliance import DNC, OPTED_IN, OPTED_OUT
 from tests.e2e.conftest import Harness
@@ -295,3 +299,35 @@ async def test_an_admin_without_a_livevox_login_sees_the_history_and_flags_too(s
     await slack.driver.settle()
     preview = dump(slack.driver.last_response(ADMIN))
     assert f"{DNC}   {OPTED_IN}" in preview and "could not be checked" not in preview
+
+
+async def test_a_supervisors_lookup_reads_the_team_once_and_writes_what_it_saw_once(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The linked agents are read once per lookup (not once for the session and again for the inboxes),
+    and who had which thread is written in one transaction, however many inboxes showed it."""
+    contacts = slack.container.history.contacts
+    assert contacts is not None
+    team_reads: list[str] = []
+    writes: list[tuple[int, str]] = []
+    linked_agents = contacts.linked_agents
+    record_many = NumberContactRepository.record_many
+
+    async def counted_team(team_id: str) -> list[Identity]:
+        team_reads.append(team_id)
+        return await linked_agents(team_id)
+
+    async def counted_record(self: NumberContactRepository, user_id: str, *args: Any, **kw: Any) -> None:
+        writes.append((id(self.session), user_id))
+        await record_many(self, user_id, *args, **kw)
+
+    monkeypatch.setattr(contacts, "linked_agents", counted_team)
+    monkeypatch.setattr(NumberContactRepository, "record_many", counted_record)
+    for user in (SUPER, ADMIN):  # a supervisor with a LiveVox login, an admin without one
+        team_reads.clear()
+        writes.clear()
+        shown = await answer(slack, "/lookup", f"{MARIA} 30d", user)
+        assert livevox_count(shown) > 0
+        assert team_reads == [TEAM_ID], user
+        assert len({session for session, _ in writes}) == 1, (user, writes)
+    assert len({who for _, who in writes}) >= 2  # several inboxes showed it: still one write
