@@ -358,32 +358,90 @@ class HistoryService:
             return mine, [(identity, mine)]
         login = (identity.livevox_login or "").upper()
         colleagues = [m for m in members if m.livevox_login and m.livevox_login.upper() != login]
+        sessions = [
+            (member, client)
+            for member in ([identity] if own is not None else []) + colleagues
+            if (client := providers.livevox_agent(member.livevox_login)) is not None
+        ]
 
-        async def of(member: Identity) -> list[Thread]:
-            client = providers.livevox_agent(member.livevox_login)
-            if client is None:
-                return []
+        async def inboxes(member: Identity, client: LiveVoxClient) -> list[Channel]:
             try:
-                return await self._threads_in(client, number)
-            except Exception as error:  # one colleague's session failing leaves the rest shown
+                return await client.agent.channels(max_age=self.channels_ttl)
+            except Exception as error:
+                if member is identity:
+                    raise  # the person's own failing fails the LiveVox source
                 log.warning(
                     "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
                 )
                 return []
 
-        # The person's own inboxes and the colleagues' at once: one round of LiveVox requests, not two.
-        mine, batches = await asyncio.gather(
-            self._threads_in(own, number) if own is not None else _empty(),
-            self._bounded([functools.partial(of, member) for member in colleagues]),
-        )
-        threads = list(mine)
-        seen_ids = {str(t.thread_id) for t in threads}
-        for batch in batches:
-            for thread in batch:
-                if str(thread.thread_id) not in seen_ids:
-                    seen_ids.add(str(thread.thread_id))
+        listed = await asyncio.gather(*(inboxes(m, c) for m, c in sessions))
+        # A group inbox lists the same threads whoever reads it: it is read once, through the first session
+        # that works it (the person's own first), and its threads count for everyone who works it. Only the
+        # personal inboxes are read through each agent's session: cost grows with the group inboxes and the
+        # agents' own inboxes, not with agents times group inboxes.
+        reads: dict[tuple[str, str], tuple[Identity, LiveVoxClient, Channel]] = {}
+        readers: dict[tuple[str, str], list[Identity]] = {}
+        for (member, client), channels in zip(sessions, listed, strict=True):
+            for channel in channels:
+                if (channel.channel or "").upper() != "SMS" or channel.channel_id is None:
+                    continue
+                key = (member.user_id if channel.personal else "group", str(channel.channel_id))
+                reads.setdefault(key, (member, client, channel))
+                readers.setdefault(key, []).append(member)
+
+        async def read(member: Identity, client: LiveVoxClient, channel: Channel) -> list[Thread] | None:
+            try:
+                return await self._threads_of(client, [channel], number)
+            except LiveVoxError as error:
+                if error.status in (403, 404):
+                    client.agent.forget_channels()  # their services changed: read again from a fresh list
+                    return None
+                if member is identity:
+                    raise
+                log.warning(
+                    "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
+                )
+                return []
+            except Exception as error:  # one colleague's session failing leaves the rest shown
+                if member is identity:
+                    raise
+                log.warning(
+                    "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
+                )
+                return []
+
+        keys = list(reads)
+        results = await self._bounded([functools.partial(read, *reads[key]) for key in keys])
+        found: dict[str, list[Thread]] = {m.user_id: [] for m, _ in sessions}
+        stale = {
+            m.user_id
+            for key, result in zip(keys, results, strict=True)
+            if result is None
+            for m in readers[key]
+        }
+        for key, result in zip(keys, results, strict=True):
+            for member in readers[key]:
+                if member.user_id not in stale:
+                    found[member.user_id].extend(result or [])
+        for member, client in sessions:  # an inbox refused: that agent's inboxes from a fresh list, once
+            if member.user_id in stale:
+                try:
+                    found[member.user_id] = await self._threads_in(client, number)
+                except Exception as error:
+                    if member is identity:
+                        raise
+                    log.warning(
+                        "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
+                    )
+        threads: list[Thread] = []
+        shown: set[str] = set()
+        for member, _ in sessions:
+            for thread in found[member.user_id]:
+                if str(thread.thread_id) not in shown:
+                    shown.add(str(thread.thread_id))
                     threads.append(thread)
-        return threads, [(identity, mine), *zip(colleagues, batches, strict=True)]
+        return threads, [(member, found[member.user_id]) for member, _ in sessions]
 
     async def reader(
         self, providers: Providers, identity: Identity, *, members: Sequence[Identity] | None = None
@@ -643,10 +701,6 @@ def merge_outbox(events: list[Event], rows: Sequence[OutboxRow]) -> list[Event]:
         used.add(len(merged) - 1)
     merged.sort(key=lambda e: e.at or datetime.min.replace(tzinfo=UTC), reverse=True)
     return merged
-
-
-async def _empty() -> list[Thread]:
-    return []
 
 
 async def _none() -> None:

@@ -331,3 +331,32 @@ async def test_a_supervisors_lookup_reads_the_team_once_and_writes_what_it_saw_o
         assert team_reads == [TEAM_ID], user
         assert len({session for session, _ in writes}) == 1, (user, writes)
     assert len({who for _, who in writes}) >= 2  # several inboxes showed it: still one write
+
+
+async def test_a_supervisors_lookup_reads_each_group_inbox_once(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group inbox lists the same threads through every agent's session: it is read once however many
+    linked agents work it (only personal inboxes are read per agent), and still counts for each of them."""
+    from bot.providers._pagination import AsyncPager
+    from bot.providers.livevox.client import Threads
+    from bot.providers.livevox.models import Thread as LiveVoxThread
+
+    reads: list[tuple[str, bool | None]] = []
+    list_all = Threads.list_all
+
+    def counted(
+        self: Threads, channel_id: int | str, channel: str, personal: bool | None = None, **kw: Any
+    ) -> AsyncPager[list[LiveVoxThread], LiveVoxThread]:
+        reads.append((str(channel_id), personal))
+        return list_all(self, channel_id, channel, personal, **kw)
+
+    shown_before = await answer(slack, "/lookup", f"{MARIA} 30d", SUPER)  # sessions and inbox lists warm
+    monkeypatch.setattr(Threads, "list_all", counted)
+    shown = await answer(slack, "/lookup", f"{MARIA} 30d", SUPER)
+    groups = [channel for channel, personal in reads if not personal]
+    assert groups and len(groups) == len(set(groups)), reads
+    assert livevox_count(shown) == livevox_count(shown_before)
+    async with slack.container.sessions() as session:
+        repo = NumberContactRepository(session, TEAM_ID)
+        assert await repo.had(AGENT, MARIA) and await repo.had(SUPER, MARIA)
