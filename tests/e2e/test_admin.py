@@ -559,6 +559,18 @@ async def test_channel_set_refuses_a_queue_zoom_does_not_know(slack: Harness) ->
     assert await _mapping(slack) == before
 
 
+async def test_channel_set_saves_no_queues_when_zoom_cannot_say_which_there_are(slack: Harness) -> None:
+    from bot.sandbox.faults import ProviderFaults
+
+    await slack.container.providers.for_team(TEAM_ID)
+    slack.container.sandbox.app.state.injectors["zoom"].config = ProviderFaults(error_rate=1.0)
+    before = await _mapping(slack)
+    await slack.driver.command("/switchboard", "channel set queues=Billing", user="U0ADMIN")
+    answer = await _answer(slack, "U0ADMIN")
+    assert "Nothing was saved:" in answer and "The queues could not be read to check queues=: Zoom" in answer
+    assert await _mapping(slack) == before
+
+
 async def test_help_says_where_queue_names_come_from(slack: Harness) -> None:
     await slack.driver.command("/switchboard", "help", user="U0ADMIN")
     assert "Zoom lists no queues" in await _answer(slack, "U0ADMIN")
