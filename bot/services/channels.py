@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,15 +26,18 @@ from bot.db.repositories import (
 from bot.errors import InputError
 from bot.services.failures import describe as describe_failure
 from bot.services.providers import Providers
+from bot.services.queues import QUEUE_DAYS, queue_directory
 
 log = logging.getLogger(__name__)
 LIVEVOX = "LiveVox"
+ZOOM = "Zoom"
 # How many valid choices a refusal lists ("briefly"): enough to spot the right one, not a wall of ids.
 CHOICES_SHOWN = 8
 MAX_SESSIONS = 10
 
-# Zoom ids are url-safe base64-ish strings; anything else is a typo (or pasted markup).
+# Zoom ids are url-safe base64-ish strings; a queue's name is words (as people name queues), never markup.
 QUEUE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+QUEUE_NAME = re.compile(r"^\w[\w &'()./-]{0,63}$")
 # A numeric sender (short code or long number, optionally with +) or an alphanumeric sender id:
 # carriers allow at most 11 characters and at least one letter for the latter.
 NUMERIC_SENDER = re.compile(r"^\+?[0-9]{3,15}$")
@@ -52,6 +56,8 @@ class MappingChange:
     # The inbox's name as LiveVox gives it, set by `check_with_providers` (so the mapping never shows the
     # name of the inbox it was mapped to before).
     inbox_name: str | None = None
+    # The queues' names (id → name) from Zoom's logs, set by `check_with_providers` for the answer.
+    queue_names: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -71,12 +77,15 @@ def validate_queue_ids(values: list[str]) -> list[str]:
         queue = raw.strip()
         if not queue:
             continue
-        if not QUEUE_ID.match(queue):
-            raise InputError(f"queues= takes Zoom queue ids (letters, digits, - and _), not `{queue}`.")
+        if not (QUEUE_ID.match(queue) or QUEUE_NAME.match(queue)):
+            raise InputError(
+                f"queues= takes Zoom queue names or ids, separated by commas "
+                f'(quote names with spaces: queues="Customer Care,Billing"), not `{queue}`.'
+            )
         if queue not in queues:
             queues.append(queue)
     if len(queues) > MAX_QUEUES:
-        raise InputError(f"queues= takes at most {MAX_QUEUES} queue ids.")
+        raise InputError(f"queues= takes at most {MAX_QUEUES} queues.")
     return queues
 
 
@@ -105,11 +114,11 @@ async def check_with_providers(
 ) -> MappingChange:
     """The change, checked against what the providers offer: the inbox must be one of the LiveVox group
     inboxes the team's linked agents work (their sessions list them: `GET /sms/agent/channel` is for agent
-    sessions only), the sender one of the LiveVox SMS codes (`GET /sms/codes`). Every problem is named in one
-    InputError, with the valid choices, and nothing is saved. Zoom's API offers no list of contact-center
-    queues, so queue ids are checked for their form only (`validate_queue_ids`).
+    sessions only), the sender one of the LiveVox SMS codes (`GET /sms/codes`), each queue (a name or an id)
+    one Zoom's SMS and call logs name (`bot.services.queues`: Zoom lists no queues). Every problem is named
+    in one InputError, with the valid choices, and nothing is saved.
 
-    Returns the change with the inbox's name filled in."""
+    Returns the change with the inbox's name filled in and the queues as ids (with their names)."""
     problems: list[str] = []
     inbox_name: str | None = None
     if (change.service_id is not None or change.sender_code is not None) and providers.livevox is None:
@@ -147,9 +156,61 @@ async def check_with_providers(
                     f"sender={change.sender_code} is not one of the LiveVox SMS codes"
                     + (f"; they are {_choices(codes)}." if codes else "; LiveVox lists none.")
                 )
+    queue_ids, queue_names = change.queue_ids, dict(change.queue_names)
+    if change.queue_ids:
+        queue_ids, queue_names = await _resolve_queues(change.queue_ids, providers, problems)
     if problems:
         raise InputError("\n".join(["Nothing was saved:", *(f"• {p}" for p in problems)]))
-    return dataclasses.replace(change, inbox_name=inbox_name)
+    return dataclasses.replace(change, inbox_name=inbox_name, queue_ids=queue_ids, queue_names=queue_names)
+
+
+async def _resolve_queues(
+    values: list[str], providers: Providers, problems: list[str]
+) -> tuple[list[str], dict[str, str]]:
+    """Each queue name or id as a queue id (and the known names), the unknown ones added to `problems`."""
+    if providers.zoom is None:
+        # Nothing to look names up in: ids are taken on their form, as before Zoom is connected.
+        names = [v for v in values if not QUEUE_ID.match(v)]
+        if names:
+            problems.append(
+                f"Zoom is not connected, so queue names ({_choices(names)}) cannot be looked up; give queue "
+                "ids or connect it first with `/switchboard connect zoom`."
+            )
+        return values, {}
+    try:
+        directory = await queue_directory(providers.zoom, datetime.now(UTC))
+    except Exception as error:
+        log.warning("zoom queues not listed", extra={"error": type(error).__name__})
+        problems.append(f"The queues could not be read to check queues=: {describe_failure(ZOOM, error)}")
+        return values, {}
+    ids: list[str] = []
+    unknown: list[str] = []
+    for value in values:
+        queue_id = directory.resolve(value)
+        if queue_id is None:
+            unknown.append(value)
+        elif queue_id not in ids:
+            ids.append(queue_id)
+    if unknown:
+        listed = directory.listed()
+        problems.append(
+            f"queues={','.join(unknown)}: no Zoom queue of that name or id had SMS or calls in the last "
+            f"{QUEUE_DAYS} days"
+            + (f"; the queues are {_choices(listed)}." if listed else "; Zoom's logs name no queue.")
+        )
+    return ids, {qid: name for qid in ids if (name := directory.name(qid))}
+
+
+async def queue_names(providers: Providers) -> dict[str, str]:
+    """Every known queue's name (id → name) for showing a mapping; empty when Zoom cannot say (the ids
+    are shown then)."""
+    if providers.zoom is None:
+        return {}
+    try:
+        return (await queue_directory(providers.zoom, datetime.now(UTC))).names
+    except Exception as error:
+        log.warning("zoom queues not listed", extra={"error": type(error).__name__})
+        return {}
 
 
 async def _group_inboxes(providers: Providers, logins: Sequence[str]) -> tuple[dict[str, str], str | None]:

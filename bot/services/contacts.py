@@ -10,7 +10,7 @@ through Switchboard are in the outbox (`sms_messages`) already.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -48,20 +48,36 @@ class ContactBook:
         """Record that `identity` had a conversation with each (number, thread id) of `seen`.
 
         Never fails the request that saw them: a lost row costs a later refusal, not this answer."""
-        pairs: dict[str, str | None] = {}
-        for number, thread_id in seen:
-            plus = e164(number)
-            if plus is not None:
-                pairs[plus] = thread_id or pairs.get(plus)
-        if not pairs or not identity.linked or not identity.team_id:
+        await self.remember_many([(identity, seen)])
+
+    async def remember_many(
+        self, seen: Sequence[tuple[Identity, Iterable[tuple[str | None, str | None]]]]
+    ) -> None:
+        """`remember` for several people at once (a supervisor's view of the team's inboxes): one
+        transaction, however many agents. Never fails the request that saw them."""
+        by_user: dict[tuple[str, str], dict[str, str | None]] = {}
+        for identity, pairs in seen:
+            if not identity.linked or not identity.team_id:
+                continue
+            mine = by_user.setdefault((identity.team_id, identity.user_id), {})
+            for number, thread_id in pairs:
+                plus = e164(number)
+                if plus is not None:
+                    mine[plus] = thread_id or mine.get(plus)
+        by_user = {key: numbers for key, numbers in by_user.items() if numbers}
+        if not by_user:
             return
         try:
             async with transaction(self.sessions) as session:
-                await NumberContactRepository(session, identity.team_id).record_many(identity.user_id, pairs)
+                for (team_id, user_id), numbers in by_user.items():
+                    await NumberContactRepository(session, team_id).record_many(user_id, numbers)
         except Exception as error:  # bookkeeping only; the caller's answer goes on
             log.warning(
                 "could not remember contacts",
-                extra={"numbers": [mask(n) for n in pairs], "error": type(error).__name__},
+                extra={
+                    "numbers": sorted({mask(n) for numbers in by_user.values() for n in numbers}),
+                    "error": type(error).__name__,
+                },
             )
 
     async def had_conversation(self, identity: Identity, number: str) -> bool:

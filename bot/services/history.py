@@ -311,57 +311,150 @@ class HistoryService:
             await self.contacts.remember(identity, [(number, str(t.thread_id)) for t in threads])
         return threads
 
-    async def number_threads(self, providers: Providers, identity: Identity, number: str) -> list[Thread]:
+    async def number_threads(
+        self,
+        providers: Providers,
+        identity: Identity,
+        number: str,
+        *,
+        members: Sequence[Identity] | None = None,
+    ) -> list[Thread]:
         """The number's open threads a timeline shows: the person's inboxes; for a supervisor or an admin,
         the inboxes of every linked agent of the team too (each through that agent's own LiveVox session),
         so a thread transferred to a colleague stays in view. A colleague's inboxes that cannot be read are
-        left out (logged); the person's own failing fails the LiveVox source."""
-        if not identity.may(Role.SUPERVISOR) or self.contacts is None:
-            return await self.livevox_threads(providers, identity, number)
-        mine = (identity.livevox_login or "").upper()
-        members = [
-            m
-            for m in await self.contacts.linked_agents(identity.team_id)
-            if m.livevox_login and m.livevox_login.upper() != mine
+        left out (logged); the person's own failing fails the LiveVox source. `members`: the team's linked
+        agents when the caller has read them already."""
+        threads, seen = await self._team_threads(providers, identity, number, members)
+        await self._remember(number, seen)
+        return threads
+
+    async def team(self, identity: Identity) -> list[Identity] | None:
+        """The linked agents whose inboxes `identity`'s timelines span (None: only their own)."""
+        if not identity.may(Role.SUPERVISOR) or self.contacts is None or not identity.team_id:
+            return None
+        return await self.contacts.linked_agents(identity.team_id)
+
+    async def _remember(self, number: str, seen: Sequence[tuple[Identity, list[Thread]]]) -> None:
+        """Who had which threads of `number` (what each inbox read showed), in one write."""
+        if self.contacts is not None:
+            await self.contacts.remember_many(
+                [(member, [(number, str(t.thread_id)) for t in found]) for member, found in seen if found]
+            )
+
+    async def _team_threads(
+        self,
+        providers: Providers,
+        identity: Identity,
+        number: str,
+        members: Sequence[Identity] | None,
+    ) -> tuple[list[Thread], list[tuple[Identity, list[Thread]]]]:
+        """`number_threads` and what to remember of it (who saw which threads), not yet written: the
+        caller writes it off the answer's path."""
+        if members is None:
+            members = await self.team(identity)
+        own = providers.livevox_agent(identity.livevox_login)
+        if members is None:
+            mine = await self._threads_in(own, number) if own is not None else []
+            return mine, [(identity, mine)]
+        login = (identity.livevox_login or "").upper()
+        colleagues = [m for m in members if m.livevox_login and m.livevox_login.upper() != login]
+        sessions = [
+            (member, client)
+            for member in ([identity] if own is not None else []) + colleagues
+            if (client := providers.livevox_agent(member.livevox_login)) is not None
         ]
 
-        async def of(member: Identity) -> list[Thread]:
-            client = providers.livevox_agent(member.livevox_login)
-            if client is None:
-                return []
+        async def inboxes(member: Identity, client: LiveVoxClient) -> list[Channel]:
             try:
-                found = await self._threads_in(client, number)
-            except Exception as error:  # one colleague's session failing leaves the rest shown
+                return await client.agent.channels(max_age=self.channels_ttl)
+            except Exception as error:
+                if member is identity:
+                    raise  # the person's own failing fails the LiveVox source
                 log.warning(
                     "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
                 )
                 return []
-            if self.contacts is not None:
-                await self.contacts.remember(member, [(number, str(t.thread_id)) for t in found])
-            return found
 
-        # The person's own inboxes and the colleagues' at once: one round of LiveVox requests, not two.
-        threads, batches = await asyncio.gather(
-            self.livevox_threads(providers, identity, number),
-            self._bounded([functools.partial(of, member) for member in members]),
-        )
-        seen = {str(t.thread_id) for t in threads}
-        for batch in batches:
-            for thread in batch:
-                if str(thread.thread_id) not in seen:
-                    seen.add(str(thread.thread_id))
+        listed = await asyncio.gather(*(inboxes(m, c) for m, c in sessions))
+        # A group inbox lists the same threads whoever reads it: it is read once, through the first session
+        # that works it (the person's own first), and its threads count for everyone who works it. Only the
+        # personal inboxes are read through each agent's session: cost grows with the group inboxes and the
+        # agents' own inboxes, not with agents times group inboxes.
+        reads: dict[tuple[str, str], tuple[Identity, LiveVoxClient, Channel]] = {}
+        readers: dict[tuple[str, str], list[Identity]] = {}
+        for (member, client), channels in zip(sessions, listed, strict=True):
+            for channel in channels:
+                if (channel.channel or "").upper() != "SMS" or channel.channel_id is None:
+                    continue
+                key = (member.user_id if channel.personal else "group", str(channel.channel_id))
+                reads.setdefault(key, (member, client, channel))
+                readers.setdefault(key, []).append(member)
+
+        async def read(member: Identity, client: LiveVoxClient, channel: Channel) -> list[Thread] | None:
+            try:
+                return await self._threads_of(client, [channel], number)
+            except LiveVoxError as error:
+                if error.status in (403, 404):
+                    client.agent.forget_channels()  # their services changed: read again from a fresh list
+                    return None
+                if member is identity:
+                    raise
+                log.warning(
+                    "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
+                )
+                return []
+            except Exception as error:  # one colleague's session failing leaves the rest shown
+                if member is identity:
+                    raise
+                log.warning(
+                    "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
+                )
+                return []
+
+        keys = list(reads)
+        results = await self._bounded([functools.partial(read, *reads[key]) for key in keys])
+        found: dict[str, list[Thread]] = {m.user_id: [] for m, _ in sessions}
+        stale = {
+            m.user_id
+            for key, result in zip(keys, results, strict=True)
+            if result is None
+            for m in readers[key]
+        }
+        for key, result in zip(keys, results, strict=True):
+            for member in readers[key]:
+                if member.user_id not in stale:
+                    found[member.user_id].extend(result or [])
+        for member, client in sessions:  # an inbox refused: that agent's inboxes from a fresh list, once
+            if member.user_id in stale:
+                try:
+                    found[member.user_id] = await self._threads_in(client, number)
+                except Exception as error:
+                    if member is identity:
+                        raise
+                    log.warning(
+                        "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
+                    )
+        threads: list[Thread] = []
+        shown: set[str] = set()
+        for member, _ in sessions:
+            for thread in found[member.user_id]:
+                if str(thread.thread_id) not in shown:
+                    shown.add(str(thread.thread_id))
                     threads.append(thread)
-        return threads
+        return threads, [(member, found[member.user_id]) for member, _ in sessions]
 
-    async def reader(self, providers: Providers, identity: Identity) -> LiveVoxClient | None:
+    async def reader(
+        self, providers: Providers, identity: Identity, *, members: Sequence[Identity] | None = None
+    ) -> LiveVoxClient | None:
         """The LiveVox session a timeline reads through: the person's own; for a supervisor or an admin
-        without a LiveVox login, a linked agent's of the team (LiveVox's history methods are agent-only)."""
+        without a LiveVox login, a linked agent's of the team (LiveVox's history methods are agent-only).
+        `members`: the team's linked agents when the caller has read them already."""
         own = providers.livevox_agent(identity.livevox_login)
         if own is not None or not identity.may(Role.SUPERVISOR) or self.contacts is None:
             return own
         if providers.livevox is None or not identity.team_id:
             return None
-        for member in await self.contacts.linked_agents(identity.team_id):
+        for member in members if members is not None else await self.contacts.linked_agents(identity.team_id):
             client = providers.livevox_agent(member.livevox_login)
             if client is not None:
                 return client
@@ -416,11 +509,12 @@ class HistoryService:
         span: TimeRange,
         report: NumberReport,
         threads: list[Thread] | None,
+        client: LiveVoxClient,
+        members: Sequence[Identity] | None,
     ) -> list[Event]:
-        client = await self.reader(providers, identity)
-        assert client is not None
+        seen: list[tuple[Identity, list[Thread]]] = []
         if threads is None:
-            threads = await self.number_threads(providers, identity, number)
+            threads, seen = await self._team_threads(providers, identity, number, members)
         report.compliance = from_threads(threads, number)
         for thread in threads:
             report.threads.append(
@@ -442,14 +536,16 @@ class HistoryService:
         jobs = [functools.partial(self._history, client, account=a) for a in accounts]
         jobs += [functools.partial(self._history, client, thread_id=t) for t in dict.fromkeys(thread_ids)]
         events: list[Event] = []
-        seen: set[str] = set()
-        for batch in await self._bounded(jobs):
+        shown: set[str] = set()
+        # Who had which thread is written while LiveVox's history is read, not before it.
+        batches, _ = await asyncio.gather(self._bounded(jobs), self._remember(number, seen))
+        for batch in batches:
             for message in batch:
-                if str(message.id) in seen:
+                if str(message.id) in shown:
                     continue
                 if message.phone and not same_number(message.phone, number):
                     continue  # an account may have other phones
-                seen.add(str(message.id))
+                shown.add(str(message.id))
                 at = message.occurred_at
                 if at is not None and not (span.start <= at <= span.end):
                     continue
@@ -490,14 +586,17 @@ class HistoryService:
         """
         report = NumberReport(number=number, range=span)
         zoom = providers.zoom is not None
-        livevox_ok = await self.reader(providers, identity) is not None
+        # The team's linked agents are read once, for both the session to read through and the inboxes.
+        members = await self.team(identity) if providers.livevox is not None else None
+        client = await self.reader(providers, identity, members=members)
+        livevox_ok = client is not None
         sources: list[tuple[str, Callable[[], Awaitable[list[Event]]] | None]] = [
             (f"{ZOOM_CC} SMS", (lambda: self._zoom_cc_sms(providers, number, span)) if zoom else None),
             (ZOOM_PHONE, (lambda: self._zoom_phone(providers, number, span)) if zoom else None),
             (
                 LIVEVOX,
-                (lambda: self._livevox(providers, identity, number, span, report, threads))
-                if livevox_ok
+                (lambda: self._livevox(providers, identity, number, span, report, threads, client, members))
+                if client is not None
                 else None,
             ),
             (ROUTEE, (lambda: self._routee(providers, number, span)) if providers.routee else None),

@@ -480,19 +480,21 @@ async def test_channel_show_set_and_clear(slack: Harness) -> None:
     await slack.driver.command("/switchboard", "channel", user="U0ADMIN")
     shown = await _answer(slack, "U0ADMIN")
     assert "100915" in shown and "zAuCShvzvUJLY3ChLcTGBA" in shown and "14155550150" in shown
+    billing = _queue_id(slack, "Billing")
     await slack.driver.command(
         "/switchboard",
-        "channel set inbox=100915 queues=qA1,qB-2 sender=14155550151 alerts=off",
+        f"channel set inbox=100915 queues=zAuCShvzvUJLY3ChLcTGBA,{billing} sender=14155550151 alerts=off",
         user="U0ADMIN",
     )
     saved = await _answer(slack, "U0ADMIN")
-    assert "Saved." in saved and "100915" in saved and "`qA1`, `qB-2`" in saved and "14155550151" in saved
+    assert "Saved." in saved and "100915" in saved and "14155550151" in saved
+    assert f"Customer Care (`zAuCShvzvUJLY3ChLcTGBA`), Billing (`{billing}`)" in saved
     async with slack.container.sessions() as session:
         row = await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO")
     assert row is not None
     assert (row.livevox_service_id, row.zoom_queue_ids, row.sms_sender_code, row.alerts_enabled) == (
         "100915",
-        ["qA1", "qB-2"],
+        ["zAuCShvzvUJLY3ChLcTGBA", billing],
         "14155550151",
         False,
     )
@@ -527,6 +529,51 @@ async def _mapping(slack: Harness, channel: str = "C0DEMO") -> tuple[object, ...
     if row is None:
         return None
     return (row.livevox_service_id, row.livevox_inbox, row.zoom_queue_ids, row.sms_sender_code)
+
+
+def _queue_id(slack: Harness, name: str) -> str:
+    world = slack.container.sandbox.app.state.world
+    return next(q.queue_id for q in world.queues.values() if q.name == name)
+
+
+async def test_channel_set_takes_zoom_queues_by_name_and_shows_their_names(slack: Harness) -> None:
+    billing = _queue_id(slack, "Billing")
+    await slack.driver.command("/switchboard", 'channel set queues="customer care, Billing"', user="U0ADMIN")
+    saved = await _answer(slack, "U0ADMIN")
+    assert f"Customer Care (`zAuCShvzvUJLY3ChLcTGBA`), Billing (`{billing}`)" in saved
+    assert "Zoom lists no queues" in saved  # where the names come from
+    assert (await _mapping(slack) or ())[2] == ["zAuCShvzvUJLY3ChLcTGBA", billing]
+    await slack.driver.command("/switchboard", "channel show", user="U0ADMIN")
+    assert f"Billing (`{billing}`)" in await _answer(slack, "U0ADMIN")
+
+
+async def test_channel_set_refuses_a_queue_zoom_does_not_know(slack: Harness) -> None:
+    before = await _mapping(slack)
+    await slack.driver.command("/switchboard", 'channel set queues="Billing,Front desk"', user="U0ADMIN")
+    answer = await _answer(slack, "U0ADMIN")
+    assert "Nothing was saved:" in answer
+    assert (
+        "queues=Front desk: no Zoom queue of that name or id had SMS or calls in the last 30 days" in answer
+    )
+    assert f"Billing ({_queue_id(slack, 'Billing')})" in answer  # the valid choices
+    assert await _mapping(slack) == before
+
+
+async def test_channel_set_saves_no_queues_when_zoom_cannot_say_which_there_are(slack: Harness) -> None:
+    from bot.sandbox.faults import ProviderFaults
+
+    await slack.container.providers.for_team(TEAM_ID)
+    slack.container.sandbox.app.state.injectors["zoom"].config = ProviderFaults(error_rate=1.0)
+    before = await _mapping(slack)
+    await slack.driver.command("/switchboard", "channel set queues=Billing", user="U0ADMIN")
+    answer = await _answer(slack, "U0ADMIN")
+    assert "Nothing was saved:" in answer and "The queues could not be read to check queues=: Zoom" in answer
+    assert await _mapping(slack) == before
+
+
+async def test_help_says_where_queue_names_come_from(slack: Harness) -> None:
+    await slack.driver.command("/switchboard", "help", user="U0ADMIN")
+    assert "Zoom lists no queues" in await _answer(slack, "U0ADMIN")
 
 
 async def test_channel_set_checks_inbox_and_sender_with_the_providers(slack: Harness) -> None:
@@ -579,7 +626,8 @@ async def test_channel_set_saves_nothing_when_livevox_cannot_check(slack: Harnes
         ("channel set inbox=abc", "inbox= takes a LiveVox service id (digits)"),
         ("channel set sender=TooLongSenderName", "sender= takes a numeric sender"),
         ("channel set sender=<!channel>", "sender= takes a numeric sender"),
-        ("channel set queues=a;b", "queues= takes Zoom queue ids"),
+        ("channel set queues=a;b", "queues= takes Zoom queue names or ids"),
+        ("channel set queues=<!channel>", "queues= takes Zoom queue names or ids"),
         ("channel set alerts=maybe", "alerts= is on or off"),
         ("channel set colour=blue", "is not one of inbox=…"),
         ("channel set", "Usage: `/switchboard channel set"),

@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from typing import Any
+
+import pytest
 
 from bot.console.emulator import Message
 from bot.db.repositories import NumberContactRepository, WorkspaceRepository
 from bot.sandbox.world import DEMO, Agent, Thread, World
 from bot.services.demo import TEAM_ID
+from bot.services.identity import Identity
 from bot.slack import ids
 from bot.slack.blocks.compliance import DNC, OPTED_IN, OPTED_OUT
 from tests.e2e.conftest import Harness
@@ -295,3 +299,64 @@ async def test_an_admin_without_a_livevox_login_sees_the_history_and_flags_too(s
     await slack.driver.settle()
     preview = dump(slack.driver.last_response(ADMIN))
     assert f"{DNC}   {OPTED_IN}" in preview and "could not be checked" not in preview
+
+
+async def test_a_supervisors_lookup_reads_the_team_once_and_writes_what_it_saw_once(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The linked agents are read once per lookup (not once for the session and again for the inboxes),
+    and who had which thread is written in one transaction, however many inboxes showed it."""
+    contacts = slack.container.history.contacts
+    assert contacts is not None
+    team_reads: list[str] = []
+    writes: list[tuple[int, str]] = []
+    linked_agents = contacts.linked_agents
+    record_many = NumberContactRepository.record_many
+
+    async def counted_team(team_id: str) -> list[Identity]:
+        team_reads.append(team_id)
+        return await linked_agents(team_id)
+
+    async def counted_record(self: NumberContactRepository, user_id: str, *args: Any, **kw: Any) -> None:
+        writes.append((id(self.session), user_id))
+        await record_many(self, user_id, *args, **kw)
+
+    monkeypatch.setattr(contacts, "linked_agents", counted_team)
+    monkeypatch.setattr(NumberContactRepository, "record_many", counted_record)
+    for user in (SUPER, ADMIN):  # a supervisor with a LiveVox login, an admin without one
+        team_reads.clear()
+        writes.clear()
+        shown = await answer(slack, "/lookup", f"{MARIA} 30d", user)
+        assert livevox_count(shown) > 0
+        assert team_reads == [TEAM_ID], user
+        assert len({session for session, _ in writes}) == 1, (user, writes)
+    assert len({who for _, who in writes}) >= 2  # several inboxes showed it: still one write
+
+
+async def test_a_supervisors_lookup_reads_each_group_inbox_once(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A group inbox lists the same threads through every agent's session: it is read once however many
+    linked agents work it (only personal inboxes are read per agent), and still counts for each of them."""
+    from bot.providers._pagination import AsyncPager
+    from bot.providers.livevox.client import Threads
+    from bot.providers.livevox.models import Thread as LiveVoxThread
+
+    reads: list[tuple[str, bool | None]] = []
+    list_all = Threads.list_all
+
+    def counted(
+        self: Threads, channel_id: int | str, channel: str, personal: bool | None = None, **kw: Any
+    ) -> AsyncPager[list[LiveVoxThread], LiveVoxThread]:
+        reads.append((str(channel_id), personal))
+        return list_all(self, channel_id, channel, personal, **kw)
+
+    shown_before = await answer(slack, "/lookup", f"{MARIA} 30d", SUPER)  # sessions and inbox lists warm
+    monkeypatch.setattr(Threads, "list_all", counted)
+    shown = await answer(slack, "/lookup", f"{MARIA} 30d", SUPER)
+    groups = [channel for channel, personal in reads if not personal]
+    assert groups and len(groups) == len(set(groups)), reads
+    assert livevox_count(shown) == livevox_count(shown_before)
+    async with slack.container.sessions() as session:
+        repo = NumberContactRepository(session, TEAM_ID)
+        assert await repo.had(AGENT, MARIA) and await repo.had(SUPER, MARIA)

@@ -45,8 +45,11 @@ def test_bad_senders_are_refused(value: str) -> None:
 
 def test_queue_ids_are_cleaned_and_deduplicated() -> None:
     assert validate_queue_ids([" qA1", "qB-2", "", "qA1", "q_3"]) == ["qA1", "qB-2", "q_3"]
-    with pytest.raises(InputError, match="queues= takes Zoom queue ids"):
-        validate_queue_ids(["good", "bad id"])
+    # names too (they are looked up in Zoom's logs by `check_with_providers`), never markup
+    assert validate_queue_ids(["Customer Care", "Billing & Fees"]) == ["Customer Care", "Billing & Fees"]
+    for bad in ("bad;id", "<!channel>", "x" * 65):
+        with pytest.raises(InputError, match="queues= takes Zoom queue names or ids"):
+            validate_queue_ids(["good", bad])
     with pytest.raises(InputError, match="at most 50"):
         validate_queue_ids([f"q{i}" for i in range(51)])
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.db.models import AuditEvent, ChannelMapping
 from bot.services.access import AGENT_NUMBERS
 from bot.services.identity import Identity
+from bot.services.queues import QUEUES_NOTE
 from bot.services.term_codes import TermCode, TermCodes
 from bot.slack import ids
 from bot.slack.activity import target_words
@@ -112,13 +113,20 @@ def audit_message(
 
 
 CHANNEL_SET_USAGE = (
-    "/switchboard channel set inbox=<LiveVox service id> queues=<zoom queue id,…> sender=<sms code> "
+    "/switchboard channel set inbox=<LiveVox service id> queues=<Zoom queue name or id,…> sender=<sms code> "
     "alerts=on|off"
 )
 
 
-def channel_message(channel_id: str, mapping: ChannelMapping | None, *, note: str = "") -> dict[str, Any]:
-    """A channel's mapping (or that it has none), with how to change it."""
+def channel_message(
+    channel_id: str,
+    mapping: ChannelMapping | None,
+    *,
+    note: str = "",
+    queue_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A channel's mapping (or that it has none), with how to change it; queues by name where Zoom's logs
+    name them (`queue_names`, id → name), by id otherwise."""
     title = f"Channel <#{channel_id}>"
     if mapping is None:
         blocks: list[Any] = [
@@ -126,7 +134,14 @@ def channel_message(channel_id: str, mapping: ChannelMapping | None, *, note: st
             context(f"Map it: `{escape(CHANNEL_SET_USAGE)}`."),
         ]
         return message(blocks, f"{channel_id} is not mapped")
-    queues = ", ".join(f"`{escape(q)}`" for q in mapping.zoom_queue_ids or []) or "–"
+    names = queue_names or {}
+    queues = (
+        ", ".join(
+            f"{escape(names[q])} (`{escape(q)}`)" if q in names else f"`{escape(q)}`"
+            for q in mapping.zoom_queue_ids or []
+        )
+        or "–"
+    )
     inbox = f"`{escape(mapping.livevox_service_id)}`" if mapping.livevox_service_id else "–"
     if mapping.livevox_inbox:
         inbox += f" ({escape(mapping.livevox_inbox)})"
@@ -140,7 +155,10 @@ def channel_message(channel_id: str, mapping: ChannelMapping | None, *, note: st
     ]
     blocks = [
         section(f"{note}*{title}* is mapped to:", fields=fields),
-        context(f"Change it: `{escape(CHANNEL_SET_USAGE)}`; remove it: `/switchboard channel clear`."),
+        context(
+            f"Change it: `{escape(CHANNEL_SET_USAGE)}`; remove it: `/switchboard channel clear`. "
+            + QUEUES_NOTE
+        ),
     ]
     return message(blocks, f"Channel mapping of {channel_id}")
 

@@ -17,12 +17,14 @@ from bot.services.channels import (
     MappingChange,
     check_with_providers,
     linked_logins,
+    queue_names,
     validate_queue_ids,
     validate_sender,
     validate_service_id,
 )
 from bot.services.connection_fields import FIELDS, from_environment
 from bot.services.identity import Identity
+from bot.services.queues import QUEUES_NOTE
 from bot.services.term_codes import TermCodeService, validate_name, validate_term_code_id
 from bot.settings import ProvidersMode
 from bot.slack.admin.audit import AuditQuery, audit_page
@@ -257,7 +259,12 @@ def parse_channel_set(args: list[str]) -> MappingChange:
     )
 
 
-@router.sub("channel", CHANNEL_USAGE, "show or change what this channel is mapped to", role=Role.ADMIN)
+@router.sub(
+    "channel",
+    CHANNEL_USAGE,
+    f"show or change what this channel is mapped to (Zoom queues by name or id). {QUEUES_NOTE}",
+    role=Role.ADMIN,
+)
 async def channel(inv: Invocation) -> None:
     action = inv.args[0].lower() if inv.args else "show"
     if action not in {"show", "set", "clear"} or (action != "set" and len(inv.args) > 1):
@@ -271,7 +278,10 @@ async def channel(inv: Invocation) -> None:
     if action == "show":
         async with container.sessions() as session:
             row = await ChannelService(session, team, actor=inv.identity.user_id).get(channel_id)
-        await inv.respond(**channel_message(channel_id, row), response_type="ephemeral")
+        names: dict[str, str] = {}
+        if row is not None and row.zoom_queue_ids:
+            names = await queue_names(await container.providers.for_team(team))
+        await inv.respond(**channel_message(channel_id, row, queue_names=names), response_type="ephemeral")
         return
     if change is not None:  # checked against the providers first: nothing is saved when anything is wrong
         async with container.sessions() as session:
@@ -282,7 +292,12 @@ async def channel(inv: Invocation) -> None:
         service = ChannelService(session, team, actor=inv.identity.user_id)
         if change is not None:
             row, created = await service.map(channel_id, change)
-            payload = channel_message(channel_id, row, note="Saved. " if not created else "Mapped. ")
+            payload = channel_message(
+                channel_id,
+                row,
+                note="Saved. " if not created else "Mapped. ",
+                queue_names=change.queue_names,
+            )
         else:
             await service.clear(channel_id)
             payload = {"text": f"Removed the mapping of <#{channel_id}>."}
