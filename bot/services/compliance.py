@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.providers.livevox.models import ContactInfo, Thread
@@ -28,6 +29,9 @@ class ComplianceState:
     do_not_contact: bool = False  # the phone is marked DNC, or the customer is on the DNC list for good
     do_not_contact_today: bool = False
     sms_opted_in: bool | None = None  # None: LiveVox did not say
+    # None: read from LiveVox just now. Else when LiveVox last showed them: no inbox Switchboard can read
+    # holds the number's threads any more (moved to someone it has no link for), so these are remembered.
+    as_of: datetime | None = None
 
     @property
     def opted_out(self) -> bool:
@@ -67,4 +71,4 @@ async def number_compliance(
     """The number's compliance state from the threads a timeline of it would read (the person's inboxes;
     a supervisor's whole team's). LiveVox failures propagate; UNKNOWN when LiveVox cannot be asked."""
     threads = await history.number_threads(providers, identity, number)
-    return from_threads(threads, number)
+    return await history.settled_flags(identity.team_id, number, from_threads(threads, number))

@@ -15,16 +15,19 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.base import utcnow
 from bot.db.models import SmsMessage
 from bot.db.repositories import (
     AuditRepository,
     NumberContactRepository,
+    NumberFlagsRepository,
     SmsMessageRepository,
     UserMappingRepository,
     WorkspaceRepository,
 )
 from bot.db.session import transaction
 from bot.phones import mask
+from bot.services.compliance import ComplianceState
 from bot.services.identity import Identity
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,39 @@ class ContactBook:
 
         Never fails the request that saw them: a lost row costs a later refusal, not this answer."""
         await self.remember_many([(identity, seen)])
+
+    async def settle_flags(self, team_id: str, number: str, state: ComplianceState) -> ComplianceState:
+        """The flags to show for `number`: LiveVox's, just read, are remembered and shown; when no read
+        showed any (the threads moved to someone Switchboard has no link for), the last ones LiveVox
+        showed, with when. Never fails the request (a lost write costs a later "unknown")."""
+        plus = e164(number)
+        if plus is None or not team_id:
+            return state
+        try:
+            async with transaction(self.sessions) as session:
+                flags = NumberFlagsRepository(session, team_id)
+                if state.known:
+                    await flags.put(
+                        plus,
+                        do_not_contact=state.do_not_contact,
+                        do_not_contact_today=state.do_not_contact_today,
+                        sms_opted_in=state.sms_opted_in,
+                        seen_at=utcnow(),
+                    )
+                    return state
+                row = await flags.get(plus)
+        except Exception as error:  # bookkeeping only
+            log.warning("could not settle compliance flags", extra={"error": type(error).__name__})
+            return state
+        if row is None:
+            return state
+        return ComplianceState(
+            known=True,
+            do_not_contact=row.do_not_contact,
+            do_not_contact_today=row.do_not_contact_today,
+            sms_opted_in=row.sms_opted_in,
+            as_of=row.seen_at,
+        )
 
     async def remember_many(
         self, seen: Sequence[tuple[Identity, Iterable[tuple[str | None, str | None]]]]

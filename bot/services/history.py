@@ -443,6 +443,12 @@ class HistoryService:
                     threads.append(thread)
         return threads, [(member, found[member.user_id]) for member, _ in sessions]
 
+    async def settled_flags(self, team_id: str, number: str, state: ComplianceState) -> ComplianceState:
+        """The flags every view shows: just read, or the last LiveVox showed (`ContactBook.settle_flags`)."""
+        if self.contacts is None:
+            return state
+        return await self.contacts.settle_flags(team_id, number, state)
+
     async def reader(
         self, providers: Providers, identity: Identity, *, members: Sequence[Identity] | None = None
     ) -> LiveVoxClient | None:
@@ -515,7 +521,7 @@ class HistoryService:
         seen: list[tuple[Identity, list[Thread]]] = []
         if threads is None:
             threads, seen = await self._team_threads(providers, identity, number, members)
-        report.compliance = from_threads(threads, number)
+        report.compliance = await self.settled_flags(identity.team_id, number, from_threads(threads, number))
         for thread in threads:
             report.threads.append(
                 OpenThread(str(thread.thread_id), thread.account, thread.channel_name, thread.read)

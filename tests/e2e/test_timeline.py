@@ -167,6 +167,23 @@ async def test_a_thread_transferred_outside_the_team_keeps_its_history(slack: Ha
     assert f"thread {robert.thread_id}" in shown
 
 
+async def test_flags_stay_shown_with_their_date_after_the_thread_leaves_every_inbox_we_read(
+    slack: Harness,
+) -> None:
+    """LiveVox shows a contact's flags only in the inboxes holding its threads: once Robert's only thread
+    is with an agent Switchboard has no link for, the flags LiveVox last showed are shown, dated."""
+    await list_threads(slack)
+    robert = open_thread(slack, ROBERT, None)  # opted out of SMS
+    before = await answer(slack, "/lookup", f"{ROBERT} 30d", SUPER)
+    assert OPTED_OUT in before and "as LiveVox last showed them" not in before
+    await take(slack, robert)
+    await transfer(slack, robert, colleague(slack))  # no link: no inbox of ours holds it now
+    for command, text in (("/lookup", f"{ROBERT} 30d"), ("/sms", f"logs {ROBERT} 30d")):
+        shown = await answer(slack, command, text, SUPER)
+        assert OPTED_OUT in shown, command
+        assert "as LiveVox last showed them, <!date^" in shown, command
+
+
 async def test_a_resolved_threads_history_stays_visible(slack: Harness) -> None:
     await list_threads(slack)
     james = open_thread(slack, JAMES, DEMO.agent_id)

@@ -2,7 +2,7 @@ from bot.db.repositories.audit import AuditRepository
 from bot.db.repositories.channels import ChannelMappingRepository
 from bot.db.repositories.claims import ActionClaimRepository
 from bot.db.repositories.connections import ConnectionRepository
-from bot.db.repositories.contacts import NumberContactRepository
+from bot.db.repositories.contacts import NumberContactRepository, NumberFlagsRepository
 from bot.db.repositories.deliveries import SlackDeliveryRepository
 from bot.db.repositories.digests import DigestRepository
 from bot.db.repositories.payloads import SlackPayloadRepository
@@ -17,6 +17,7 @@ __all__ = [
     "ConnectionRepository",
     "DigestRepository",
     "NumberContactRepository",
+    "NumberFlagsRepository",
     "SlackDeliveryRepository",
     "SlackPayloadRepository",
     "SmsMessageRepository",

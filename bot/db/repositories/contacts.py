@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.base import utcnow
-from bot.db.models import NumberContact
+from bot.db.models import NumberContact, NumberFlags
 from bot.db.repositories.base import TeamRepository
 
 
@@ -128,3 +128,42 @@ class NumberContactRepository(TeamRepository[NumberContact]):
             .limit(1)
         )
         return (await self.session.execute(query)).first() is not None
+
+
+class NumberFlagsRepository(TeamRepository[NumberFlags]):
+    """The flags LiveVox last showed per number (see `NumberFlags`)."""
+
+    model = NumberFlags
+
+    async def get(self, number: str) -> NumberFlags | None:
+        return await self.session.scalar(self._select().where(NumberFlags.number == number))
+
+    async def put(
+        self,
+        number: str,
+        *,
+        do_not_contact: bool,
+        do_not_contact_today: bool,
+        sms_opted_in: bool | None,
+        seen_at: datetime,
+    ) -> None:
+        """Insert or refresh (the latest sighting wins; two at once: one insert, the other an update)."""
+        values = {
+            "do_not_contact": do_not_contact,
+            "do_not_contact_today": do_not_contact_today,
+            "sms_opted_in": sms_opted_in,
+            "seen_at": seen_at,
+        }
+        row = await self.get(number)
+        if row is None:
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(NumberFlags(team_id=self.team_id, number=number, **values))
+                    await self.session.flush()
+                return
+            except IntegrityError:
+                row = await self.get(number)
+                if row is None:
+                    raise
+        for key, value in values.items():
+            setattr(row, key, value)

@@ -4,6 +4,7 @@ send preview): one renderer of `bot.services.compliance.ComplianceState`."""
 from __future__ import annotations
 
 from bot.services.compliance import ComplianceState
+from bot.slack.text import when
 
 DNC = "⛔ *Do not contact* (DNC)"
 DNC_TODAY = "⛔ *Do not contact today*"
@@ -27,4 +28,7 @@ def flags_text(state: ComplianceState) -> str | None:
         flags.append(OPTED_IN)
     if not flags:
         flags.append(CLEAR)
-    return "   ".join(flags)
+    said = "   ".join(flags)
+    if state.as_of is not None:
+        said += f"   _(as LiveVox last showed them, {when(state.as_of)})_"
+    return said
