@@ -103,7 +103,7 @@ async def test_bad_input_is_refused_with_one_sentence(slack: Harness) -> None:
         (f"digest add {DEMO} daily 09:00", "Say the digest's time zone"),
         (f"digest add {DEMO} daily 09:00 UTC weather", "is not a digest section"),
         (f"digest add {DEMO} daily 09:00 UTC inbox=abc", "inbox= takes a LiveVox service id"),
-        (f"digest add {DEMO} daily 09:00 UTC queues=a;b", "queues= takes Zoom queue ids"),
+        (f"digest add {DEMO} daily 09:00 UTC queues=a;b", "queues= takes Zoom queue names or ids"),
         # Checked with LiveVox, as a channel mapping's inbox is: the demo team's group inbox is 100915.
         (
             f"digest add {DEMO} daily 09:00 UTC inbox=999999",
