@@ -6,7 +6,9 @@ posts outside the schedule, marked as such."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.clock import FakeClock
@@ -129,3 +131,36 @@ async def test_a_slot_missed_within_six_hours_is_posted_late_with_a_note(slack: 
     assert run.late and run.status.value == "posted"
     (post,) = bot_posts(slack)
     assert "Posted late" in " ".join(str(b) for b in post.blocks)  # type: ignore[attr-defined]
+
+
+async def test_a_run_whose_post_failed_is_given_back_and_posted_by_the_retry(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack drops the connection on the first post: the run goes back to pending (not left running with
+    a fresh heartbeat for the retry to skip) and the next attempt posts it, once."""
+    import bot.slack.digests.jobs as jobs_module
+
+    real = jobs_module.post_digest
+    calls = 0
+
+    async def flaky(*args: Any, **kwargs: Any) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionResetError("Slack dropped the connection")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs_module, "post_digest", flaky)
+    slot = last_hour()
+    await subscribe(slack, "hourly :00", created=slot - timedelta(minutes=5))
+    slack.container.clock = FakeClock(slot + timedelta(seconds=20))
+    due = await DigestScheduler(slack.container.sessions).tick(slack.container.clock.now())
+    (job,) = jobs_for(due)
+    with pytest.raises(ConnectionResetError):
+        await run_digests(job, slack.container)
+    (run,) = await runs(slack)
+    assert run.status.value == "pending" and run.message_ts is None
+    await run_digests(job, slack.container)  # the runner's retry
+    (run,) = await runs(slack)
+    assert run.status.value == "posted"
+    assert [p.ts for p in bot_posts(slack)] == [run.message_ts]  # type: ignore[attr-defined]

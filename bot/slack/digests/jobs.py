@@ -202,10 +202,19 @@ async def run_digests(job: DigestRunJob, container: Container) -> None:
         await _post_skipped(container, found)
     if not claimed:
         return
-    async with _beating(container, [c.run_id for c in claimed]):
-        built = await _build(container, job, claimed)
-        for item, data in built:
-            await _post(container, item, data)
+    try:
+        async with _beating(container, [c.run_id for c in claimed]):
+            built = await _build(container, job, claimed)
+            for item, data in built:
+                await _post(container, item, data)
+    except BaseException:
+        # Whatever stopped the job (a provider, Slack, the worker shutting down), its unposted runs go
+        # back to PENDING: the retry claims them at once, or `digest_failed` ends them with a note. Left
+        # RUNNING with a fresh heartbeat, the retry would skip them and nothing would ever post them.
+        async with transaction(container.sessions) as session:
+            for item in claimed:
+                await release_run(session, item.run_id)
+        raise
 
 
 async def _build(
@@ -254,10 +263,7 @@ async def _build(
         if section.transient
     ]
     if failing and time.time() < job.envelope.accepted_at + job.retry_window_seconds:
-        # Back to PENDING so the retried job can claim them again; the runner decides when.
-        async with transaction(container.sessions) as session:
-            for item in claimed:
-                await release_run(session, item.run_id)
+        # The runs go back to PENDING (`run_digests`) and the runner decides when to try again.
         raise SectionsUnavailable("digest", f"{', '.join(sorted(set(failing)))} unavailable")
     return results
 
