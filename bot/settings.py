@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     digest_tick_seconds: int = Field(
         default=60, ge=1, le=60, validation_alias="SWITCHBOARD_DIGEST_TICK_SECONDS"
     )
+    # How often the alert poller looks for inboxes due a read (each inbox is read at its channels'
+    # interval, default 30 s; this is only how soon a due one is noticed) and for reminders due.
+    alerts_tick_seconds: int = Field(
+        default=5, ge=1, le=60, validation_alias="SWITCHBOARD_ALERTS_TICK_SECONDS"
+    )
     clock: str | None = Field(default=None, validation_alias="SWITCHBOARD_CLOCK")
     # `switchboard worker` serves no Slack traffic, so it has no /metrics of its own unless given a port
     # (the web process always has /metrics on its own port).

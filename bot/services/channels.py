@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +55,9 @@ class MappingChange:
     queue_ids: list[str] | None = None
     sender_code: str | None = None
     alerts: bool | None = None
+    # The alerts' poll interval and reminders, as columns to set (`every=30s nudge=10m escalate=30m
+    # oncall=… supervisor=… hours=…`, parsed by `parse_alert_settings`); a None value turns one off.
+    alert_settings: dict[str, object] = dataclasses.field(default_factory=dict)
     # The inbox's name as LiveVox gives it, set by `check_with_providers` (so the mapping never shows the
     # name of the inbox it was mapped to before).
     inbox_name: str | None = None
@@ -61,7 +66,126 @@ class MappingChange:
 
     @property
     def empty(self) -> bool:
-        return all(v is None for v in (self.service_id, self.queue_ids, self.sender_code, self.alerts))
+        return (
+            all(
+                v is None
+                for v in (
+                    self.service_id,
+                    self.queue_ids,
+                    self.sender_code,
+                    self.alerts,
+                )
+            )
+            and not self.alert_settings
+        )
+
+
+MIN_POLL_SECONDS = 10
+MAX_POLL_SECONDS = 3600
+WAIT = re.compile(r"^(\d{1,4})\s*(s|sec|m|min|h|hr)?$", re.IGNORECASE)
+MENTION = re.compile(r"^<(@[UW][A-Z0-9]{2,20}|!subteam\^S[A-Z0-9]{2,20})(\|[^>]*)?>$")
+BARE_ID = re.compile(r"^([UWS])[A-Z0-9]{2,20}$")
+HOURS = re.compile(r"^(?:(\w{3})(?:-(\w{3}))?,)?(\d{1,2}:\d{2})-(\d{1,2}:\d{2})(?:,(.+))?$")
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_wait(key: str, value: str) -> int | None:
+    """`10m`, `90s`, `1h`, `10` (minutes) → seconds; `off` → None."""
+    if value.lower() in ("off", "none", "no"):
+        return None
+    found = WAIT.match(value.strip())
+    if not found:
+        raise InputError(f"{key}= takes a wait like `10m`, `90s` or `1h` (or `off`), not `{value}`.")
+    amount, unit = int(found.group(1)), (found.group(2) or "m").lower()[0]
+    seconds = amount * {"s": 1, "m": 60, "h": 3600}[unit]
+    if not 60 <= seconds <= 24 * 3600:
+        raise InputError(f"{key}= is between 1 minute and 24 hours, not `{value}`.")
+    return seconds
+
+
+def parse_every(value: str) -> int:
+    found = WAIT.match(value.strip())
+    if not found:
+        raise InputError(f"every= takes an interval like `30s` or `2m`, not `{value}`.")
+    amount, unit = int(found.group(1)), (found.group(2) or "s").lower()[0]
+    seconds = amount * {"s": 1, "m": 60, "h": 3600}[unit]
+    if not MIN_POLL_SECONDS <= seconds <= MAX_POLL_SECONDS:
+        raise InputError(f"every= is between {MIN_POLL_SECONDS} seconds and 1 hour, not `{value}`.")
+    return seconds
+
+
+def parse_mention(key: str, value: str) -> str | None:
+    """A user or user group to mention, as Slack sends it (`<@U…|name>`, `<!subteam^S…|@group>`) or its id;
+    stored as the mention itself (`<@U…>`, `<!subteam^S…>`). `off` → None."""
+    value = value.strip()
+    if value.lower() in ("off", "none", "no"):
+        return None
+    found = MENTION.match(value)
+    if found:
+        return f"<{found.group(1)}>"
+    bare = BARE_ID.match(value)
+    if bare:
+        return f"<!subteam^{value}>" if bare.group(1) == "S" else f"<@{value}>"
+    raise InputError(
+        f"{key}= takes a @user or @user-group (pick it from Slack's list as you type), not `{value}`."
+    )
+
+
+def parse_hours(value: str) -> dict[str, Any] | None:
+    """`mon-fri,08:00-18:00,America/New_York` (days and zone optional; the zone defaults to UTC) →
+    the stored window; `always` → None."""
+    if value.lower() in ("always", "off", "none", "any"):
+        return None
+    found = HOURS.match(value.strip())
+    usage = "hours= is like `mon-fri,08:00-18:00,America/New_York` (or `always`)"
+    if not found:
+        raise InputError(f"{usage}, not `{value}`.")
+    first, last, start, end, zone = found.groups()
+    days: list[int] | None = None
+    if first:
+        names = [d.lower() for d in (first, last or first)]
+        if any(n not in DAY_NAMES for n in names):
+            raise InputError(f"{usage}: days are mon, tue, wed, thu, fri, sat, sun.")
+        a, b = DAY_NAMES.index(names[0]), DAY_NAMES.index(names[1])
+        days = list(range(a, b + 1)) if a <= b else [*range(a, 7), *range(0, b + 1)]
+    clock: list[str] = []
+    for raw in (start, end):
+        hour, minute = (int(x) for x in raw.split(":"))
+        if hour > 23 or minute > 59:
+            raise InputError(f"{usage}: `{raw}` is not a time of day.")
+        clock.append(f"{hour:02d}:{minute:02d}")
+    if clock[0] == clock[1]:
+        raise InputError(f"{usage}: the window must not be empty.")
+    tz = (zone or "UTC").strip()
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"`{tz}` is not a time zone; use one like America/New_York.") from None
+    return {"days": days, "start": clock[0], "end": clock[1], "tz": tz}
+
+
+ALERT_KEYS = ("every", "nudge", "escalate", "oncall", "supervisor", "hours")
+
+
+def parse_alert_settings(values: dict[str, str]) -> dict[str, object]:
+    """The alert keys of `channel set` → the columns they set (each checked; a clear sentence if not)."""
+    fields: dict[str, object] = {}
+    if "every" in values:
+        fields["alerts_interval_seconds"] = parse_every(values["every"])
+    if "nudge" in values:
+        fields["nudge_seconds"] = parse_wait("nudge", values["nudge"])
+    if "escalate" in values:
+        fields["escalate_seconds"] = parse_wait("escalate", values["escalate"])
+    if "oncall" in values:
+        fields["on_duty"] = parse_mention("oncall", values["oncall"])
+    if "supervisor" in values:
+        fields["supervisor"] = parse_mention("supervisor", values["supervisor"])
+    if "hours" in values:
+        fields["working_hours"] = parse_hours(values["hours"])
+    nudge, escalate = fields.get("nudge_seconds"), fields.get("escalate_seconds")
+    if isinstance(nudge, int) and isinstance(escalate, int) and escalate <= nudge:
+        raise InputError("escalate= must be longer than nudge= (e.g. `nudge=10m escalate=30m`).")
+    return fields
 
 
 def validate_service_id(value: str) -> str:
@@ -272,7 +396,7 @@ class ChannelService:
     async def map(self, channel_id: str, change: MappingChange) -> tuple[ChannelMapping, bool]:
         """Create or update the mapping of `channel_id`; returns it and whether it was new."""
         if change.empty:
-            raise InputError("Nothing to set: give inbox=…, queues=…, sender=… or alerts=on|off.")
+            raise InputError("Nothing to set: give inbox=…, queues=…, sender=…, alerts=on|off or a reminder.")
         fields: dict[str, object] = {}
         if change.service_id is not None:
             fields["livevox_service_id"] = validate_service_id(change.service_id)
@@ -283,6 +407,7 @@ class ChannelService:
             fields["sms_sender_code"] = validate_sender(change.sender_code)
         if change.alerts is not None:
             fields["alerts_enabled"] = change.alerts
+        fields.update(change.alert_settings)
         await WorkspaceRepository(self._session, self.team_id).ensure()
         row, created = await self._channels.upsert(channel_id, **fields)
         await self._audit.record(
@@ -307,5 +432,11 @@ def describe(row: ChannelMapping) -> dict[str, object]:
         "livevox_inbox": row.livevox_inbox,
         "zoom_queue_ids": list(row.zoom_queue_ids or []),
         "sms_sender_code": row.sms_sender_code,
-        "alerts_enabled": bool(row.alerts_enabled) if row.alerts_enabled is not None else True,
+        "alerts_enabled": bool(row.alerts_enabled),
+        "alerts_interval_seconds": row.alerts_interval_seconds,
+        "nudge_seconds": row.nudge_seconds,
+        "escalate_seconds": row.escalate_seconds,
+        "on_duty": row.on_duty,
+        "supervisor": row.supervisor,
+        "working_hours": row.working_hours,
     }

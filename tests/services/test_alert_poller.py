@@ -46,7 +46,12 @@ async def follow(sessions: async_sessionmaker[AsyncSession], sandbox: HttpSandbo
         )
         for channel in channels:
             session.add(
-                ChannelMapping(team_id=TEAM, channel_id=channel, livevox_service_id=str(demo.service_id))
+                ChannelMapping(
+                    team_id=TEAM,
+                    channel_id=channel,
+                    livevox_service_id=str(demo.service_id),
+                    alerts_enabled=True,
+                )
             )
     return str(demo.service_id)
 

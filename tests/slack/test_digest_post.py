@@ -20,7 +20,8 @@ from bot.db.session import create_engine
 from bot.providers import RateLimit, RateLimiterRegistry
 from bot.slack.digests.blocks import digest_message
 from bot.slack.digests.chart import alt_text, volume_chart
-from bot.slack.digests.post import ChannelPacer, post_digest, post_note
+from bot.slack.digests.post import post_digest
+from bot.slack.posting import ChannelPacer, post_note
 from tests.databases import fresh_postgres, postgres_available
 from tests.slack.test_digest_blocks import data
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint, true
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, TeamScoped
@@ -17,8 +19,18 @@ class ChannelMapping(TeamScoped, Base):
     livevox_inbox: Mapped[str | None] = mapped_column(String(100))
     zoom_queue_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     sms_sender_code: Mapped[str | None] = mapped_column(String(32))
-    alerts_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Off until asked for (`alerts=on`): a channel is never flooded by an upgrade or a mapping alone.
+    alerts_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # How often the followed inbox is read for new conversations (the poller's interval for it).
     alerts_interval_seconds: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # Response-time reminders: after this long unanswered the holder (or `on_duty`) is nudged, after
+    # `escalate_seconds` the `supervisor` is mentioned; None: no reminder. Mentions are Slack mrkdwn
+    # (`<@U…>` or `<!subteam^S…>`), checked when set.
+    nudge_seconds: Mapped[int | None] = mapped_column(Integer)
+    escalate_seconds: Mapped[int | None] = mapped_column(Integer)
+    on_duty: Mapped[str | None] = mapped_column(String(64))
+    supervisor: Mapped[str | None] = mapped_column(String(64))
+    # When reminders may be given ({"days": [0..6], "start": "08:00", "end": "18:00", "tz": …}); None: always.
+    working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The channel's own LiveVox term codes ([{"id": "...", "name": "..."}]); None: the connection's.
     term_codes: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)

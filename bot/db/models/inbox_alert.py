@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, TeamScoped
@@ -39,12 +40,27 @@ class InboxThread(TeamScoped, Base):
     number: Mapped[str | None] = mapped_column(String(20))  # E.164
     # Seen while the inbox's first read summed up what was already waiting: no card of its own.
     summarized: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Its cards were posted (claimed) in every following channel; until then each round tries again, so a
+    # poller that died between reading the inbox and posting loses nothing.
+    announced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # What the thread is now, as the poller last saw it: waiting (in the group inbox), taken, resolved.
     state: Mapped[str] = mapped_column(String(16), default="waiting")
     holder: Mapped[str | None] = mapped_column(String(64))  # who has it (a LiveVox agent id or login)
     last_message_at: Mapped[datetime | None]
     # The customer's message waiting for an answer since (None: answered); nudges count from it.
     waiting_since: Mapped[datetime | None]
+    # Whether LiveVox shows it read, as last seen (the card says so).
+    read: Mapped[bool | None]
+    # Who holds it, as a Slack user (a linked agent), when known: the card says it, nudges mention them.
+    holder_user: Mapped[str | None] = mapped_column(String(32))
+    # What the card says happened last ("Taken by <@U…>"), mrkdwn, escaped when written.
+    status_note: Mapped[str | None] = mapped_column(Text)
+    # What the card shows of the conversation (contact, account, last message, flags), as first read:
+    # the card is re-drawn from it when the thread changes, also once LiveVox no longer shows it to us.
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The waiting message (its `waiting_since`) each reminder was given for: each is given once per message.
+    nudged_for: Mapped[datetime | None]
+    escalated_for: Mapped[datetime | None]
 
 
 class AlertCard(TeamScoped, Base):
@@ -56,3 +72,5 @@ class AlertCard(TeamScoped, Base):
     thread_row_id: Mapped[int] = mapped_column(ForeignKey("inbox_threads.id", ondelete="CASCADE"))
     channel_id: Mapped[str] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
+    # The time of the last message of the conversation posted into the card's Slack thread.
+    replied_through: Mapped[datetime | None]

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import AlertCard, ChannelMapping, InboxPoll, InboxThread, Workspace
+from bot.db.models import AlertCard, ChannelMapping, InboxPoll, InboxThread, SmsMessage, Workspace
 
 MAX_BACKOFF = timedelta(minutes=10)
 
@@ -118,12 +118,16 @@ async def poll_failed(
 async def known_threads(
     session: AsyncSession, team_id: str, inbox: str, thread_ids: Sequence[str]
 ) -> dict[str, InboxThread]:
-    """The rows of these threads, and of every thread still seen as waiting (to notice it left)."""
+    """The rows of these threads, and of every thread still followed (waiting in the group inbox, or held
+    by someone linked), to notice it moved or left."""
     rows = await session.execute(
         select(InboxThread).where(
             InboxThread.team_id == team_id,
             InboxThread.inbox == inbox,
-            or_(InboxThread.thread_id.in_(list(thread_ids)), InboxThread.state == "waiting"),
+            or_(
+                InboxThread.thread_id.in_(list(thread_ids)),
+                InboxThread.state.in_(("waiting", "taken")),
+            ),
         )
     )
     return {row.thread_id: row for row in rows.scalars()}
@@ -134,6 +138,9 @@ class NewThreadRow:
     thread_id: str
     number: str | None
     last_message_at: datetime | None
+    read: bool | None = None
+    snapshot: dict[str, Any] | None = None
+    answered: bool = False  # its last message is ours: nobody is waiting for an answer
 
 
 async def insert_threads(
@@ -159,9 +166,12 @@ async def insert_threads(
                     "thread_id": t.thread_id,
                     "number": t.number,
                     "summarized": summarized,
+                    "announced": summarized,  # a summed-up thread gets no card of its own
                     "state": "waiting",
                     "last_message_at": t.last_message_at,
-                    "waiting_since": t.last_message_at or now,
+                    "waiting_since": None if t.answered else t.last_message_at or now,
+                    "read": t.read,
+                    "snapshot": t.snapshot,
                 }
                 for t in threads
             ]
@@ -199,7 +209,155 @@ async def card_posted(session: AsyncSession, thread_row_id: int, channel_id: str
 
 
 async def cards_of(session: AsyncSession, thread_row_id: int) -> list[AlertCard]:
+    """The thread's posted cards (one per following channel)."""
     rows = await session.execute(
-        select(AlertCard).where(AlertCard.thread_row_id == thread_row_id, AlertCard.ts.is_not(None))
+        select(AlertCard)
+        .where(AlertCard.thread_row_id == thread_row_id, AlertCard.ts.is_not(None))
+        .order_by(AlertCard.channel_id)
     )
     return list(rows.scalars())
+
+
+async def unannounced(session: AsyncSession, team_id: str, inbox: str) -> list[InboxThread]:
+    """The inbox's new threads whose cards are not all posted yet (oldest first)."""
+    rows = await session.execute(
+        select(InboxThread)
+        .where(
+            InboxThread.team_id == team_id,
+            InboxThread.inbox == inbox,
+            InboxThread.announced.is_(False),
+            InboxThread.summarized.is_(False),
+        )
+        .order_by(InboxThread.id)
+    )
+    return list(rows.scalars())
+
+
+async def announced(session: AsyncSession, row_id: int) -> None:
+    await session.execute(update(InboxThread).where(InboxThread.id == row_id).values(announced=True))
+
+
+async def replied_marks(session: AsyncSession, row_ids: Sequence[int]) -> dict[int, datetime | None]:
+    """Per thread row, how far its least advanced posted card's Slack thread has the conversation."""
+    if not row_ids:
+        return {}
+    rows = await session.execute(
+        select(AlertCard.thread_row_id, AlertCard.replied_through).where(
+            AlertCard.thread_row_id.in_(list(row_ids)), AlertCard.ts.is_not(None)
+        )
+    )
+    marks: dict[int, datetime | None] = {}
+    for row_id, through in rows.all():
+        if row_id not in marks:
+            marks[row_id] = through
+        else:
+            before = marks[row_id]
+            marks[row_id] = None if before is None or through is None else min(before, through)
+    return marks
+
+
+async def outbox_senders(session: AsyncSession, team_id: str, thread_id: str) -> list[tuple[str, str]]:
+    """(text, Slack user) of what was sent to this thread through Switchboard, newest first."""
+    rows = await session.execute(
+        select(SmsMessage.body, SmsMessage.slack_user_id)
+        .where(
+            SmsMessage.team_id == team_id,
+            SmsMessage.thread_id == thread_id,
+            SmsMessage.body.is_not(None),
+        )
+        .order_by(SmsMessage.id.desc())
+        .limit(50)
+    )
+    return [(str(body), str(user)) for body, user in rows.all()]
+
+
+async def thread_row(session: AsyncSession, team_id: str, row_id: int) -> InboxThread | None:
+    """A followed thread's row, of this workspace only (a card's button names it)."""
+    row = await session.get(InboxThread, row_id)
+    return row if row is not None and row.team_id == team_id else None
+
+
+async def replied(session: AsyncSession, card_id: int, at: datetime) -> None:
+    """The card's Slack thread has the conversation's messages up to `at`."""
+    await session.execute(
+        update(AlertCard)
+        .where(
+            AlertCard.id == card_id,
+            or_(AlertCard.replied_through.is_(None), AlertCard.replied_through < at),
+        )
+        .values(replied_through=at)
+    )
+
+
+@dataclass(frozen=True)
+class ReminderCandidate:
+    """A posted card of a conversation whose customer waits, in a channel that gives reminders."""
+
+    thread: InboxThread
+    channel_id: str
+    mapping: ChannelMapping
+
+
+async def reminder_candidates(session: AsyncSession) -> list[ReminderCandidate]:
+    rows = await session.execute(
+        select(InboxThread, AlertCard.channel_id, ChannelMapping)
+        .join(AlertCard, AlertCard.thread_row_id == InboxThread.id)
+        .join(
+            ChannelMapping,
+            (ChannelMapping.team_id == InboxThread.team_id)
+            & (ChannelMapping.channel_id == AlertCard.channel_id),
+        )
+        .where(
+            InboxThread.waiting_since.is_not(None),
+            InboxThread.state.in_(("waiting", "taken")),
+            AlertCard.ts.is_not(None),
+            ChannelMapping.alerts_enabled.is_(True),
+            ChannelMapping.nudge_seconds.is_not(None) | ChannelMapping.escalate_seconds.is_not(None),
+        )
+        .order_by(InboxThread.id, AlertCard.channel_id)
+    )
+    return [ReminderCandidate(thread, channel, mapping) for thread, channel, mapping in rows.all()]
+
+
+async def claim_reminder(
+    session: AsyncSession, row_id: int, *, escalate: bool, waiting_since: datetime
+) -> bool:
+    """Claim the reminder of a waiting message once (a conditional update: two workers never both win)."""
+    column = InboxThread.escalated_for if escalate else InboxThread.nudged_for
+    claimed = await session.execute(
+        update(InboxThread)
+        .where(
+            InboxThread.id == row_id,
+            InboxThread.waiting_since == waiting_since,
+            or_(column.is_(None), column != waiting_since),
+        )
+        .values({column.key: waiting_since})
+        .returning(InboxThread.id)
+    )
+    return claimed.first() is not None
+
+
+async def note_change(
+    session: AsyncSession,
+    team_id: str,
+    row_id: int,
+    *,
+    state: str | None,
+    holder_user: str | None,
+    holder: str | None,
+    note: str,
+    read: bool | None = None,
+) -> InboxThread | None:
+    """A change made from Slack (Take, Transfer…, Resolve… on a card), written before the next poll
+    round so it is not announced again as a change seen in LiveVox."""
+    row = await thread_row(session, team_id, row_id)
+    if row is None:
+        return None
+    row.status_note = note
+    if read is not None:
+        row.read = read
+    if state is not None:
+        row.state, row.holder_user, row.holder = state, holder_user, holder
+    if state == "resolved":
+        row.waiting_since = None
+    return row

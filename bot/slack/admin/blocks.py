@@ -14,7 +14,7 @@ from bot.slack import ids
 from bot.slack.activity import target_words
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, fit, header, message, section
-from bot.slack.text import clip, escape, when
+from bot.slack.text import clip, escape, short_duration, when
 
 
 def help_message(groups: Sequence[tuple[str, list[str]]], identity: Identity) -> dict[str, Any]:
@@ -114,7 +114,8 @@ def audit_message(
 
 CHANNEL_SET_USAGE = (
     "/switchboard channel set inbox=<LiveVox service id> queues=<Zoom queue name or id,…> sender=<sms code> "
-    "alerts=on|off"
+    "alerts=on|off every=<30s> nudge=<10m|off> escalate=<30m|off> oncall=<@user-group> "
+    "supervisor=<@user> hours=<mon-fri,08:00-18:00,America/New_York|always>"
 )
 
 
@@ -146,12 +147,15 @@ def channel_message(
     if mapping.livevox_inbox:
         inbox += f" ({escape(mapping.livevox_inbox)})"
     sender = f"`{escape(mapping.sms_sender_code)}`" if mapping.sms_sender_code else "–"
-    alerts = "on" if mapping.alerts_enabled is not False else "off"
+    alerts = (
+        f"on, every {short_duration(mapping.alerts_interval_seconds)}" if mapping.alerts_enabled else "off"
+    )
     fields = [
         f"*LiveVox inbox (service)*\n{inbox}",
         f"*Zoom queues*\n{queues}",
         f"*SMS sender*\n{sender}",
         f"*Alerts*\n{alerts}",
+        f"*Reminders*\n{reminders_text(mapping)}",
     ]
     blocks = [
         section(f"{note}*{title}* is mapped to:", fields=fields),
@@ -161,6 +165,31 @@ def channel_message(
         ),
     ]
     return message(blocks, f"Channel mapping of {channel_id}")
+
+
+def reminders_text(mapping: ChannelMapping) -> str:
+    """`nudge after 10m (@group) · escalate after 30m (@sup) · mon–fri 08:00–18:00 America/New_York`."""
+    parts = []
+    if mapping.nudge_seconds:
+        parts.append(
+            f"nudge after {short_duration(mapping.nudge_seconds)} ({mapping.on_duty or 'the holder only'})"
+        )
+    if mapping.escalate_seconds:
+        parts.append(
+            f"escalate after {short_duration(mapping.escalate_seconds)} "
+            f"({mapping.supervisor or 'nobody set'})"
+        )
+    if not parts:
+        return "off"
+    hours = mapping.working_hours
+    if hours:
+        days = hours.get("days")
+        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        span = f"{names[days[0]]}–{names[days[-1]]} " if days else ""
+        parts.append(f"{span}{hours['start']}–{hours['end']} {escape(hours['tz'])}")
+    else:
+        parts.append("at any hour")
+    return " · ".join(parts)
 
 
 def _code_lines(codes: Sequence[TermCode]) -> str:

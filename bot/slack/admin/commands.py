@@ -13,10 +13,12 @@ from bot.db.session import transaction
 from bot.errors import InputError
 from bot.services.admin import AdminService
 from bot.services.channels import (
+    ALERT_KEYS,
     ChannelService,
     MappingChange,
     check_with_providers,
     linked_logins,
+    parse_alert_settings,
     queue_names,
     validate_queue_ids,
     validate_sender,
@@ -229,7 +231,7 @@ async def connect(inv: Invocation) -> None:
 
 
 CHANNEL_USAGE = "/switchboard channel [show | set key=value… | clear]"
-CHANNEL_KEYS = {"inbox", "queues", "sender", "alerts"}
+CHANNEL_KEYS = {"inbox", "queues", "sender", "alerts", *ALERT_KEYS}
 ALERTS = {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}
 
 
@@ -241,7 +243,8 @@ def parse_channel_set(args: list[str]) -> MappingChange:
         key = key.lower()
         if not sep or key not in CHANNEL_KEYS or not value.strip():
             raise InputError(
-                f"`{word}` is not one of inbox=…, queues=…, sender=…, alerts=….\nUsage: `{CHANNEL_SET_USAGE}`"
+                f"`{word}` is not one of inbox=…, queues=…, sender=…, alerts=…, every=…, nudge=…, "
+                f"escalate=…, oncall=…, supervisor=…, hours=….\nUsage: `{CHANNEL_SET_USAGE}`"
             )
         values[key] = value.strip()
     if not values:
@@ -256,6 +259,7 @@ def parse_channel_set(args: list[str]) -> MappingChange:
         queue_ids=validate_queue_ids(values["queues"].split(",")) if "queues" in values else None,
         sender_code=validate_sender(values["sender"]) if "sender" in values else None,
         alerts=alerts,
+        alert_settings=parse_alert_settings(values),
     )
 
 

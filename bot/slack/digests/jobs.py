@@ -51,8 +51,9 @@ from bot.services.digests import DigestScheduler, DueRun
 from bot.services.failures import describe
 from bot.slack.digests.blocks import chart_title, digest_message, failure_note, skipped_note
 from bot.slack.digests.chart import alt_text, volume_chart
-from bot.slack.digests.post import ChannelPacer, post_digest, post_note
+from bot.slack.digests.post import post_digest
 from bot.slack.jobs import PROVIDER_NAMES
+from bot.slack.posting import ChannelPacer, post_note
 
 if TYPE_CHECKING:
     from bot.container import Container

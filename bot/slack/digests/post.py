@@ -1,117 +1,24 @@
-"""Posting a digest to Slack within Slack's limits, exactly once.
+"""Posting a digest to Slack within Slack's limits, exactly once (pacing and 429s: `bot.slack.posting`).
 
-* Pacing: Slack allows about one message per second per channel (bursts tolerated, but not for long).
-  `ChannelPacer` takes each post's slot from the deployment's shared rate budget, keyed per channel, the
-  same budget the provider clients use (`bot.db.rate_budget.rate_budget_for`: one row per key on Postgres,
-  so every worker and web process shares it; in-process on SQLite), so digests of several workers to one
-  channel are spaced, not refused.
-* 429: Slack refused the call (nothing was posted), so it is tried again after its `Retry-After`, a
-  bounded number of times. Nothing else is retried here: a post that may have reached Slack is never sent
-  again, and once the message is posted, a failing chart upload is logged, not raised, so the job that
-  called this is not retried into a second digest.
+Once the message is posted, a failing chart upload is logged, not raised, so the job that called this is
+not retried into a second digest.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.providers import RateBudget, RateLimit, default_limiter_registry
+from bot.slack.posting import ChannelPacer, paced, post_note
 
-__all__ = ["CHANNEL_LIMIT", "ChannelPacer", "post_digest", "post_note"]
+__all__ = ["post_digest"]
 
 log = logging.getLogger(__name__)
 
-CHANNEL_LIMIT = RateLimit(per_second=1.0, burst=1)  # "about one message per second per channel"
-RATE_LIMITED_TRIES = 5  # 429s in a row before giving up (each waits Retry-After)
-MAX_RETRY_AFTER = 60.0  # a longer Retry-After is not waited out inside a job
 CHART_TITLE = "Volume chart"
-
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class ChannelPacer:
-    """Spaces posts to each channel of a workspace by the shared budget (see the module docstring).
-
-    `budget`: the deployment's shared budget (`rate_budget_for(engine)`); None: this process's in-process
-    registry, shared by every pacer of the process.
-    """
-
-    def __init__(
-        self,
-        team_id: str,
-        budget: RateBudget | None = None,
-        *,
-        limit: RateLimit = CHANNEL_LIMIT,
-        clock: Callable[[], float] = time.time,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self.team_id = team_id
-        self.budget: RateBudget = budget if budget is not None else default_limiter_registry
-        self.limit = limit
-        self.clock = clock
-        self.sleep = sleep
-
-    async def wait(self, channel: str) -> None:
-        """Return when a message may be posted to `channel` (its slot is taken)."""
-        delay = await self.budget.reserve(
-            ("slack", self.team_id, f"chat:{channel}"), self.limit, self.clock()
-        )
-        if delay > 0:
-            await self.sleep(delay)
-
-
-def _retry_after(error: SlackApiError) -> float | None:
-    """Seconds Slack asks to wait, when it refused the call for its rate limit; else None."""
-    response = error.response
-    if getattr(response, "status_code", None) != 429:
-        return None
-    headers = response.headers or {}
-    raw = headers.get("Retry-After") or headers.get("retry-after") or "1"
-    try:
-        return max(0.0, float(raw))
-    except (TypeError, ValueError):
-        return 1.0
-
-
-async def _paced(
-    pace: ChannelPacer, channel: str, call: Callable[[], Awaitable[AsyncSlackResponse]]
-) -> AsyncSlackResponse:
-    """`call` in the channel's next slot; on 429 (not posted) again after Retry-After, a few times."""
-    for attempt in range(1, RATE_LIMITED_TRIES + 1):
-        await pace.wait(channel)
-        try:
-            return await call()
-        except SlackApiError as error:
-            wait = _retry_after(error)
-            if wait is None or attempt == RATE_LIMITED_TRIES or wait > MAX_RETRY_AFTER:
-                raise
-            log.info("Slack rate-limited a post; waiting", extra={"retry_after": wait, "attempt": attempt})
-            await pace.sleep(wait)
-    raise AssertionError("unreachable")  # the loop returns or raises
-
-
-async def post_note(client: AsyncWebClient, channel: str, message: dict[str, Any], pace: ChannelPacer) -> str:
-    """A short message (a failure or skipped note, or any {"text", "blocks"} payload); its ts."""
-    response = await _paced(
-        pace,
-        channel,
-        lambda: client.chat_postMessage(
-            channel=channel,
-            text=message["text"],
-            blocks=message.get("blocks"),
-            unfurl_links=False,
-            unfurl_media=False,
-        ),
-    )
-    return str(response["ts"])
 
 
 async def post_digest(
@@ -140,7 +47,7 @@ async def post_digest(
         # files_upload_v2: files.getUploadURLExternal (with alt_txt), the upload, then
         # files.completeUploadExternal (shares it in the thread). A 429 on any step shared nothing yet, so
         # the whole upload is redone.
-        await _paced(
+        await paced(
             pace,
             channel,
             lambda: client.files_upload_v2(

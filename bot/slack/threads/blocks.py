@@ -97,6 +97,9 @@ class ThreadRef:
     kind: str = "SMS"
     state: ListState = field(default_factory=ListState)
     nonce: str = ""
+    # The alert card it is on (its `inbox_threads` row, `bot.slack.alerts`), 0 on a /threads card: a
+    # change then redraws that card in every channel instead of the person's list.
+    alert: int = 0
 
     @classmethod
     def of(cls, card: ThreadCard, state: ListState, nonce: str) -> ThreadRef:
@@ -118,6 +121,8 @@ class ThreadRef:
         if self.number:
             data["n"] = self.number
         data.update(kind=self.kind, l=self.state.as_dict(), r=self.nonce)
+        if self.alert:
+            data["w"] = self.alert
         return data
 
     def to_value(self) -> str:
@@ -134,6 +139,7 @@ class ThreadRef:
             kind=str(data.get("kind", "SMS")),
             state=ListState.from_dict(data.get("l") or {}),
             nonce=str(data.get("r", "")),
+            alert=int(data.get("w") or 0),
         )
 
     @classmethod

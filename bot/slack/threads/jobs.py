@@ -25,6 +25,7 @@ from bot.services.inbox import (
     Scope,
 )
 from bot.services.providers import Providers
+from bot.slack.alerts.jobs import refresh as alert_refresh
 from bot.slack.outcome import failure, for_error
 from bot.slack.reply import respond
 from bot.slack.text import escape
@@ -225,6 +226,9 @@ async def thread_change(job: _ThreadChange, container: Container) -> None:
         text = f"Could not {verb} {_thread_label(ref)}: {problem(error, 'thread ' + job.verb)}"
         await respond(url, for_error(error, text), replace_original=False)
         return
+    if ref.alert:  # a channel's alert card: redrawn for everyone, saying who did it
+        await _alert_card_changed(job, container, identity)
+        return
     # The card updates in place: the whole list is read again (the thread may have moved inbox, changed
     # order or gone) and replaces the message the button was on.
     try:
@@ -234,6 +238,61 @@ async def thread_change(job: _ThreadChange, container: Container) -> None:
         await respond(url, failure(text), replace_original=False)
         return
     await respond(url, threads_message(result, ref.state, notice=notice), replace_original=True)
+
+
+async def _alert_card_changed(job: _ThreadChange, container: Container, identity: Identity) -> None:
+    who = f"<@{identity.user_id}>"
+    ref = job.thread
+    if isinstance(job, TakeJob):
+        await alert_refresh(
+            container,
+            identity.team_id,
+            ref.alert,
+            state="taken",
+            note=f"🙋 Taken by {who}.",
+            holder_user=identity.user_id,
+            holder=identity.livevox_login,
+        )
+    elif isinstance(job, ReleaseJob):
+        await alert_refresh(
+            container,
+            identity.team_id,
+            ref.alert,
+            state="waiting",
+            note=f"↩️ Released to the group inbox by {who}.",
+        )
+    elif isinstance(job, TransferJob):
+        linked = [
+            m
+            for m in await container.contacts.linked_agents(identity.team_id)
+            if m.livevox_agent_id == job.agent_id
+        ]
+        to = f"<@{linked[0].user_id}>" if linked else f"*{escape(job.agent_name or job.agent_id)}*"
+        await alert_refresh(
+            container,
+            identity.team_id,
+            ref.alert,
+            state="taken",
+            note=f"➡️ Transferred to {to} by {who}.",
+            holder_user=linked[0].user_id if linked else None,
+            holder=linked[0].livevox_login if linked else None,
+        )
+    elif isinstance(job, ResolveJob):
+        code = ""
+        if job.term_code is not None:
+            name = f"*{escape(job.term_code_name)}* " if job.term_code_name else ""
+            code = f" with term code {name}`{job.term_code}`"
+        await alert_refresh(
+            container, identity.team_id, ref.alert, state="resolved", note=f"✅ Resolved by {who}{code}."
+        )
+    elif isinstance(job, MarkJob):
+        await alert_refresh(
+            container,
+            identity.team_id,
+            ref.alert,
+            read=job.read,
+            note=f"Marked {'read' if job.read else 'unread'} by {who}.",
+        )
 
 
 async def thread_history(job: HistoryJob, container: Container) -> None:

@@ -1,0 +1,143 @@
+"""An inbound conversation's card in a channel, its summary card, and what goes into the card's thread.
+
+A card is drawn from the server's own row (`inbox_threads`: what it showed of the conversation when it
+arrived, where it is now, who has it), so it can be drawn again whenever that changes, from Slack or in
+LiveVox. Its buttons are the /threads card buttons (the same listeners, the same checks), with the row's
+id in their signed value so a change redraws this card in every channel rather than a person's list.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from bot.db.models import InboxThread
+from bot.services.alerts import Reminder, compliance_of
+from bot.services.inbox import HistoryEntry
+from bot.slack import ids
+from bot.slack.blocks.common import actions, button, context, message, section
+from bot.slack.blocks.compliance import flags_text
+from bot.slack.text import clip, duration, escape, pretty_number, when
+from bot.slack.threads.blocks import ListState, ThreadRef
+
+TEXT_CHARS = 500  # the last message on the card; the whole conversation is in History
+REPLY_CHARS = 2500  # one message in the card's thread
+
+STATE_LINES = {
+    "waiting": "🔵 *Waiting* in the group inbox",
+    "taken": "🙋 *Taken*",
+    "resolved": "✅ *Resolved*",
+    "left": "⚪ *Gone from the group inbox*",
+}
+
+
+def _ref(row: InboxThread) -> ThreadRef:
+    snapshot = row.snapshot or {}
+    personal = row.state == "taken"
+    return ThreadRef(
+        thread_id=row.thread_id,
+        channel_id=row.inbox,
+        personal=personal,
+        account=(snapshot.get("account") or None),
+        number=row.number,
+        state=ListState(),
+        nonce=f"{row.state}:{row.holder_user or ''}",  # a click on a card as it was drawn is done once
+        alert=row.id,
+    )
+
+
+def contact_line(row: InboxThread) -> str:
+    snapshot = row.snapshot or {}
+    name = escape(snapshot["name"]) if snapshot.get("name") else "_Unknown contact_"
+    number = escape(pretty_number(row.number)) if row.number else "no number"
+    return f"*{name}* · {number}"
+
+
+def card_message(row: InboxThread, *, now: datetime) -> dict[str, Any]:
+    """The card of one conversation, as it is now."""
+    snapshot = row.snapshot or {}
+    inbox = escape(snapshot.get("inbox") or f"inbox {row.inbox}")
+    text = snapshot.get("text")
+    quoted = ">" + escape(clip(str(text), TEXT_CHARS)).replace("\n", "\n>") if text else "_(no text)_"
+    lines = [contact_line(row), quoted]
+    facts = [STATE_LINES.get(row.state, escape(row.state))]
+    if row.waiting_since is not None and row.state in ("waiting", "taken"):
+        waited = max(0.0, (now - row.waiting_since).total_seconds())
+        facts.append(f"waiting since {when(row.waiting_since)} ({duration(waited)} when this was drawn)")
+    elif row.last_message_at is not None:
+        facts.append(f"last message {when(row.last_message_at)}")
+    if row.read is not None:
+        facts.append("read" if row.read else "unread")
+    blocks: list[Block] = [
+        section(f"📨 *New SMS conversation* · {inbox}", block_id=f"alert:{row.id}"),
+        section("\n".join(lines)),
+    ]
+    flags = flags_text(compliance_of(snapshot))
+    notes = [" · ".join(facts)]
+    if flags:
+        notes.append(flags)
+    if row.status_note:
+        notes.append(row.status_note)
+    blocks.append(context(*notes))
+    buttons = _buttons(row)
+    if buttons:
+        blocks.append(actions(*buttons, block_id=f"alert_actions:{row.id}"))
+    who = f"{snapshot.get('name') or ''} {pretty_number(row.number) if row.number else ''}".strip()
+    return message(blocks, f"New SMS conversation from {who or 'a customer'}")
+
+
+def _buttons(row: InboxThread) -> list[Any]:
+    value = _ref(row).to_value()
+    history = button("History", ids.ACTION_THREAD_HISTORY, value)
+    if row.state == "waiting":
+        return [
+            button("Take", ids.ACTION_THREAD_TAKE, value, style="primary"),
+            button("Transfer…", ids.ACTION_THREAD_TRANSFER, value),
+            button("Resolve…", ids.ACTION_THREAD_RESOLVE, value),
+            button("Reply…", ids.ACTION_THREAD_REPLY, value),
+            history,
+        ]
+    if row.state == "taken":
+        return [
+            button("Transfer…", ids.ACTION_THREAD_TRANSFER, value),
+            button("Resolve…", ids.ACTION_THREAD_RESOLVE, value),
+            button("Reply…", ids.ACTION_THREAD_REPLY, value),
+            history,
+        ]
+    return []  # resolved, or out of our sight: the Slack thread is the record
+
+
+def summary_message(count: int, inbox_name: str) -> dict[str, Any]:
+    text = (
+        f"📨 *{count} threads were already waiting* in {escape(inbox_name)} when alerts started here. "
+        "New conversations from now on get a card each; work these with `/threads group`."
+    )
+    return message([section(text)], f"{count} threads were already waiting")
+
+
+def reply_message(entry: HistoryEntry, sender: str | None) -> dict[str, Any]:
+    """One message of the conversation in the card's thread. `sender`: who sent an outbound one through
+    Switchboard (a Slack user id), when the outbox knows."""
+    body = escape(clip(entry.text, REPLY_CHARS)).replace("\n", "\n>") if entry.text else "_(no text)_"
+    if entry.inbound:
+        who = "⬅️ *Customer*"
+    elif sender:
+        who = f"➡️ <@{sender}> via Switchboard"
+    else:
+        who = "➡️ *Agent* (in LiveVox)"
+    return message(
+        [section(f"{who} · {when(entry.at)}\n>{body}")],
+        f"{'Customer' if entry.inbound else 'Reply'}: {clip(entry.text, 100)}",
+    )
+
+
+def reminder_message(reminder: Reminder, *, now: datetime) -> dict[str, Any]:
+    waited = duration(max(0.0, (now - reminder.waiting_since).total_seconds()))
+    mention = reminder.mention or "Nobody is on duty for this channel (set `oncall=` / `supervisor=`)"
+    if reminder.escalate:
+        text = f"🚨 {mention}: the customer has waited *{waited}* for an answer."
+    else:
+        text = f"⏰ {mention}: the customer has waited {waited} for an answer."
+    return message([section(text)], f"The customer has waited {waited}")
