@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
@@ -35,9 +35,13 @@ log = logging.getLogger(__name__)
 
 
 def provider_source(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], box: CredentialBox
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    box: CredentialBox,
+    clock: Callable[[], datetime] | None = None,
 ) -> ProviderSource:
-    """Where every workspace's provider connections come from: the simulators, or the real providers."""
+    """Where every workspace's provider connections come from: the simulators, or the real providers.
+    `clock`: what time it is in the simulators (the container's, so a test's fake clock moves both)."""
     if settings.providers is ProvidersMode.SANDBOX:
         from bot.sandbox.source import SandboxSource  # only the composition root knows the sandbox
 
@@ -46,6 +50,7 @@ def provider_source(
             seed=settings.sandbox_seed,
             faults=settings.sandbox_faults,
             delivery_delay=timedelta(seconds=delay) if delay is not None else None,
+            clock=clock,
         )
     return LiveSource(settings, sessions, box)
 
@@ -63,7 +68,7 @@ class Container:
         # On Postgres every process shares each provider account's rate budget (in-process on SQLite).
         self.rate_budget = rate_budget_for(self.engine)
         self.providers = ProviderRegistry(
-            provider_source(settings, self.sessions, self.box),
+            provider_source(settings, self.sessions, self.box, lambda: self.clock.now()),
             rate_budget=self.rate_budget,
             deadline=settings.provider_deadline_seconds,
         )

@@ -7,7 +7,8 @@ nothing in `bot/services` knows the sandbox or builds its transport.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -74,8 +75,10 @@ class SandboxSource:
         seed: int = 7,
         faults: str | FaultSpec | None = None,
         delivery_delay: timedelta | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._seed = seed
+        self._clock = clock
         self._faults = faults
         self._delivery_delay = delivery_delay
         self._app: SandboxStarlette | None = None
@@ -84,7 +87,9 @@ class SandboxSource:
     @property
     def app(self) -> SandboxStarlette:
         if self._app is None:
-            self._app = create_app(seed=self._seed, faults=self._faults, delivery_delay=self._delivery_delay)
+            self._app = create_app(
+                seed=self._seed, faults=self._faults, delivery_delay=self._delivery_delay, clock=self._clock
+            )
         return self._app
 
     @property

@@ -307,6 +307,11 @@ class AlertPoller:
             if any(tid not in current and row.state in ("waiting", "taken") for tid, row in followed.items()):
                 held, complete = await self._personal(providers, inbox.team_id)
             histories = await self._histories(providers, reader, current, held, followed, marks)
+            # The newest message of each new conversation, for its card (the thread list has no text).
+            fresh = [tid for tid in current if tid not in followed]
+            if poll.first_polled_at is not None or len(fresh) <= SUMMARY_AT:
+                read = await asyncio.gather(*(self._history(providers, reader, None, t) for t in fresh))
+                histories.update(zip(fresh, read, strict=True))
         except Exception as error:
             async with transaction(self.sessions) as session:
                 wait = await poll_failed(
@@ -329,7 +334,7 @@ class AlertPoller:
                         cards[tid].number,
                         cards[tid].last_at,
                         read=current[tid].read,
-                        snapshot=snapshot_of(cards[tid], current[tid].details),
+                        snapshot=snapshot_of(cards[tid], _last_text(histories.get(tid, ()))),
                         answered=current[tid].sms_inbound is False,
                     )
                     for tid in unseen
@@ -365,7 +370,8 @@ class AlertPoller:
                     round_.updated.append(Updated(row.id, card, row.last_message_at, histories[tid]))
                 if at is not None and (row.last_message_at is None or at > row.last_message_at):
                     row.last_message_at = at
-                    row.snapshot = {**(row.snapshot or {}), "text": thread.details}
+                    if histories.get(tid):
+                        row.snapshot = {**(row.snapshot or {}), "text": _last_text(histories[tid])}
                     # The customer is waiting from their first unanswered message; an answer ends it.
                     if thread.sms_inbound is False:
                         row.waiting_since = None
@@ -396,6 +402,10 @@ class AlertPoller:
                 wanted.append((tid, held[tid].member if tid in held else None))
         read = await asyncio.gather(*(self._history(providers, reader, who, tid) for tid, who in wanted))
         return {tid: entries for (tid, _), entries in zip(wanted, read, strict=True)}
+
+
+def _last_text(entries: tuple[HistoryEntry, ...]) -> str | None:
+    return entries[-1].text if entries else None
 
 
 def _back_in_group(row: InboxThread) -> bool:

@@ -168,7 +168,7 @@ async def test_channel_mappings_and_workspaces(db_session: AsyncSession) -> None
     row, created = await channels.upsert(
         "C1", livevox_service_id="94874", zoom_queue_ids=["q1"], sms_sender_code="53063"
     )
-    assert created and row.zoom_queue_ids == ["q1"] and row.alerts_enabled is True
+    assert created and row.zoom_queue_ids == ["q1"] and row.alerts_enabled is False
     with pytest.raises(ValueError, match="unknown channel mapping field"):
         await channels.upsert("C1", team_id="T0B")
     await WorkspaceRepository(db_session, "T0A").ensure("Acme")

@@ -520,7 +520,47 @@ async def test_channel_set_maps_a_new_channel(slack: Harness) -> None:
     assert "Mapped." in await _answer(slack, "U0ADMIN")
     async with slack.container.sessions() as session:
         row = await ChannelMappingRepository(session, TEAM_ID).get("C0GENERAL")
-    assert row is not None and row.sms_sender_code == "14155550152" and row.alerts_enabled is True
+    # Alerts only when asked for (`alerts=on`): a mapping made for sending or digests never posts cards.
+    assert row is not None and row.sms_sender_code == "14155550152" and row.alerts_enabled is False
+
+
+async def test_channel_set_alert_reminders_and_their_errors(slack: Harness) -> None:
+    await slack.driver.command(
+        "/switchboard",
+        "channel set alerts=on every=45s nudge=10m escalate=30m oncall=<!subteam^S0CARE|@care> "
+        "supervisor=<@U0SUPER|super> hours=mon-fri,08:00-18:00,America/New_York",
+        user="U0ADMIN",
+    )
+    saved = await _answer(slack, "U0ADMIN")
+    assert "on, every 45s" in saved
+    assert "nudge after 10m (<!subteam^S0CARE>)" in saved and "escalate after 30m (<@U0SUPER>)" in saved
+    assert "mon–fri 08:00–18:00 America/New_York" in saved
+    async with slack.container.sessions() as session:
+        row = await ChannelMappingRepository(session, TEAM_ID).get("C0DEMO")
+    assert row is not None
+    assert (row.alerts_interval_seconds, row.nudge_seconds, row.escalate_seconds) == (45, 600, 1800)
+    assert row.working_hours == {
+        "days": [0, 1, 2, 3, 4],
+        "start": "08:00",
+        "end": "18:00",
+        "tz": "America/New_York",
+    }
+    await slack.driver.command("/switchboard", "channel set nudge=off escalate=off", user="U0ADMIN")
+    assert "*Reminders*\\noff" in await _answer(slack, "U0ADMIN")  # as json.dumps writes the newline
+    for bad, said in (
+        ("nudge=soon", "nudge= takes a wait like `10m`"),
+        ("nudge=30s", "between 1 minute and 24 hours"),
+        ("every=1s", "every= is between 10 seconds and 1 hour"),
+        ("nudge=30m escalate=10m", "escalate= must be longer than nudge="),
+        ("oncall=care", "oncall= takes a @user or @user-group"),
+        ("hours=9-5", "hours= is like `mon-fri,08:00-18:00,America/New_York`"),
+        ("hours=mon-fri,08:00-18:00,Mars/Base", "`Mars/Base` is not a time zone"),
+        ("hours=mon-xyz,08:00-18:00", "days are mon, tue"),
+        ("hours=25:00-26:00", "is not a time of day"),
+    ):
+        await slack.driver.command("/switchboard", f"channel set {bad}", user="U0ADMIN")
+        answer = await _answer(slack, "U0ADMIN")
+        assert said in answer, (bad, answer)
 
 
 async def _mapping(slack: Harness, channel: str = "C0DEMO") -> tuple[object, ...] | None:

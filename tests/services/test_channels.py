@@ -62,7 +62,13 @@ async def test_map_creates_then_updates_only_what_is_given(db_session: AsyncSess
         "livevox_inbox": None,
         "zoom_queue_ids": ["q1"],
         "sms_sender_code": None,
-        "alerts_enabled": True,
+        "alerts_enabled": False,
+        "alerts_interval_seconds": 30,
+        "nudge_seconds": None,
+        "escalate_seconds": None,
+        "on_duty": None,
+        "supervisor": None,
+        "working_hours": None,
     }
     row, created = await service.map("C1", MappingChange(sender_code="22395", alerts=False))
     assert not created

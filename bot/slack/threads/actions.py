@@ -115,6 +115,8 @@ async def state_change(
     # The nonce is per rendering: a double click on one card does the work once, while the same button on
     # the re-rendered card (take → release → take) is a new request.
     key = f"{action_id}:{ref.thread_id}:{_message_ts(body)}:{ref.nonce}"
+    if ref.alert:  # a channel's card: two people's clicks are two requests (the second is told it moved)
+        key += f":{context['identity'].user_id}"
     if not await container.once(context["identity"].team_id, key):
         log.info("repeated click ignored", extra={"action": action_id})
         return
