@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import InboxPoll, InboxThread
+from bot.db.models import InboxPoll, InboxThread, Role
 from bot.db.repositories.alerts import (
     FollowedInbox,
     NewThreadRow,
@@ -42,6 +42,7 @@ from bot.db.repositories.alerts import (
     polled,
     reminder_candidates,
     replied_marks,
+    waiting_rows,
 )
 from bot.db.session import transaction
 from bot.providers.livevox import LiveVoxClient
@@ -62,8 +63,10 @@ __all__ = [
     "PollRound",
     "Reminder",
     "Updated",
+    "Waiting",
     "compliance_of",
     "snapshot_of",
+    "waiting",
     "within_hours",
 ]
 
@@ -175,6 +178,34 @@ class Reminder:
     escalate: bool
     mention: str | None  # whom it mentions (Slack mrkdwn); None: nobody is configured
     channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A conversation whose customer waits for an answer (App Home, /inbox)."""
+
+    number: str | None
+    name: str | None
+    waiting_since: datetime
+    holder_user: str | None  # who has it, when someone linked does; None: in the group inbox
+    channel_id: str | None  # where its card is
+
+
+async def waiting(
+    sessions: async_sessionmaker[AsyncSession], identity: Identity, *, limit: int = 10
+) -> tuple[list[Waiting], int]:
+    """The followed conversations waiting for an answer, oldest first, and how many there are in all:
+    an agent sees the group inboxes' and their own, a supervisor or admin every one of the team's."""
+    async with sessions() as session:
+        rows = await waiting_rows(session, identity.team_id)
+    if not identity.may(Role.SUPERVISOR):
+        rows = [(r, c) for r, c in rows if r.holder_user in (None, identity.user_id)]
+    found = [
+        Waiting(r.number, (r.snapshot or {}).get("name"), r.waiting_since, r.holder_user, channel)
+        for r, channel in rows
+        if r.waiting_since is not None
+    ]
+    return found[:limit], len(found)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 SHORTCUT_SEND_SMS = "send_sms"
 SHORTCUT_LOOKUP_NUMBER = "lookup_number"
 SHORTCUT_TEXT_NUMBER = "text_number"
+SHORTCUT_SEND_AS_SMS = "send_as_sms"
 
 # Modals
 VIEW_SEND_SMS = "send_sms_modal"

@@ -255,3 +255,63 @@ async def test_a_failing_livevox_loses_nothing_and_posts_nothing_twice(alerts: H
         await round_(slack, 60)
     assert len(cards(slack)) == before + 2
     assert await card_of(slack, first) and await card_of(slack, second)
+
+
+async def test_inbox_and_app_home_list_who_waits_oldest_first(alerts: Harness) -> None:
+    slack = alerts
+    await turn_on(slack)
+    await round_(slack)
+    older = inject(slack, "first", number="+14155550181")
+    clock(slack).advance(minutes=5)
+    inject(slack, "second", number="+14155550182")
+    await round_(slack)
+    await slack.driver.click(await card_of(slack, older), action_id=ids.ACTION_THREAD_TAKE, user="U0SUPER")
+    await slack.driver.settle()
+    await slack.driver.command("/inbox", "", user="U0AGENT")
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0AGENT")
+    assert answer is not None
+    shown = text(answer)
+    assert "Waiting for an answer" in shown and "+1 415-555-0182" in shown
+    assert "+1 415-555-0181" not in shown  # the supervisor holds it: not the agent's to answer
+    await slack.driver.open_home("U0SUPER")
+    await slack.driver.settle()
+    home = slack.driver.home("U0SUPER")
+    assert home is not None
+    shown = json.dumps(home.blocks, ensure_ascii=False)
+    first, second = shown.index("+1 415-555-0181"), shown.index("+1 415-555-0182")
+    assert first < second and "<@U0SUPER>" in shown  # oldest first, with who holds it
+
+
+async def test_send_as_sms_from_the_cards_thread_and_typing_alone_sends_nothing(alerts: Harness) -> None:
+    slack = alerts
+    await turn_on(slack)
+    await round_(slack)
+    thread_id = inject(slack, "Can you call me back?")
+    await round_(slack)
+    card = await card_of(slack, thread_id)
+    lv = slack.container.sandbox.livevox.world.threads[thread_id]
+    typed = slack.emulator.post_user_message(
+        CHANNEL_ID, "U0AGENT", "Sure &amp; thanks, calling at 3pm", thread_ts=card.ts
+    )
+    await round_(slack)
+    assert [m.message for m in lv.messages if m.direction == 2] == []  # typing in Slack sends nothing
+    await slack.driver.message_shortcut(ids.SHORTCUT_SEND_AS_SMS, message=typed, user="U0AGENT")
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0AGENT")
+    assert view is not None and view.callback_id == ids.VIEW_SEND_SMS
+    body = next(b for b in view.blocks if b.get("block_id") == ids.INPUT_MESSAGE[0])
+    assert body["element"].get("initial_value") == "Sure & thanks, calling at 3pm"
+    await slack.driver.submit(view, {ids.INPUT_MESSAGE[0]: "Sure & thanks, calling at 3pm"})
+    await slack.driver.settle()
+    assert [m.message for m in lv.messages if m.direction == 2] == ["Sure & thanks, calling at 3pm"]
+    # Elsewhere, the shortcut says where it works and opens nothing.
+    await slack.driver.message_shortcut(ids.SHORTCUT_SEND_AS_SMS, "hello", user="U0AGENT")
+    await slack.driver.settle()
+    told = slack.driver.last_response("U0AGENT")
+    assert told is not None and "thread of an alert card" in text(told)
+    # Nobody unlinked may use it.
+    slack.emulator.add_user("U0NEW", "newbie", real_name="New Person")
+    await slack.driver.message_shortcut(ids.SHORTCUT_SEND_AS_SMS, message=typed, user="U0NEW")
+    await slack.driver.settle()
+    assert ("U0NEW", "access.denied", "denied") in await slack.audit_actions()

@@ -271,6 +271,35 @@ async def outbox_senders(session: AsyncSession, team_id: str, thread_id: str) ->
     return [(str(body), str(user)) for body, user in rows.all()]
 
 
+async def waiting_rows(session: AsyncSession, team_id: str) -> list[tuple[InboxThread, str | None]]:
+    """The team's followed conversations whose customer waits, oldest first, with a channel of its card."""
+    rows = await session.execute(
+        select(InboxThread, AlertCard.channel_id)
+        .outerjoin(AlertCard, (AlertCard.thread_row_id == InboxThread.id) & AlertCard.ts.is_not(None))
+        .where(
+            InboxThread.team_id == team_id,
+            InboxThread.waiting_since.is_not(None),
+            InboxThread.state.in_(("waiting", "taken")),
+        )
+        .order_by(InboxThread.waiting_since, InboxThread.id, AlertCard.channel_id)
+    )
+    seen: dict[int, tuple[InboxThread, str | None]] = {}
+    for row, channel in rows.all():
+        seen.setdefault(row.id, (row, channel))
+    return list(seen.values())
+
+
+async def card_thread(session: AsyncSession, team_id: str, channel_id: str, ts: str) -> InboxThread | None:
+    """The conversation whose card is the message `ts` in `channel_id` (a message in its Slack thread
+    names it by its thread_ts)."""
+    found = await session.execute(
+        select(InboxThread)
+        .join(AlertCard, AlertCard.thread_row_id == InboxThread.id)
+        .where(AlertCard.team_id == team_id, AlertCard.channel_id == channel_id, AlertCard.ts == ts)
+    )
+    return found.scalars().first()
+
+
 async def thread_row(session: AsyncSession, team_id: str, row_id: int) -> InboxThread | None:
     """A followed thread's row, of this workspace only (a card's button names it)."""
     row = await session.get(InboxThread, row_id)

@@ -8,13 +8,14 @@ id in their signed value so a change redraws this card in every channel rather t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import Block
 
 from bot.db.models import InboxThread
-from bot.services.alerts import Reminder, compliance_of
+from bot.services.alerts import Reminder, Waiting, compliance_of
 from bot.services.inbox import HistoryEntry
 from bot.slack import ids
 from bot.slack.blocks.common import actions, button, context, message, section
@@ -131,6 +132,23 @@ def reply_message(entry: HistoryEntry, sender: str | None) -> dict[str, Any]:
         [section(f"{who} · {when(entry.at)}\n>{body}")],
         f"{'Customer' if entry.inbound else 'Reply'}: {clip(entry.text, 100)}",
     )
+
+
+def waiting_blocks(items: Sequence[Waiting], total: int, *, now: datetime) -> list[Block]:
+    """ "Waiting for an answer": the oldest conversations first, with their wait (App Home, /inbox)."""
+    if not total:
+        return [section("*Waiting for an answer*\n_Nobody is waiting in the inboxes with alerts._")]
+    lines = []
+    for item in items:
+        who = escape(pretty_number(item.number)) if item.number else "no number"
+        if item.name:
+            who = f"{escape(item.name)} · {who}"
+        waited = duration(max(0.0, (now - item.waiting_since).total_seconds()))
+        holder = f"<@{item.holder_user}>" if item.holder_user else "group inbox"
+        where = f" · <#{item.channel_id}>" if item.channel_id else ""
+        lines.append(f"• *{waited}* · {who} · {holder}{where}")
+    more = f"\n…and {total - len(items)} more." if total > len(items) else ""
+    return [section("*Waiting for an answer* (oldest first)\n" + "\n".join(lines) + more)]
 
 
 def reminder_message(reminder: Reminder, *, now: datetime) -> dict[str, Any]:

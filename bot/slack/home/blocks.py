@@ -76,6 +76,7 @@ def home_view(
     loading: bool = False,
     now: datetime | None = None,
     digests: Sequence[DigestListing] | None = None,
+    waiting: Sequence[Block] | None = None,
 ) -> dict[str, Any]:
     """The Home tab: who you are, your inbox (or why it is missing), recent activity, quick buttons, and
     for admins the workspace's digests (`digests`, None: not shown)."""
@@ -90,6 +91,8 @@ def home_view(
             blocks.append(section("*Personal SMS inbox*", fields=count_fields(overview)))
             blocks.append(section("*Your inboxes*\n" + channel_lines(overview.channels)))
             blocks.extend(team_sections(overview))
+        if waiting:
+            blocks.extend(waiting)
         if activity is not None:
             blocks += [divider(), *_activity(activity, identity.user_id)]
         if digests is not None:

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 from bot.db.models import Role
 from bot.jobs.contract import Job
+from bot.services.alerts import waiting
 from bot.services.digest_admin import DigestAdmin
 from bot.services.inbox import recent_activity, team_members
+from bot.slack.alerts.blocks import waiting_blocks
 from bot.slack.home.blocks import home_view, my_threads_modal
 from bot.slack.threads.jobs import problem, who
 
@@ -58,12 +60,17 @@ async def home(job: HomeJob, container: Container) -> None:
             digests = await DigestAdmin(session, identity.team_id, actor=identity.user_id).listings(
                 datetime.now(UTC)
             )
+    waiting_now = None
+    if identity.linked:
+        items, total = await waiting(container.sessions, identity)
+        waiting_now = waiting_blocks(items, total, now=container.clock.now())
     view = home_view(
         identity,
         overview=overview,
         problem=trouble,
         activity=activity if identity.linked else None,
         digests=digests,
+        waiting=waiting_now,
     )
     await container.slack.views_publish(user_id=identity.user_id, view=view)
 

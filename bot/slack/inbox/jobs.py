@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, ClassVar
 from bot.db.models import Role
 from bot.jobs.contract import Job
 from bot.jobs.retry import is_transient
+from bot.services.alerts import waiting
 from bot.services.inbox import team_members
+from bot.slack.alerts.blocks import waiting_blocks
 from bot.slack.reply import respond
 from bot.slack.threads.blocks import inbox_message
 from bot.slack.threads.jobs import problem, who
@@ -37,4 +39,5 @@ async def inbox(job: InboxJob, container: Container) -> None:
             raise
         await respond(url, {"text": problem(error, "inbox")}, replace_original=False)
         return
-    await respond(url, inbox_message(overview))
+    items, total = await waiting(container.sessions, identity)
+    await respond(url, inbox_message(overview, waiting_blocks(items, total, now=container.clock.now())))

@@ -492,11 +492,13 @@ def team_sections(overview: InboxOverview) -> list[Block]:
     return blocks
 
 
-def inbox_message(overview: InboxOverview) -> dict[str, Any]:
+def inbox_message(overview: InboxOverview, waiting: Sequence[Block] = ()) -> dict[str, Any]:
+    """`waiting`: the "Waiting for an answer" section (`bot.slack.alerts.blocks.waiting_blocks`)."""
     blocks: list[Block] = [
         header("Your inbox"),
         section("*Personal SMS inbox*", fields=count_fields(overview)),
         section("*Your inboxes*\n" + channel_lines(overview.channels)),
+        *waiting,
         *team_sections(overview),
         context("Work your threads with `/threads`."),
     ]
