@@ -652,13 +652,31 @@ class Console:
             return answer
 
     # ------------------------------------------------------------------------------------ REPL
+    async def _watch(self) -> None:
+        """While the console waits for a line, show what arrives by itself (a new conversation's card,
+        a customer's message in its thread, a reminder, a digest), as Slack would."""
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            if self.emulator.seq == self._seq or self.modal is not None:
+                continue
+            self.out.write("\r")
+            self._show_changes()
+            self.out.write(self.prompt)
+            self.out.flush()
+
     async def repl(self, input_stream: TextIO | None = None) -> int:
         """Read lines until ``quit`` or end of input; returns 0."""
         if input_stream is not None:
             self.input = input_stream
         try:
             while not self.done:
-                line = await self.readline(self.prompt, history=True)
+                watcher = asyncio.create_task(self._watch())
+                try:
+                    line = await self.readline(self.prompt, history=True)
+                finally:
+                    watcher.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watcher
                 if line is None:
                     break
                 await self.run_line(line)
@@ -666,6 +684,9 @@ class Console:
             if self.editor is not None:
                 self.editor.save()
         return 0
+
+
+WATCH_SECONDS = 0.5  # how soon what arrives unasked is shown at the prompt
 
 
 class LineEditor:

@@ -91,6 +91,13 @@ def when(moment: datetime | None, *, now: datetime | None = None) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
 
 
+def ago(moment: datetime) -> str:
+    """ "3 minutes ago", as Slack's date token: each reader's client keeps it current (a card posted an
+    hour ago still says how long the customer has waited)."""
+    moment = moment.astimezone(UTC)
+    return f"<!date^{int(moment.timestamp())}^{{ago}}|since {moment:%Y-%m-%d %H:%M} UTC>"
+
+
 def duration(seconds: float | int | None) -> str:
     if seconds is None:
         return "–"

@@ -20,7 +20,7 @@ from bot.services.inbox import HistoryEntry
 from bot.slack import ids
 from bot.slack.blocks.common import actions, button, context, message, section
 from bot.slack.blocks.compliance import flags_text
-from bot.slack.text import clip, duration, escape, pretty_number, when
+from bot.slack.text import ago, clip, duration, escape, pretty_number, when
 from bot.slack.threads.blocks import ListState, ThreadRef
 
 TEXT_CHARS = 500  # the last message on the card; the whole conversation is in History
@@ -56,7 +56,7 @@ def contact_line(row: InboxThread) -> str:
     return f"*{name}* · {number}"
 
 
-def card_message(row: InboxThread, *, now: datetime) -> dict[str, Any]:
+def card_message(row: InboxThread) -> dict[str, Any]:
     """The card of one conversation, as it is now."""
     snapshot = row.snapshot or {}
     inbox = escape(snapshot.get("inbox") or f"inbox {row.inbox}")
@@ -65,8 +65,7 @@ def card_message(row: InboxThread, *, now: datetime) -> dict[str, Any]:
     lines = [contact_line(row), quoted]
     facts = [STATE_LINES.get(row.state, escape(row.state))]
     if row.waiting_since is not None and row.state in ("waiting", "taken"):
-        waited = max(0.0, (now - row.waiting_since).total_seconds())
-        facts.append(f"waiting since {when(row.waiting_since)} ({duration(waited)} when this was drawn)")
+        facts.append(f"⏳ waiting for an answer to a message from {ago(row.waiting_since)}")
     elif row.last_message_at is not None:
         facts.append(f"last message {when(row.last_message_at)}")
     if row.read is not None:

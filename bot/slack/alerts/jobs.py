@@ -92,9 +92,9 @@ async def _round(
         name = _inbox_name(round_) or f"inbox {inbox.inbox}"
         for channel in inbox.channels:
             await post_note(container.slack, channel, summary_message(round_.summary, name), pace)
-    await announce(container, inbox, now, pace)
+    await announce(container, inbox, pace)
     for changed in round_.changed:
-        await redraw(container, inbox.team_id, changed.row_id, now, pace)
+        await redraw(container, inbox.team_id, changed.row_id, pace)
     for updated in round_.updated:
         await post_replies(container, inbox.team_id, updated, pace)
     return round_
@@ -106,7 +106,7 @@ def _inbox_name(round_: PollRound) -> str | None:
     return None
 
 
-async def announce(container: Container, inbox: FollowedInbox, now: datetime, pace: ChannelPacer) -> int:
+async def announce(container: Container, inbox: FollowedInbox, pace: ChannelPacer) -> int:
     """Post the cards of the inbox's new threads that some following channel lacks; the cards posted."""
     async with container.sessions() as session:
         rows = await unannounced(session, inbox.team_id, inbox.inbox)
@@ -116,7 +116,7 @@ async def announce(container: Container, inbox: FollowedInbox, now: datetime, pa
             channels = await claim_cards(session, inbox.team_id, row.id, inbox.channels)
         for channel in channels:
             try:
-                ts = await post_note(container.slack, channel, card_message(row, now=now), pace)
+                ts = await post_note(container.slack, channel, card_message(row), pace)
             except SlackApiError as error:  # not in the channel any more, archived: the others still get it
                 log.warning(
                     "alert card not posted", extra={"channel": channel, "error": error.response.get("error")}
@@ -133,7 +133,7 @@ async def announce(container: Container, inbox: FollowedInbox, now: datetime, pa
     return posted
 
 
-async def redraw(container: Container, team_id: str, row_id: int, now: datetime, pace: ChannelPacer) -> None:
+async def redraw(container: Container, team_id: str, row_id: int, pace: ChannelPacer) -> None:
     """Draw the thread's card again in every channel it was posted to."""
     async with container.sessions() as session:
         row = await thread_row(session, team_id, row_id)
@@ -144,7 +144,7 @@ async def redraw(container: Container, team_id: str, row_id: int, now: datetime,
         if card.ts is None:
             continue
         try:
-            await update_message(container.slack, card.channel_id, card.ts, card_message(row, now=now), pace)
+            await update_message(container.slack, card.channel_id, card.ts, card_message(row), pace)
         except SlackApiError as error:  # the card was deleted in Slack: nothing to redraw there
             log.info("alert card not redrawn", extra={"error": error.response.get("error")})
 
@@ -175,9 +175,7 @@ async def refresh(
             read=read,
         )
     if row is not None:
-        await redraw(
-            container, team_id, row_id, container.clock.now(), ChannelPacer(team_id, container.rate_budget)
-        )
+        await redraw(container, team_id, row_id, ChannelPacer(team_id, container.rate_budget))
     return row
 
 
