@@ -32,6 +32,7 @@ SHORTCUTS = (
     Shortcut(ids.SHORTCUT_SEND_SMS, "Send SMS", "global"),
     Shortcut(ids.SHORTCUT_LOOKUP_NUMBER, "Look up number", "message"),
     Shortcut(ids.SHORTCUT_TEXT_NUMBER, "Text this number", "message"),
+    Shortcut(ids.SHORTCUT_SEND_AS_SMS, "Send as SMS", "message"),
 )
 ESCAPED_COMMANDS = frozenset({"/switchboard"})  # should_escape: @user and #channel arrive as mentions
 FAILURE_MARKERS = MARKERS  # block ids of answers that are refusals or errors

@@ -38,6 +38,7 @@ Commands:
                       at 1 with each command you type, and what a click brings up is numbered after
                       what is on screen, so earlier cards stay clickable
   say text            post a message as the current user in the current channel
+  reply N text        post it in the thread of the message that has element N (an alert card's thread)
   shortcuts           list the app's shortcuts
   shortcut NAME [text]  run a shortcut (by callback id or name): a global one, or a message shortcut on
                       `text` (posted first as your message) or on the last message typed in this channel
@@ -245,6 +246,9 @@ class Console:
                 self.emulator.post_user_message(self.channel, self.user, rest)
                 self._show_changes()
                 return True
+            if word == "reply" and rest:
+                self._renumber = True
+                return self._reply(rest)
             if word == "shortcuts":
                 return self._list_shortcuts()
             if word == "shortcut" and rest:
@@ -327,6 +331,21 @@ class Console:
             known = ", ".join(s.callback_id for s in self.shortcuts)
             raise LookupError(f"no shortcut {word!r} (the app has {known}; `shortcuts` lists them)")
         return Shortcut(word, word, "message" if text.strip() else "global"), text.strip()
+
+    def _reply(self, rest: str) -> bool:
+        """`reply N text`: a message typed in the thread of the message element N is on."""
+        number, _, text = rest.partition(" ")
+        found = self._card_for(int(number)) if number.isdigit() else None
+        if found is None or not isinstance(found[0].subject, Message) or not text.strip():
+            raise LookupError(
+                "reply N text: N is an element of the message to reply under (e.g. a card's button)"
+            )
+        target = found[0].subject
+        self.emulator.post_user_message(
+            target.channel, self.user, text.strip(), thread_ts=target.thread_ts or target.ts
+        )
+        self._show_changes()
+        return True
 
     async def _shortcut(self, rest: str) -> bool:
         shortcut, text = self._find_shortcut(rest)
