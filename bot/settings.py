@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     # Where Slack sends the installer back; unset, Slack uses the app's only Redirect URL.
     slack_redirect_uri: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
     # Rotating tokens (12 hours) are refreshed this many minutes before they expire.
-    slack_token_refresh_minutes: int = Field(
-        default=120, ge=1, le=660, validation_alias="SWITCHBOARD_SLACK_TOKEN_REFRESH_MINUTES"
+    slack_refresh_minutes: int = Field(
+        default=120, ge=1, le=660, validation_alias="SWITCHBOARD_SLACK_REFRESH_MINUTES"
     )
 
     # Switchboard's own.

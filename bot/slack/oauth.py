@@ -219,7 +219,7 @@ def build_oauth_flow(
         install_page_rendering_enabled=False,
         authorization_url=authorize_url(settings.slack_api_url),
         installation_store=store,
-        token_rotation_expiration_minutes=settings.slack_token_refresh_minutes,
+        token_rotation_expiration_minutes=settings.slack_refresh_minutes,
         state_store=SignedStateStore(
             engine,
             settings.slack_state_secret.get_secret_value(),
@@ -236,7 +236,7 @@ def build_oauth_flow(
         installation_store=store,
         client_id=settings.slack_client_id,
         client_secret=secret,
-        token_rotation_expiration_minutes=settings.slack_token_refresh_minutes,
+        token_rotation_expiration_minutes=settings.slack_refresh_minutes,
         cache_enabled=True,
         client=client,
     )
@@ -266,7 +266,7 @@ class TeamClients:
         self._store = store
         self._sessions = sessions
         self._base_url = settings.slack_api_url
-        self._refresh_minutes = settings.slack_token_refresh_minutes
+        self._refresh_minutes = settings.slack_refresh_minutes
         self._rotator = AsyncTokenRotator(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret.get_secret_value(),
