@@ -342,4 +342,3 @@ def on_installed(
         log.info("workspace installed", extra={"team": team_id})
 
     return installed
-
