@@ -244,6 +244,11 @@ async def test_a_workspace_installs_refreshes_uninstalls_and_reinstalls(oauth: O
     assert grants.count("refresh_token") == 1
     (_, second) = emulator.tokens_of(NEW_TEAM)
     assert tokens_used(oauth, "views.publish")[-1] == second.token
+    # The refreshed tokens replace the old ones in place (one row each), still sealed.
+    (row,) = await oauth.rows(slack_installations)
+    (bot,) = await oauth.rows(slack_bots)
+    box = CredentialBox([oauth.old_key])
+    assert box.open(row["bot_token"]) == box.open(bot["bot_token"]) == {"token": second.token}
     # Past the first token's expiry it is refused (token_expired); nothing still uses it.
     oauth.now.offset += 2 * HOUR
     assert emulator.handle("auth.test", {}, first.token) == {"ok": False, "error": "token_expired"}
