@@ -32,6 +32,10 @@ from bot.slack.signing import verify_value
 
 log = logging.getLogger(__name__)
 
+NOT_INSTALLED = (
+    "Switchboard is not installed in this workspace (or was removed). "
+    "An admin of the workspace can install it again from Switchboard's install link."
+)
 STALE_BUTTON = "That button is out of date (or was changed); please run the command again."
 
 # Set on the context once a request got past Bolt's signature check (or came over Socket Mode): only then
@@ -120,6 +124,8 @@ def create_app(
         client=container.slack,
         signing_secret=secret,
         oauth_flow=oauth_flow,
+        # OAuth mode: a workspace without an installation (never installed, or removed the app).
+        user_facing_authorize_error_message=NOT_INSTALLED if oauth_flow is not None else None,
         # Bolt's signature check, in Bolt's place (before authorize), unless the web guard has done it.
         request_verification_enabled=False,
         before_authorize=None if socket_mode else RequestVerificationOnce(secret or "", base_logger=bolt_log),

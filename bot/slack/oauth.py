@@ -17,6 +17,7 @@ module adds to slack_sdk's stores:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -275,6 +276,9 @@ class TeamClients:
         self._ttl = ttl
         self.clock = clock  # tests move it (with slack_sdk's rotator)
         self._cache: dict[str, _Cached] = {}
+        # One look-up (and refresh) per workspace at a time in this process: jobs starting together
+        # share one refresh instead of each spending the refresh token.
+        self._locks: dict[str, asyncio.Lock] = {}
 
     def forget(self, team_id: str | None = None) -> None:
         if team_id is None:
@@ -296,10 +300,17 @@ class TeamClients:
         return found
 
     async def client_for(self, team_id: str) -> AsyncWebClient:
-        now = self.clock()
         hit = self._cache.get(team_id)
-        if hit is not None and now < hit.until:
+        if hit is not None and self.clock() < hit.until:
             return hit.client
+        async with self._locks.setdefault(team_id, asyncio.Lock()):
+            hit = self._cache.get(team_id)
+            if hit is not None and self.clock() < hit.until:
+                return hit.client
+            return await self._resolve(team_id)
+
+    async def _resolve(self, team_id: str) -> AsyncWebClient:
+        now = self.clock()
         installation = await self.installation(team_id)
         if installation is None or not installation.bot_token:
             self._cache.pop(team_id, None)

@@ -43,6 +43,7 @@ from bot.db.session import transaction
 from bot.jobs.metrics import JOBS
 from bot.services.demo import CHANNEL_ID, TEAM_ID
 from bot.settings import load_settings
+from bot.slack.app import NOT_INSTALLED
 from bot.slack.digests.jobs import tick
 from bot.slack.home.jobs import HomeJob
 from bot.slack.jobs import for_user
@@ -386,3 +387,31 @@ async def test_rotate_keys_reencrypts_the_installations(oauth: OAuthHarness) -> 
     assert found is not None and found.bot_token == token.token
     bot = await store.async_find_bot(enterprise_id=None, team_id=NEW_TEAM)
     assert bot is not None and bot.bot_token == token.token
+
+
+async def test_tokens_revoked_deletes_the_installation_only_for_the_bot_token(oauth: OAuthHarness) -> None:
+    oauth.emulator.next_install(INSTALLER, NEW_TEAM)
+    assert (await oauth.install()).status_code == 200
+    new = oauth.driver()
+    await new.event("tokens_revoked", tokens={"oauth": ["U0SOMEONE"], "bot": []})
+    await new.settle()
+    assert len(await oauth.rows(slack_installations)) == 1  # a user token: nothing Switchboard uses
+    assert (await oauth.workspace()).uninstalled_at is None  # type: ignore[union-attr]
+    await new.event("tokens_revoked")  # the bot token
+    await new.settle()
+    assert await oauth.rows(slack_installations) == [] and await oauth.rows(slack_bots) == []
+    assert (await oauth.workspace()).uninstalled_at is not None  # type: ignore[union-attr]
+    assert not await oauth.container.workspace_active(NEW_TEAM)
+
+
+async def test_a_team_without_an_installation_is_not_served(oauth: OAuthHarness) -> None:
+    stranger = oauth.driver("T0STRANGER")
+    answer = await stranger.command("/switchboard", "whoami", user="U0AGENT")
+    await stranger.settle()
+    assert answer.status == 200 and answer.body == ""
+    said = stranger.last_response("U0AGENT")
+    assert said is not None and said.text == NOT_INSTALLED  # through the response_url
+    assert await oauth.workspace("T0STRANGER") is None
+    with pytest.raises(NotInstalled):
+        await oauth.container.slack_for("T0STRANGER")
+    assert oauth.emulator.calls == []
