@@ -201,12 +201,13 @@ class JobRunner(Generic[C]):
             await self._notify(job, Failure.EXPIRED, None, container)
             self.observer.finished(kind, "expired", time.monotonic() - started)
             return
-        if self._gate is not None and not await self._gate(job, container):
-            log.info("job %s dropped: its workspace no longer runs work", kind)
-            self.observer.finished(kind, "dropped", time.monotonic() - started)
-            return
+        dropped = False
         try:
-            await entry.handler(job, container)
+            # Inside the try: a database blink while checking is a transient error like any other.
+            if self._gate is not None and not await self._gate(job, container):
+                dropped = True
+            else:
+                await entry.handler(job, container)
         except asyncio.CancelledError:
             # Stopped (shutdown after the graceful timeout): read-only work is done again elsewhere;
             # a change may have reached the provider, so it is never repeated and the person is told.
@@ -236,6 +237,10 @@ class JobRunner(Generic[C]):
             await self._notify(job, Failure.ERROR, error, container)
             self.observer.finished(kind, "failed", time.monotonic() - started)
             raise
+        if dropped:
+            log.info("job %s dropped: its workspace no longer runs work", kind)
+            self.observer.finished(kind, "dropped", time.monotonic() - started)
+            return
         self.observer.finished(kind, "succeeded", time.monotonic() - started)
 
     async def _notify(self, job: Job, failure: Failure, error: BaseException | None, container: C) -> None:
