@@ -524,14 +524,17 @@ def admin_list(ctx: click.Context, team_id: str | None) -> None:
 @admin.command("rotate-keys")
 @click.pass_context
 def admin_rotate_keys(ctx: click.Context) -> None:
-    """Re-encrypt every stored credential under the newest SWITCHBOARD_SECRET_KEYS key.
+    """Re-encrypt every stored credential under the newest SWITCHBOARD_SECRET_KEYS key: provider
+    connections and, in OAuth mode, the Slack installations' tokens.
 
     Put the new key first in SWITCHBOARD_SECRET_KEYS, keep the old ones after it, run this, then drop
     the old keys.
     """
     settings = _settings(ctx)
 
-    async def rotate_all() -> int:
+    async def rotate_all() -> tuple[int, int]:
+        from bot.db.repositories.installations import rotate_installation_tokens
+
         engine = create_engine(settings.database_url)
         box = credential_box(settings)
         total = 0
@@ -541,12 +544,15 @@ def admin_rotate_keys(ctx: click.Context) -> None:
             for team in teams:  # each team in its own transaction: a failure names the team
                 async with transaction(create_sessionmaker(engine)) as session:
                     total += await AdminService(session, team, actor=_actor(), box=box).rotate_keys()
+            async with transaction(create_sessionmaker(engine)) as session:
+                installs = await rotate_installation_tokens(session, box)
         finally:
             await engine.dispose()
-        return total
+        return total, installs
 
-    count = _run(rotate_all)
-    click.echo(f"Re-encrypted {count} connection(s) under the newest key.")
+    count, installs = _run(rotate_all)
+    tail = f" and {installs} Slack installation(s)" if installs else ""
+    click.echo(f"Re-encrypted {count} connection(s){tail} under the newest key.")
 
 
 @admin.command("demo-seed")

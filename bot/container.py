@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import procrastinate
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, parse_clock
@@ -30,6 +31,7 @@ from bot.slack.signing import ValueSigner, configure_signing
 
 if TYPE_CHECKING:
     from bot.sandbox.source import SandboxSource
+    from bot.slack.oauth import EncryptedInstallationStore, TeamClients
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +76,21 @@ class Container:
         )
         self.contacts = ContactBook(self.sessions)
         self.history = HistoryService(contacts=self.contacts)
+        # Single-token mode: one client for the one workspace. OAuth mode: `slack` has no token of its
+        # own (Bolt gives each request its workspace's), and jobs ask `slack_for(team_id)`.
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        if settings.oauth_mode:
+            token = None
         self.slack = slack_client or AsyncWebClient(token=token, base_url=settings.slack_api_url)
+        self.installations: EncryptedInstallationStore | None = None
+        self.slack_clients: TeamClients | None = None
+        if settings.oauth_mode:
+            from bot.slack.oauth import EncryptedInstallationStore, TeamClients
+
+            assert settings.slack_client_id is not None
+            self.installations = EncryptedInstallationStore(settings.slack_client_id, self.engine, self.box)
+            self.slack_clients = TeamClients(settings, self.installations, self.sessions)
+        self._org_workspaces: set[str] = set()  # workspaces of org-wide installs onboarded already
         self.queue: procrastinate.App = create_job_app(settings.database_url)
         # Features install their jobs here (`bot.slack.jobs.install`); the runner knows nothing of Slack.
         self.jobs: JobRunner[Container] = JobRunner(self.queue, observer=PrometheusJobObserver())
@@ -87,6 +102,8 @@ class Container:
         from bot.slack.jobs import install as install_slack_jobs  # the composition root wires the layers
 
         install_slack_jobs(self.jobs, settings)
+        if settings.oauth_mode:  # a workspace that removed the app runs nothing until it installs again
+            self.jobs.gate(lambda job, container: container.workspace_active(job.envelope.team_id))
         # Button values are signed with keys derived from the Fernet keys (bot.slack.signing).
         self._signer = ValueSigner(self.box.signing_keys("slack-values"))
         configure_signing(self._signer)
@@ -99,6 +116,48 @@ class Container:
 
         source = self.providers.source
         return source if isinstance(source, SandboxSource) else None
+
+    async def slack_for(self, team_id: str) -> AsyncWebClient:
+        """The Web API client that speaks for `team_id`: the one bot token's in single-token mode, the
+        workspace's installation's in OAuth mode (raises `bot.slack.oauth.NotInstalled` without one)."""
+        if self.slack_clients is None:
+            return self.slack
+        return await self.slack_clients.client_for(team_id)
+
+    def forget_workspace(self, team_id: str) -> None:
+        """Drop what this process cached about a workspace (it was installed, uninstalled, revoked)."""
+        self.identities.forget(team_id)
+        if self.slack_clients is not None:
+            self.slack_clients.forget(team_id)
+        self._org_workspaces.discard(team_id)
+
+    async def org_workspace_seen(self, team_id: str, enterprise_id: str) -> None:
+        """A request from a workspace of an Enterprise Grid org-wide install: the first one (per process)
+        onboards the workspace, its links kept per workspace, the org's installer its first admin."""
+        if team_id in self._org_workspaces or self.installations is None:
+            return
+        from bot.db.session import transaction
+        from bot.services.installs import onboard_org_workspace
+
+        org = await self.installations.async_find_installation(
+            enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True
+        )
+        async with transaction(self.sessions) as session:
+            created = await onboard_org_workspace(
+                session, team_id, enterprise_id=enterprise_id, installer=org.user_id if org else None
+            )
+        if created:
+            self.identities.forget(team_id)
+        self._org_workspaces.add(team_id)
+
+    async def workspace_active(self, team_id: str) -> bool:
+        """False once the workspace removed the app (until it installs again)."""
+        from bot.db.models import Workspace
+
+        async with self.sessions() as session:
+            row = await session.execute(select(Workspace.uninstalled_at).where(Workspace.team_id == team_id))
+            found = row.first()
+        return found is None or found[0] is None
 
     async def defer(self, job: Job, *, delay: float | None = None) -> None:
         """Hand work on to the job queue (after `ack()`): durable on Postgres; `delay` seconds later."""

@@ -41,6 +41,18 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # OAuth mode (many workspaces, "Add to Slack"): set all three and Bolt serves /slack/install and
+    # /slack/oauth_redirect; each workspace's bot token then comes from its installation (encrypted in
+    # the database) instead of SLACK_BOT_TOKEN. SLACK_STATE_SECRET signs the OAuth state parameter.
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_CLIENT_SECRET")
+    slack_state_secret: SecretStr | None = Field(default=None, validation_alias="SLACK_STATE_SECRET")
+    # Where Slack sends the installer back; unset, Slack uses the app's only Redirect URL.
+    slack_redirect_uri: str | None = Field(default=None, validation_alias="SLACK_REDIRECT_URI")
+    # Rotating tokens (12 hours) are refreshed this many minutes before they expire.
+    slack_refresh_minutes: int = Field(
+        default=120, ge=1, le=660, validation_alias="SWITCHBOARD_SLACK_REFRESH_MINUTES"
+    )
 
     # Switchboard's own.
     database_url: str = Field(
@@ -210,6 +222,24 @@ class Settings(BaseSettings):
                 "(make one with `switchboard admin generate-key`)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _oauth_all_or_nothing(self) -> Settings:
+        given = {
+            "SLACK_CLIENT_ID": self.slack_client_id,
+            "SLACK_CLIENT_SECRET": self.slack_client_secret,
+            "SLACK_STATE_SECRET": self.slack_state_secret,
+        }
+        missing = [name for name, value in given.items() if not value]
+        if 0 < len(missing) < len(given):
+            raise ValueError(f"OAuth mode needs {', '.join(missing)} too (or none of the three)")
+        return self
+
+    @property
+    def oauth_mode(self) -> bool:
+        """Many workspaces through Bolt's OAuth flow (SLACK_CLIENT_ID/SECRET/STATE_SECRET), else one
+        workspace through SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id)
 
     @property
     def fernet_keys(self) -> list[str]:

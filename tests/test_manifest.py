@@ -233,6 +233,16 @@ BREAKAGES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ),
     ("duplicate scope", _append("oauth_config.scopes.bot", "users:read"), "duplicate scope 'users:read'"),
     (
+        "redirect url over http",
+        _with("oauth_config.redirect_urls.0", "http://example.com/slack/oauth_redirect"),
+        "oauth_config.redirect_urls[0]: must be an https:// URL",
+    ),
+    (
+        "no redirect urls",
+        _with("oauth_config.redirect_urls", []),
+        "oauth_config.redirect_urls: must have 1 to",
+    ),
+    (
         "no commands scope",
         lambda m: m["oauth_config"]["scopes"]["bot"].remove("commands"),
         "need the 'commands' scope",
@@ -383,6 +393,14 @@ def test_minimal_bot_scopes_and_no_user_scopes(manifest: dict[str, Any]) -> None
     scopes = manifest["oauth_config"]["scopes"]
     assert set(scopes) == {"bot"}, "Switchboard asks for no user-token scopes"
     assert sorted(scopes["bot"]) == sorted(BOT_SCOPES)
+
+
+def test_the_oauth_flow_asks_for_the_manifests_scopes(manifest: dict[str, Any]) -> None:
+    from bot.slack.oauth import BOT_SCOPES as ASKED
+    from bot.slack.oauth import REDIRECT_PATH
+
+    assert list(manifest["oauth_config"]["scopes"]["bot"]) == list(ASKED)
+    assert manifest["oauth_config"]["redirect_urls"] == [f"https://example.com{REDIRECT_PATH}"]
 
 
 def test_every_scope_says_why_it_is_needed(manifest_text: str, manifest: dict[str, Any]) -> None:

@@ -96,3 +96,27 @@ def test_sandbox_faults_are_validated(monkeypatch: pytest.MonkeyPatch, tmp_path:
 def test_a_misspelt_override_is_an_error() -> None:
     with pytest.raises(TypeError, match="sandbox_fault"):
         load_settings(sandbox_fault="zoom:error_rate=1")
+
+
+def test_oauth_mode_takes_all_three_slack_app_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(slack_bot_token="xoxb-1").oauth_mode is False
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1111.2222")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "shh")
+    with pytest.raises(ConfigError) as missing:
+        load_settings()
+    assert "SLACK_STATE_SECRET" in str(missing.value) and "shh" not in str(missing.value)
+    monkeypatch.setenv("SLACK_STATE_SECRET", "state")
+    settings = load_settings()
+    assert settings.oauth_mode is True
+    assert "shh" not in repr(settings) and "state" not in repr(settings.slack_state_secret)
+
+
+def test_the_authorize_page_sits_next_to_the_web_api() -> None:
+    from bot.slack.oauth import authorize_url
+
+    assert authorize_url("https://slack.com/api/") == "https://slack.com/oauth/v2/authorize"
+    assert authorize_url("http://127.0.0.1:4000/api/") == "http://127.0.0.1:4000/oauth/v2/authorize"
+    assert authorize_url("http://127.0.0.1:4000/api") == "http://127.0.0.1:4000/oauth/v2/authorize"

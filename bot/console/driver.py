@@ -161,7 +161,15 @@ class SlackDriver:
         quiet: float = 0.05,
         settle_timeout: float = 10.0,
         verification_token: str = "emulated-verification-token",  # noqa: S107 - not a secret
+        team_id: str | None = None,
+        enterprise_id: str | None = None,
+        is_enterprise_install: bool = False,
     ) -> None:
+        """`team_id` / `enterprise_id`: the workspace (and Enterprise Grid org) requests come from, the
+        emulator's own workspace by default; `is_enterprise_install`: the app is installed org-wide."""
+        self.team_id = team_id or emulator.team_id
+        self.enterprise_id = enterprise_id
+        self.is_enterprise_install = is_enterprise_install
         self.app = app
         self.signing_secret = signing_secret
         self.emulator = emulator
@@ -272,12 +280,15 @@ class SlackDriver:
         return f"{time.time():.6f}"
 
     def _team(self) -> dict[str, Any]:
-        return {"id": self.emulator.team_id, "domain": self.emulator.team_domain}
+        team: dict[str, Any] = {"id": self.team_id, "domain": self.emulator.team_domain}
+        if self.enterprise_id:
+            team["enterprise_id"] = self.enterprise_id
+        return team
 
     def _user(self, user: str) -> dict[str, Any]:
         info = self.emulator.users.get(user, {})
         name = str(info.get("name", user.lower()))
-        return {"id": user, "username": name, "name": name, "team_id": self.emulator.team_id}
+        return {"id": user, "username": name, "name": name, "team_id": self.team_id}
 
     def _channel(self, channel: str) -> dict[str, Any]:
         return {"id": channel, "name": self.emulator.channel_name(channel)}
@@ -289,8 +300,8 @@ class SlackDriver:
             "team": self._team(),
             "user": self._user(user),
             "api_app_id": self.emulator.app_id,
-            "is_enterprise_install": False,
-            "enterprise": None,
+            "is_enterprise_install": self.is_enterprise_install,
+            "enterprise": {"id": self.enterprise_id} if self.enterprise_id else None,
         }
 
     # ------------------------------------------------------------------------- slash commands
@@ -307,7 +318,7 @@ class SlackDriver:
         info = self.emulator.users.get(user, {})
         return {
             "token": self.verification_token,
-            "team_id": self.emulator.team_id,
+            "team_id": self.team_id,
             "team_domain": self.emulator.team_domain,
             "channel_id": channel,
             "channel_name": self.emulator.channel_name(channel),
@@ -315,8 +326,9 @@ class SlackDriver:
             "user_name": str(info.get("name", user.lower())),
             "command": command,
             "text": text,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "api_app_id": self.emulator.app_id,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if self.is_enterprise_install else "false",
             "response_url": response_url,
             "trigger_id": trigger_id,
         }
@@ -550,7 +562,7 @@ class SlackDriver:
             payload["container"] = container
             payload["channel"] = self._channel(target.channel)
             if not target.is_ephemeral:  # Slack leaves the message out for ephemeral ones
-                payload["message"] = target.payload(self.emulator.team_id)
+                payload["message"] = target.payload(self.team_id)
             payload["response_url"] = self.emulator.new_response_url(target.channel, user, original=target)
         payload["actions"] = [action]
         return payload
@@ -698,7 +710,7 @@ class SlackDriver:
             }
             payload["channel"] = self._channel(target.channel)
             if not target.is_ephemeral:
-                payload["message"] = target.payload(self.emulator.team_id)
+                payload["message"] = target.payload(self.team_id)
         return payload
 
     async def suggest(
@@ -730,7 +742,7 @@ class SlackDriver:
             action_ts=self._action_ts(),
             channel=self._channel(message.channel),
             message_ts=message.ts,
-            message=message.payload(self.emulator.team_id),
+            message=message.payload(self.team_id),
             response_url=self.emulator.new_response_url(message.channel, user),
         )
         return payload
@@ -760,7 +772,8 @@ class SlackDriver:
         body.setdefault("event_ts", self._action_ts())
         return {
             "token": self.verification_token,
-            "team_id": self.emulator.team_id,
+            "team_id": self.team_id,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "api_app_id": self.emulator.app_id,
             "event": body,
             "type": "event_callback",
@@ -768,11 +781,11 @@ class SlackDriver:
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": self.emulator.team_id,
+                    "enterprise_id": self.enterprise_id,
+                    "team_id": None if self.is_enterprise_install else self.team_id,
                     "user_id": self.emulator.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": self.is_enterprise_install,
                 }
             ],
             "is_ext_shared_channel": False,

@@ -11,11 +11,18 @@ Like Slack, chat.postMessage is limited per channel: about one message per secon
 (a bucket of `post_burst` messages refilled at `post_rate` per second, both configurable; None: no limit).
 Past it the answer is what Slack sends: HTTP 429, a ``Retry-After`` header in whole seconds and
 ``{"ok": false, "error": "ratelimited"}``; the message is not posted.
+
+It also plays Slack's side of an OAuth install (`register_oauth_app`): ``GET /oauth/v2/authorize`` (the
+installer, set with `next_install`, approves at once and is sent back to the redirect URL with a code and
+the state), ``oauth.v2.access`` (code exchange, and the ``refresh_token`` grant of token rotation), tokens
+per workspace with an expiry (``token_expired`` once past it), and `uninstall` (its tokens then answer
+``invalid_auth``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import copy
 import json
@@ -29,12 +36,12 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -47,6 +54,8 @@ RESPONSE_URL_MAX_POSTS = 5
 MAX_VIEW_STACK = 3  # a root view plus two pushed ones
 POST_RATE = 1.0  # chat.postMessage per second per channel (Slack: "about one")
 POST_BURST = 10  # back-to-back posts tolerated before the rate applies
+TOKEN_LIFETIME = 12 * 3600.0  # seconds: Slack's rotating tokens live 12 hours
+OAUTH_CODE_TTL = 600.0  # seconds: an authorization code is exchanged once, within ten minutes
 
 Clock = Callable[[], float]
 
@@ -234,6 +243,49 @@ class Change:
     view: View | None = None
 
 
+@dataclass
+class OAuthApp:
+    """A Slack app as `oauth.v2.access` knows it: its credentials and its Redirect URLs."""
+
+    client_id: str
+    client_secret: str
+    redirect_urls: tuple[str, ...]
+    token_rotation: bool = False
+
+
+@dataclass
+class Installer:
+    """Who approves the next install on the authorize page, and where (an org-wide install has no team)."""
+
+    user_id: str
+    team_id: str | None
+    team_name: str = ""
+    enterprise_id: str | None = None
+    enterprise_name: str = ""
+
+    @property
+    def is_enterprise_install(self) -> bool:
+        return self.team_id is None and self.enterprise_id is not None
+
+
+@dataclass
+class IssuedToken:
+    token: str
+    team_id: str | None
+    enterprise_id: str | None
+    expires_at: float | None  # None: never (a token of an app without token rotation)
+    kind: str = "bot"  # bot | refresh
+
+
+@dataclass
+class _Code:
+    installer: Installer
+    client_id: str
+    redirect_uri: str
+    scope: str
+    created: float
+
+
 class SlackError(Exception):
     def __init__(
         self, error: str, *, status: int = 200, headers: dict[str, str] | None = None, **extra: Any
@@ -312,6 +364,11 @@ class SlackEmulator:
         """`post_rate` / `post_burst`: chat.postMessage's per-channel limit (None: unlimited). `files_dir`:
         where uploaded files are also saved, so a person can open them (None: kept in memory only)."""
         self.tokens = set(tokens)
+        self.oauth_apps: dict[str, OAuthApp] = {}
+        self.issued: dict[str, IssuedToken] = {}  # tokens (and refresh tokens) minted by oauth.v2.access
+        self.installer: Installer | None = None
+        self.token_lifetime = TOKEN_LIFETIME
+        self._codes: dict[str, _Code] = {}
         self.team_id = team_id
         self.team_domain = team_domain
         self.bot_user_id = bot_user_id
@@ -351,6 +408,7 @@ class SlackEmulator:
         self.app = Starlette(
             routes=[
                 Route("/api/{method}", self._api, methods=["GET", "POST"]),
+                Route("/oauth/v2/authorize", self._authorize, methods=["GET"]),
                 Route("/response/{url_id}", self._response_url, methods=["POST"]),
                 Route("/upload/{file_id}", self._upload, methods=["POST"]),
             ]
@@ -628,6 +686,11 @@ class SlackEmulator:
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             token = auth[7:].strip()
+        elif auth.lower().startswith("basic "):  # oauth.v2.access: client_id:client_secret
+            with contextlib.suppress(ValueError):
+                client_id, _, client_secret = base64.b64decode(auth[6:].strip()).decode().partition(":")
+                args.setdefault("client_id", client_id)
+                args.setdefault("client_secret", client_secret)
         elif isinstance(args.get("token"), str):
             token = args.pop("token")
         args.pop("token", None)
@@ -640,9 +703,18 @@ class SlackEmulator:
         self, method: str, args: dict[str, Any], token: str | None, call: Call | None = None
     ) -> dict[str, Any]:
         """Answer one Web API call (also usable without HTTP)."""
+        if method == "oauth.v2.access":  # authenticated by the app's client id and secret, not a token
+            try:
+                return {"ok": True, **self._oauth_v2_access(args)}
+            except SlackError as error:
+                return {"ok": False, "error": error.error}
         if token is None:
             return {"ok": False, "error": "not_authed"}
-        if token not in self.tokens:
+        issued = self.issued.get(token)
+        if issued is not None and issued.kind == "bot":
+            if issued.expires_at is not None and self.clock() >= issued.expires_at:
+                return {"ok": False, "error": "token_expired"}
+        elif token not in self.tokens:
             return {"ok": False, "error": "invalid_auth"}
         handler = self._methods().get(method)
         if handler is None:
@@ -650,6 +722,8 @@ class SlackEmulator:
                 self.unknown_calls.append(call)
             return {"ok": False, "error": "unknown_method", "req_method": method}
         try:
+            if method == "auth.test":
+                return {"ok": True, **self._auth_test(args, token)}
             return {"ok": True, **handler(args)}
         except SlackError as error:
             if call is not None:
@@ -693,8 +767,9 @@ class SlackEmulator:
         }
 
     # ------------------------------------------------------------------------------------ methods
-    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {
+    def _auth_test(self, args: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+        issued = self.issued.get(token or "")
+        answer: dict[str, Any] = {
             "url": f"https://{self.team_domain}.slack.com/",
             "team": self.team_domain,
             "user": "switchboard",
@@ -703,6 +778,13 @@ class SlackEmulator:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+        if issued is not None:  # a token of an install: its own workspace (or org)
+            answer.update(
+                team_id=issued.team_id,
+                enterprise_id=issued.enterprise_id,
+                is_enterprise_install=issued.team_id is None,
+            )
+        return answer
 
     @staticmethod
     def _require(args: dict[str, Any], name: str) -> str:
@@ -1192,6 +1274,139 @@ class SlackEmulator:
         else:
             self.close_view(user)
         return []
+
+    # ------------------------------------------------------------------------------------- OAuth
+    def register_oauth_app(
+        self,
+        client_id: str,
+        client_secret: str,
+        redirect_urls: Iterable[str],
+        *,
+        token_rotation: bool = False,
+    ) -> OAuthApp:
+        """The app as configured on Slack's side (OAuth & Permissions): `token_rotation` makes its tokens
+        expire after `token_lifetime` seconds, with a refresh token."""
+        app = OAuthApp(client_id, client_secret, tuple(redirect_urls), token_rotation)
+        self.oauth_apps[client_id] = app
+        return app
+
+    def next_install(
+        self,
+        user_id: str,
+        team_id: str | None,
+        *,
+        team_name: str = "",
+        enterprise_id: str | None = None,
+        enterprise_name: str = "",
+    ) -> Installer:
+        """Who approves the next visit to the authorize page (`team_id=None` with an `enterprise_id`:
+        an org-wide install of an Enterprise Grid org)."""
+        self.installer = Installer(
+            user_id, team_id, team_name or team_id or "", enterprise_id, enterprise_name
+        )
+        return self.installer
+
+    def tokens_of(self, team_id: str | None, *, enterprise_id: str | None = None) -> list[IssuedToken]:
+        """The bot tokens minted for a workspace (or an org-wide install), oldest first."""
+        return [
+            t
+            for t in self.issued.values()
+            if t.kind == "bot"
+            and t.team_id == team_id
+            and (enterprise_id is None or t.enterprise_id == enterprise_id)
+        ]
+
+    def uninstall(self, team_id: str | None, *, enterprise_id: str | None = None) -> None:
+        """The workspace removed the app: its tokens and refresh tokens stop working (``invalid_auth``)."""
+        for token, issued in list(self.issued.items()):
+            if issued.team_id == team_id and (enterprise_id is None or issued.enterprise_id == enterprise_id):
+                del self.issued[token]
+
+    async def _authorize(self, request: Request) -> Response:
+        """Slack's authorize page, approved at once by `installer`: back to the redirect URL with a code."""
+        self._touch()
+        query = request.query_params
+        app = self.oauth_apps.get(query.get("client_id", ""))
+        if app is None:
+            return PlainTextResponse("invalid_client_id", status_code=400)
+        redirect_uri = query.get("redirect_uri") or (app.redirect_urls[0] if app.redirect_urls else "")
+        if redirect_uri not in app.redirect_urls:
+            return PlainTextResponse("bad_redirect_uri", status_code=400)
+        installer = self.installer or Installer(
+            next(iter(self.users), "U0ADMIN"), self.team_id, self.team_domain
+        )
+        if query.get("team") and installer.team_id and query["team"] != installer.team_id:
+            return PlainTextResponse("team_mismatch", status_code=400)
+        code = f"{int(self.clock())}.{self._id('', 12).lower()}"
+        self._codes[code] = _Code(
+            installer, app.client_id, redirect_uri, query.get("scope", ""), self.clock()
+        )
+        params = {"code": code}
+        if "state" in query:
+            params["state"] = query["state"]
+        return RedirectResponse(f"{redirect_uri}?{urlencode(params)}", status_code=302)
+
+    def _oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        app = self.oauth_apps.get(str(args.get("client_id") or ""))
+        if app is None:
+            raise SlackError("invalid_client_id")
+        if args.get("client_secret") != app.client_secret:
+            raise SlackError("bad_client_secret")
+        if args.get("grant_type") == "refresh_token":
+            old = self.issued.get(str(args.get("refresh_token") or ""))
+            if old is None or old.kind != "refresh":
+                raise SlackError("invalid_refresh_token")
+            token, expires_in = self._mint(old.team_id, old.enterprise_id, app)
+            refresh = self._mint_refresh(old.team_id, old.enterprise_id)
+            return {
+                "access_token": token,
+                "token_type": "bot",
+                "expires_in": expires_in,
+                "refresh_token": refresh,
+                "team": {"id": old.team_id} if old.team_id else None,
+                "enterprise": {"id": old.enterprise_id} if old.enterprise_id else None,
+                "is_enterprise_install": old.team_id is None,
+            }
+        code = self._codes.pop(str(args.get("code") or ""), None)
+        if code is None or code.client_id != app.client_id:
+            raise SlackError("invalid_code")
+        if self.clock() - code.created > OAUTH_CODE_TTL:
+            raise SlackError("invalid_code")
+        if args.get("redirect_uri") and args["redirect_uri"] != code.redirect_uri:
+            raise SlackError("bad_redirect_uri")
+        who = code.installer
+        token, expires_in = self._mint(who.team_id, who.enterprise_id, app)
+        answer: dict[str, Any] = {
+            "access_token": token,
+            "token_type": "bot",
+            "scope": code.scope,
+            "bot_user_id": self.bot_user_id,
+            "app_id": self.app_id,
+            "team": {"id": who.team_id, "name": who.team_name} if who.team_id else None,
+            "enterprise": {"id": who.enterprise_id, "name": who.enterprise_name}
+            if who.enterprise_id
+            else None,
+            "is_enterprise_install": who.is_enterprise_install,
+            "authed_user": {"id": who.user_id},
+        }
+        if expires_in is not None:
+            answer.update(
+                expires_in=expires_in, refresh_token=self._mint_refresh(who.team_id, who.enterprise_id)
+            )
+        return answer
+
+    def _mint(self, team_id: str | None, enterprise_id: str | None, app: OAuthApp) -> tuple[str, int | None]:
+        prefix = "xoxe.xoxb-1-" if app.token_rotation else "xoxb-"
+        token = prefix + self._id("", 24).lower()
+        lifetime = int(self.token_lifetime) if app.token_rotation else None
+        expires_at = self.clock() + lifetime if lifetime is not None else None
+        self.issued[token] = IssuedToken(token, team_id, enterprise_id, expires_at)
+        return token, lifetime
+
+    def _mint_refresh(self, team_id: str | None, enterprise_id: str | None) -> str:
+        token = "xoxe-1-" + self._id("", 32).lower()
+        self.issued[token] = IssuedToken(token, team_id, enterprise_id, None, kind="refresh")
+        return token
 
     # ---------------------------------------------------------------------------------- serving
     @contextlib.asynccontextmanager

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 JOBS = Counter(
     "switchboard_jobs_total",
     "Job runs by kind and outcome: succeeded | retried | failed | expired | unknown | unreadable | "
-    "recovered (a dead worker's job put back in the queue).",
+    "recovered (a dead worker's job put back in the queue) | dropped (its workspace removed the app).",
     ["kind", "outcome"],
 )
 JOB_SECONDS = Histogram(

@@ -100,6 +100,7 @@ class JobRunner(Generic[C]):
         self.observer = observer or JobObserver()
         self._entries: dict[str, _Entry[C]] = {}
         self._notifiers: list[Notifier[C]] = []
+        self._gate: Callable[[Job, C], Awaitable[bool]] | None = None
         self._retry = _RetryWhenAsked()
         self._waiting: list[tuple[QueuedJob, asyncio.Future[int]]] = []
         self._storing: asyncio.Task[None] | None = None
@@ -128,6 +129,11 @@ class JobRunner(Generic[C]):
         """`notifier` tells the person when a job ends without doing its work (see `Failure`)."""
         if notifier not in self._notifiers:
             self._notifiers.append(notifier)
+
+    def gate(self, check: Callable[[Job, C], Awaitable[bool]]) -> None:
+        """`check` runs before each job: False drops the job unrun and untold (outcome `dropped`), as for
+        a workspace that removed the app, whose work must stop wherever it waits."""
+        self._gate = check
 
     @property
     def kinds(self) -> dict[str, type[Job]]:
@@ -195,8 +201,13 @@ class JobRunner(Generic[C]):
             await self._notify(job, Failure.EXPIRED, None, container)
             self.observer.finished(kind, "expired", time.monotonic() - started)
             return
+        dropped = False
         try:
-            await entry.handler(job, container)
+            # Inside the try: a database blink while checking is a transient error like any other.
+            if self._gate is not None and not await self._gate(job, container):
+                dropped = True
+            else:
+                await entry.handler(job, container)
         except asyncio.CancelledError:
             # Stopped (shutdown after the graceful timeout): read-only work is done again elsewhere;
             # a change may have reached the provider, so it is never repeated and the person is told.
@@ -226,6 +237,10 @@ class JobRunner(Generic[C]):
             await self._notify(job, Failure.ERROR, error, container)
             self.observer.finished(kind, "failed", time.monotonic() - started)
             raise
+        if dropped:
+            log.info("job %s dropped: its workspace no longer runs work", kind)
+            self.observer.finished(kind, "dropped", time.monotonic() - started)
+            return
         self.observer.finished(kind, "succeeded", time.monotonic() - started)
 
     async def _notify(self, job: Job, failure: Failure, error: BaseException | None, container: C) -> None:

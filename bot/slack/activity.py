@@ -40,6 +40,8 @@ _DONE = {
     "connection.keys_rotated": "re-encrypted the provider connections",
     "channel.mapped": "set up {what}",
     "channel.cleared": "cleared the settings of {what}",
+    "workspace.installed": "installed Switchboard",
+    "workspace.reinstalled": "installed Switchboard again",
     "workspace.uninstalled": "Switchboard was uninstalled",
     "workspace.tokens_revoked": "Switchboard's Slack tokens were revoked",
 }

@@ -32,6 +32,10 @@ from bot.slack.signing import verify_value
 
 log = logging.getLogger(__name__)
 
+NOT_INSTALLED = (
+    "Switchboard is not installed in this workspace (or was removed). "
+    "An admin of the workspace can install it again from Switchboard's install link."
+)
 STALE_BUTTON = "That button is out of date (or was changed); please run the command again."
 
 # Set on the context once a request got past Bolt's signature check (or came over Socket Mode): only then
@@ -105,9 +109,23 @@ def create_app(
     if not secret and not socket_mode:
         raise ConfigError("SLACK_SIGNING_SECRET is required to serve Slack requests")
     bolt_log = logging.getLogger(BOLT_LOGGER)
+    oauth_flow = None
+    if settings.oauth_mode:  # many workspaces: each request is authorized from its installation
+        from bot.slack.oauth import build_oauth_flow, on_installed
+
+        assert container.installations is not None
+        oauth_flow = build_oauth_flow(
+            settings,
+            container.installations,
+            container.engine,
+            on_installed=on_installed(container.sessions, container.forget_workspace),
+        )
     app = AsyncApp(
         client=container.slack,
         signing_secret=secret,
+        oauth_flow=oauth_flow,
+        # OAuth mode: a workspace without an installation (never installed, or removed the app).
+        user_facing_authorize_error_message=NOT_INSTALLED if oauth_flow is not None else None,
         # Bolt's signature check, in Bolt's place (before authorize), unless the web guard has done it.
         request_verification_enabled=False,
         before_authorize=None if socket_mode else RequestVerificationOnce(secret or "", base_logger=bolt_log),
@@ -141,6 +159,9 @@ def create_app(
         team_id = context.team_id or context.enterprise_id
         if team_id and context.user_id:
             try:
+                if context.is_enterprise_install and context.team_id and context.enterprise_id:
+                    # A workspace of an org-wide install: its own row and first admin on first sight.
+                    await container.org_workspace_seen(context.team_id, context.enterprise_id)
                 context["identity"] = await container.identities.resolve(team_id, context.user_id)
             except Exception as error:
                 if not is_database_outage(error):

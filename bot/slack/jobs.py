@@ -106,15 +106,14 @@ async def tell_failure(job: Job, failure: Failure, error: BaseException | None, 
     replace = envelope.origin.startswith("/")
     if envelope.response_url and await respond(envelope.response_url, answer, replace_original=replace):
         return
+    slack = await container.slack_for(envelope.team_id)
     try:
         if envelope.channel_id:
-            await container.slack.chat_postEphemeral(
-                channel=envelope.channel_id, user=envelope.user_id, **answer
-            )
+            await slack.chat_postEphemeral(channel=envelope.channel_id, user=envelope.user_id, **answer)
             return
     except SlackApiError as error:
         log.info("ephemeral refused, sending a DM", extra={"error": error.response.get("error")})
-    await container.slack.chat_postMessage(channel=envelope.user_id, **answer)
+    await slack.chat_postMessage(channel=envelope.user_id, **answer)
 
 
 def install(runner: JobRunner[Container], settings: Settings) -> None:

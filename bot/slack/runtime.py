@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 
 
 def _require_slack(settings: Settings, *, socket: bool = False) -> None:
-    needed = {"SLACK_BOT_TOKEN": settings.slack_bot_token}
+    # OAuth mode: each workspace's token comes from its installation (SLACK_CLIENT_ID/SECRET/STATE_SECRET,
+    # all three checked by Settings), not from SLACK_BOT_TOKEN.
+    needed = {} if settings.oauth_mode else {"SLACK_BOT_TOKEN": settings.slack_bot_token}
     if socket:
         needed["SLACK_APP_TOKEN"] = settings.slack_app_token
     else:

@@ -1,5 +1,6 @@
 """The ASGI app: POST /slack/events (commands, interactivity, events), GET /livez (liveness) and GET
-/readyz = /healthz (readiness: the database answers).
+/readyz = /healthz (readiness: the database answers); in OAuth mode also Bolt's GET /slack/install and
+GET /slack/oauth_redirect (bot/slack/oauth.py).
 
 Every POST passes `SlackRequestGuard` before Bolt sees it: the body is read with a size bound and its
 signature checked, so an oversized or unsigned request is refused without being parsed and nothing is
@@ -175,9 +176,22 @@ def create_web_app(
             finally:
                 await container.aclose()
 
+    async def oauth(request: Request) -> Response:
+        # Bolt's own flow: /slack/install sets the state cookie and redirects to Slack's authorize page;
+        # /slack/oauth_redirect checks the state (cookie, signature, single use, expiry) and the code.
+        return await handler.handle(request)
+
+    oauth_routes = []
+    if bolt.oauth_flow is not None:
+        oauth_routes = [
+            Route(bolt.oauth_flow.install_path, oauth, methods=["GET"]),
+            Route(bolt.oauth_flow.redirect_uri_path, oauth, methods=["GET"]),
+        ]
+
     web = Starlette(
         routes=[
             Route("/slack/events", events, methods=["POST"]),
+            *oauth_routes,
             Route("/healthz", readyz, methods=["GET"]),  # readiness, under its conventional name
             Route("/readyz", readyz, methods=["GET"]),
             Route("/livez", livez, methods=["GET"]),

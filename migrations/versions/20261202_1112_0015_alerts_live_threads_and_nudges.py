@@ -2,7 +2,7 @@
 reminders given; a channel's reminder settings; alerts off until a channel asks for them
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-02 11:12:02.192602+00:00
 """
 
@@ -15,7 +15,7 @@ import bot.db.base
 
 
 revision: str = "0015"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

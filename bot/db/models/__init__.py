@@ -11,6 +11,7 @@ from bot.db.models.number_flags import NumberFlags
 from bot.db.models.provider_connection import ProviderConnection
 from bot.db.models.rate_limit_bucket import RateLimitBucket
 from bot.db.models.slack_delivery import SlackDelivery
+from bot.db.models.slack_install import slack_bots, slack_installations, slack_oauth_states
 from bot.db.models.slack_payload import SlackPayload
 from bot.db.models.sms_message import SmsMessage
 from bot.db.models.user_mapping import UserMapping
@@ -38,4 +39,7 @@ __all__ = [
     "SmsStatus",
     "UserMapping",
     "Workspace",
+    "slack_bots",
+    "slack_installations",
+    "slack_oauth_states",
 ]

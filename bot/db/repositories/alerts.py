@@ -336,7 +336,9 @@ async def reminder_candidates(session: AsyncSession) -> list[ReminderCandidate]:
             (ChannelMapping.team_id == InboxThread.team_id)
             & (ChannelMapping.channel_id == AlertCard.channel_id),
         )
+        .join(Workspace, Workspace.team_id == InboxThread.team_id)
         .where(
+            Workspace.uninstalled_at.is_(None),  # nothing runs for a workspace that removed the app
             InboxThread.waiting_since.is_not(None),
             InboxThread.state.in_(("waiting", "taken")),
             AlertCard.ts.is_not(None),

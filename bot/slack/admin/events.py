@@ -1,7 +1,9 @@
 """Workspace lifecycle: the app was uninstalled or its tokens were revoked.
 
-The workspace row is marked uninstalled (a reinstall clears the mark on first use), so scheduled work can
-skip it; the audit trail keeps when it happened. `app_home_opened` belongs to the App Home listeners.
+The workspace row is marked uninstalled (a reinstall clears the mark on first use), so scheduled work
+skips it (digest ticks, inbox alerts) and, in OAuth mode, every job of the workspace is dropped unrun
+(`Container.workspace_active`); in OAuth mode its installation (tokens) is deleted too. The audit trail
+keeps when it happened. `app_home_opened` belongs to the App Home listeners.
 """
 
 from __future__ import annotations
@@ -33,7 +35,13 @@ async def _record(
         await AuditRepository(session, team_id).record(
             ACTOR, action, target_type="workspace", target_id=team_id, details=details
         )
-    container.identities.forget(team_id)
+    if uninstall and container.installations is not None:
+        # Without its bot token the installation is of no use (Switchboard asks for no user scopes).
+        await container.installations.async_delete_all(
+            enterprise_id=context.enterprise_id,
+            team_id=None if context.is_enterprise_install else context.team_id,
+        )
+    container.forget_workspace(team_id)
     log.info("workspace lifecycle event", extra={"team": team_id, "action": action})
 
 

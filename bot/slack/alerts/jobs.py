@@ -88,10 +88,11 @@ async def _round(
     providers = await container.providers.for_team(inbox.team_id)
     round_ = await poller.poll(providers, inbox, poll, now=now)
     pace = ChannelPacer(inbox.team_id, container.rate_budget)
+    slack = await container.slack_for(inbox.team_id)
     if round_.summary:
         name = _inbox_name(round_) or f"inbox {inbox.inbox}"
         for channel in inbox.channels:
-            await post_note(container.slack, channel, summary_message(round_.summary, name), pace)
+            await post_note(slack, channel, summary_message(round_.summary, name), pace)
     await announce(container, inbox, pace)
     for changed in round_.changed:
         await redraw(container, inbox.team_id, changed.row_id, pace)
@@ -111,12 +112,14 @@ async def announce(container: Container, inbox: FollowedInbox, pace: ChannelPace
     async with container.sessions() as session:
         rows = await unannounced(session, inbox.team_id, inbox.inbox)
     posted = 0
+    slack = await container.slack_for(inbox.team_id) if rows else None
     for row in rows:
         async with transaction(container.sessions) as session:
             channels = await claim_cards(session, inbox.team_id, row.id, inbox.channels)
         for channel in channels:
+            assert slack is not None
             try:
-                ts = await post_note(container.slack, channel, card_message(row), pace)
+                ts = await post_note(slack, channel, card_message(row), pace)
             except SlackApiError as error:  # not in the channel any more, archived: the others still get it
                 log.warning(
                     "alert card not posted", extra={"channel": channel, "error": error.response.get("error")}
@@ -138,13 +141,14 @@ async def redraw(container: Container, team_id: str, row_id: int, pace: ChannelP
     async with container.sessions() as session:
         row = await thread_row(session, team_id, row_id)
         cards = await cards_of(session, row_id) if row is not None else []
-    if row is None:
+    if row is None or not cards:
         return
+    slack = await container.slack_for(team_id)
     for card in cards:
         if card.ts is None:
             continue
         try:
-            await update_message(container.slack, card.channel_id, card.ts, card_message(row), pace)
+            await update_message(slack, card.channel_id, card.ts, card_message(row), pace)
         except SlackApiError as error:  # the card was deleted in Slack: nothing to redraw there
             log.info("alert card not redrawn", extra={"error": error.response.get("error")})
 
@@ -185,6 +189,7 @@ async def post_replies(container: Container, team_id: str, updated: Updated, pac
         row = await thread_row(session, team_id, updated.row_id)
         cards = await cards_of(session, updated.row_id)
         senders = await outbox_senders(session, team_id, row.thread_id) if row is not None else []
+    slack = await container.slack_for(team_id)
     for card in cards:
         if card.ts is None:
             continue
@@ -193,9 +198,7 @@ async def post_replies(container: Container, team_id: str, updated: Updated, pac
                 continue
             sender = None if entry.inbound else _sender(senders, entry.text)
             try:
-                await post_note(
-                    container.slack, card.channel_id, reply_message(entry, sender), pace, thread_ts=card.ts
-                )
+                await post_note(slack, card.channel_id, reply_message(entry, sender), pace, thread_ts=card.ts)
             except SlackApiError as error:
                 log.warning("conversation message not posted", extra={"error": error.response.get("error")})
                 break
@@ -215,12 +218,13 @@ async def _remind(container: Container, reminder: Reminder, now: datetime) -> No
     async with container.sessions() as session:
         cards = await cards_of(session, reminder.row_id)
     pace = ChannelPacer(reminder.team_id, container.rate_budget)
+    slack = await container.slack_for(reminder.team_id)
     for card in cards:
         if card.ts is None or card.channel_id not in reminder.channels:
             continue
         try:
             await post_note(
-                container.slack, card.channel_id, reminder_message(reminder, now=now), pace, thread_ts=card.ts
+                slack, card.channel_id, reminder_message(reminder, now=now), pace, thread_ts=card.ts
             )
         except SlackApiError as error:
             log.warning("reminder not posted", extra={"error": error.response.get("error")})

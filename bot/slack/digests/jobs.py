@@ -320,7 +320,8 @@ async def _post(container: Container, item: _Claimed, data: DigestData) -> None:
         # Nothing to show: a short note saying why, instead of a digest of errors.
         reason = "; ".join(dict.fromkeys(section.error or "" for section in wanted))
         note = failure_note(schedule=subscription.schedule, zone=subscription.timezone, reason=reason)
-        ts = await post_note(container.slack, channel, note, _pacer(container, subscription.team_id))
+        slack = await container.slack_for(subscription.team_id)
+        ts = await post_note(slack, channel, note, _pacer(container, subscription.team_id))
         async with transaction(container.sessions) as session:
             await record_post(session, run.id, ts=ts, now=now)
             await finish_run(session, run.id, DigestRunStatus.FAILED, now=now, error=reason)
@@ -342,7 +343,7 @@ async def _post(container: Container, item: _Claimed, data: DigestData) -> None:
             await record_post(session, run.id, ts=ts, now=container.clock.now())
 
     await post_digest(
-        container.slack,
+        await container.slack_for(subscription.team_id),
         channel,
         message,
         chart=chart,
@@ -361,7 +362,8 @@ async def _post_skipped(container: Container, found: RunWithSubscription) -> Non
         if not await claim_note(session, run.id, now=container.clock.now()):
             return  # another job is noting it
     note = skipped_note(schedule=subscription.schedule, zone=subscription.timezone, slot=run.scheduled_for)
-    ts = await post_note(container.slack, subscription.channel_id, note, _pacer(container, run.team_id))
+    slack = await container.slack_for(run.team_id)
+    ts = await post_note(slack, subscription.channel_id, note, _pacer(container, run.team_id))
     async with transaction(container.sessions) as session:
         await record_post(session, run.id, ts=ts, now=container.clock.now())
 
@@ -393,8 +395,7 @@ async def digest_failed(
             await finish_run(session, run_id, DigestRunStatus.FAILED, now=now, error=reason)
         subscription = found.subscription
         note = failure_note(schedule=subscription.schedule, zone=subscription.timezone, reason=reason)
-        ts = await post_note(
-            container.slack, subscription.channel_id, note, _pacer(container, job.envelope.team_id)
-        )
+        slack = await container.slack_for(job.envelope.team_id)
+        ts = await post_note(slack, subscription.channel_id, note, _pacer(container, job.envelope.team_id))
         async with transaction(container.sessions) as session:
             await record_post(session, run_id, ts=ts, now=now)

@@ -15,9 +15,8 @@ from bot.slack.jobs import for_user
 async def publish_home(context: dict[str, Any], identity: Identity) -> None:
     """Shared with the Refresh button: the skeleton now, the inbox and activity when the follow-up ends."""
     container = context["container"]
-    await container.slack.views_publish(
-        user_id=identity.user_id, view=home_view(identity, loading=identity.linked)
-    )
+    slack = await container.slack_for(identity.team_id)
+    await slack.views_publish(user_id=identity.user_id, view=home_view(identity, loading=identity.linked))
     if identity.linked:  # an unlinked person's Home is complete already: nothing to fetch
         await container.defer(HomeJob(envelope=for_user(identity, "event:app_home_opened")))
 

@@ -72,7 +72,8 @@ async def home(job: HomeJob, container: Container) -> None:
         digests=digests,
         waiting=waiting_now,
     )
-    await container.slack.views_publish(user_id=identity.user_id, view=view)
+    slack = await container.slack_for(identity.team_id)
+    await slack.views_publish(user_id=identity.user_id, view=view)
 
 
 async def home_threads(job: HomeThreadsJob, container: Container) -> None:
@@ -82,6 +83,7 @@ async def home_threads(job: HomeThreadsJob, container: Container) -> None:
     except Exception as error:
         view = my_threads_modal(problem=problem(error, "home threads"))
     try:
-        await container.slack.views_update(view_id=job.view_id, view=view)
+        slack = await container.slack_for(job.envelope.team_id)
+        await slack.views_update(view_id=job.view_id, view=view)
     except Exception as error:
         log.info("threads modal not updated", extra={"error": type(error).__name__})

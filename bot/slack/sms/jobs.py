@@ -448,11 +448,12 @@ async def _show(container: Container, job: SmsDeliveryJob, outcome: Outcome) -> 
         return
     if job.dm_channel and job.dm_ts:
         try:
-            await container.slack.chat_update(channel=job.dm_channel, ts=job.dm_ts, **payload)
+            slack = await container.slack_for(envelope.team_id)
+            await slack.chat_update(channel=job.dm_channel, ts=job.dm_ts, **payload)
             return
         except SlackApiError as error:
             log.info("DM not updated", extra={"error": error.response.get("error")})
-    await tell(container, envelope.user_id, envelope.channel_id, payload)
+    await tell(container, envelope.team_id, envelope.user_id, envelope.channel_id, payload)
 
 
 async def _send(container: Container, identity: Identity, request: SendRequest) -> SendResult | str:
@@ -495,20 +496,32 @@ async def send_from_modal(job: SmsSendJob, container: Container) -> None:
         ),
     )
     checking = _will_follow(container, result)
-    dm = await tell(container, envelope.user_id, envelope.channel_id, _outcome(result, checking=checking))
+    dm = await tell(
+        container,
+        envelope.team_id,
+        envelope.user_id,
+        envelope.channel_id,
+        _outcome(result, checking=checking),
+    )
     if await _follow(container, envelope, result, job.key, dm=dm) is False:
         if checking:  # the check could not be queued after all: the message must not promise it
-            await tell(container, envelope.user_id, envelope.channel_id, _outcome(result, checking=False))
+            await tell(
+                container,
+                envelope.team_id,
+                envelope.user_id,
+                envelope.channel_id,
+                _outcome(result, checking=False),
+            )
         await _not_followed(container, identity, result, job.key)
 
 
 async def tell(
-    container: Container, user_id: str, channel_id: str | None, payload: dict[str, Any]
+    container: Container, team_id: str, user_id: str, channel_id: str | None, payload: dict[str, Any]
 ) -> tuple[str, str] | None:
     """An ephemeral in the channel the modal came from; a DM when there is none (or the bot is not in it).
 
     Returns the DM's (channel, ts), which can be updated later; an ephemeral cannot."""
-    client = container.slack
+    client = await container.slack_for(team_id)
     if channel_id:
         try:
             await client.chat_postEphemeral(channel=channel_id, user=user_id, **payload)
@@ -559,7 +572,8 @@ async def fill_modal(job: SmsModalJob, container: Container) -> None:
         # The same warnings as the preview card; a check that fails says so, the form still opens.
         state.warnings = await _form_warnings(sms, providers, identity, route, job.number)
     try:
-        await container.slack.views_update(view_id=job.view_id, view=send_modal(state))
+        slack = await container.slack_for(job.envelope.team_id)
+        await slack.views_update(view_id=job.view_id, view=send_modal(state))
     except SlackApiError as error:  # closed already, or never opened
         log.info("send modal not updated", extra={"error": error.response.get("error")})
 
@@ -587,7 +601,8 @@ async def modal_compliance(job: SmsComplianceJob, container: Container) -> None:
     block = compliance_block(warnings, form=True, number=job.number)
     assert block is not None
     try:
-        await container.slack.views_update(
+        slack = await container.slack_for(envelope.team_id)
+        await slack.views_update(
             view_id=job.view_id, view=replace_blocks(job.view, {BLOCK_COMPLIANCE: block})
         )
     except SlackApiError as error:
@@ -612,7 +627,8 @@ async def template_preview_update(job: TemplatePreviewJob, container: Container)
             text = f"(could not load the template: {error})"
     view = replace_blocks(job.view, {BLOCK_TEMPLATE_PREVIEW: template_preview(text, problem)})
     try:
-        await container.slack.views_update(view_id=job.view_id, view=view)
+        slack = await container.slack_for(envelope.team_id)
+        await slack.views_update(view_id=job.view_id, view=view)
     except SlackApiError as error:
         log.info("template preview not updated", extra={"error": error.response.get("error")})
 

@@ -321,6 +321,7 @@ async def transfer_agents(job: TransferAgentsJob, container: Container) -> None:
     except Exception as error:
         view = transfer_problem(meta, f"⚠️ {problem(error, 'transfer agents')}")
     try:
-        await container.slack.views_update(view_id=job.view_id, view=view)
+        slack = await container.slack_for(job.envelope.team_id)
+        await slack.views_update(view_id=job.view_id, view=view)
     except Exception as error:  # the person closed the modal meanwhile
         log.info("transfer modal not updated", extra={"error": type(error).__name__})
