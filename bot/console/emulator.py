@@ -1164,7 +1164,7 @@ class SlackEmulator:
                     problems.append(f"{name}: required")
                 continue
             if not _fits(str(param.get("type", "")), outputs[name]):
-                problems.append(f"{name}: {outputs[name]!r} is not a {param.get('type')}")
+                problems.append(f"{name}: {outputs[name]!r} is not of type {param.get('type')}")
         return problems
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
