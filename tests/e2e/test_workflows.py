@@ -218,6 +218,27 @@ async def test_a_provider_refusal_fails_the_step(make_harness: MakeHarness) -> N
         assert not lv_sent(slack, CLEAN, "hi")
 
 
+async def test_a_send_cut_short_ends_the_step_as_outcome_unknown(slack: Harness) -> None:
+    """A dead worker's send (found by the stalled-job recovery) is never repeated: the runner's notifier
+    ends the step saying it may have gone through, and how to check."""
+    from bot.jobs.contract import Failure
+    from bot.slack.workflows.jobs import SendSmsStep, step_failed
+
+    execution = slack.emulator.start_function("send_sms", {"to": CLEAN, "text": "cut short"})
+    job = SendSmsStep.model_validate(
+        {
+            "envelope": {"team_id": TEAM_ID, "user_id": "U0AGENT", "origin": "workflow:send_sms"},
+            "execution_id": execution.id,
+            "number": CLEAN,
+            "text": "cut short",
+        }
+    )
+    await step_failed(job, Failure.OUTCOME_UNKNOWN, None, slack.container)
+    error = failed(slack, execution)
+    assert "may or may not have gone through" in error and f"/sms logs {CLEAN}" in error
+    assert ("U0AGENT", "workflow.send_sms", "unknown") in await slack.audit_actions()
+
+
 # ------------------------------------------------------------------------------------- lookup_number
 
 

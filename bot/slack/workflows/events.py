@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.fail.async_fail import AsyncFail
@@ -35,6 +35,9 @@ from bot.slack.workflows.jobs import (
     StepJob,
     plain,
 )
+
+if TYPE_CHECKING:
+    from bot.container import Container
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +178,7 @@ def listener(step: str, build: Build) -> Callable[..., Any]:
 
 
 async def _refuse(
-    container: Any, fail: AsyncFail, team_id: str, actor: str, step: str, execution_id: str, reason: str
+    container: Container, fail: AsyncFail, team_id: str, actor: str, step: str, execution_id: str, reason: str
 ) -> None:
     reason = plain(reason)
     with contextlib.suppress(Exception):  # the refusal stands even if the audit cannot be written
