@@ -5,15 +5,21 @@ the Slack emulator (which checks the outputs against what the manifest declares)
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.console.emulator import Call, FunctionExecution
+from bot.console.app import FUNCTIONS, console_factory
+from bot.console.driver import SlackDriver, bolt_idle
+from bot.console.emulator import Call, FunctionExecution, SlackEmulator
 from bot.db.models import SmsMessage, SmsStatus
 from bot.db.repositories import SmsMessageRepository
+from bot.jobs.queue import pending_jobs
 from bot.sandbox.world import DEMO
 from bot.services.demo import TEAM_ID
+from bot.settings import load_settings
+from tests.databases import fresh_database, postgres_available
 from tests.e2e.conftest import Harness, MakeHarness
 
 CLEAN, CLEAN_2, DNC, OPTED_OUT = DEMO.phone_numbers
@@ -343,3 +349,31 @@ async def test_assign_thread_refuses_a_thread_that_is_not_the_agents(slack: Harn
         slack, "assign_thread", {"thread_id": "99999999", "assignee": "U0SUPER", "run_as": run_as("U0AGENT")}
     )
     assert "did not touch it" in failed(slack, execution)
+
+
+# ----------------------------------------------------------------------------------------- durability
+
+
+@pytest.mark.skipif(not postgres_available(), reason="needs SWITCHBOARD_TEST_DATABASE_URL (CI sets it)")
+async def test_a_step_survives_a_restart_of_the_web_process(tmp_path: Path) -> None:
+    """On Postgres the step's job is a row in the queue: acked by one process, completed by another."""
+    with fresh_database("postgres", tmp_path) as url:
+        settings = load_settings(database_url=url)
+        emulator = SlackEmulator(team_id=TEAM_ID, functions=FUNCTIONS)
+        async with emulator.serve() as api_url:
+            async with console_factory(settings, migrate=False, worker=False)(api_url) as (app, secret, _):
+                async with SlackDriver(app, secret, emulator, idle=None) as driver:
+                    execution, response = await driver.run_function(
+                        "lookup_number", {"number": CLEAN, "run_as": run_as("U0SUPER")}
+                    )
+                    assert response.status == 200
+                    await bolt_idle()
+                assert await pending_jobs(app.state.container.queue) == 1
+            assert execution.running  # nobody completed it yet
+            async with (
+                console_factory(settings, migrate=False, worker=True)(api_url) as (app, secret, idle),
+                SlackDriver(app, secret, emulator, idle=idle) as driver,
+            ):
+                await driver.settle()
+            assert execution.state == "completed" and execution.outputs is not None
+            assert execution.outputs["flags_known"] is True
