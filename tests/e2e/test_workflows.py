@@ -153,6 +153,15 @@ async def test_a_do_not_contact_number_is_refused_in_words(slack: Harness) -> No
     assert not lv_sent(slack, DNC, "hello")
     assert await row(slack, execution) is None
     assert ("U0AGENT", "workflow.send_sms", "refused") in await slack.audit_actions()
+    from bot.db.repositories import AuditRepository
+
+    async with slack.container.sessions() as session:
+        [step] = [
+            e
+            for e in await AuditRepository(session, TEAM_ID).recent(limit=50)
+            if e.action == "workflow.send_sms"
+        ]
+    assert "0102" in step.details["reason"] and "555-0102" not in step.details["reason"]  # masked
 
 
 async def test_an_opted_out_contact_is_refused(slack: Harness) -> None:

@@ -20,7 +20,7 @@ from slack_bolt.context.fail.async_fail import AsyncFail
 
 from bot.errors import InputError
 from bot.jobs.contract import Envelope
-from bot.phones import to_e164
+from bot.phones import mask_all, to_e164
 from bot.services.inbox import CHANNEL_TYPES
 from bot.services.sms import check_text
 from bot.services.time_range import parse_range
@@ -189,7 +189,7 @@ async def _refuse(
             target_type="function_execution",
             target_id=execution_id,
             outcome="refused",
-            details={"reason": reason},
+            details={"reason": mask_all(reason)},
         )
     await fail(reason)
 

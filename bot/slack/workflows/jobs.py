@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.db.models import Role, SmsStatus
 from bot.jobs.contract import Effect, Failure, Job
-from bot.phones import mask
+from bot.phones import mask, mask_all
 from bot.providers.errors import ProviderError
 from bot.services.access import AccessDenied, NumberAccess
 from bot.services.compliance import ComplianceState
@@ -154,7 +154,8 @@ async def end_with_error(container: Container, execution_id: str, reason: str) -
 
 async def _audit(container: Container, job: StepJob, outcome: str, details: dict[str, Any]) -> None:
     envelope = job.envelope
-    safe = {k: v for k, v in details.items() if k not in ("number",)}
+    # The audit trail keeps numbers masked, as everywhere else (a reason may quote the number).
+    safe = {k: mask_all(v) if isinstance(v, str) else v for k, v in details.items()}
     await container.audit.record(
         envelope.team_id,
         envelope.user_id,
