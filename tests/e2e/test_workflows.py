@@ -254,6 +254,18 @@ async def test_a_send_cut_short_ends_the_step_as_outcome_unknown(slack: Harness)
     assert ("U0AGENT", "workflow.send_sms", "unknown") in await slack.audit_actions()
 
 
+async def test_a_step_that_cannot_be_queued_ends_at_once(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def database_away(*args: Any, **kwargs: Any) -> None:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(slack.container, "defer", database_away)
+    execution = await run(slack, "send_sms", {"to": CLEAN, "text": "queued?", "run_as": run_as("U0AGENT")})
+    assert "can't reach its database" in failed(slack, execution)
+    assert not lv_sent(slack, CLEAN, "queued?")
+
+
 # ------------------------------------------------------------------------------------- lookup_number
 
 
