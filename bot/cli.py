@@ -177,6 +177,7 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
     from bot.console.app import (
         ESCAPED_COMMANDS,
         FAILURE_MARKERS,
+        FUNCTIONS,
         SHORTCUTS,
         SandboxCommands,
         console_factory,
@@ -205,9 +206,12 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
             stdout=sys.stdout,
             # Files the app uploads (a digest's chart) are saved next to the log, so the console can show
             # a path to open; the folder appears with the first upload.
-            emulator=SlackEmulator(team_id=TEAM_ID, files_dir=console_files_dir(log_file)),
+            emulator=SlackEmulator(
+                team_id=TEAM_ID, files_dir=console_files_dir(log_file), functions=FUNCTIONS
+            ),
             banner=banner,
             shortcuts=SHORTCUTS,
+            functions=FUNCTIONS,
             escaped_commands=ESCAPED_COMMANDS,
             failure_markers=FAILURE_MARKERS,
             local_commands=sandbox_commands.commands,

@@ -6,6 +6,7 @@ Every secret is a `SecretStr`, so it never shows up in a repr, a log line or an 
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import lru_cache
 from typing import Literal
@@ -84,6 +85,10 @@ class Settings(BaseSettings):
     sms_delivery_checks: int = Field(
         default=5, ge=0, le=20, validation_alias="SWITCHBOARD_SMS_DELIVERY_CHECKS"
     )
+
+    # Workflow Builder steps act as the person who ran the workflow (their "Run as" input); a step whose
+    # workflow gives no one acts as this Slack user (U…), linked like anyone else, or is refused.
+    workflow_user: str | None = Field(default=None, validation_alias="SWITCHBOARD_WORKFLOW_USER")
 
     # The job worker (`switchboard worker`, and the in-process one on SQLite). Follow-ups wait on providers,
     # not on the CPU, so one process runs many at once; a dead worker's jobs are found by its missing
@@ -176,6 +181,16 @@ class Settings(BaseSettings):
         if region not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"{value!r} is not a two-letter region phonenumbers knows (e.g. US, GB, DE)")
         return region
+
+    @field_validator("workflow_user")
+    @classmethod
+    def _slack_user_id(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        if not re.fullmatch(r"[UW][A-Z0-9]{2,}", value):
+            raise ValueError("must be a Slack user id (U… or W…), e.g. U0123ABCD")
+        return value
 
     @field_validator("clock")
     @classmethod

@@ -41,7 +41,8 @@ SHORTCUTS = {
     "text_number": ("message", "Text this number"),
     "send_as_sms": ("message", "Send as SMS"),
 }
-BOT_EVENTS = {"app_home_opened", "app_uninstalled", "tokens_revoked"}
+BOT_EVENTS = {"app_home_opened", "app_uninstalled", "tokens_revoked", "function_executed"}
+STEPS = {"send_sms", "lookup_number", "assign_thread"}
 # The minimal bot scopes (the manifest's comments say which feature needs each one).
 BOT_SCOPES = {"commands", "chat:write", "files:write", "users:read"}
 
@@ -279,6 +280,66 @@ BREAKAGES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "settings.interactivity.request_url: required unless Socket Mode",
     ),
     (
+        "function without title",
+        _with("functions.send_sms.title", ...),
+        "functions.send_sms.title: required",
+    ),
+    (
+        "function with an unknown key",
+        _with("functions.send_sms.steps", []),
+        "functions.send_sms: unknown key 'steps'",
+    ),
+    (
+        "function callback_id not snake_case",
+        lambda m: m["functions"].update({"Send-SMS": m["functions"]["send_sms"]}),
+        "callback_id 'Send-SMS' must be snake_case",
+    ),
+    (
+        "parameter without type",
+        _with("functions.send_sms.input_parameters.to.type", ...),
+        "functions.send_sms.input_parameters.to.type: required",
+    ),
+    (
+        "parameter of an unknown type",
+        _with("functions.send_sms.input_parameters.to.type", "slack#/types/phone_number"),
+        "'slack#/types/phone_number' is not a Slack function parameter type",
+    ),
+    (
+        "parameter named unlike its key",
+        _with("functions.send_sms.input_parameters.to.name", "recipient"),
+        "functions.send_sms.input_parameters.to.name: must be 'to'",
+    ),
+    (
+        "parameter is_required not boolean",
+        _with("functions.lookup_number.output_parameters.calls.is_required", "yes"),
+        "functions.lookup_number.output_parameters.calls.is_required: must be true or false",
+    ),
+    (
+        "parameters as a list",
+        _with("functions.assign_thread.output_parameters", [{"type": "string", "name": "x"}]),
+        "functions.assign_thread.output_parameters: must be a mapping",
+    ),
+    (
+        "functions without org-ready",
+        _with("settings.org_deploy_enabled", False),
+        "settings.org_deploy_enabled: must be true for an app with functions",
+    ),
+    (
+        "functions without a runtime",
+        _with("settings.function_runtime", ...),
+        "settings.function_runtime: required for an app with functions",
+    ),
+    (
+        "functions on an unknown runtime",
+        _with("settings.function_runtime", "lambda"),
+        "settings.function_runtime: must be one of",
+    ),
+    (
+        "functions without function_executed",
+        lambda m: m["settings"]["event_subscriptions"]["bot_events"].remove("function_executed"),
+        "must subscribe to function_executed",
+    ),
+    (
         "settings flag not boolean",
         _with("settings.socket_mode_enabled", "no"),
         "settings.socket_mode_enabled",
@@ -431,8 +492,28 @@ def test_settings(manifest: dict[str, Any]) -> None:
     assert settings["interactivity"] == {"is_enabled": True, "request_url": PLACEHOLDER_URL}
     assert settings["event_subscriptions"]["request_url"] == PLACEHOLDER_URL
     assert settings["socket_mode_enabled"] is False
-    assert settings["org_deploy_enabled"] is False
+    # Workflow Builder offers custom steps of org-ready apps whose functions run remotely.
+    assert settings["org_deploy_enabled"] is True
+    assert settings["function_runtime"] == "remote"
     assert settings["token_rotation_enabled"] is False
+
+
+def test_exactly_the_three_steps_as_the_code_declares_them(manifest: dict[str, Any]) -> None:
+    from bot.slack.workflows.steps import FUNCTIONS
+
+    assert set(manifest["functions"]) == STEPS
+    # The emulator checks outputs, and the console builds events, from the code's copy: they must agree.
+    assert manifest["functions"] == FUNCTIONS
+
+
+def test_every_step_can_run_as_the_person_who_used_the_workflow(manifest: dict[str, Any]) -> None:
+    for step, definition in manifest["functions"].items():
+        run_as = definition["input_parameters"]["run_as"]
+        # A user_context is filled by Slack (never typed by the workflow's author): safe to act as.
+        assert run_as["type"] == "slack#/types/user_context", step
+        assert run_as["is_required"] is False, step  # SWITCHBOARD_WORKFLOW_USER stands in
+        assert all(p.get("title") and p.get("description") for p in definition["input_parameters"].values())
+        assert all(p.get("title") and p.get("description") for p in definition["output_parameters"].values())
 
 
 def test_header_explains_how_to_use_it(manifest_text: str) -> None:

@@ -50,6 +50,7 @@ def test_every_secret_is_a_secretstr() -> None:
         ("SWITCHBOARD_LOG_LEVEL", "LOUD", "SWITCHBOARD_LOG_LEVEL"),
         ("SWITCHBOARD_SECRET_KEYS", "not-a-fernet-key-but-secret", "SWITCHBOARD_SECRET_KEYS"),
         ("SWITCHBOARD_LIVEVOX_SERVICE_ID", "abc", "SWITCHBOARD_LIVEVOX_SERVICE_ID"),
+        ("SWITCHBOARD_WORKFLOW_USER", "@alex", "SWITCHBOARD_WORKFLOW_USER"),
     ],
 )
 def test_bad_setting_names_the_variable_not_the_value(
@@ -64,6 +65,15 @@ def test_bad_setting_names_the_variable_not_the_value(
     assert "\n" not in message
     if "SECRET" in variable:
         assert value not in message
+
+
+def test_the_workflow_user_is_a_slack_user_id(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().workflow_user is None
+    monkeypatch.setenv("SWITCHBOARD_WORKFLOW_USER", " U0123ABCD ")
+    assert load_settings().workflow_user == "U0123ABCD"
+    monkeypatch.setenv("SWITCHBOARD_WORKFLOW_USER", "")
+    assert load_settings().workflow_user is None
 
 
 def test_live_mode_requires_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

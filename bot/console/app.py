@@ -26,6 +26,7 @@ from bot.slack import ids
 from bot.slack.app import create_app
 from bot.slack.outcome import MARKERS
 from bot.slack.web import create_web_app
+from bot.slack.workflows.steps import manifest_functions
 
 # What app_manifest.yaml declares, as Slack would apply it (tests/console/test_app.py keeps them equal).
 SHORTCUTS = (
@@ -34,6 +35,9 @@ SHORTCUTS = (
     Shortcut(ids.SHORTCUT_TEXT_NUMBER, "Text this number", "message"),
     Shortcut(ids.SHORTCUT_SEND_AS_SMS, "Send as SMS", "message"),
 )
+# The Workflow Builder steps the manifest declares (tests/test_manifest.py keeps them equal): the emulator
+# checks their completions, the console's `step` runs them.
+FUNCTIONS = manifest_functions()
 ESCAPED_COMMANDS = frozenset({"/switchboard"})  # should_escape: @user and #channel arrive as mentions
 FAILURE_MARKERS = MARKERS  # block ids of answers that are refusals or errors
 

@@ -29,7 +29,7 @@ from bot.console.blockkit import (
     interactive_elements,
     text_of,
 )
-from bot.console.emulator import Message, SlackEmulator, View
+from bot.console.emulator import FunctionExecution, Message, SlackEmulator, View
 
 Idle = Callable[[], Awaitable[None]]
 Target = Message | View
@@ -815,6 +815,19 @@ class SlackDriver:
         options = {k: fields.pop(k) for k in ("bad_signature", "stale") if k in fields}
         body = self.build_event(event, user=user, **fields) if isinstance(event, str) else dict(event)
         return await self.send_json(self.event_envelope(body), **options)
+
+    def function_envelope(self, execution: FunctionExecution) -> dict[str, Any]:
+        """The `function_executed` event of `execution`, in its Events API envelope, as Slack sends it
+        (deliver it again with `send_json` to act out a redelivery: same event_id)."""
+        return self.event_envelope(self.emulator.function_event(execution))
+
+    async def run_function(
+        self, callback_id: str, inputs: Mapping[str, Any] | None = None, **options: Any
+    ) -> tuple[FunctionExecution, AppResponse]:
+        """A workflow reaches the app's step `callback_id` with `inputs`: the execution (its outputs or
+        error once the app completes it, see `settle`) and the app's ack."""
+        execution = self.emulator.start_function(callback_id, inputs)
+        return execution, await self.send_json(self.function_envelope(execution), **options)
 
     async def open_home(self, user: str | None = None) -> AppResponse:
         """The user opens the app's Home tab."""

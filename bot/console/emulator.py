@@ -286,6 +286,27 @@ class _Code:
     created: float
 
 
+@dataclass
+class FunctionExecution:
+    """One run of an app's custom function (a Workflow Builder step), from `function_executed` to its
+    `functions.completeSuccess` / `functions.completeError`."""
+
+    id: str  # function_execution_id (Fx…)
+    callback_id: str
+    inputs: dict[str, Any]
+    token: str  # the workflow token (bot_access_token) the event hands the app for this run
+    workflow_execution_id: str
+    function_id: str
+    started: float
+    state: str = "running"  # running | completed | failed
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
 class SlackError(Exception):
     def __init__(
         self, error: str, *, status: int = 200, headers: dict[str, str] | None = None, **extra: Any
@@ -332,6 +353,27 @@ def _decoded(value: Any, name: str) -> Any:
     return value
 
 
+def _fits(kind: str, value: Any) -> bool:
+    """Whether an output value is of its declared Slack type (types the emulator does not model pass)."""
+    if kind in ("integer", "slack#/types/timestamp"):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "slack#/types/user_id":
+        return isinstance(value, str) and value[:1] in ("U", "W")
+    if kind == "slack#/types/channel_id":
+        return isinstance(value, str) and value[:1] in ("C", "G", "D")
+    if kind == "object":
+        return isinstance(value, dict)
+    if kind == "array":
+        return isinstance(value, list)
+    return True
+
+
 class _QuietServer(uvicorn.Server):
     """uvicorn without signal handlers: the emulator lives inside someone else's program."""
 
@@ -360,9 +402,12 @@ class SlackEmulator:
         post_rate: float | None = POST_RATE,
         post_burst: int = POST_BURST,
         files_dir: Path | None = None,
+        functions: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """`post_rate` / `post_burst`: chat.postMessage's per-channel limit (None: unlimited). `files_dir`:
-        where uploaded files are also saved, so a person can open them (None: kept in memory only)."""
+        where uploaded files are also saved, so a person can open them (None: kept in memory only).
+        `functions`: the app's custom functions as its manifest declares them (callback_id → title,
+        description, input_parameters, output_parameters); completions are checked against them."""
         self.tokens = set(tokens)
         self.oauth_apps: dict[str, OAuthApp] = {}
         self.issued: dict[str, IssuedToken] = {}  # tokens (and refresh tokens) minted by oauth.v2.access
@@ -382,6 +427,10 @@ class SlackEmulator:
         self.post_burst = max(1, post_burst)
         self._post_budgets: dict[str, _PostBudget] = {}
         self.files_dir = files_dir
+        self.functions: dict[str, dict[str, Any]] = {
+            k: copy.deepcopy(dict(v)) for k, v in (functions or {}).items()
+        }
+        self.executions: dict[str, FunctionExecution] = {}
 
         self.users: dict[str, dict[str, Any]] = {}
         for user in users:
@@ -659,6 +708,69 @@ class SlackEmulator:
         self.response_urls[url_id] = ResponseUrl(url_id, url, channel, user, self.clock(), original)
         return url
 
+    # ---------------------------------------------------------------------------- custom functions
+    def start_function(self, callback_id: str, inputs: Mapping[str, Any] | None = None) -> FunctionExecution:
+        """A workflow reaches the app's step `callback_id`: a running execution with its own workflow
+        token (valid until the execution ends), for `function_event` to deliver."""
+        if self.functions and callback_id not in self.functions:
+            raise LookupError(f"the app declares no function {callback_id!r}")
+        token = f"xwfp-{self._id('', 12)}-{self._id('', 24).lower()}"
+        execution = FunctionExecution(
+            id=self._id("Fx"),
+            callback_id=callback_id,
+            inputs=copy.deepcopy(dict(inputs or {})),
+            token=token,
+            workflow_execution_id=self._id("Wx"),
+            function_id=self._id("Fn"),
+            started=self.clock(),
+        )
+        self.executions[execution.id] = execution
+        self.tokens.add(token)
+        return execution
+
+    def function_event(self, execution: FunctionExecution) -> dict[str, Any]:
+        """The `function_executed` event body Slack sends for `execution` (the Events API wraps it)."""
+        definition = self.functions.get(execution.callback_id, {})
+
+        def parameters(key: str) -> list[dict[str, Any]]:
+            found = definition.get(key) or {}
+            return [{"name": name, **copy.deepcopy(dict(param))} for name, param in found.items()]
+
+        return {
+            "type": "function_executed",
+            "function": {
+                "id": execution.function_id,
+                "callback_id": execution.callback_id,
+                "title": definition.get("title", execution.callback_id),
+                "description": definition.get("description", ""),
+                "type": "app",
+                "input_parameters": parameters("input_parameters"),
+                "output_parameters": parameters("output_parameters"),
+                "app_id": self.app_id,
+                "date_created": int(execution.started) - 86400,
+                "date_updated": int(execution.started) - 3600,
+                "date_deleted": 0,
+            },
+            "inputs": copy.deepcopy(execution.inputs),
+            "function_execution_id": execution.id,
+            "workflow_execution_id": execution.workflow_execution_id,
+            "event_ts": f"{execution.started:.6f}",
+            "bot_access_token": execution.token,
+        }
+
+    def completions(self, callback_id: str | None = None) -> list[Call]:
+        """The functions.completeSuccess / completeError calls (of one function's executions)."""
+        return [
+            c
+            for c in self.calls
+            if c.method in ("functions.completeSuccess", "functions.completeError")
+            and (
+                callback_id is None
+                or getattr(self.executions.get(str(c.args.get("function_execution_id"))), "callback_id", None)
+                == callback_id
+            )
+        ]
+
     # -------------------------------------------------------------------------------- API surface
     async def _api(self, request: Request) -> Response:
         method = request.path_params["method"]
@@ -764,6 +876,8 @@ class SlackEmulator:
             "conversations.info": self._conversations_info,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
         }
 
     # ------------------------------------------------------------------------------------ methods
@@ -1075,6 +1189,65 @@ class SlackEmulator:
         else:
             self.update_view(current, view)
         return {"view": copy.deepcopy(current.data)}
+
+    def _running_execution(self, args: dict[str, Any]) -> FunctionExecution:
+        execution = self.executions.get(self._require(args, "function_execution_id"))
+        if execution is None:
+            raise SlackError("function_execution_not_found")
+        if not execution.running:
+            raise SlackError("execution_not_in_running_state")
+        return execution
+
+    def _end(self, execution: FunctionExecution, state: str) -> None:
+        execution.state = state
+        self.tokens.discard(execution.token)  # a workflow token lives as long as its execution
+
+    def _functions_complete_success(self, args: dict[str, Any]) -> dict[str, Any]:
+        execution = self._running_execution(args)
+        raw = args.get("outputs")
+        if raw is None:
+            raise SlackError(
+                "invalid_arguments",
+                response_metadata={"messages": ["[ERROR] missing required field: outputs"]},
+            )
+        outputs = _decoded(raw, "outputs")
+        if not isinstance(outputs, dict):
+            raise SlackError(
+                "invalid_arguments", response_metadata={"messages": ["[ERROR] outputs: not an object"]}
+            )
+        problems = self._output_problems(execution.callback_id, outputs)
+        if problems:
+            raise SlackError("parameter_validation_failed", errors=problems)
+        execution.outputs = copy.deepcopy(outputs)
+        self._end(execution, "completed")
+        return {}
+
+    def _functions_complete_error(self, args: dict[str, Any]) -> dict[str, Any]:
+        execution = self._running_execution(args)
+        error = args.get("error")
+        if not isinstance(error, str) or not error.strip():
+            raise SlackError(
+                "invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: error"]}
+            )
+        execution.error = error
+        self._end(execution, "failed")
+        return {}
+
+    def _output_problems(self, callback_id: str, outputs: Mapping[str, Any]) -> list[str]:
+        """What Slack would refuse in `outputs`, given the function's declared output parameters."""
+        definition = self.functions.get(callback_id)
+        if definition is None:
+            return []  # no manifest to check against
+        declared: Mapping[str, Any] = definition.get("output_parameters") or {}
+        problems = [f"{name}: not an output of {callback_id}" for name in outputs if name not in declared]
+        for name, param in declared.items():
+            if name not in outputs or outputs[name] is None:
+                if param.get("is_required"):
+                    problems.append(f"{name}: required")
+                continue
+            if not _fits(str(param.get("type", "")), outputs[name]):
+                problems.append(f"{name}: {outputs[name]!r} is not of type {param.get('type')}")
+        return problems
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(self._require(args, "user"))

@@ -12,12 +12,14 @@ import contextlib
 import functools
 import io
 import re
+import secrets
+import shlex
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -42,6 +44,8 @@ Commands:
   shortcuts           list the app's shortcuts
   shortcut NAME [text]  run a shortcut (by callback id or name): a global one, or a message shortcut on
                       `text` (posted first as your message) or on the last message typed in this channel
+  step [NAME name=value …]  run a Workflow Builder step of the app as the current user (its "Run as"),
+                      and show its outputs; `step` alone lists the steps and their inputs
   as @user | as U…    act as another user
   in #channel         switch channel
   home                open the App Home tab
@@ -133,6 +137,7 @@ class Console:
         line_editing: bool = False,
         tz: tzinfo | None = None,
         local_commands: Sequence[LocalCommand] = (),
+        functions: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         self.driver = driver
         self.emulator = emulator
@@ -147,6 +152,8 @@ class Console:
         self.editor = LineEditor() if line_editing else None
         self.tz = tz
         self.local_commands = {command.name: command for command in local_commands}
+        # The app's custom functions (Workflow Builder steps) as its manifest declares them.
+        self.functions = dict(functions if functions is not None else emulator.functions)
         self.cards: list[_Card] = []
         self.modal: _Card | None = None  # the open modal's elements (numbered from 1, `!N` at a prompt)
         self.done = False
@@ -251,6 +258,8 @@ class Console:
                 return self._reply(rest)
             if word == "shortcuts":
                 return self._list_shortcuts()
+            if word == "step":
+                return await self._step(rest) if rest else self._list_steps()
             if word == "shortcut" and rest:
                 self._renumber = True
                 return await self._shortcut(rest)
@@ -314,6 +323,112 @@ class Console:
             where = "⚡ global" if shortcut.kind == "global" else "on a message"
             self.print(f"  {shortcut.callback_id:<16} {shortcut.name} ({where})")
         return True
+
+    def _list_steps(self) -> bool:
+        if not self.functions:
+            self.print("(this app declares no workflow steps)")
+            return True
+        for name, definition in self.functions.items():
+            inputs = []
+            for key, param in (definition.get("input_parameters") or {}).items():
+                inputs.append(key if param.get("is_required") else f"[{key}]")
+            self.print(f"  {name:<16} {definition.get('title', name)}: {' '.join(inputs)}")
+        return True
+
+    def _step_inputs(self, name: str, text: str) -> dict[str, Any]:
+        """`to=+1 415 555 0100 text="Hi there"` as the step's inputs, typed as its manifest declares them:
+        a word without `name=` goes on with the value before it; a user_context input ("Run as") is the
+        current user unless given (`run_as=@super`, or `run_as=none` for nobody)."""
+        params: Mapping[str, Any] = self.functions[name].get("input_parameters") or {}
+        try:
+            words = shlex.split(text)
+        except ValueError as error:
+            raise LookupError(f"{error} in the step's inputs") from None
+        given: dict[str, str] = {}
+        last: str | None = None
+        for word in words:
+            key, sep, value = word.partition("=")
+            if sep and key in params:
+                given[key], last = value, key
+            elif sep and key.isidentifier():
+                raise LookupError(f"{name} has no input {key!r}; its inputs: {', '.join(params)}")
+            elif last is not None:
+                given[last] += " " + word
+            else:
+                raise LookupError(f"give the inputs as name=value ({', '.join(params)})")
+        inputs: dict[str, Any] = {}
+        for key, param in params.items():
+            kind = str(param.get("type", ""))
+            raw = given.get(key)
+            if kind == "slack#/types/user_context":
+                if raw is not None and raw.lower() in ("", "none"):
+                    continue
+                user = self.emulator.find_user(raw) if raw else self.user
+                if user is None:
+                    raise LookupError(f"no user {raw!r} for {key}")
+                inputs[key] = {"id": user, "secret": secrets.token_hex(16)}
+            elif raw is not None:
+                inputs[key] = self._typed(key, kind, raw)
+        missing = [key for key, param in params.items() if param.get("is_required") and key not in inputs]
+        if missing:
+            raise LookupError(f"{name} needs {', '.join(missing)}")
+        return inputs
+
+    def _typed(self, key: str, kind: str, raw: str) -> Any:
+        try:
+            if kind == "integer":
+                return int(raw)
+            if kind == "number":
+                return float(raw)
+            if kind == "boolean":
+                return raw.strip().lower() in ("true", "yes", "1", "on")
+            if kind == "slack#/types/timestamp":
+                if raw.strip().isdigit():
+                    return int(raw)
+                moment = datetime.fromisoformat(raw.strip())
+                return int((moment if moment.tzinfo else moment.astimezone()).timestamp())
+        except ValueError:
+            raise LookupError(f"{key}: {raw!r} is not a {kind}") from None
+        if kind == "slack#/types/user_id":
+            user = self.emulator.find_user(raw)
+            if user is None:
+                raise LookupError(f"no user {raw!r} for {key}")
+            return user
+        if kind == "slack#/types/channel_id":
+            channel = self.emulator.find_channel(raw)
+            if channel is None:
+                raise LookupError(f"no channel {raw!r} for {key}")
+            return channel
+        return raw
+
+    async def _step(self, rest: str) -> bool:
+        """Run one step as a workflow would: a signed `function_executed`, then what the app completed
+        it with (its outputs, or its error, which fails the line)."""
+        name, _, text = rest.partition(" ")
+        if name not in self.functions:
+            known = ", ".join(self.functions) or "none"
+            raise LookupError(f"no step {name!r} (the app's steps: {known})")
+        inputs = self._step_inputs(name, text)
+        self._renumber = True
+        execution, response = await self.driver.run_function(name, inputs)
+        if not response.ok:
+            self.print(f"! the app answered HTTP {response.status}")
+            return False
+        await self.driver.settle()
+        self._show_changes()
+        if execution.state == "completed":
+            self.print(f"step {name} completed:")
+            declared = self.functions[name].get("output_parameters") or {}
+            outputs = execution.outputs or {}
+            for key in [*declared, *(k for k in outputs if k not in declared)]:
+                if key in outputs:
+                    self.print(f"  {key}: {_output_text(declared.get(key) or {}, outputs[key], self.tz)}")
+            return True
+        if execution.state == "failed":
+            self.print(f"! step {name} failed: {execution.error}")
+            return False
+        self.print(f"! step {name} is still running: the app did not complete it")
+        return False
 
     def _find_shortcut(self, rest: str) -> tuple[Shortcut, str]:
         """The shortcut `rest` starts with (its callback id, or its name in any case) and the text after."""
@@ -792,6 +907,15 @@ def _isatty(stream: Any) -> bool:
         return False
 
 
+def _output_text(param: Mapping[str, Any], value: Any, tz: tzinfo | None) -> str:
+    """An output as a workflow's next step would show it: a timestamp as a local time."""
+    if param.get("type") == "slack#/types/timestamp" and isinstance(value, int | float):
+        return f"{datetime.fromtimestamp(value, tz).astimezone(tz):%Y-%m-%d %H:%M} ({int(value)})"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _has_initial(element: Mapping[str, Any]) -> bool:
     return any(key.startswith("initial_") and element.get(key) for key in element)
 
@@ -852,6 +976,7 @@ async def run_console(
     failure_markers: Collection[str] = (),
     line_editing: bool | None = None,
     local_commands: Sequence[LocalCommand] = (),
+    functions: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> int:
     """Run the console against the app that ``app_factory`` builds; returns the exit status.
 
@@ -865,7 +990,8 @@ async def run_console(
     `Console.run_line`); modal fields they open are read from ``stdin``. Otherwise lines come from
     ``stdin`` until ``quit`` or end of input, and the status is 0. ``line_editing`` (default: when
     stdin and stdout are the terminal) reads lines with readline. ``local_commands``: commands the
-    host adds (`LocalCommand`), listed by `help`.
+    host adds (`LocalCommand`), listed by `help`. ``functions``: the app's Workflow Builder steps as
+    its manifest declares them (default: the emulator's), which `step` runs.
     """
     if banner:
         stdout.write(banner.rstrip("\n") + "\n")
@@ -889,6 +1015,7 @@ async def run_console(
                 failure_markers=failure_markers,
                 line_editing=line_editing,
                 local_commands=local_commands,
+                functions=functions,
             )
             if commands:
                 status = 0

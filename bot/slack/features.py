@@ -7,7 +7,7 @@ import importlib
 
 from slack_bolt.async_app import AsyncApp
 
-FEATURES = ("admin", "sms", "threads", "inbox", "lookup", "home", "digests", "alerts")
+FEATURES = ("admin", "sms", "threads", "inbox", "lookup", "home", "digests", "alerts", "workflows")
 LISTENER_MODULES = ("commands", "actions", "views", "shortcuts", "events")
 
 

@@ -135,3 +135,41 @@ async def test_errors_and_refusals_fail_the_line(slack: Harness, user: str, line
     assert await shell.run_line(f"as @{user}")
     assert not await shell.run_line(line)
     assert await shell.run_line("/switchboard whoami")  # and the next line starts afresh
+
+
+async def test_step_runs_a_workflow_step_and_shows_its_outputs(slack: Harness) -> None:
+    shell, out = console(slack)
+    assert await shell.run_line("step")
+    assert (
+        "send_sms         Send an SMS: to [text] [template_id] [sender_code] [send_at] [run_as]"
+        in out.getvalue()
+    )
+    assert await shell.run_line("step send_sms to=+1 415 555 0101 text=Hi Maria, your form is in")
+    shown = out.getvalue()
+    assert "step send_sms completed:\n  outbox_id: 1\n  status: accepted\n  provider: LiveVox\n" in shown
+    assert "  provider_message_id: " in shown
+    async with slack.container.sessions() as session:
+        rows = (await session.scalars(select(SmsMessage))).all()
+    # Run as the console's user ("Person who used this workflow"), with the message as typed.
+    assert [(r.body, r.slack_user_id) for r in rows] == [("Hi Maria, your form is in", "U0AGENT")]
+
+    assert await shell.run_line("step lookup_number number=+1 415 555 0102 range=7d")
+    assert "step lookup_number completed:" in out.getvalue() and "  do_not_contact: true\n" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("step send_sms to=+1 415 555 0102 text=hi", "! step send_sms failed: Not sent: LiveVox lists"),
+        ("step send_sms text=hi", "! send_sms needs to"),
+        ("step send_sms to=+14155550101 colour=red", "! send_sms has no input 'colour'"),
+        ("step send_sms hello", "! give the inputs as name=value"),
+        ("step fax to=1", "! no step 'fax'"),
+        ("step send_sms to=+14155550101 text=hi run_as=none", "SWITCHBOARD_WORKFLOW_USER"),
+        ("step assign_thread thread_id=1 assignee=@nobody", "! no user '@nobody' for assignee"),
+    ],
+)
+async def test_a_step_that_is_refused_fails_the_line(slack: Harness, line: str, said: str) -> None:
+    shell, out = console(slack)
+    assert not await shell.run_line(line)
+    assert said in out.getvalue()

@@ -6,6 +6,7 @@ from typing import Any
 import httpx
 import pytest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.console.emulator import DEFAULT_TOKEN, SlackEmulator
@@ -259,3 +260,76 @@ async def test_changes_log_what_users_notice(served: Served) -> None:
     await served.client.views_open(trigger_id=emulator.new_trigger_id("U0SUPER"), view=modal())
     kinds = [(c.kind, c.user) for c in emulator.changes_since(start)]
     assert kinds == [("message", None), ("message_changed", None), ("view_opened", "U0SUPER")]
+
+
+# ------------------------------------------------------------------------------------ custom functions
+
+ECHO = {
+    "title": "Echo",
+    "description": "Says it back",
+    "input_parameters": {"word": {"type": "string", "name": "word", "title": "Word", "is_required": True}},
+    "output_parameters": {
+        "word": {"type": "string", "name": "word", "title": "Word", "is_required": True},
+        "times": {"type": "integer", "name": "times", "title": "Times", "is_required": False},
+        "at": {"type": "slack#/types/timestamp", "name": "at", "title": "At", "is_required": False},
+    },
+}
+
+
+async def test_a_function_execution_is_completed_once_with_declared_outputs() -> None:
+    emulator = SlackEmulator(functions={"echo": ECHO})
+    async with emulator.serve() as api_url:
+        bot = AsyncWebClient(token=DEFAULT_TOKEN, base_url=api_url)
+        execution = emulator.start_function("echo", {"word": "hi"})
+        event = emulator.function_event(execution)
+        assert event["type"] == "function_executed" and event["inputs"] == {"word": "hi"}
+        assert event["function_execution_id"] == execution.id and execution.id.startswith("Fx")
+        assert event["function"]["callback_id"] == "echo" and event["function"]["title"] == "Echo"
+        assert [p["name"] for p in event["function"]["input_parameters"]] == ["word"]
+        assert event["bot_access_token"] == execution.token and execution.token.startswith("xwfp-")
+
+        for outputs, problem in (
+            ({}, "word: required"),
+            ({"word": 3}, "word: 3 is not of type string"),
+            ({"word": "hi", "times": "2"}, "times: '2' is not of type integer"),
+            ({"word": "hi", "at": True}, "is not of type slack#/types/timestamp"),
+            ({"word": "hi", "colour": "red"}, "colour: not an output of echo"),
+        ):
+            data = await error_of(
+                bot.functions_completeSuccess(function_execution_id=execution.id, outputs=outputs)
+            )
+            assert data["error"] == "parameter_validation_failed"
+            assert any(problem in p for p in data["errors"]), data
+        assert execution.running
+
+        # The workflow token works while the execution runs.
+        workflow = AsyncWebClient(token=execution.token, base_url=api_url)
+        await workflow.functions_completeSuccess(
+            function_execution_id=execution.id, outputs={"word": "hi", "times": 2, "at": 1_700_000_000}
+        )
+        assert execution.state == "completed" and execution.outputs == {
+            "word": "hi",
+            "times": 2,
+            "at": 1_700_000_000,
+        }
+        again = await error_of(bot.functions_completeError(function_execution_id=execution.id, error="late"))
+        assert again["error"] == "execution_not_in_running_state"
+        # ... and no longer once it ended.
+        expired = await error_of(workflow.auth_test())
+        assert expired["error"] == "invalid_auth"
+        missing = await error_of(bot.functions_completeSuccess(function_execution_id="Fx404", outputs={}))
+        assert missing["error"] == "function_execution_not_found"
+        assert [c.method for c in emulator.completions("echo") if c.ok] == ["functions.completeSuccess"]
+
+
+async def test_a_function_execution_can_fail_with_a_reason() -> None:
+    emulator = SlackEmulator(functions={"echo": ECHO})
+    async with emulator.serve() as api_url:
+        bot = AsyncWebClient(token=DEFAULT_TOKEN, base_url=api_url)
+        execution = emulator.start_function("echo", {"word": "hi"})
+        empty = await error_of(bot.functions_completeError(function_execution_id=execution.id, error=" "))
+        assert empty["error"] == "invalid_arguments"
+        await bot.functions_completeError(function_execution_id=execution.id, error="No, thanks.")
+        assert execution.state == "failed" and execution.error == "No, thanks."
+        with pytest.raises(LookupError):
+            emulator.start_function("nope")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.console.app import console_factory
+from bot.console.app import FUNCTIONS, console_factory
 from bot.console.driver import SlackDriver
 from bot.console.emulator import SlackEmulator
 from bot.container import Container
@@ -45,7 +45,7 @@ async def _harness(url: str, *, settle_timeout: float = 10.0, **overrides: Any) 
     overrides.setdefault("sms_delivery_first_check_seconds", 0.1)
     overrides.setdefault("sms_delivery_checks", 6)
     settings = load_settings(database_url=url, **overrides)
-    emulator = SlackEmulator(team_id=TEAM_ID)
+    emulator = SlackEmulator(team_id=TEAM_ID, functions=FUNCTIONS)
     async with (
         emulator.serve() as api_url,
         console_factory(settings, migrate=False)(api_url) as (app, secret, idle),

@@ -442,6 +442,8 @@ async def follow_delivery(job: SmsDeliveryJob, container: Container) -> None:
 
 async def _show(container: Container, job: SmsDeliveryJob, outcome: Outcome) -> None:
     """The card replaced (response_url), the DM updated, or else a new ephemeral in the channel."""
+    if not job.tells_person:  # a workflow step's SMS: the outbox row and the audit are what it leaves
+        return
     payload = outcome_message(outcome)
     envelope = job.envelope
     if envelope.response_url and await respond(envelope.response_url, payload, replace_original=True):

@@ -1,0 +1,199 @@
+"""`function_executed`: a workflow reached one of Switchboard's steps.
+
+Bolt acks the event at once (`app.function`, auto-acknowledged); the listener only reads the inputs (no
+provider call), picks who the step acts as, claims the execution once (a redelivered event does nothing
+more) and defers the step's durable job (`bot.slack.workflows.jobs`), which completes it. Inputs that
+cannot be used end the step here, with a readable reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.fail.async_fail import AsyncFail
+
+from bot.errors import InputError
+from bot.jobs.contract import Envelope
+from bot.phones import mask_all, to_e164
+from bot.services.inbox import CHANNEL_TYPES
+from bot.services.sms import check_text
+from bot.services.time_range import parse_range
+from bot.settings import Settings
+from bot.slack.jobs import NO_DATABASE
+from bot.slack.workflows import steps
+from bot.slack.workflows.jobs import (
+    ActingAs,
+    AssignThreadStep,
+    LookupNumberStep,
+    SendSmsStep,
+    StepJob,
+    plain,
+)
+
+if TYPE_CHECKING:
+    from bot.container import Container
+
+log = logging.getLogger(__name__)
+
+# A "send at" this close to now is now (a workflow's clock and ours differ by seconds).
+NOW_SLACK_SECONDS = 60
+NO_ACTOR = (
+    "Switchboard does not know whom to run this step as: set its “Run as” input to “Person who used "
+    "this workflow”, or ask the admin to set SWITCHBOARD_WORKFLOW_USER."
+)
+SEND_LATER = (
+    "Switchboard cannot send later yet: leave “Send at” empty to send now, or add a delay step "
+    "before this one."
+)
+
+Build = Callable[[Mapping[str, Any], Settings, dict[str, Any]], StepJob]
+
+
+def actor_of(inputs: Mapping[str, Any], settings: Settings) -> tuple[str, ActingAs] | None:
+    """Who the step acts as: the "Run as" person (a user_context, which only Slack fills), else the
+    configured service user; None when neither is there."""
+    run_as = inputs.get("run_as")
+    if isinstance(run_as, Mapping):
+        user = run_as.get("id")
+        if isinstance(user, str) and user.strip():
+            return user.strip(), "runner"
+    if settings.workflow_user:
+        return settings.workflow_user, "service"
+    return None
+
+
+def _text(inputs: Mapping[str, Any], name: str) -> str | None:
+    value = inputs.get(name)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _send_at(value: Any) -> float | None:
+    """A `slack#/types/timestamp` (epoch seconds); ISO text is read too (the console types it)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"“{text[:40]}” is not a time: give a Unix timestamp or an ISO date and time."
+        ) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def build_send_sms(inputs: Mapping[str, Any], settings: Settings, common: dict[str, Any]) -> StepJob:
+    number = to_e164(_text(inputs, "to") or "", settings.default_region)
+    text, template_id = _text(inputs, "text"), _text(inputs, "template_id")
+    check_text(text, template_id)
+    at = _send_at(inputs.get("send_at"))
+    if at is not None and at > time.time() + NOW_SLACK_SECONDS:
+        raise InputError(SEND_LATER)
+    # The message exactly as the workflow gave it (spacing kept); only an all-blank one is refused above.
+    raw = inputs.get("text")
+    return SendSmsStep(
+        **common,
+        number=number,
+        text=str(raw) if text else None,
+        template_id=template_id,
+        sender=_text(inputs, "sender_code"),
+    )
+
+
+def build_lookup(inputs: Mapping[str, Any], settings: Settings, common: dict[str, Any]) -> StepJob:
+    number = to_e164(_text(inputs, "number") or "", settings.default_region)
+    span = _text(inputs, "range")
+    parse_range(span)  # a bad range ends the step now, in words
+    return LookupNumberStep(**common, number=number, range=span)
+
+
+def build_assign(inputs: Mapping[str, Any], settings: Settings, common: dict[str, Any]) -> StepJob:
+    thread_id = _text(inputs, "thread_id")
+    if not thread_id:
+        raise InputError("Give the LiveVox thread id to assign.")
+    assignee = _text(inputs, "assignee")
+    if not assignee:
+        raise InputError("Give the person to assign the thread to.")
+    kind = CHANNEL_TYPES.get((_text(inputs, "channel_type") or "SMS").lower())
+    if kind is None:
+        raise InputError(f"The channel type must be one of {', '.join(CHANNEL_TYPES.values())}.")
+    return AssignThreadStep(**common, thread_id=thread_id, assignee=assignee, channel_kind=kind)
+
+
+BUILDERS: dict[str, Build] = {
+    steps.SEND_SMS: build_send_sms,
+    steps.LOOKUP_NUMBER: build_lookup,
+    steps.ASSIGN_THREAD: build_assign,
+}
+
+
+def listener(step: str, build: Build) -> Callable[..., Any]:
+    async def on_function_executed(body: dict[str, Any], context: AsyncBoltContext, fail: AsyncFail) -> None:
+        container = context["container"]
+        event = body.get("event") or {}
+        execution_id = str(event.get("function_execution_id") or "")
+        team_id = context.team_id or context.enterprise_id or ""
+        inputs = event.get("inputs") or {}
+        actor = actor_of(inputs, container.settings)
+        if actor is None:
+            await _refuse(container, fail, team_id, "workflow", step, execution_id, NO_ACTOR)
+            return
+        user_id, acting_as = actor
+        try:
+            if not await container.once(team_id, f"workflow:{execution_id}"):
+                log.info("workflow step delivered again; the first delivery does it", extra={"step": step})
+                return
+            common = {
+                "envelope": Envelope(team_id=team_id, user_id=user_id, origin=f"workflow:{step}"),
+                "execution_id": execution_id,
+                "workflow_execution_id": event.get("workflow_execution_id"),
+                "acting_as": acting_as,
+            }
+            try:
+                job = build(inputs, container.settings, common)
+            except InputError as error:
+                await _refuse(container, fail, team_id, user_id, step, execution_id, str(error))
+                return
+            await container.defer(job)
+        except Exception:  # the database is away, most likely: the workflow hears it, never waits
+            log.warning("workflow step not started", exc_info=True, extra={"step": step})
+            await fail(NO_DATABASE)
+
+    on_function_executed.__name__ = on_function_executed.__qualname__ = f"on_{step}"
+    return on_function_executed
+
+
+async def _refuse(
+    container: Container, fail: AsyncFail, team_id: str, actor: str, step: str, execution_id: str, reason: str
+) -> None:
+    reason = plain(reason)
+    with contextlib.suppress(Exception):  # the refusal stands even if the audit cannot be written
+        await container.audit.record(
+            team_id,
+            actor,
+            f"workflow.{step}",
+            target_type="function_execution",
+            target_id=execution_id,
+            outcome="refused",
+            details={"reason": mask_all(reason)},
+        )
+    await fail(reason)
+
+
+def register(app: AsyncApp) -> None:
+    for step, build in BUILDERS.items():
+        app.function(step)(listener(step, build))
