@@ -313,6 +313,9 @@ class AlertPoller:
             )
             if len(entries) >= HISTORY_READ:
                 break
+        # LiveVox answers newest first: reversed, then sorted by time (stable), so messages of the same
+        # instant keep the order they came in.
+        entries.reverse()
         return tuple(sorted(entries, key=lambda e: e.at or datetime.min.replace(tzinfo=UTC)))
 
     async def poll(

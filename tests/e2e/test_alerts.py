@@ -315,3 +315,21 @@ async def test_send_as_sms_from_the_cards_thread_and_typing_alone_sends_nothing(
     await slack.driver.message_shortcut(ids.SHORTCUT_SEND_AS_SMS, message=typed, user="U0NEW")
     await slack.driver.settle()
     assert ("U0NEW", "access.denied", "denied") in await slack.audit_actions()
+
+
+async def test_follow_up_messages_land_in_the_cards_thread_in_order(alerts: Harness) -> None:
+    slack = alerts
+    await turn_on(slack)
+    await round_(slack)
+    thread_id = inject(slack, "first")
+    await round_(slack)
+    card = await card_of(slack, thread_id)
+    for word in ("second", "third", "fourth"):
+        clock(slack).advance(seconds=2)
+        assert inject(slack, word) == thread_id
+    await round_(slack)
+    bodies = [m.blocks[0]["text"]["text"].split("\n>", 1)[1] for m in replies(slack, card)]
+    assert bodies == ["second", "third", "fourth"]
+    await round_(slack)
+    assert len(replies(slack, card)) == 3
+    assert ">fourth" in text(card)  # the card shows the newest message

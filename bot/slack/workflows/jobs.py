@@ -128,9 +128,7 @@ async def complete(container: Container, job: StepJob, outputs: dict[str, Any]) 
     await _audit(container, job, "ok", outputs)
     try:
         slack = await container.slack_for(job.envelope.team_id)  # the workspace's own token (OAuth mode)
-        await slack.functions_completeSuccess(
-            function_execution_id=job.execution_id, outputs=outputs
-        )
+        await slack.functions_completeSuccess(function_execution_id=job.execution_id, outputs=outputs)
     except SlackApiError as error:
         if error.response.get("error") not in ALREADY_ENDED:
             raise
