@@ -3,7 +3,6 @@ reply from it, the customer's next message lands in its thread, resolve it."""
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -12,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
-from bot.console.app import ESCAPED_COMMANDS, FAILURE_MARKERS, SHORTCUTS, SandboxCommands
-from bot.console.shell import Console
+from bot.console.app import SandboxCommands
 from bot.slack.alerts.jobs import tick
+from tests.console.test_app import console
 from tests.databases import fresh_database
 from tests.e2e.conftest import Harness, _harness
 
@@ -41,18 +40,7 @@ async def test_inject_take_reply_follow_and_resolve_from_the_console(slack: Harn
     # What the send form and the resolve form will read: keep the sender and the number, no template,
     # the message; then the term code and the account.
     answers = "\n\n\nThanks, it ships today\n1001\n5501\n"
-    out = io.StringIO()
-    shell = Console(
-        slack.driver,
-        slack.emulator,
-        out=out,
-        input_stream=io.StringIO(answers),
-        color=False,
-        shortcuts=SHORTCUTS,
-        escaped_commands=ESCAPED_COMMANDS,
-        failure_markers=FAILURE_MARKERS,
-        local_commands=sandbox.commands,
-    )
+    shell, out = console(slack, answers, sandbox.commands)
 
     async def round_() -> None:
         assert isinstance(slack.container.clock, FakeClock)

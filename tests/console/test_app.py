@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.console.app import ESCAPED_COMMANDS, FAILURE_MARKERS, SHORTCUTS
 from bot.console.emulator import View
-from bot.console.shell import Console
+from bot.console.shell import Console, LocalCommand
 from bot.db.models import Provider, SmsMessage
 from bot.slack.admin.connect_blocks import connect_modal, submitted_values
 from tests.databases import fresh_database
@@ -32,7 +32,10 @@ async def slack(tmp_path: Path) -> AsyncIterator[Harness]:
             yield harness
 
 
-def console(slack: Harness, script: str = "") -> tuple[Console, io.StringIO]:
+def console(
+    slack: Harness, script: str = "", local_commands: Sequence[LocalCommand] = ()
+) -> tuple[Console, io.StringIO]:
+    """The console `switchboard shell` runs, on the harness; `script`: what modals it opens will read."""
     out = io.StringIO()
     shell = Console(
         slack.driver,
@@ -43,6 +46,7 @@ def console(slack: Harness, script: str = "") -> tuple[Console, io.StringIO]:
         shortcuts=SHORTCUTS,
         escaped_commands=ESCAPED_COMMANDS,
         failure_markers=FAILURE_MARKERS,
+        local_commands=local_commands,
     )
     return shell, out
 
