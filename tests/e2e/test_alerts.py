@@ -333,3 +333,47 @@ async def test_follow_up_messages_land_in_the_cards_thread_in_order(alerts: Harn
     await round_(slack)
     assert len(replies(slack, card)) == 3
     assert ">fourth" in text(card)  # the card shows the newest message
+
+
+async def test_transfer_from_the_card_names_both_people(alerts: Harness) -> None:
+    slack = alerts
+    await turn_on(slack)
+    await round_(slack)
+    thread_id = inject(slack, "Can a manager help?")
+    await round_(slack)
+    card = await card_of(slack, thread_id)
+    await slack.driver.click(card, action_id=ids.ACTION_THREAD_TAKE, user="U0AGENT")
+    await slack.driver.settle()
+    await slack.driver.click(card, action_id=ids.ACTION_THREAD_TRANSFER, user="U0AGENT")
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0AGENT")
+    assert view is not None and view.callback_id == ids.VIEW_TRANSFER
+    response = await slack.driver.submit(view, {"agent": str(DEMO.transfer_agent_id)})
+    assert not response.errors
+    await slack.driver.settle()
+    assert slack.container.sandbox.livevox.world.threads[thread_id].owner_agent_id == DEMO.transfer_agent_id
+    assert "Transferred to <@U0SUPER> by <@U0AGENT>" in text(card)
+    await round_(slack)  # the supervisor's inbox holds it now: nothing is announced again
+    assert "in LiveVox" not in text(card)
+    row = await thread_row(slack, thread_id)
+    assert (row.state, row.holder_user) == ("taken", "U0SUPER")
+
+
+async def test_two_people_take_one_card_the_second_is_told(alerts: Harness) -> None:
+    slack = alerts
+    await turn_on(slack)
+    await round_(slack)
+    thread_id = inject(slack, "Hello")
+    await round_(slack)
+    card = await card_of(slack, thread_id)
+    index = slack.driver.find_element(card, action_id=ids.ACTION_THREAD_TAKE).number
+    await slack.driver.click(card, index=index, user="U0AGENT")
+    await slack.driver.click(card, index=index, user="U0SUPER")  # the same drawing of the card
+    await slack.driver.settle()
+    owner = slack.container.sandbox.livevox.world.threads[thread_id].owner_agent_id
+    people = {DEMO.agent_id: "U0AGENT", DEMO.transfer_agent_id: "U0SUPER"}
+    winner = people[owner]  # the jobs run concurrently: either may be first
+    loser = ({"U0AGENT", "U0SUPER"} - {winner}).pop()
+    told = slack.emulator.ephemerals(CHANNEL_ID, loser)
+    assert told and "Could not take" in text(told[-1])
+    assert f"Taken by <@{winner}>" in text(card)
