@@ -15,9 +15,9 @@ from bot.db.models import Role
 from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.jobs import from_body
-from bot.slack.payloads import recall
-from bot.slack.sms.blocks import Outcome, cancelled_message, outcome_message
-from bot.slack.sms.jobs import Draft, SmsConfirmJob
+from bot.slack.payloads import keep, recall
+from bot.slack.sms.blocks import Outcome, cancelled_message, outcome_message, override_modal
+from bot.slack.sms.jobs import Draft, OverrideContext, SmsConfirmJob
 from bot.slack.sms.modal import open_send_modal
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,32 @@ async def on_send(
     await respond(**outcome_message(Outcome(draft.number, draft.text, None)), replace_original=True)
     envelope = from_body(body, identity, origin="button:send_confirm")
     await container.defer(SmsConfirmJob(envelope=envelope, draft=draft))
+
+
+async def on_override(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Override… on a refused card (admins): the modal asking for a reason and a confirmation."""
+    await ack()
+    draft = await _draft(body, context)
+    if draft is None or not draft.overridable:
+        await respond(
+            text="This card has expired (or is not yours); please start again with `/sms send`.",
+            replace_original=False,
+        )
+        return
+    container = context["container"]
+    identity = context["identity"]
+    envelope = from_body(body, identity, origin="button:send_override")
+    where = OverrideContext(draft=draft, response_url=envelope.response_url, channel_id=envelope.channel_id)
+    token = await keep(container, identity.team_id, identity.user_id, where)
+    await client.views_open(
+        trigger_id=str(body.get("trigger_id", "")), view=override_modal(draft.number, draft.refusals, token)
+    )
 
 
 async def on_cancel(
@@ -91,4 +117,6 @@ def register(app: AsyncApp) -> None:
     app.action(ids.ACTION_SEND_CONFIRM)(requires(Role.AGENT, SENDING)(on_send))
     # Cancel needs no role: it only closes the person's own card (the draft is kept for them alone).
     app.action(ids.ACTION_SEND_CANCEL)(on_cancel)
+    # Overriding Do-Not-Contact or quiet hours is an admin's call (checked again when it is sent).
+    app.action(ids.ACTION_SEND_OVERRIDE)(requires(Role.ADMIN, "Overriding a send refusal")(on_override))
     app.action(ids.ACTION_HOME_SEND)(requires(Role.AGENT, SENDING)(on_text_number))

@@ -25,6 +25,7 @@ from bot.services.access import AccessDenied
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.providers import Providers
+from bot.services.send_guard import Override, Reason
 from bot.services.sms import (
     NO_PROVIDER,
     Compliance,
@@ -74,6 +75,20 @@ class Draft(BaseModel):
     text: str
     sender: str | None = None
     channel_id: str | None = None
+    # What the send guard refused on the card that an admin may override (`Reason` values), shown to them.
+    overridable: tuple[str, ...] = ()
+    refusals: tuple[str, ...] = ()
+
+
+class OverrideContext(BaseModel):
+    """An Override… click: the draft it overrides and the card's response_url (from the verified click),
+    kept on the server; the override modal carries only the token naming it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    draft: Draft
+    response_url: str | None = None
+    channel_id: str | None = None
 
 
 class SendModalContext(BaseModel):
@@ -103,6 +118,7 @@ class SmsConfirmJob(Job):
     kind = "sms_confirm"
     effect: ClassVar[Effect] = Effect.CHANGE
     draft: Draft
+    override_reason: str | None = None  # an admin's override of what the card refused (the modal's reason)
 
     def describe(self) -> str:
         return f"sending your SMS to {pretty_number(self.draft.number)}"
@@ -206,7 +222,7 @@ def install(runner: JobRunner[Container]) -> None:
 
 
 def service(container: Container) -> SmsService:
-    return SmsService(container.sessions, container.audit)
+    return SmsService(container.sessions, container.audit, clock=container.clock)
 
 
 # -------------------------------------------------------------------------------- /sms send <text>
@@ -227,7 +243,7 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         return
     # A provider failing here is retried if transient, else told by the runner's notifier, in words.
     sender = await sms.resolve_sender(providers, identity, route, None, envelope.channel_id)
-    compliance = await sms.compliance(providers, identity, number)
+    compliance, verdict = await sms.check(providers, identity, number)
     warnings = warnings_of(compliance, route)
     if not sender:
         await respond(
@@ -238,8 +254,18 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
             },
         )
         return
+    refusals = tuple(r.sentence for r in verdict.shown)
+    overridable = verdict.overridable if sms.guard.may_override(identity) else frozenset()
+    if refusals:
+        await sms.guard.refused(identity, verdict, stage="preview")
     draft = Draft(
-        key=secrets.token_urlsafe(12), number=number, text=text, sender=sender, channel_id=envelope.channel_id
+        key=secrets.token_urlsafe(12),
+        number=number,
+        text=text,
+        sender=sender,
+        channel_id=envelope.channel_id,
+        overridable=tuple(sorted(r.value for r in overridable)),
+        refusals=refusals,
     )
     # The Send button carries only a reference: the draft stays here, for this person, until the card
     # expires (a button value is editable by the client).
@@ -251,6 +277,9 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         provider=route.label,
         warnings=warnings,
         compliance=compliance.state,
+        refusals=refusals,
+        notes=verdict.notes,
+        overridable=bool(overridable),
     )
     await respond(url, preview_message(card, token))
 
@@ -258,8 +287,11 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
 async def compliance_warnings(
     sms: SmsService, providers: Providers, identity: Identity, route: Route, number: str
 ) -> list[str]:
-    """What the preview card and the send form warn about a number (the same sentences in both)."""
-    return warnings_of(await sms.compliance(providers, identity, number), route)
+    """What the preview card and the send form warn about a number (the same sentences in both): the
+    guard's refusals and notes, and what could not be checked."""
+    compliance, verdict = await sms.check(providers, identity, number)
+    refused = [f"Will not be sent: {r.sentence}" for r in verdict.shown]
+    return refused + list(verdict.notes) + warnings_of(compliance, route)
 
 
 def warnings_of(compliance: Compliance, route: Route) -> list[str]:
@@ -280,6 +312,11 @@ async def confirm(job: SmsConfirmJob, container: Container) -> None:
     identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
     draft = job.draft
     key = f"confirm:{draft.key}"
+    override = (
+        Override(job.override_reason, frozenset(Reason(r) for r in draft.overridable))
+        if job.override_reason
+        else None
+    )
     result = await _send(
         container,
         identity,
@@ -289,6 +326,7 @@ async def confirm(job: SmsConfirmJob, container: Container) -> None:
             text=draft.text,
             sender=draft.sender,
             channel_id=draft.channel_id,
+            override=override,
         ),
     )
     url = envelope.response_url or ""
