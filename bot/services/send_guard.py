@@ -32,15 +32,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.db.models import OptOut, Role
-from bot.db.repositories import AuditRepository, OptOutRepository, WorkspaceRepository
+from bot.db.repositories import AuditRepository, OptOutRepository
 from bot.db.session import transaction
 from bot.errors import InputError
 from bot.phones import mask, pretty
 from bot.services.audit import AuditService
 from bot.services.compliance import UNKNOWN, ComplianceState
 from bot.services.consent_words import Consent, classify
-from bot.services.quiet_hours import DEFAULT_WINDOW, QuietVerdict, SendWindow
+from bot.services.quiet_hours import QuietVerdict, SendWindow
 from bot.services.quiet_hours import check as quiet_check
+from bot.services.send_rules import SendRules
 from bot.services.time_range import TimeRange
 
 if TYPE_CHECKING:
@@ -181,11 +182,7 @@ class SendGuard:
         self.clock = clock or SystemClock()
 
     async def window(self, team_id: str) -> SendWindow:
-        async with self._sessions() as session:
-            workspace = await WorkspaceRepository(session, team_id).get()
-        if workspace is None:
-            return DEFAULT_WINDOW
-        return SendWindow(workspace.send_window_start, workspace.send_window_end, workspace.send_days)
+        return await SendRules(self._sessions).window(team_id)
 
     async def check(
         self,

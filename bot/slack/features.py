@@ -7,7 +7,7 @@ import importlib
 
 from slack_bolt.async_app import AsyncApp
 
-FEATURES = ("admin", "sms", "threads", "inbox", "lookup", "home", "digests")
+FEATURES = ("admin", "sms", "threads", "inbox", "lookup", "home", "digests", "compliance")
 LISTENER_MODULES = ("commands", "actions", "views", "shortcuts", "events")
 
 
