@@ -37,6 +37,7 @@ BLOCK_TEMPLATE_PREVIEW = "sms_template_preview"
 BLOCK_SEGMENTS = "sms_segments"
 BLOCK_PREVIEW_ACTIONS = "sms_preview_actions"
 BLOCK_COMPLIANCE = "sms_compliance"
+BLOCK_REFUSAL = "sms_refusal"
 
 PREVIEW_CHARS = 2500  # a preview section leaves room for the surrounding words under SECTION_TEXT
 
@@ -265,7 +266,7 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
     info = count(preview.text)
     quoted = escape(clip(preview.text, PREVIEW_CHARS)).replace("\n", "\n>")
     blocks: list[Block] = [
-        header("Send this SMS?"),
+        header("This SMS will not be sent" if preview.refusals else "Send this SMS?"),
         section(
             "",
             fields=[
@@ -308,7 +309,7 @@ def capitalized(text: str) -> str:
 def refusal_block(refusals: Sequence[str]) -> Block:
     """Why the guard will not send it: its sentences (outside text inside, escaped here)."""
     lines = "\n".join(f"⛔ {escape(capitalized(r))}" for r in refusals)
-    return section(f"*Will not be sent*\n{lines}")
+    return section(f"*Will not be sent*\n{lines}", block_id=BLOCK_REFUSAL)
 
 
 def override_modal(number: str, refusals: Sequence[str], token: str) -> dict[str, Any]:
