@@ -145,6 +145,13 @@ class QuietVerdict:
         local = self.next_allowed.astimezone(ZoneInfo(self.next_zone))
         return f"{local:%H:%M} their time ({self.next_zone}), {local:%a %b} {local.day}"
 
+    def next_short(self) -> str | None:
+        """ "08:00 PST": the next allowed time on a button."""
+        if self.next_allowed is None or self.next_zone is None:
+            return None
+        local = self.next_allowed.astimezone(ZoneInfo(self.next_zone))
+        return f"{local:%H:%M} {local.tzname() or self.next_zone}"
+
     def sentence(self) -> str:
         where = self.zones[0] if len(self.zones) == 1 else f"{len(self.zones)} time zones"
         if self.next_allowed is None:

@@ -256,7 +256,7 @@ async def test_quiet_hours_refuse_until_their_morning_and_an_admin_overrides_onc
         text = _text(card)
         assert "outside the team's sending hours (08:00–21:00 every day)" in text
         assert "the next allowed time is 08:00 their time (America/Los_Angeles), Wed Dec 2" in text
-        assert _actions(card) == {ids.ACTION_SEND_CANCEL}
+        assert _actions(card) == {ids.ACTION_SEND_LATER, ids.ACTION_SEND_CANCEL}  # no Send
 
         answer = await _command(slack, "quiet-hours 05:00-21:00 mon-fri", "U0ADMIN")
         assert "Saved: texts go out 05:00–21:00 Monday to Friday" in answer
@@ -265,7 +265,7 @@ async def test_quiet_hours_refuse_until_their_morning_and_an_admin_overrides_onc
 
         await _promote(slack)
         card = await _card(slack, f"send {CLEAN} Good morning")
-        assert ids.ACTION_SEND_OVERRIDE in _actions(card)
+        assert _actions(card) == {ids.ACTION_SEND_LATER, ids.ACTION_SEND_OVERRIDE, ids.ACTION_SEND_CANCEL}
         await slack.driver.click(card, action_id=ids.ACTION_SEND_OVERRIDE)
         await slack.driver.settle()
         view = _view(slack)
@@ -295,3 +295,56 @@ async def test_quiet_hours_refuse_until_their_morning_and_an_admin_overrides_onc
         slack.container.clock = FakeClock(datetime(2026, 12, 2, 17, 0, tzinfo=UTC))
         card = await _card(slack, f"send {CLEAN} Later")
         assert ids.ACTION_SEND_CONFIRM in _actions(card)
+
+
+# ------------------------------------------------------------------------- send when the window opens
+
+
+async def _send_later_card(slack: Harness, clock: FakeClock, body: str) -> Message:
+    card = await _card(slack, f"send {CLEAN} {body}")
+    assert "the next allowed time is 08:00 their time (America/Los_Angeles), Wed Dec 2" in _text(card)
+    assert _actions(card) == {ids.ACTION_SEND_LATER, ids.ACTION_SEND_CANCEL}
+    assert "Send at 08:00 PST" in _text(card)
+    return card
+
+
+async def test_send_at_their_morning_fires_once_when_the_window_opens(make_harness: MakeHarness) -> None:
+    async with make_harness(send_window=None, settle_timeout=30) as slack:
+        clock = FakeClock(datetime(2026, 12, 2, 15, 59, 58, tzinfo=UTC))  # 07:59:58 in San Francisco
+        slack.container.clock = clock
+        card = await _send_later_card(slack, clock, "Good morning")
+        clicks = [
+            slack.driver.block_actions_payload(
+                card, slack.driver.find_element(card, action_id=ids.ACTION_SEND_LATER), user="U0AGENT"
+            )
+            for _ in range(2)
+        ]
+        await asyncio.gather(*(slack.driver.send_payload(p) for p in clicks))
+        await asyncio.sleep(0.3)
+        assert "Scheduled: your SMS to +1 415-555-0100 goes out at 08:00 their time" in _text(
+            slack.driver.last_response("U0AGENT")
+        )
+        assert not [m for m in _lv_sent(slack, CLEAN) if m.message == "Good morning"]
+        clock.advance(seconds=5)  # the window is open when the job fires
+        await slack.driver.settle()
+        assert len([m for m in _lv_sent(slack, CLEAN) if m.message == "Good morning"]) == 1
+        assert len(await _rows(slack)) == 1
+        assert len(await _audit(slack, "sms.scheduled")) == 1
+
+
+async def test_a_scheduled_send_is_checked_again_when_it_fires(make_harness: MakeHarness) -> None:
+    async with make_harness(send_window=None, settle_timeout=30) as slack:
+        clock = FakeClock(datetime(2026, 12, 2, 15, 59, 58, tzinfo=UTC))
+        slack.container.clock = clock
+        card = await _send_later_card(slack, clock, "Good morning")
+        await slack.driver.click(card, action_id=ids.ACTION_SEND_LATER)
+        await asyncio.sleep(0.3)
+        await _inject(slack, CLEAN, "STOP")  # the customer opts out before it goes
+        clock.advance(seconds=5)
+        await slack.driver.settle()
+        told = _text(slack.driver.last_response("U0AGENT"))
+        assert "Not sent to +1 415-555-0100: the customer opted out: they texted “STOP” (LiveVox" in told
+        assert not [m for m in _lv_sent(slack, CLEAN) if m.message == "Good morning"]
+        assert await _rows(slack) == []
+        [event] = [e for e in await _audit(slack, "sms.refused") if e.details["stage"] == "send"]
+        assert event.details["reasons"] == ["customer_opt_out"]

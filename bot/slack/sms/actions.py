@@ -16,8 +16,14 @@ from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.jobs import from_body
 from bot.slack.payloads import keep, recall
-from bot.slack.sms.blocks import Outcome, cancelled_message, outcome_message, override_modal
-from bot.slack.sms.jobs import Draft, OverrideContext, SmsConfirmJob
+from bot.slack.sms.blocks import (
+    Outcome,
+    cancelled_message,
+    outcome_message,
+    override_modal,
+    scheduled_message,
+)
+from bot.slack.sms.jobs import Draft, OverrideContext, SmsConfirmJob, schedule
 from bot.slack.sms.modal import open_send_modal
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,28 @@ async def on_send(
     await respond(**outcome_message(Outcome(draft.number, draft.text, None)), replace_original=True)
     envelope = from_body(body, identity, origin="button:send_confirm")
     await container.defer(SmsConfirmJob(envelope=envelope, draft=draft))
+
+
+async def on_send_later(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    """*Send at 08:00 …* on a card refused only for quiet hours: the send, when their window opens."""
+    await ack()
+    draft = await _draft(body, context)
+    if draft is None or draft.send_at is None:
+        await respond(
+            text="This card has expired (or is not yours); please start again with `/sms send`.",
+            replace_original=False,
+        )
+        return
+    container = context["container"]
+    identity = context["identity"]
+    if not await container.once(identity.team_id, f"sms-card:{draft.key}"):  # one intent, one send
+        return
+    envelope = from_body(body, identity, origin="button:send_later")
+    # The card first: the send's own answer replaces it when it fires.
+    await respond(**scheduled_message(draft.number, draft.send_at_words or ""), replace_original=True)
+    await schedule(container, envelope, identity, draft)
 
 
 async def on_override(
@@ -115,6 +143,7 @@ SENDING = "Sending SMS"
 
 def register(app: AsyncApp) -> None:
     app.action(ids.ACTION_SEND_CONFIRM)(requires(Role.AGENT, SENDING)(on_send))
+    app.action(ids.ACTION_SEND_LATER)(requires(Role.AGENT, SENDING)(on_send_later))
     # Cancel needs no role: it only closes the person's own card (the draft is kept for them alone).
     app.action(ids.ACTION_SEND_CANCEL)(on_cancel)
     # Overriding Do-Not-Contact or quiet hours is an admin's call (checked again when it is sent).

@@ -259,6 +259,7 @@ class Preview:
     refusals: Sequence[str] = ()  # the send guard's sentences: why it will not be sent (plain words)
     notes: Sequence[str] = ()  # the guard's notes (consent restored…), plain words
     overridable: bool = False  # an admin may override what refuses it (Override… instead of Send)
+    send_later: str | None = None  # only quiet hours refuse it: "08:00 PST", offered instead of Send
 
 
 def preview_message(preview: Preview, token: str) -> dict[str, Any]:
@@ -290,6 +291,9 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
         buttons = [button("Cancel", ids.ACTION_SEND_CANCEL, token)]
         if preview.overridable:
             buttons.insert(0, button("Override…", ids.ACTION_SEND_OVERRIDE, token, style="danger"))
+        if preview.send_later:
+            label = f"Send at {preview.send_later}"
+            buttons.insert(0, button(label, ids.ACTION_SEND_LATER, token, style="primary"))
         blocks.append(actions(*buttons, block_id=BLOCK_PREVIEW_ACTIONS))
         return message(fit(blocks), f"Not sending to {pretty_number(preview.number)}: {preview.refusals[0]}")
     blocks.append(
@@ -413,6 +417,20 @@ def outcome_message(outcome: Outcome) -> dict[str, Any]:
     quoted = escape(clip(outcome.text, PREVIEW_CHARS)).replace("\n", "\n>")
     blocks: list[Block] = [section(title), section(f">{quoted}"), context(" · ".join(facts))]
     return message(blocks, fallback)
+
+
+def scheduled_message(number: str, when: str) -> dict[str, Any]:
+    """The card after *Send at …*: nothing is sent before then, and it is checked again then."""
+    pretty = escape(pretty_number(number))
+    return message(
+        [
+            section(
+                f"🕗 Scheduled: your SMS to {pretty} goes out at {escape(when)}, if it may be sent then "
+                "(it is checked again, and you are told either way)."
+            )
+        ],
+        f"Scheduled for {when}",
+    )
 
 
 def cancelled_message(number: str) -> dict[str, Any]:

@@ -78,6 +78,9 @@ class Draft(BaseModel):
     # What the send guard refused on the card that an admin may override (`Reason` values), shown to them.
     overridable: tuple[str, ...] = ()
     refusals: tuple[str, ...] = ()
+    # Only quiet hours refused it: when it may go (epoch seconds) and that time in words, for *Send at …*.
+    send_at: float | None = None
+    send_at_words: str | None = None
 
 
 class OverrideContext(BaseModel):
@@ -119,6 +122,7 @@ class SmsConfirmJob(Job):
     effect: ClassVar[Effect] = Effect.CHANGE
     draft: Draft
     override_reason: str | None = None  # an admin's override of what the card refused (the modal's reason)
+    scheduled: bool = False  # *Send at …*: deferred until the recipient's sending hours
 
     def describe(self) -> str:
         return f"sending your SMS to {pretty_number(self.draft.number)}"
@@ -256,6 +260,15 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         return
     refusals = tuple(r.sentence for r in verdict.shown)
     overridable = verdict.overridable if sms.guard.may_override(identity) else frozenset()
+    quiet = verdict.quiet
+    later = (
+        quiet
+        if refusals
+        and quiet is not None
+        and quiet.next_allowed is not None
+        and all(r.reason is Reason.QUIET_HOURS for r in verdict.refusals)
+        else None
+    )
     if refusals:
         await sms.guard.refused(identity, verdict, stage="preview")
     draft = Draft(
@@ -266,6 +279,8 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         channel_id=envelope.channel_id,
         overridable=tuple(sorted(r.value for r in overridable)),
         refusals=refusals,
+        send_at=later.next_allowed.timestamp() if later and later.next_allowed else None,
+        send_at_words=later.next_local() if later else None,
     )
     # The Send button carries only a reference: the draft stays here, for this person, until the card
     # expires (a button value is editable by the client).
@@ -280,6 +295,7 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         refusals=refusals,
         notes=verdict.notes,
         overridable=bool(overridable),
+        send_later=later.next_short() if later else None,
     )
     await respond(url, preview_message(card, token))
 
@@ -329,14 +345,44 @@ async def confirm(job: SmsConfirmJob, container: Container) -> None:
             override=override,
         ),
     )
-    url = envelope.response_url or ""
     checking = _will_follow(container, result)
     # The card first: the follow-up replaces it, so it must not be able to arrive before it.
-    await respond(url, _outcome(result, checking=checking))
+    await _answer(container, envelope, _outcome(result, checking=checking))
     if await _follow(container, envelope, result, key) is False:
         if checking:  # the check could not be queued after all: the card must not promise it
-            await respond(url, _outcome(result, checking=False))
+            await _answer(container, envelope, _outcome(result, checking=False))
         await _not_followed(container, identity, result, key)
+
+
+async def _answer(container: Container, envelope: Envelope, payload: dict[str, Any]) -> None:
+    """The card replaced through its response_url; when that has expired (a send scheduled for hours
+    later), an ephemeral in the channel or a DM instead."""
+    if envelope.response_url and await respond(envelope.response_url, payload):
+        return
+    await tell(container, envelope.user_id, envelope.channel_id, payload)
+
+
+LATER_MARGIN_SECONDS = 2.0
+"""A scheduled send fires this long after the window opens, so the check then finds it open."""
+
+
+async def schedule(container: Container, envelope: Envelope, identity: Identity, draft: Draft) -> str | None:
+    """*Send at …* clicked: the card's send, deferred (durably, on Postgres) until the recipient's sending
+    hours; the guard checks it again then. Returns the time in words, None when the card had none."""
+    if draft.send_at is None or not draft.send_at_words:
+        return None
+    delay = max(0.0, draft.send_at - container.clock.now().timestamp()) + LATER_MARGIN_SECONDS
+    fire = envelope.model_copy(update={"accepted_at": time.time() + delay})
+    await container.defer(SmsConfirmJob(envelope=fire, draft=draft, scheduled=True), delay=delay)
+    await container.audit.record(
+        identity.team_id,
+        identity.user_id,
+        "sms.scheduled",
+        target_type="phone",
+        target_id=mask(draft.number),
+        details={"at": draft.send_at_words, "key": draft.key},
+    )
+    return draft.send_at_words
 
 
 def _will_follow(container: Container, result: SendResult | str) -> bool:
