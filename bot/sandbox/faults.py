@@ -249,6 +249,7 @@ class FaultInjector:
         )
         self.rng = random.Random(seed)
         self.requests = 0
+        self.paths: list[str] = []  # "POST /sms/agent/message/send": what was asked, in order
         self.injected: dict[str, int] = {}
 
     def _roll(self, rate: float) -> bool:
@@ -293,6 +294,7 @@ class FaultMiddleware:
         inj = self.injector
         index = inj.requests
         inj.requests += 1
+        inj.paths.append(f"{scope.get('method', '')} {scope.get('path', '')}")
         delay = inj.delay_seconds()
         if delay > 0:
             await asyncio.sleep(delay)

@@ -69,6 +69,7 @@ def print_config(*, host: str = "127.0.0.1", port: int, seed: int = 7, volume: i
         "# Demo numbers (history in every provider):",
     ]
     lines += [f"#   {c.phone}  {c.name} (account {c.account}): {c.note}" for c in d.customers]
+    lines += [f"# opted out by STOP in Zoom Phone only: {d.phone_stop_number}"]
     lines += [
         f"# Demo LiveVox agent: {d.agent_name}, login {d.agent_login}, agent id {d.agent_id}, "
         f"service {d.service_id} ({d.service_name}), sender code {d.sender_code}",

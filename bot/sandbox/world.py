@@ -98,6 +98,10 @@ class Demo:
     )
     routee_campaign_name: str = "Spring payment reminders"
 
+    # Texted STOP to the demo agent's Zoom Phone number, and nothing anywhere else: no LiveVox contact, so
+    # only Switchboard's reading of every provider's history knows it opted out.
+    phone_stop_number: str = "+14155550190"
+
     @property
     def phone_numbers(self) -> tuple[str, ...]:
         return tuple(c.phone for c in self.customers)
@@ -1304,7 +1308,35 @@ class _Generator:
                 owner = user_party(rng.choice(agent_list))
                 kind = "user"
             make(owner, kind, contact, timedelta(days=rng.randint(1, 75)), rng.randint(1, 12))
+        self._phone_stop(user_party(demo_agent), sessions)
         return sessions
+
+    def _phone_stop(self, owner: PhoneParty, sessions: dict[str, PhoneSmsSession]) -> None:
+        """The demo number that texted STOP in Zoom Phone only (its own random stream: the rest of the
+        world is the same as without it)."""
+        rng = _mix(self.seed, "phone-stop")
+        other = PhoneParty(self.demo.phone_stop_number.lstrip("+"), None, None, None)
+        session = PhoneSmsSession(rng.randbytes(16).hex(), "user", owner, [other], [])
+        sent = self.now - timedelta(days=3, hours=2)
+        turns = [
+            (sent, "Out", "Hi, this is Jordan from Customer Care about your appointment.", owner, [other]),
+            (sent + timedelta(minutes=7), "In", "STOP", other, [owner]),
+        ]
+        for at, direction, text, sender, to in turns:
+            session.messages.append(
+                PhoneSmsMessage(
+                    message_id=f"IQ-{_zoom_id(rng)}",
+                    date_time=at,
+                    direction=direction,
+                    message=text,
+                    message_type=1,
+                    delivery_status="received" if direction == "In" else "delivered",
+                    sender=sender,
+                    to_members=to,
+                    attachments=[],
+                )
+            )
+        sessions[session.session_id] = session
 
     # ---- Routee ---------------------------------------------------------------------------------------
 
@@ -1322,6 +1354,9 @@ class _Generator:
             contact: Contact, created: datetime, *, inbound: bool = False, campaign: str | None = None
         ) -> None:
             body = self._fill(rng, rng.choice(_ROUTEE_TEXTS), contact, None, "")
+            reply = rng.choice(["STOP", "YES", "C", "Thanks"])
+            if inbound and d.customer(contact.phone) is not None:
+                reply = "Thanks"  # the demo numbers' compliance is what their notes say, whatever the seed
             if rng.random() < 0.1:
                 body = (
                     body
@@ -1345,7 +1380,7 @@ class _Generator:
                     if inbound
                     else rng.choice([d.routee_sender, d.routee_sender, "14155550151"]),
                     to=d.sender_code if inbound else contact.phone,
-                    body=rng.choice(["STOP", "YES", "C", "Thanks"]) if inbound else body,
+                    body=reply if inbound else body,
                     label=rng.choice([None, None, "reminder", "otp", "billing"]),
                     campaign_name=campaigns[campaign] if campaign else None,
                     campaign_tracking_id=campaign,

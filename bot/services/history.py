@@ -574,6 +574,60 @@ class HistoryService:
                 )
         return events
 
+    async def _routee_replies(self, providers: Providers, number: str, span: TimeRange) -> list[Event]:
+        """The number's inbound SMS to the Routee account (Routee filters by recipient only, so the account's
+        inbound of the window, newest first, at most `max_records`, are read and matched by sender)."""
+        assert providers.routee is not None
+        now = datetime.now(UTC)
+        window = span.clamp_start(now - timedelta(days=7) + timedelta(minutes=1))
+        if window.start >= window.end:
+            return []
+        events: list[Event] = []
+        seen = 0
+        pager = providers.routee.tracking.list(
+            date_start=window.start,
+            date_end=min(window.end, now),
+            filters=[TrackingFilter(field_name="direction", search_term="Inbound")],
+            page_size=100,
+        )
+        async for sms in pager:
+            seen += 1
+            if same_number(sms.from_, number):
+                at = sms.received_at or (sms.status.reported_at if sms.status else None)
+                events.append(Event(at, ROUTEE, "sms", "inbound", "", text=sms.body))
+            if seen >= self.max_records:
+                break
+        return events
+
+    async def replies(
+        self,
+        providers: Providers,
+        identity: Identity,
+        number: str,
+        span: TimeRange,
+        *,
+        threads: list[Thread] | None = None,
+    ) -> tuple[list[Event], list[SourceResult]]:
+        """What the customer texted (inbound messages with their text, newest first) in every history
+        that has message bodies: Zoom Phone, LiveVox (the threads a timeline reads), Routee's inbound.
+        Zoom Contact Center's SMS logs hold counts, not bodies, so they are not asked."""
+        zoom = providers.zoom is not None
+        members = await self.team(identity) if providers.livevox is not None else None
+        client = await self.reader(providers, identity, members=members)
+        report = NumberReport(number=number, range=span)
+        sources: list[tuple[str, Callable[[], Awaitable[list[Event]]] | None]] = [
+            (ZOOM_PHONE, (lambda: self._zoom_phone(providers, number, span)) if zoom else None),
+            (
+                LIVEVOX,
+                (lambda: self._livevox(providers, identity, number, span, report, threads, client, members))
+                if client is not None
+                else None,
+            ),
+            (ROUTEE, (lambda: self._routee_replies(providers, number, span)) if providers.routee else None),
+        ]
+        events, results = await self._gather(sources)
+        return [e for e in events if e.direction == "inbound" and e.text], results
+
     # ----------------------------------------------------------------------------- answers
     async def lookup(
         self,

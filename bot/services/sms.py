@@ -23,6 +23,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.db.models import Provider, SmsMessage, SmsStatus
 from bot.db.repositories import ChannelMappingRepository
 from bot.db.repositories.sms import SmsMessageRepository
@@ -30,16 +31,17 @@ from bot.db.session import transaction
 from bot.errors import InputError
 from bot.phones import mask
 from bot.providers import errors
-from bot.providers.livevox.models import SmsCode, Template
+from bot.providers.livevox.models import SmsCode, Template, Thread
 from bot.services.access import ThreadAccess
 from bot.services.audit import AuditService
-from bot.services.compliance import UNKNOWN, ComplianceState, number_compliance
+from bot.services.compliance import UNKNOWN, ComplianceState, from_threads
 from bot.services.contacts import ContactBook
 from bot.services.failures import describe
 from bot.services.history import HistoryService, same_number
 from bot.services.identity import Identity
 from bot.services.providers import Providers
 from bot.services.segments import count, too_long
+from bot.services.send_guard import GuardVerdict, Override, SendGuard, SendRefused
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ class SendRequest:
     channel_id: str | None = None
     thread_id: str | None = None  # a LiveVox thread being replied to
     account: str | None = None
+    override: Override | None = None  # an admin's confirmed override of DNC / quiet hours, with a reason
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class Compliance:
     checked: bool = False
     state: ComplianceState = UNKNOWN
     warnings: list[str] = field(default_factory=list)
+    threads: list[Thread] | None = None  # the number's LiveVox threads as read for it (None: not read)
 
     @property
     def do_not_contact(self) -> bool:
@@ -142,12 +146,15 @@ def _same_code(a: str, b: str) -> bool:
 
 
 class SmsService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], audit: AuditService) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], audit: AuditService, *, clock: Clock | None = None
+    ) -> None:
         self._sessions = sessions
         self._audit = audit
         self._contacts = ContactBook(sessions)
         self._history = HistoryService(contacts=self._contacts)
         self._threads = ThreadAccess(audit, contacts=self._contacts)
+        self.guard = SendGuard(sessions, audit, self._history, clock)
 
     # --------------------------------------------------------------------------- reading
     async def channel_sender(self, team_id: str, channel_id: str | None) -> str | None:
@@ -207,20 +214,29 @@ class SmsService:
         if not own and await self._history.reader(providers, identity) is None:
             return result
         try:
-            result.state = await number_compliance(self._history, providers, identity, number)
+            threads = await self._history.number_threads(providers, identity, number)
+            result.threads = threads
+            result.state = await self._history.settled_flags(
+                identity.team_id, number, from_threads(threads, number)
+            )
         except errors.ProviderError as error:
             log.warning("compliance check failed", extra={"error": type(error).__name__})
             result.warnings.append("LiveVox could not be asked about Do-Not-Contact / opt-out just now.")
             return result
         # Through colleagues' inboxes (a supervisor without a login) a number in none of them is unknown.
         result.checked = own or result.state.known
-        if result.do_not_contact:
-            result.warnings.append(
-                "LiveVox will likely block this message: the number is on the Do-Not-Contact list."
-            )
-        if result.opted_out:
-            result.warnings.append("LiveVox will likely block this message: the contact opted out of SMS.")
         return result
+
+    async def check(
+        self, providers: Providers, identity: Identity, number: str
+    ) -> tuple[Compliance, GuardVerdict]:
+        """What the preview card, the send form and the send itself check: LiveVox's flags, then the
+        guard (the customer's replies, the team's opt-out list, quiet hours)."""
+        compliance = await self.compliance(providers, identity, number)
+        verdict = await self.guard.check(
+            providers, identity, number, flags=compliance.state, threads=compliance.threads
+        )
+        return compliance, verdict
 
     async def resolve_sender(
         self,
@@ -274,6 +290,9 @@ class SmsService:
             return await self._early_failure(identity, request, route, describe(route.provider_name, error))
         if not sender:
             raise InputError("There is no sender code to send from: pick one, or map the channel to one.")
+        earlier = await self.existing(identity.team_id, request.idempotency_key)
+        if earlier is None:  # a repeat reports the first attempt below; a new one is checked now
+            await self._guarded(providers, identity, request)
 
         async with transaction(self._sessions) as session:
             row, created = await SmsMessageRepository(session, identity.team_id).create_pending(
@@ -330,6 +349,19 @@ class SmsService:
             extra={"number": mask(request.number), "status": status.value, "route": route.value},
         )
         return SendResult(status, route, request.number, text, provider_message_id=message_id, reason=reason)
+
+    async def _guarded(self, providers: Providers, identity: Identity, request: SendRequest) -> None:
+        """The guard, at the moment of sending: `SendRefused` (audited) when the number may not be texted
+        now; an admin's override lifts only what it names and was confirmed (audited with its reason)."""
+        override = request.override
+        if override is not None and not self.guard.may_override(identity):
+            override = None  # the role is checked on the server's data, whatever the request says
+        _, verdict = await self.check(providers, identity, request.number)
+        if verdict.blocking(override):
+            await self.guard.refused(identity, verdict, stage="send", override=override)
+            raise SendRefused(verdict, override)
+        if override is not None and verdict.refusals:
+            await self.guard.overridden(identity, verdict, override)
 
     async def _reply_checked(
         self, providers: Providers, identity: Identity, request: SendRequest

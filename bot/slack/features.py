@@ -7,7 +7,18 @@ import importlib
 
 from slack_bolt.async_app import AsyncApp
 
-FEATURES = ("admin", "sms", "threads", "inbox", "lookup", "home", "digests", "alerts", "workflows")
+FEATURES = (
+    "admin",
+    "sms",
+    "threads",
+    "inbox",
+    "lookup",
+    "home",
+    "digests",
+    "alerts",
+    "workflows",
+    "compliance",
+)
 LISTENER_MODULES = ("commands", "actions", "views", "shortcuts", "events")
 
 

@@ -10,6 +10,7 @@ SHORTCUT_SEND_AS_SMS = "send_as_sms"
 
 # Modals
 VIEW_SEND_SMS = "send_sms_modal"
+VIEW_SEND_OVERRIDE = "send_sms_override_modal"
 VIEW_CONNECT = "connect_modal"
 VIEW_TRANSFER = "transfer_modal"
 VIEW_RESOLVE = "resolve_modal"
@@ -20,6 +21,8 @@ ACTION_AUDIT_OLDER = "audit_older"
 ACTION_AUDIT_NEWER = "audit_newer"
 ACTION_SEND_CONFIRM = "sms_send_confirm"
 ACTION_SEND_CANCEL = "sms_send_cancel"
+ACTION_SEND_OVERRIDE = "sms_send_override"
+ACTION_SEND_LATER = "sms_send_later"
 ACTION_CALLS_MORE = "calls_more"
 ACTION_CALLS_PREVIOUS = "calls_previous"
 ACTION_THREAD_TAKE = "thread_take"
@@ -36,6 +39,8 @@ ACTION_HOME_THREADS = "home_threads"
 
 # Inputs (block_id, action_id) of modals
 INPUT_SENDER = ("sender", "sender_code")
+INPUT_OVERRIDE_REASON = ("override_reason", "override_reason_text")
+INPUT_OVERRIDE_CONFIRM = ("override_confirm", "override_confirm_box")
 INPUT_RECIPIENT = ("recipient", "recipient_number")
 INPUT_TEMPLATE = ("template", "template_id")
 INPUT_MESSAGE = ("message", "message_text")

@@ -4,7 +4,7 @@ The tables slack_sdk's SQLAlchemy stores would create at run time, created here 
 are Text because they hold Fernet tokens (bot/db/models/slack_install.py).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-02 11:15:54.953647+00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

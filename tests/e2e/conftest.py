@@ -38,8 +38,27 @@ class Harness:
 MakeHarness = Callable[..., contextlib.AbstractAsyncContextManager[Harness]]
 
 
+ALWAYS = (0, 24 * 60, "1234567")
+
+
+async def set_send_window(container: Container, start: int, end: int, days: str = "1234567") -> None:
+    """The demo team's sending hours (`/switchboard quiet-hours`), written directly."""
+    from bot.db.repositories import WorkspaceRepository
+    from bot.db.session import transaction
+
+    async with transaction(container.sessions) as session:
+        workspace = await WorkspaceRepository(session, TEAM_ID).ensure()
+        workspace.send_window_start, workspace.send_window_end, workspace.send_days = start, end, days
+
+
 @contextlib.asynccontextmanager
-async def _harness(url: str, *, settle_timeout: float = 10.0, **overrides: Any) -> AsyncIterator[Harness]:
+async def _harness(
+    url: str,
+    *,
+    settle_timeout: float = 10.0,
+    send_window: tuple[int, int, str] | None = ALWAYS,
+    **overrides: Any,
+) -> AsyncIterator[Harness]:
     # Delivery records come and are read within a fraction of a second, so a send's follow-up settles fast.
     overrides.setdefault("sandbox_delivery_seconds", 0.05)
     overrides.setdefault("sms_delivery_first_check_seconds", 0.1)
@@ -51,6 +70,10 @@ async def _harness(url: str, *, settle_timeout: float = 10.0, **overrides: Any) 
         console_factory(settings, migrate=False)(api_url) as (app, secret, idle),
         SlackDriver(app, secret, emulator, idle=idle, settle_timeout=settle_timeout) as driver,
     ):
+        # Sends must not depend on the hour the suite runs at: the demo team texts at any time unless a
+        # test asks for real quiet hours (`send_window=None`: the default 08:00-21:00, or its own).
+        if send_window is not None:
+            await set_send_window(app.state.container, *send_window)
         yield Harness(driver, emulator, app.state.container, app)
 
 

@@ -404,17 +404,38 @@ async def _send_card(slack: Harness, number: str, body: str) -> Message:
     return outcome
 
 
-@pytest.mark.parametrize(
-    ("number", "reason", "raw"),
-    [
-        (OPTED_OUT, "the recipient has opted out of SMS", "SMS MT Blocked (Opt-Out)"),
-        (DNC, "the number is on the Do-Not-Contact list", "SMS MT Blocked (DNC)"),
-    ],
-)
-async def test_a_blocked_send_ends_blocked_on_the_card_the_outbox_and_the_audit(
-    slack: Harness, number: str, reason: str, raw: str
-) -> None:
-    outcome = await _send_card(slack, number, "Hello")
+async def _promote(slack: Harness, user: str = "U0AGENT") -> None:
+    """Make a linked agent (with their LiveVox login) an admin, who may override Do-Not-Contact."""
+    from bot.db.models import Role
+    from bot.db.repositories import UserMappingRepository
+    from bot.db.session import transaction
+
+    async with transaction(slack.container.sessions) as session:
+        row = await UserMappingRepository(session, TEAM_ID).get(user)
+        assert row is not None
+        row.role = Role.ADMIN
+    slack.container.identities.forget(TEAM_ID, user)
+
+
+async def test_a_blocked_send_ends_blocked_on_the_card_the_outbox_and_the_audit(slack: Harness) -> None:
+    # Switchboard refuses a Do-Not-Contact number itself; an admin's override sends it, and LiveVox's own
+    # block is then what the card, the outbox and the audit tell.
+    number, reason, raw = DNC, "the number is on the Do-Not-Contact list", "SMS MT Blocked (DNC)"
+    await _promote(slack)
+    card = await _card(slack, f"send {number} Hello")
+    assert "Will not be sent" in _text(card) and "Do-Not-Contact" in _text(card)
+    await slack.driver.click(card, action_id=ids.ACTION_SEND_OVERRIDE)
+    await slack.driver.settle()
+    await slack.driver.submit(
+        _view(slack),
+        {
+            ids.INPUT_OVERRIDE_REASON[0]: "Customer called and asked for the link",
+            ids.INPUT_OVERRIDE_CONFIRM[0]: "confirm",
+        },
+    )
+    await slack.driver.settle()
+    outcome = slack.driver.last_response("U0AGENT")
+    assert outcome is not None and outcome.ts == card.ts
     assert len(_lv_sent(slack, number, "Hello")) == 1
     # The answer right after LiveVox accepted it says only that; the delivery record then replaces it.
     accepted = next(t for t in _card_texts(slack) if "Accepted" in t)
@@ -430,6 +451,8 @@ async def test_a_blocked_send_ends_blocked_on_the_card_the_outbox_and_the_audit(
     assert event.details["reason"] == reason and event.details["provider_status"] == raw
     assert not await _audit(slack, "sms.delivered")
     assert len(await _audit(slack, "sms.accepted")) == 1
+    [override] = await _audit(slack, "sms.override")
+    assert override.details["reason"] == "Customer called and asked for the link"
 
     # App Home's list of sends tells the same.
     await slack.driver.open_home("U0AGENT")
@@ -471,15 +494,17 @@ async def test_a_provider_that_never_reports_ends_not_confirmed_with_how_to_chec
         assert "accepted, not confirmed yet" in home
 
 
-async def test_a_modal_send_to_an_opted_out_number_is_told_blocked(slack: Harness) -> None:
+async def test_a_modal_send_to_an_opted_out_number_is_refused_and_told(slack: Harness) -> None:
     view = await _modal(slack, f"send {OPTED_OUT}")
     await slack.driver.submit(view, {ids.INPUT_MESSAGE[0]: "Hi Robert, following up"})
     await slack.driver.settle()
-    accepted, told = slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-2:]
-    assert "Accepted by LiveVox, not confirmed yet" in _text(accepted)
-    assert "Blocked by LiveVox: the recipient has opted out of SMS" in _text(told)
-    [row] = await _rows(slack)
-    assert row.status is SmsStatus.BLOCKED
+    told = slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-1]
+    assert "Not sent to +1 415-555-0103" in _text(told) and "not opted in to SMS" in _text(told)
+    assert not _lv_sent(slack, OPTED_OUT, "Hi Robert, following up")
+    assert await _rows(slack) == []
+    [event] = [e for e in await _audit(slack, "sms.refused") if e.details["stage"] == "send"]
+    assert event.actor == "U0AGENT" and event.outcome == "refused"
+    assert "not_opted_in" in event.details["reasons"]
 
 
 # ----------------------------------------------------------------------------- the form's warnings
@@ -491,14 +516,14 @@ async def test_the_send_form_shows_the_preview_cards_warnings(slack: Harness) ->
     from bot.slack.sms.blocks import BLOCK_COMPLIANCE
 
     warning = _block(view, BLOCK_COMPLIANCE)
-    on_card = next(b for b in card.blocks if b.get("block_id") == BLOCK_COMPLIANCE)
-    assert "Do-Not-Contact" in _text(warning) and warning["text"] == on_card["text"]
+    assert "Will not be sent: LiveVox has this number on the Do-Not-Contact list" in _text(warning)
+    assert "LiveVox has this number on the Do-Not-Contact list" in _text(card)
 
     # A number typed into the form is checked when Enter is pressed.
     await slack.driver.click(view, action_id=ids.INPUT_RECIPIENT[1], value="415 555 0103")
     await slack.driver.settle()
     warning = _block(_view(slack), BLOCK_COMPLIANCE)
-    assert "opted out" in _text(warning) and "Do-Not-Contact" not in _text(warning)
+    assert "not opted in to SMS" in _text(warning) and "Do-Not-Contact" not in _text(warning)
     await slack.driver.click(_view(slack), action_id=ids.INPUT_RECIPIENT[1], value="415 555 0100")
     await slack.driver.settle()
     assert "No Do-Not-Contact or opt-out flag" in _text(_block(_view(slack), BLOCK_COMPLIANCE))

@@ -222,7 +222,7 @@ async def test_the_flags_read_the_same_in_sms_logs_lookup_cards_and_the_preview(
     await slack.driver.command("/sms", f"send {PRIYA} hello", user=AGENT)
     await slack.driver.settle()
     preview = dump(slack.driver.last_response(AGENT))
-    assert "Send this SMS?" in preview and expected in preview
+    assert "This SMS will not be sent" in preview and expected in preview
     assert "opted out" not in preview.lower()
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.clock import FakeClock
 from bot.container import Container
 from bot.db.models import Provider, Role, SmsStatus
 from bot.db.repositories import AuditRepository, SmsMessageRepository
@@ -44,8 +46,13 @@ async def providers(container: Container) -> Providers:
     return await container.providers.for_team(TEAM_ID)
 
 
+# Midday in San Francisco: the demo numbers are inside the default sending hours (quiet hours are
+# tested in tests/services/test_quiet_hours.py and tests/e2e/test_safe_send.py).
+MIDDAY = FakeClock(datetime(2026, 12, 2, 20, 0, tzinfo=UTC))
+
+
 def _service(container: Container) -> SmsService:
-    return SmsService(container.sessions, container.audit)
+    return SmsService(container.sessions, container.audit, clock=MIDDAY)
 
 
 def _world(container: Container) -> Any:
@@ -141,9 +148,15 @@ async def test_refused_send_is_failed(container: Container, providers: Providers
 async def test_compliance_flags(container: Container, providers: Providers) -> None:
     sms = _service(container)
     dnc = await sms.compliance(providers, AGENT, "+14155550102")
-    assert dnc.checked and dnc.do_not_contact and dnc.warnings
+    assert dnc.checked and dnc.do_not_contact and not dnc.warnings  # the guard refuses it: no warning
     opted_out = await sms.compliance(providers, AGENT, "+14155550103")
-    assert opted_out.checked and opted_out.opted_out and "opted out" in " ".join(opted_out.warnings)
+    assert opted_out.checked and opted_out.opted_out
+    _, verdict = await sms.check(providers, AGENT, "+14155550102")
+    assert [r.reason.value for r in verdict.refusals] == ["do_not_contact"]
+    _, verdict = await sms.check(providers, AGENT, "+14155550103")
+    assert [r.reason.value for r in verdict.refusals] == ["not_opted_in"]
+    _, verdict = await sms.check(providers, AGENT, NUMBER)
+    assert verdict.allowed
     clean = await sms.compliance(providers, AGENT, NUMBER)
     assert clean.checked and not clean.do_not_contact and not clean.opted_out
     # An admin without a LiveVox login is answered through the team's linked agents' inboxes.

@@ -8,6 +8,7 @@ from bot.db.models.enums import DigestRunStatus, Provider, Role, SmsStatus
 from bot.db.models.inbox_alert import AlertCard, InboxPoll, InboxThread
 from bot.db.models.number_contact import NumberContact
 from bot.db.models.number_flags import NumberFlags
+from bot.db.models.opt_out import OptOut
 from bot.db.models.provider_connection import ProviderConnection
 from bot.db.models.rate_limit_bucket import RateLimitBucket
 from bot.db.models.slack_delivery import SlackDelivery
@@ -29,6 +30,7 @@ __all__ = [
     "InboxThread",
     "NumberContact",
     "NumberFlags",
+    "OptOut",
     "Provider",
     "ProviderConnection",
     "RateLimitBucket",

@@ -5,6 +5,7 @@ from bot.db.repositories.connections import ConnectionRepository
 from bot.db.repositories.contacts import NumberContactRepository, NumberFlagsRepository
 from bot.db.repositories.deliveries import SlackDeliveryRepository
 from bot.db.repositories.digests import DigestRepository
+from bot.db.repositories.opt_outs import OptOutRepository
 from bot.db.repositories.payloads import SlackPayloadRepository
 from bot.db.repositories.sms import SmsMessageRepository
 from bot.db.repositories.users import UserMappingRepository
@@ -18,6 +19,7 @@ __all__ = [
     "DigestRepository",
     "NumberContactRepository",
     "NumberFlagsRepository",
+    "OptOutRepository",
     "SlackDeliveryRepository",
     "SlackPayloadRepository",
     "SmsMessageRepository",

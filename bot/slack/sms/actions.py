@@ -15,9 +15,15 @@ from bot.db.models import Role
 from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.jobs import from_body
-from bot.slack.payloads import recall
-from bot.slack.sms.blocks import Outcome, cancelled_message, outcome_message
-from bot.slack.sms.jobs import Draft, SmsConfirmJob
+from bot.slack.payloads import keep, recall
+from bot.slack.sms.blocks import (
+    Outcome,
+    cancelled_message,
+    outcome_message,
+    override_modal,
+    scheduled_message,
+)
+from bot.slack.sms.jobs import Draft, OverrideContext, SmsConfirmJob, schedule
 from bot.slack.sms.modal import open_send_modal
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,54 @@ async def on_send(
     await respond(**outcome_message(Outcome(draft.number, draft.text, None)), replace_original=True)
     envelope = from_body(body, identity, origin="button:send_confirm")
     await container.defer(SmsConfirmJob(envelope=envelope, draft=draft))
+
+
+async def on_send_later(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    """*Send at 08:00 …* on a card refused only for quiet hours: the send, when their window opens."""
+    await ack()
+    draft = await _draft(body, context)
+    if draft is None or draft.send_at is None:
+        await respond(
+            text="This card has expired (or is not yours); please start again with `/sms send`.",
+            replace_original=False,
+        )
+        return
+    container = context["container"]
+    identity = context["identity"]
+    if not await container.once(identity.team_id, f"sms-card:{draft.key}"):  # one intent, one send
+        return
+    envelope = from_body(body, identity, origin="button:send_later")
+    # The card first: the send's own answer replaces it when it fires.
+    await respond(**scheduled_message(draft.number, draft.send_at_words or ""), replace_original=True)
+    await schedule(container, envelope, identity, draft)
+
+
+async def on_override(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """Override… on a refused card (admins): the modal asking for a reason and a confirmation."""
+    await ack()
+    draft = await _draft(body, context)
+    if draft is None or not draft.overridable:
+        await respond(
+            text="This card has expired (or is not yours); please start again with `/sms send`.",
+            replace_original=False,
+        )
+        return
+    container = context["container"]
+    identity = context["identity"]
+    envelope = from_body(body, identity, origin="button:send_override")
+    where = OverrideContext(draft=draft, response_url=envelope.response_url, channel_id=envelope.channel_id)
+    token = await keep(container, identity.team_id, identity.user_id, where)
+    await client.views_open(
+        trigger_id=str(body.get("trigger_id", "")), view=override_modal(draft.number, draft.refusals, token)
+    )
 
 
 async def on_cancel(
@@ -89,6 +143,9 @@ SENDING = "Sending SMS"
 
 def register(app: AsyncApp) -> None:
     app.action(ids.ACTION_SEND_CONFIRM)(requires(Role.AGENT, SENDING)(on_send))
+    app.action(ids.ACTION_SEND_LATER)(requires(Role.AGENT, SENDING)(on_send_later))
     # Cancel needs no role: it only closes the person's own card (the draft is kept for them alone).
     app.action(ids.ACTION_SEND_CANCEL)(on_cancel)
+    # Overriding Do-Not-Contact or quiet hours is an admin's call (checked again when it is sent).
+    app.action(ids.ACTION_SEND_OVERRIDE)(requires(Role.ADMIN, "Overriding a send refusal")(on_override))
     app.action(ids.ACTION_HOME_SEND)(requires(Role.AGENT, SENDING)(on_text_number))

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
+    CheckboxesElement,
     ContextBlock,
     InputBlock,
     MarkdownTextObject,
@@ -36,6 +37,7 @@ BLOCK_TEMPLATE_PREVIEW = "sms_template_preview"
 BLOCK_SEGMENTS = "sms_segments"
 BLOCK_PREVIEW_ACTIONS = "sms_preview_actions"
 BLOCK_COMPLIANCE = "sms_compliance"
+BLOCK_REFUSAL = "sms_refusal"
 
 PREVIEW_CHARS = 2500  # a preview section leaves room for the surrounding words under SECTION_TEXT
 
@@ -254,6 +256,10 @@ class Preview:
     provider: str  # "LiveVox agent", "LiveVox", "Routee"
     warnings: Sequence[str] = ()
     compliance: ComplianceState = UNKNOWN  # shown by the one flags renderer, as in /sms logs and /lookup
+    refusals: Sequence[str] = ()  # the send guard's sentences: why it will not be sent (plain words)
+    notes: Sequence[str] = ()  # the guard's notes (consent restored…), plain words
+    overridable: bool = False  # an admin may override what refuses it (Override… instead of Send)
+    send_later: str | None = None  # only quiet hours refuse it: "08:00 PST", offered instead of Send
 
 
 def preview_message(preview: Preview, token: str) -> dict[str, Any]:
@@ -261,7 +267,7 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
     info = count(preview.text)
     quoted = escape(clip(preview.text, PREVIEW_CHARS)).replace("\n", "\n>")
     blocks: list[Block] = [
-        header("Send this SMS?"),
+        header("This SMS will not be sent" if preview.refusals else "Send this SMS?"),
         section(
             "",
             fields=[
@@ -278,6 +284,18 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
     warnings = compliance_block(preview.warnings)
     if warnings is not None:
         blocks.append(warnings)
+    if preview.notes:
+        blocks.append(section("\n".join(f"✅ {escape(note)}" for note in preview.notes)))
+    if preview.refusals:
+        blocks.append(refusal_block(preview.refusals))
+        buttons = [button("Cancel", ids.ACTION_SEND_CANCEL, token)]
+        if preview.overridable:
+            buttons.insert(0, button("Override…", ids.ACTION_SEND_OVERRIDE, token, style="danger"))
+        if preview.send_later:
+            label = f"Send at {preview.send_later}"
+            buttons.insert(0, button(label, ids.ACTION_SEND_LATER, token, style="primary"))
+        blocks.append(actions(*buttons, block_id=BLOCK_PREVIEW_ACTIONS))
+        return message(fit(blocks), f"Not sending to {pretty_number(preview.number)}: {preview.refusals[0]}")
     blocks.append(
         actions(
             button("Send", ids.ACTION_SEND_CONFIRM, token, style="primary"),
@@ -286,6 +304,53 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
         )
     )
     return message(fit(blocks), f"Send this SMS to {pretty_number(preview.number)}?")
+
+
+def capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def refusal_block(refusals: Sequence[str]) -> Block:
+    """Why the guard will not send it: its sentences (outside text inside, escaped here)."""
+    lines = "\n".join(f"⛔ {escape(capitalized(r))}" for r in refusals)
+    return section(f"*Will not be sent*\n{lines}", block_id=BLOCK_REFUSAL)
+
+
+def override_modal(number: str, refusals: Sequence[str], token: str) -> dict[str, Any]:
+    """An admin's override of Do-Not-Contact / quiet hours: what is overridden, a reason, a confirmation."""
+    lines = "\n".join(f"⛔ {escape(capitalized(r))}" for r in refusals)
+    blocks: list[Block] = [
+        section(f"*Send to {escape(pretty_number(number))} anyway?*\n{lines}"),
+        InputBlock(
+            block_id=ids.INPUT_OVERRIDE_REASON[0],
+            label=_plain("Reason (kept in the audit trail)", limits.INPUT_LABEL),
+            element=PlainTextInputElement(
+                action_id=ids.INPUT_OVERRIDE_REASON[1], multiline=True, max_length=500, min_length=5
+            ),
+        ),
+        InputBlock(
+            block_id=ids.INPUT_OVERRIDE_CONFIRM[0],
+            label=_plain("Confirmation", limits.INPUT_LABEL),
+            element=CheckboxesElement(
+                action_id=ids.INPUT_OVERRIDE_CONFIRM[1],
+                options=[
+                    Option(
+                        value="confirm",
+                        text=_plain("I am an admin and I take responsibility for sending it", 75),
+                    )
+                ],
+            ),
+        ),
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ids.VIEW_SEND_OVERRIDE,
+        "title": {"type": "plain_text", "text": "Override and send"},
+        "submit": {"type": "plain_text", "text": "Send anyway"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": token[: limits.PRIVATE_METADATA],
+        "blocks": to_dicts(blocks),
+    }
 
 
 @dataclass(frozen=True)
@@ -352,6 +417,20 @@ def outcome_message(outcome: Outcome) -> dict[str, Any]:
     quoted = escape(clip(outcome.text, PREVIEW_CHARS)).replace("\n", "\n>")
     blocks: list[Block] = [section(title), section(f">{quoted}"), context(" · ".join(facts))]
     return message(blocks, fallback)
+
+
+def scheduled_message(number: str, when: str) -> dict[str, Any]:
+    """The card after *Send at …*: nothing is sent before then, and it is checked again then."""
+    pretty = escape(pretty_number(number))
+    return message(
+        [
+            section(
+                f"🕗 Scheduled: your SMS to {pretty} goes out at {escape(when)}, if it may be sent then "
+                "(it is checked again, and you are told either way)."
+            )
+        ],
+        f"Scheduled for {when}",
+    )
 
 
 def cancelled_message(number: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from bot.services.access import AccessDenied
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.providers import Providers
+from bot.services.send_guard import Override, Reason
 from bot.services.sms import (
     NO_PROVIDER,
     Compliance,
@@ -74,6 +75,23 @@ class Draft(BaseModel):
     text: str
     sender: str | None = None
     channel_id: str | None = None
+    # What the send guard refused on the card that an admin may override (`Reason` values), shown to them.
+    overridable: tuple[str, ...] = ()
+    refusals: tuple[str, ...] = ()
+    # Only quiet hours refused it: when it may go (epoch seconds) and that time in words, for *Send at …*.
+    send_at: float | None = None
+    send_at_words: str | None = None
+
+
+class OverrideContext(BaseModel):
+    """An Override… click: the draft it overrides and the card's response_url (from the verified click),
+    kept on the server; the override modal carries only the token naming it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    draft: Draft
+    response_url: str | None = None
+    channel_id: str | None = None
 
 
 class SendModalContext(BaseModel):
@@ -103,6 +121,8 @@ class SmsConfirmJob(Job):
     kind = "sms_confirm"
     effect: ClassVar[Effect] = Effect.CHANGE
     draft: Draft
+    override_reason: str | None = None  # an admin's override of what the card refused (the modal's reason)
+    scheduled: bool = False  # *Send at …*: deferred until the recipient's sending hours
 
     def describe(self) -> str:
         return f"sending your SMS to {pretty_number(self.draft.number)}"
@@ -206,7 +226,7 @@ def install(runner: JobRunner[Container]) -> None:
 
 
 def service(container: Container) -> SmsService:
-    return SmsService(container.sessions, container.audit)
+    return SmsService(container.sessions, container.audit, clock=container.clock)
 
 
 # -------------------------------------------------------------------------------- /sms send <text>
@@ -227,7 +247,7 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         return
     # A provider failing here is retried if transient, else told by the runner's notifier, in words.
     sender = await sms.resolve_sender(providers, identity, route, None, envelope.channel_id)
-    compliance = await sms.compliance(providers, identity, number)
+    compliance, verdict = await sms.check(providers, identity, number)
     warnings = warnings_of(compliance, route)
     if not sender:
         await respond(
@@ -238,8 +258,29 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
             },
         )
         return
+    refusals = tuple(r.sentence for r in verdict.shown)
+    overridable = verdict.overridable if sms.guard.may_override(identity) else frozenset()
+    quiet = verdict.quiet
+    later = (
+        quiet
+        if refusals
+        and quiet is not None
+        and quiet.next_allowed is not None
+        and all(r.reason is Reason.QUIET_HOURS for r in verdict.refusals)
+        else None
+    )
+    if refusals:
+        await sms.guard.refused(identity, verdict, stage="preview")
     draft = Draft(
-        key=secrets.token_urlsafe(12), number=number, text=text, sender=sender, channel_id=envelope.channel_id
+        key=secrets.token_urlsafe(12),
+        number=number,
+        text=text,
+        sender=sender,
+        channel_id=envelope.channel_id,
+        overridable=tuple(sorted(r.value for r in overridable)),
+        refusals=refusals,
+        send_at=later.next_allowed.timestamp() if later and later.next_allowed else None,
+        send_at_words=later.next_local() if later else None,
     )
     # The Send button carries only a reference: the draft stays here, for this person, until the card
     # expires (a button value is editable by the client).
@@ -251,6 +292,10 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         provider=route.label,
         warnings=warnings,
         compliance=compliance.state,
+        refusals=refusals,
+        notes=verdict.notes,
+        overridable=bool(overridable),
+        send_later=later.next_short() if later else None,
     )
     await respond(url, preview_message(card, token))
 
@@ -258,8 +303,11 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
 async def compliance_warnings(
     sms: SmsService, providers: Providers, identity: Identity, route: Route, number: str
 ) -> list[str]:
-    """What the preview card and the send form warn about a number (the same sentences in both)."""
-    return warnings_of(await sms.compliance(providers, identity, number), route)
+    """What the preview card and the send form warn about a number (the same sentences in both): the
+    guard's refusals and notes, and what could not be checked."""
+    compliance, verdict = await sms.check(providers, identity, number)
+    refused = [f"Will not be sent: {r.sentence}" for r in verdict.shown]
+    return refused + list(verdict.notes) + warnings_of(compliance, route)
 
 
 def warnings_of(compliance: Compliance, route: Route) -> list[str]:
@@ -280,6 +328,11 @@ async def confirm(job: SmsConfirmJob, container: Container) -> None:
     identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
     draft = job.draft
     key = f"confirm:{draft.key}"
+    override = (
+        Override(job.override_reason, frozenset(Reason(r) for r in draft.overridable))
+        if job.override_reason
+        else None
+    )
     result = await _send(
         container,
         identity,
@@ -289,16 +342,47 @@ async def confirm(job: SmsConfirmJob, container: Container) -> None:
             text=draft.text,
             sender=draft.sender,
             channel_id=draft.channel_id,
+            override=override,
         ),
     )
-    url = envelope.response_url or ""
     checking = _will_follow(container, result)
     # The card first: the follow-up replaces it, so it must not be able to arrive before it.
-    await respond(url, _outcome(result, checking=checking))
+    await _answer(container, envelope, _outcome(result, checking=checking))
     if await _follow(container, envelope, result, key) is False:
         if checking:  # the check could not be queued after all: the card must not promise it
-            await respond(url, _outcome(result, checking=False))
+            await _answer(container, envelope, _outcome(result, checking=False))
         await _not_followed(container, identity, result, key)
+
+
+async def _answer(container: Container, envelope: Envelope, payload: dict[str, Any]) -> None:
+    """The card replaced through its response_url; when that has expired (a send scheduled for hours
+    later), an ephemeral in the channel or a DM instead."""
+    if envelope.response_url and await respond(envelope.response_url, payload):
+        return
+    await tell(container, envelope.team_id, envelope.user_id, envelope.channel_id, payload)
+
+
+LATER_MARGIN_SECONDS = 2.0
+"""A scheduled send fires this long after the window opens, so the check then finds it open."""
+
+
+async def schedule(container: Container, envelope: Envelope, identity: Identity, draft: Draft) -> str | None:
+    """*Send at …* clicked: the card's send, deferred (durably, on Postgres) until the recipient's sending
+    hours; the guard checks it again then. Returns the time in words, None when the card had none."""
+    if draft.send_at is None or not draft.send_at_words:
+        return None
+    delay = max(0.0, draft.send_at - container.clock.now().timestamp()) + LATER_MARGIN_SECONDS
+    fire = envelope.model_copy(update={"accepted_at": time.time() + delay})
+    await container.defer(SmsConfirmJob(envelope=fire, draft=draft, scheduled=True), delay=delay)
+    await container.audit.record(
+        identity.team_id,
+        identity.user_id,
+        "sms.scheduled",
+        target_type="phone",
+        target_id=mask(draft.number),
+        details={"at": draft.send_at_words, "key": draft.key},
+    )
+    return draft.send_at_words
 
 
 def _will_follow(container: Container, result: SendResult | str) -> bool:

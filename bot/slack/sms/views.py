@@ -21,7 +21,14 @@ from bot.slack.sms.blocks import (
     replace_blocks,
     segments_block,
 )
-from bot.slack.sms.jobs import SendModalContext, SmsComplianceJob, SmsSendJob, TemplatePreviewJob
+from bot.slack.sms.jobs import (
+    OverrideContext,
+    SendModalContext,
+    SmsComplianceJob,
+    SmsConfirmJob,
+    SmsSendJob,
+    TemplatePreviewJob,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +117,42 @@ async def on_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltConte
     )
 
 
+async def on_override_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    """The override modal: a reason and the confirmation, then the card's send, once, with the override."""
+    container = context["container"]
+    identity = context["identity"]
+    view = body["view"]
+    values = view.get("state", {}).get("values", {})
+    reason = _value(values, ids.INPUT_OVERRIDE_REASON).strip()
+    box = values.get(ids.INPUT_OVERRIDE_CONFIRM[0], {}).get(ids.INPUT_OVERRIDE_CONFIRM[1], {}) or {}
+    confirmed = any(o.get("value") == "confirm" for o in box.get("selected_options") or [])
+    errors: dict[str, str] = {}
+    if len(reason) < 5:
+        errors[ids.INPUT_OVERRIDE_REASON[0]] = "Say why it must go out anyway (a few words at least)."
+    if not confirmed:
+        errors[ids.INPUT_OVERRIDE_CONFIRM[0]] = "Tick the confirmation to send it anyway."
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    token = str(view.get("private_metadata") or "")
+    where = await recall(container, identity.team_id, identity.user_id, token, OverrideContext)
+    if where is None:
+        await ack(response_action="errors", errors={ids.INPUT_OVERRIDE_REASON[0]: EXPIRED})
+        return
+    await ack()
+    # The card's Send and this override are one intent: the first of them wins, once.
+    if not await container.once(identity.team_id, f"sms-card:{where.draft.key}"):
+        return
+    envelope = Envelope(
+        team_id=identity.team_id,
+        user_id=identity.user_id,
+        channel_id=where.channel_id,
+        response_url=where.response_url,
+        origin="view:send_override",
+    )
+    await container.defer(SmsConfirmJob(envelope=envelope, draft=where.draft, override_reason=reason[:500]))
+
+
 async def on_message_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
     """on_character_entered in the message box: the segment count follows the text (no provider call)."""
     await ack()
@@ -172,6 +215,7 @@ async def _in_send_modal(body: dict[str, Any]) -> bool:
 
 def register(app: AsyncApp) -> None:
     app.view(ids.VIEW_SEND_SMS)(requires(Role.AGENT, "Sending SMS")(on_submit))
+    app.view(ids.VIEW_SEND_OVERRIDE)(requires(Role.ADMIN, "Overriding a send refusal")(on_override_submit))
     # Typing only recounts segments in the open modal (no provider, no data): a denial per keystroke
     # would flood the person; the submission is what is checked.
     app.action(ids.INPUT_MESSAGE[1], matchers=[_in_send_modal])(on_message_typed)
