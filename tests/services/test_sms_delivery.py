@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clock import FakeClock
 from bot.console.emulator import DEFAULT_TOKEN, SlackEmulator
 from bot.container import Container
 from bot.db.models import Role, SmsStatus
@@ -24,6 +26,7 @@ from bot.sandbox.world import DEMO
 from bot.services.demo import TEAM_ID, seed_demo
 from bot.services.identity import Identity
 from bot.services.providers import Providers
+from bot.services.send_guard import Override, Reason
 from bot.services.sms import Route, SendRequest, SmsService
 from bot.services.sms_delivery import (
     DeliveryService,
@@ -79,9 +82,14 @@ async def _send(
     number: str,
     key: str,
     sender: str | None = None,
+    override: Override | None = None,
 ) -> Any:
-    request = SendRequest(number=number, idempotency_key=key, text="Hello there", sender=sender)
-    result = await SmsService(container.sessions, container.audit).send(providers, who, request)
+    request = SendRequest(
+        number=number, idempotency_key=key, text="Hello there", sender=sender, override=override
+    )
+    # Midday in San Francisco: inside the demo numbers' sending hours, whenever the suite runs.
+    clock = FakeClock(datetime(2026, 12, 2, 20, 0, tzinfo=UTC))
+    result = await SmsService(container.sessions, container.audit, clock=clock).send(providers, who, request)
     assert result.status is SmsStatus.ACCEPTED
     return result
 
@@ -133,10 +141,13 @@ def test_routee_statuses_in_words() -> None:
     assert _worst([]).status is SmsStatus.ACCEPTED
 
 
-async def test_an_agent_send_to_an_opted_out_number_is_followed_to_blocked(
+async def test_an_agent_send_to_a_do_not_contact_number_is_followed_to_blocked(
     container: Container, providers: Providers
 ) -> None:
-    await _send(container, providers, AGENT, DEMO.opted_out_number, "k1")
+    # Switchboard refuses it itself; an admin with an agent login overrides that, and LiveVox blocks it.
+    admin = replace(AGENT, role=Role.ADMIN)
+    override = Override("the customer asked", frozenset({Reason.DO_NOT_CONTACT}))
+    await _send(container, providers, admin, DEMO.dnc_number, "k1", override=override)
     tracker = DeliveryService(container.sessions)
     row = await tracker.row(TEAM_ID, "k1")
     assert row is not None
@@ -145,17 +156,17 @@ async def test_an_agent_send_to_an_opted_out_number_is_followed_to_blocked(
     assert first.status is SmsStatus.ACCEPTED and first.raw == "SMS MT Sent" and first.thread_id
     await asyncio.sleep(DELAY + 0.1)
     later = await tracker.check(providers, AGENT, row, Route.LIVEVOX_AGENT, thread_id=first.thread_id)
-    assert later.status is SmsStatus.BLOCKED and later.reason == "the recipient has opted out of SMS"
-    assert later.raw == "SMS MT Blocked (Opt-Out)"
+    assert later.status is SmsStatus.BLOCKED and later.reason == "the number is on the Do-Not-Contact list"
+    assert later.raw == "SMS MT Blocked (DNC)"
 
     # Two follow-ups with the same record: the row moves and the audit is written once.
     assert await tracker.settle(TEAM_ID, row, later, provider="livevox_agent") is True
     assert await tracker.settle(TEAM_ID, row, later, provider="livevox_agent") is False
     settled = await tracker.row(TEAM_ID, "k1")
     assert settled is not None and settled.status is SmsStatus.BLOCKED
-    assert settled.status_reason == "the recipient has opted out of SMS"
+    assert settled.status_reason == "the number is on the Do-Not-Contact list"
     [event] = await _audit(container, "sms.blocked")
-    assert event.actor == "U0AGENT" and event.details["provider_status"] == "SMS MT Blocked (Opt-Out)"
+    assert event.actor == "U0AGENT" and event.details["provider_status"] == "SMS MT Blocked (DNC)"
     with pytest.raises(ValueError, match="final"):
         await tracker.settle(TEAM_ID, row, first, provider="livevox_agent")
 
