@@ -43,7 +43,7 @@ def provider_source(
     clock: Callable[[], datetime] | None = None,
 ) -> ProviderSource:
     """Where every workspace's provider connections come from: the simulators, or the real providers.
-    `clock`: what time it is in the simulators (the container's, so a test's fake clock moves both)."""
+    `clock`: what time it is in the simulators (default: the system's; they answer for real time)."""
     if settings.providers is ProvidersMode.SANDBOX:
         from bot.sandbox.source import SandboxSource  # only the composition root knows the sandbox
 
@@ -70,7 +70,7 @@ class Container:
         # On Postgres every process shares each provider account's rate budget (in-process on SQLite).
         self.rate_budget = rate_budget_for(self.engine)
         self.providers = ProviderRegistry(
-            provider_source(settings, self.sessions, self.box, lambda: self.clock.now()),
+            provider_source(settings, self.sessions, self.box),
             rate_budget=self.rate_budget,
             deadline=settings.provider_deadline_seconds,
         )

@@ -108,9 +108,10 @@ async def test_a_digest_whose_worker_died_is_posted_once_later(tmp_path: Path) -
         async with cluster(url, tmp_path, faults="zoom:latency_ms=1500") as running:
             now = datetime.now(UTC)
             slot = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-            # Due at the next minute (UTC); the subscription exists since before it.
+            # Due at the next minute (UTC); the subscription exists since just before it (made an hour
+            # earlier, the previous hour's slot could be due too, posted late: a second run).
             sub = _subscribe(
-                running, CHANNEL_ID, f"hourly :{slot.minute:02d}", "UTC", now - timedelta(hours=1)
+                running, CHANNEL_ID, f"hourly :{slot.minute:02d}", "UTC", now - timedelta(seconds=30)
             )
             running.env["SWITCHBOARD_DIGEST_TICK_SECONDS"] = "1"
             await running.start_web()
