@@ -127,10 +127,9 @@ def reply_message(entry: HistoryEntry, sender: str | None) -> dict[str, Any]:
         who = f"➡️ <@{sender}> via Switchboard"
     else:
         who = "➡️ *Agent* (in LiveVox)"
-    return message(
-        [section(f"{who} · {when(entry.at)}\n>{body}")],
-        f"{'Customer' if entry.inbound else 'Reply'}: {clip(entry.text, 100)}",
-    )
+    # The notification text is read as mrkdwn too: the customer's "<!channel>" must stay text there.
+    fallback = f"{'Customer' if entry.inbound else 'Reply'}: {escape(clip(entry.text, 100))}"
+    return message([section(f"{who} · {when(entry.at)}\n>{body}")], fallback)
 
 
 def waiting_blocks(items: Sequence[Waiting], total: int, *, now: datetime) -> list[Block]:
