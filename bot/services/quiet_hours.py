@@ -142,8 +142,7 @@ class QuietVerdict:
         """ "08:00 their time (America/Los_Angeles), Thu Dec 3"."""
         if self.next_allowed is None or self.next_zone is None:
             return None
-        local = self.next_allowed.astimezone(ZoneInfo(self.next_zone))
-        return f"{local:%H:%M} their time ({self.next_zone}), {local:%a %b} {local.day}"
+        return their_time(self.next_allowed, self.next_zone)
 
     def next_short(self) -> str | None:
         """ "08:00 PST": the next allowed time on a button."""
@@ -163,6 +162,17 @@ class QuietVerdict:
             f"It is outside the team's sending hours ({self.window.describe()}) where the recipient is "
             f"({where}): the next allowed time is {self.next_local()}."
         )
+
+
+def their_time(at: datetime, zone: str) -> str:
+    """ "08:00 their time (America/Los_Angeles), Thu Dec 3": a moment as the recipient's clock shows it."""
+    local = at.astimezone(ZoneInfo(zone))
+    return f"{local:%H:%M} their time ({zone}), {local:%a %b} {local.day}"
+
+
+def recipient_time(number: str, at: datetime) -> str:
+    """`their_time` in the number's (first) time zone."""
+    return their_time(at, zones_for(number)[0])
 
 
 def check(number: str, now: datetime, window: SendWindow = DEFAULT_WINDOW) -> QuietVerdict:

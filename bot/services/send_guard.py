@@ -192,8 +192,10 @@ class SendGuard:
         *,
         flags: ComplianceState = UNKNOWN,
         threads: list[Thread] | None = None,
+        at: datetime | None = None,
     ) -> GuardVerdict:
-        """Every reason not to text `number` now; `flags`, `threads`: LiveVox's, as the caller read them."""
+        """Every reason not to text `number` now (quiet hours: at `at`, a scheduled send's time);
+        `flags`, `threads`: LiveVox's, as the caller read them."""
         verdict = GuardVerdict(number)
         if flags.do_not_contact:
             verdict.refusals.append(
@@ -209,7 +211,7 @@ class SendGuard:
             )
         await self._consent(providers, identity, number, verdict, threads)
         window = await self.window(identity.team_id)
-        quiet = quiet_check(number, self.clock.now(), window)
+        quiet = quiet_check(number, at or self.clock.now(), window)
         verdict.quiet = quiet
         if not quiet.allowed:
             verdict.refusals.append(Refusal(Reason.QUIET_HOURS, quiet.sentence()))

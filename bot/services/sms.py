@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -228,13 +229,13 @@ class SmsService:
         return result
 
     async def check(
-        self, providers: Providers, identity: Identity, number: str
+        self, providers: Providers, identity: Identity, number: str, *, at: datetime | None = None
     ) -> tuple[Compliance, GuardVerdict]:
         """What the preview card, the send form and the send itself check: LiveVox's flags, then the
-        guard (the customer's replies, the team's opt-out list, quiet hours)."""
+        guard (the customer's replies, the team's opt-out list, quiet hours: now, or at `at`)."""
         compliance = await self.compliance(providers, identity, number)
         verdict = await self.guard.check(
-            providers, identity, number, flags=compliance.state, threads=compliance.threads
+            providers, identity, number, flags=compliance.state, threads=compliance.threads, at=at
         )
         return compliance, verdict
 

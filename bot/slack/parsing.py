@@ -85,3 +85,29 @@ def mentioned_channel(word: str) -> str | None:
     if BARE_CHANNEL.match(word):
         raise InputError(PICK_CHANNEL)
     return None
+
+
+_AT_FLAG = re.compile(r"(?:^|\s)--at(?:=|\s+|$)", re.IGNORECASE)
+_QUOTES = {'"': '"', "“": "”", "”": "”", "'": "'", "‘": "’"}
+
+
+def split_at(text: str) -> tuple[str, str | None]:
+    """`hello there --at "tomorrow 9am"` → (`hello there`, `tomorrow 9am`). The time is quoted
+    (anywhere), or runs to the end of the text when it is not (`hi --at tomorrow 9am`). Slack's curly
+    quotes count. No `--at`: (text, None)."""
+    found = _AT_FLAG.search(text)
+    if found is None:
+        return text, None
+    before, rest = text[: found.start()], text[found.end() :]
+    close = _QUOTES.get(rest[:1])
+    if close is not None:
+        end = rest.find(close, 1)
+        if end < 0:
+            raise InputError('The time after `--at` has no closing quote: `--at "tomorrow 9am"`.')
+        when, after = rest[1:end], rest[end + 1 :]
+    else:
+        when, after = rest, ""
+    when = when.strip()
+    if not when:
+        raise InputError('Say when after `--at`, e.g. `--at "tomorrow 9am"`.')
+    return " ".join(part for part in (before.strip(), after.strip()) if part), when

@@ -131,7 +131,7 @@ async def test_preview_warns_about_a_do_not_contact_number(slack: Harness) -> No
     ("text", "expected"),
     [
         ("send call-me-maybe hello", "not a phone number"),
-        ("send", "Usage: `/sms send &lt;number&gt; [message]`"),
+        ("send", "Usage: `/sms send &lt;number&gt; [message] [--at"),
         (f"send {CLEAN} " + "a" * 1601, "limit is 1600"),
         (f"send {CLEAN} " + "😀" * 400, "SMS segments"),
     ],

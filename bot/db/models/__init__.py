@@ -4,13 +4,14 @@ from bot.db.models.action_claim import ActionClaim
 from bot.db.models.audit_event import AuditEvent
 from bot.db.models.channel_mapping import ChannelMapping
 from bot.db.models.digest import DigestRun, DigestSubscription
-from bot.db.models.enums import DigestRunStatus, Provider, Role, SmsStatus
+from bot.db.models.enums import DigestRunStatus, Provider, Role, ScheduledStatus, SmsStatus
 from bot.db.models.inbox_alert import AlertCard, InboxPoll, InboxThread
 from bot.db.models.number_contact import NumberContact
 from bot.db.models.number_flags import NumberFlags
 from bot.db.models.opt_out import OptOut
 from bot.db.models.provider_connection import ProviderConnection
 from bot.db.models.rate_limit_bucket import RateLimitBucket
+from bot.db.models.scheduled_send import ScheduledSend
 from bot.db.models.slack_delivery import SlackDelivery
 from bot.db.models.slack_install import slack_bots, slack_installations, slack_oauth_states
 from bot.db.models.slack_payload import SlackPayload
@@ -35,6 +36,8 @@ __all__ = [
     "ProviderConnection",
     "RateLimitBucket",
     "Role",
+    "ScheduledSend",
+    "ScheduledStatus",
     "SlackDelivery",
     "SlackPayload",
     "SmsMessage",

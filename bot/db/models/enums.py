@@ -67,3 +67,13 @@ def string_enum(enum: type[StrEnum], name: str) -> Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+class ScheduledStatus(StrEnum):
+    """Where a send-later stands. One row per intent: it fires once (PENDING → SENDING, claimed)."""
+
+    PENDING = "pending"  # waiting for its time
+    SENDING = "sending"  # claimed by the job that fires it; the outbox row says what became of it
+    SENT = "sent"  # handed to the send path; the outbox row (`outbox_key`) has the provider's answer
+    REFUSED = "refused"  # the send guard refused it when it fired (the reason is kept)
+    CANCELLED = "cancelled"

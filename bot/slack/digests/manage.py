@@ -12,10 +12,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.digest_admin import DigestSpec, check_inbox
-from bot.services.digest_schedule import ScheduleError, parse_timezone
 from bot.services.identity import Identity
 from bot.slack.digests.manage_blocks import digest_modal
 from bot.slack.payloads import keep
+from bot.slack.people import user_zone
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -30,21 +30,6 @@ class DigestModalContext(BaseModel):
 
     channel_id: str | None = None  # where to tell the outcome; None: a DM
     origin: Literal["command", "home"] = "command"
-
-
-async def user_zone(client: AsyncWebClient, user_id: str) -> str:
-    """The person's Slack time zone (users.info `tz`) as the zone list spells it; UTC when Slack has none
-    or names one this machine does not know."""
-    try:
-        answer = await client.users_info(user=user_id)
-    except SlackApiError as error:
-        log.info("users.info failed", extra={"error": error.response.get("error")})
-        return "UTC"
-    tz = str(((answer.get("user") or {}).get("tz")) or "")
-    try:
-        return parse_timezone(tz) if tz else "UTC"
-    except ScheduleError:
-        return "UTC"
 
 
 async def open_digest_modal(

@@ -77,6 +77,7 @@ def home_view(
     now: datetime | None = None,
     digests: Sequence[DigestListing] | None = None,
     waiting: Sequence[Block] | None = None,
+    scheduled: Sequence[Block] | None = None,
 ) -> dict[str, Any]:
     """The Home tab: who you are, your inbox (or why it is missing), recent activity, quick buttons, and
     for admins the workspace's digests (`digests`, None: not shown)."""
@@ -93,6 +94,8 @@ def home_view(
             blocks.extend(team_sections(overview))
         if waiting:
             blocks.extend(waiting)
+        if scheduled:  # the person's SMS to send later, each with Cancel
+            blocks.extend(scheduled)
         if activity is not None:
             blocks += [divider(), *_activity(activity, identity.user_id)]
         if digests is not None:

@@ -13,6 +13,8 @@ from bot.services.digest_admin import DigestAdmin
 from bot.services.inbox import recent_activity, team_members
 from bot.slack.alerts.blocks import waiting_blocks
 from bot.slack.home.blocks import home_view, my_threads_modal
+from bot.slack.sms import later
+from bot.slack.sms.later import home_scheduled
 from bot.slack.threads.jobs import problem, who
 
 if TYPE_CHECKING:
@@ -64,6 +66,11 @@ async def home(job: HomeJob, container: Container) -> None:
     if identity.linked:
         items, total = await waiting(container.sessions, identity)
         waiting_now = waiting_blocks(items, total, now=container.clock.now())
+    scheduled = None
+    if identity.linked:
+        scheduled = home_scheduled(
+            list(await later.sends(container).waiting(identity, team=False, limit=later.HOME_ROWS + 20))
+        )
     view = home_view(
         identity,
         overview=overview,
@@ -71,6 +78,7 @@ async def home(job: HomeJob, container: Container) -> None:
         activity=activity if identity.linked else None,
         digests=digests,
         waiting=waiting_now,
+        scheduled=scheduled,
     )
     slack = await container.slack_for(identity.team_id)
     await slack.views_publish(user_id=identity.user_id, view=view)

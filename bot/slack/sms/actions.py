@@ -4,6 +4,7 @@ Home), which opens the send modal."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -12,18 +13,17 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db.models import Role
+from bot.errors import InputError
+from bot.services.scheduled_sends import ScheduleRequest
 from bot.slack import ids
 from bot.slack.guards import requires
-from bot.slack.jobs import from_body
+from bot.slack.home.jobs import HomeJob
+from bot.slack.jobs import for_user, from_body
+from bot.slack.outcome import failure
 from bot.slack.payloads import keep, recall
-from bot.slack.sms.blocks import (
-    Outcome,
-    cancelled_message,
-    outcome_message,
-    override_modal,
-    scheduled_message,
-)
-from bot.slack.sms.jobs import Draft, OverrideContext, SmsConfirmJob, schedule
+from bot.slack.sms import later
+from bot.slack.sms.blocks import Outcome, cancelled_message, outcome_message, override_modal
+from bot.slack.sms.jobs import Draft, OverrideContext, SmsConfirmJob
 from bot.slack.sms.modal import open_send_modal
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,49 @@ async def on_send_later(
     if not await container.once(identity.team_id, f"sms-card:{draft.key}"):  # one intent, one send
         return
     envelope = from_body(body, identity, origin="button:send_later")
-    # The card first: the send's own answer replaces it when it fires.
-    await respond(**scheduled_message(draft.number, draft.send_at_words or ""), replace_original=True)
-    await schedule(container, envelope, identity, draft)
+    request = ScheduleRequest(
+        key=f"card:{draft.key}",
+        number=draft.number,
+        at=datetime.fromtimestamp(draft.send_at, UTC),
+        origin="/sms send --at" if draft.asked else "button:send_later",
+        text=draft.text,
+        sender=draft.sender,
+        channel_id=draft.channel_id,
+    )
+    try:
+        scheduled = await later.schedule(container, envelope, identity, request)
+    except InputError as error:  # its time passed while the card was open, or no time is allowed
+        await respond(**failure(str(error)), replace_original=True)
+        return
+    # The send's own answer replaces this card when it fires (while the response_url lives).
+    await respond(**later.scheduled_card(scheduled.row, scheduled.moved), replace_original=True)
+
+
+async def on_scheduled_cancel(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    """Cancel on a "Scheduled" card, in `/sms scheduled` or on App Home (value: "<row id>:<where>",
+    signed). Who may cancel it is decided on the row: its author, or a supervisor."""
+    await ack()
+    container = context["container"]
+    identity = context["identity"]
+    action = (body.get("actions") or [{}])[0]
+    raw_id, _, where = str(action.get("value") or "").partition(":")
+    if not raw_id.isdigit():
+        return
+    try:
+        row = await later.sends(container).cancel(identity, int(raw_id))
+    except InputError as error:
+        await respond(**failure(str(error)), replace_original=False)
+        return
+    if where in ("mine", "team"):
+        rows = await later.sends(container).waiting(identity, team=where == "team", limit=later.LIST_ROWS + 1)
+        await respond(**later.scheduled_list(list(rows), team=where == "team"), replace_original=True)
+        await respond(**cancelled_message(row.number), replace_original=False)
+    elif where == "home":  # the Home tab drawn again, without it
+        await container.defer(HomeJob(envelope=for_user(identity, "button:scheduled_cancel")))
+    else:
+        await respond(**cancelled_message(row.number), replace_original=True)
 
 
 async def on_override(
@@ -144,6 +184,10 @@ SENDING = "Sending SMS"
 def register(app: AsyncApp) -> None:
     app.action(ids.ACTION_SEND_CONFIRM)(requires(Role.AGENT, SENDING)(on_send))
     app.action(ids.ACTION_SEND_LATER)(requires(Role.AGENT, SENDING)(on_send_later))
+    # Agents cancel their own; the row decides whose it is (a supervisor may cancel anyone's).
+    app.action(ids.ACTION_SCHEDULED_CANCEL)(
+        requires(Role.AGENT, "Cancelling a scheduled SMS")(on_scheduled_cancel)
+    )
     # Cancel needs no role: it only closes the person's own card (the draft is kept for them alone).
     app.action(ids.ACTION_SEND_CANCEL)(on_cancel)
     # Overriding Do-Not-Contact or quiet hours is an admin's call (checked again when it is sent).

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
     ContextBlock,
+    DateTimePickerElement,
     InputBlock,
     MarkdownTextObject,
     Option,
@@ -213,6 +214,19 @@ def send_modal(state: ModalState) -> dict[str, Any]:
         )
     )
     blocks.append(segments_block(state.message or ""))
+    blocks.append(
+        InputBlock(
+            block_id=ids.INPUT_SEND_AT[0],
+            label=_plain("Send later (optional)", 100),
+            optional=True,
+            element=DateTimePickerElement(action_id=ids.INPUT_SEND_AT[1]),
+            hint=_plain(
+                "Empty: it is sent now. A time (yours) inside the recipient's quiet hours moves to the next "
+                "allowed one; it is checked again when it goes.",
+                150,
+            ),
+        )
+    )
     view: dict[str, Any] = {
         "type": "modal",
         "callback_id": ids.VIEW_SEND_SMS,
@@ -260,6 +274,8 @@ class Preview:
     notes: Sequence[str] = ()  # the guard's notes (consent restored…), plain words
     overridable: bool = False  # an admin may override what refuses it (Override… instead of Send)
     send_later: str | None = None  # only quiet hours refuse it: "08:00 PST", offered instead of Send
+    # `--at`: when it goes, in words (mrkdwn of our own, with a Slack date token): Schedule, not Send.
+    scheduled_for: str | None = None
 
 
 def preview_message(preview: Preview, token: str) -> dict[str, Any]:
@@ -267,7 +283,13 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
     info = count(preview.text)
     quoted = escape(clip(preview.text, PREVIEW_CHARS)).replace("\n", "\n>")
     blocks: list[Block] = [
-        header("This SMS will not be sent" if preview.refusals else "Send this SMS?"),
+        header(
+            "This SMS will not be sent"
+            if preview.refusals
+            else "Schedule this SMS?"
+            if preview.scheduled_for
+            else "Send this SMS?"
+        ),
         section(
             "",
             fields=[
@@ -296,6 +318,16 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
             buttons.insert(0, button(label, ids.ACTION_SEND_LATER, token, style="primary"))
         blocks.append(actions(*buttons, block_id=BLOCK_PREVIEW_ACTIONS))
         return message(fit(blocks), f"Not sending to {pretty_number(preview.number)}: {preview.refusals[0]}")
+    if preview.scheduled_for:
+        blocks.append(section(f"🕗 {preview.scheduled_for}"))
+        blocks.append(
+            actions(
+                button("Schedule", ids.ACTION_SEND_LATER, token, style="primary"),
+                button("Cancel", ids.ACTION_SEND_CANCEL, token),
+                block_id=BLOCK_PREVIEW_ACTIONS,
+            )
+        )
+        return message(fit(blocks), f"Schedule this SMS to {pretty_number(preview.number)}?")
     blocks.append(
         actions(
             button("Send", ids.ACTION_SEND_CONFIRM, token, style="primary"),
@@ -417,20 +449,6 @@ def outcome_message(outcome: Outcome) -> dict[str, Any]:
     quoted = escape(clip(outcome.text, PREVIEW_CHARS)).replace("\n", "\n>")
     blocks: list[Block] = [section(title), section(f">{quoted}"), context(" · ".join(facts))]
     return message(blocks, fallback)
-
-
-def scheduled_message(number: str, when: str) -> dict[str, Any]:
-    """The card after *Send at …*: nothing is sent before then, and it is checked again then."""
-    pretty = escape(pretty_number(number))
-    return message(
-        [
-            section(
-                f"🕗 Scheduled: your SMS to {pretty} goes out at {escape(when)}, if it may be sent then "
-                "(it is checked again, and you are told either way)."
-            )
-        ],
-        f"Scheduled for {when}",
-    )
 
 
 def cancelled_message(number: str) -> dict[str, Any]:

@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+from bot.db.models import Role
+from bot.errors import InputError
+from bot.services.send_time import parse_send_time
 from bot.services.sms import check_text
 from bot.services.time_range import parse_range
 from bot.slack.commands import CommandRouter, Invocation, need
 from bot.slack.lookup.jobs import LookupJob
-from bot.slack.parsing import number_and_range, split_number
+from bot.slack.parsing import number_and_range, split_at, split_number
 from bot.slack.sms.jobs import SmsCodesJob, SmsPreviewJob, SmsTemplatesJob
+from bot.slack.sms.later import ScheduledListJob
 from bot.slack.sms.modal import open_send_modal
 
 router = CommandRouter("/sms", "send SMS and see a number's SMS history", order=10)
 
-SEND_USAGE = "/sms send <number> [message]"
+SEND_USAGE = '/sms send <number> [message] [--at "tomorrow 9am"]'
 
 
-@router.sub("send", SEND_USAGE, "send an SMS (without a message: open the send form)")
+@router.sub(
+    "send",
+    SEND_USAGE,
+    "send an SMS (without a message: open the send form); `--at` schedules it, in your time zone",
+)
 async def send(inv: Invocation) -> None:
     container = inv.context["container"]
     need(inv.args, 1, SEND_USAGE)
     # The raw text keeps the message exactly as typed (quotes, spacing); `--share` means nothing here.
     number, text = split_number(inv.text, container.settings.default_region)
+    text, at = split_at(text)
+    if at is not None:
+        if not text:
+            raise InputError(
+                f"Write the message before `--at` (`{SEND_USAGE}`), or open the form with "
+                "`/sms send <number>` and pick a time there."
+            )
+        # Whether it can be read is answered now; the time itself is read in your zone by the preview.
+        parse_send_time(at, container.clock.now(), "UTC")
     if not text:
         await inv.ack()
         await open_send_modal(
@@ -35,7 +52,27 @@ async def send(inv: Invocation) -> None:
         return
     check_text(text, None)  # empty or too long: answered now, in words
     await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
-    await container.defer(SmsPreviewJob(envelope=inv.envelope(), number=number, text=text))
+    await container.defer(SmsPreviewJob(envelope=inv.envelope(), number=number, text=text, at=at))
+
+
+@router.sub(
+    "scheduled",
+    "/sms scheduled [team]",
+    "the SMS you scheduled, to cancel; `team`: everyone's (supervisors)",
+)
+async def scheduled(inv: Invocation) -> None:
+    words = [w.lower() for w in inv.args]
+    if words not in ([], ["mine"], ["team"]):
+        raise InputError(
+            "Use `/sms scheduled` (yours) or `/sms scheduled team` (everyone's, for supervisors)."
+        )
+    team = words == ["team"]
+    if team and not inv.identity.may(Role.SUPERVISOR):
+        raise InputError(
+            "Only supervisors and admins see the team's scheduled SMS; `/sms scheduled` shows yours."
+        )
+    await inv.ack()
+    await inv.context["container"].defer(ScheduledListJob(envelope=inv.envelope(), team=team))
 
 
 @router.sub("templates", "/sms templates", "the LiveVox SMS templates")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
@@ -25,7 +26,10 @@ from bot.services.access import AccessDenied
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.providers import Providers
+from bot.services.quiet_hours import QuietVerdict, recipient_time
+from bot.services.scheduled_sends import ScheduledSends
 from bot.services.send_guard import Override, Reason
+from bot.services.send_time import parse_send_time
 from bot.services.sms import (
     NO_PROVIDER,
     Compliance,
@@ -39,6 +43,7 @@ from bot.services.sms_delivery import NOT_FOLLOWED, DeliveryService, Verdict, fo
 from bot.slack.commands import NOT_LINKED
 from bot.slack.outcome import failure
 from bot.slack.payloads import keep
+from bot.slack.people import user_zone
 from bot.slack.reply import respond
 from bot.slack.sms.blocks import (
     BLOCK_COMPLIANCE,
@@ -56,11 +61,12 @@ from bot.slack.sms.blocks import (
     template_preview,
     templates_message,
 )
-from bot.slack.text import error_text, pretty_number
+from bot.slack.text import error_text, pretty_number, when
 
 if TYPE_CHECKING:
     from bot.container import Container
     from bot.jobs.runner import JobRunner
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +84,11 @@ class Draft(BaseModel):
     # What the send guard refused on the card that an admin may override (`Reason` values), shown to them.
     overridable: tuple[str, ...] = ()
     refusals: tuple[str, ...] = ()
-    # Only quiet hours refused it: when it may go (epoch seconds) and that time in words, for *Send at …*.
+    # When it goes if scheduled (epoch seconds) and that time in words: the time asked for with `--at`
+    # (`asked`), or the next allowed one when only quiet hours refused it now (*Send at …*).
     send_at: float | None = None
     send_at_words: str | None = None
+    asked: bool = False
 
 
 class OverrideContext(BaseModel):
@@ -113,6 +121,7 @@ class SmsPreviewJob(Job):
     what: ClassVar[str] = "your SMS preview"
     number: str
     text: str
+    at: str | None = None  # `--at …` as typed: read in the person's Slack time zone
 
 
 class SmsConfirmJob(Job):
@@ -122,7 +131,6 @@ class SmsConfirmJob(Job):
     effect: ClassVar[Effect] = Effect.CHANGE
     draft: Draft
     override_reason: str | None = None  # an admin's override of what the card refused (the modal's reason)
-    scheduled: bool = False  # *Send at …*: deferred until the recipient's sending hours
 
     def describe(self) -> str:
         return f"sending your SMS to {pretty_number(self.draft.number)}"
@@ -223,6 +231,16 @@ def install(runner: JobRunner[Container]) -> None:
     runner.register(SmsDeliveryJob, follow_delivery)
     runner.register(SmsTemplatesJob, list_templates)
     runner.register(SmsCodesJob, list_codes)
+    # Send later builds on this module's send path, so its jobs are installed from here (imported late).
+    from bot.slack.sms import later
+
+    later.install(runner)
+
+
+def install_periodic(runner: JobRunner[Container], settings: Settings) -> None:
+    from bot.slack.sms import later
+
+    later.install_periodic(runner, settings)
 
 
 def service(container: Container) -> SmsService:
@@ -245,9 +263,21 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
     except InputError:
         await respond(url, {"text": NO_PROVIDER})
         return
+    planned: tuple[datetime, QuietVerdict | None] | None = None
+    if job.at:  # `--at`: read in the person's Slack time zone, moved out of the recipient's quiet hours
+        slack = await container.slack_for(envelope.team_id)
+        zone = await user_zone(slack, envelope.user_id)
+        try:
+            asked = parse_send_time(job.at, container.clock.now(), zone)
+            planned = await ScheduledSends(container.sessions, container.clock).plan(
+                envelope.team_id, number, asked
+            )
+        except InputError as error:
+            await respond(url, failure(str(error)))
+            return
     # A provider failing here is retried if transient, else told by the runner's notifier, in words.
     sender = await sms.resolve_sender(providers, identity, route, None, envelope.channel_id)
-    compliance, verdict = await sms.check(providers, identity, number)
+    compliance, verdict = await sms.check(providers, identity, number, at=planned[0] if planned else None)
     warnings = warnings_of(compliance, route)
     if not sender:
         await respond(
@@ -259,11 +289,14 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         )
         return
     refusals = tuple(r.sentence for r in verdict.shown)
-    overridable = verdict.overridable if sms.guard.may_override(identity) else frozenset()
+    # An override sends now: a scheduled card offers none (it is checked again when it goes).
+    may_override = sms.guard.may_override(identity) and planned is None
+    overridable = verdict.overridable if may_override else frozenset()
     quiet = verdict.quiet
     later = (
         quiet
         if refusals
+        and planned is None
         and quiet is not None
         and quiet.next_allowed is not None
         and all(r.reason is Reason.QUIET_HOURS for r in verdict.refusals)
@@ -271,6 +304,7 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
     )
     if refusals:
         await sms.guard.refused(identity, verdict, stage="preview")
+    send_at: datetime | None = planned[0] if planned else later.next_allowed if later else None
     draft = Draft(
         key=secrets.token_urlsafe(12),
         number=number,
@@ -279,8 +313,9 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         channel_id=envelope.channel_id,
         overridable=tuple(sorted(r.value for r in overridable)),
         refusals=refusals,
-        send_at=later.next_allowed.timestamp() if later and later.next_allowed else None,
-        send_at_words=later.next_local() if later else None,
+        send_at=send_at.timestamp() if send_at else None,
+        send_at_words=later.next_local() if later else recipient_time(number, send_at) if send_at else None,
+        asked=planned is not None,
     )
     # The Send button carries only a reference: the draft stays here, for this person, until the card
     # expires (a button value is editable by the client).
@@ -296,8 +331,21 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         notes=verdict.notes,
         overridable=bool(overridable),
         send_later=later.next_short() if later else None,
+        scheduled_for=_scheduled_words(number, planned) if planned else None,
     )
     await respond(url, preview_message(card, token))
+
+
+def _scheduled_words(number: str, planned: tuple[datetime, QuietVerdict | None]) -> str:
+    """ "Goes out at 09:00 their time (…), Thu Dec 3 (<your time>)", and why when quiet hours moved it."""
+    at, moved = planned
+    words = f"Goes out at {recipient_time(number, at)} ({when(at)} for you)."
+    if moved is not None:
+        words += (
+            f" The time you asked for is inside the recipient's quiet hours ({moved.window.describe()} "
+            "their time), so it was moved to the next allowed time."
+        )
+    return words
 
 
 async def compliance_warnings(
@@ -360,29 +408,6 @@ async def _answer(container: Container, envelope: Envelope, payload: dict[str, A
     if envelope.response_url and await respond(envelope.response_url, payload):
         return
     await tell(container, envelope.team_id, envelope.user_id, envelope.channel_id, payload)
-
-
-LATER_MARGIN_SECONDS = 2.0
-"""A scheduled send fires this long after the window opens, so the check then finds it open."""
-
-
-async def schedule(container: Container, envelope: Envelope, identity: Identity, draft: Draft) -> str | None:
-    """*Send at …* clicked: the card's send, deferred (durably, on Postgres) until the recipient's sending
-    hours; the guard checks it again then. Returns the time in words, None when the card had none."""
-    if draft.send_at is None or not draft.send_at_words:
-        return None
-    delay = max(0.0, draft.send_at - container.clock.now().timestamp()) + LATER_MARGIN_SECONDS
-    fire = envelope.model_copy(update={"accepted_at": time.time() + delay})
-    await container.defer(SmsConfirmJob(envelope=fire, draft=draft, scheduled=True), delay=delay)
-    await container.audit.record(
-        identity.team_id,
-        identity.user_id,
-        "sms.scheduled",
-        target_type="phone",
-        target_id=mask(draft.number),
-        details={"at": draft.send_at_words, "key": draft.key},
-    )
-    return draft.send_at_words
 
 
 def _will_follow(container: Container, result: SendResult | str) -> bool:

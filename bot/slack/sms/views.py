@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -12,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.db.models import Role
 from bot.errors import InputError
 from bot.jobs.contract import Envelope
+from bot.services.send_time import check_send_time
 from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.payloads import recall
@@ -29,6 +31,7 @@ from bot.slack.sms.jobs import (
     SmsSendJob,
     TemplatePreviewJob,
 )
+from bot.slack.sms.later import ScheduleFromFormJob
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +45,9 @@ def _value(values: dict[str, Any], block_action: tuple[str, str]) -> str:
     return str(element.get("value") or "")
 
 
-def read_submission(view: dict[str, Any], region: str) -> dict[str, Any]:
-    """Validate a submitted send modal; raises `FieldErrors` naming the block to mark."""
+def read_submission(view: dict[str, Any], region: str, now: datetime | None = None) -> dict[str, Any]:
+    """Validate a submitted send modal; raises `FieldErrors` naming the block to mark. `send_at`: the
+    picked time (epoch seconds), checked against `now`, or None to send now."""
     from bot.services.segments import too_long
     from bot.slack.parsing import split_number
 
@@ -66,9 +70,29 @@ def read_submission(view: dict[str, Any], region: str) -> dict[str, Any]:
     elif text and (reason := too_long(text)):
         errors[ids.INPUT_MESSAGE[0]] = reason
     sender = _value(values, ids.INPUT_SENDER).strip()
+    picked = (values.get(ids.INPUT_SEND_AT[0], {}).get(ids.INPUT_SEND_AT[1], {}) or {}).get(
+        "selected_date_time"
+    )
+    send_at: float | None = None
+    if picked is not None:
+        try:
+            send_at = float(picked)
+            check_send_time(datetime.fromtimestamp(send_at, UTC), now or datetime.now(UTC))
+        except (TypeError, ValueError, OverflowError):
+            errors[ids.INPUT_SEND_AT[0]] = "Pick a date and a time, or clear both to send now."
+        except InputError as error:
+            errors[ids.INPUT_SEND_AT[0]] = str(error).replace(
+                " (or leave out `--at`)", " (or clear it to send now)"
+            )
     if errors:
         raise FieldErrors(errors)
-    return {"number": number, "template_id": template_id or None, "text": text or None, "sender": sender}
+    return {
+        "number": number,
+        "template_id": template_id or None,
+        "text": text or None,
+        "sender": sender,
+        "send_at": send_at,
+    }
 
 
 EXPIRED = "This form has expired; please open it again."
@@ -85,7 +109,7 @@ async def on_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltConte
     identity = context["identity"]
     view = body["view"]
     try:
-        fields = read_submission(view, container.settings.default_region)
+        fields = read_submission(view, container.settings.default_region, container.clock.now())
     except FieldErrors as error:
         await ack(response_action="errors", errors=error.errors)
         return
@@ -106,14 +130,21 @@ async def on_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltConte
         channel_id=meta.channel_id,
         origin="view:send_sms",
     )
-    await container.defer(
-        SmsSendJob(
-            envelope=envelope,
-            key=key,
-            thread_id=meta.thread_id,
-            account=meta.account,
-            **fields,
+    send_at = fields.pop("send_at")
+    if send_at is not None:  # a time was picked: scheduled (and told), not sent
+        await container.defer(
+            ScheduleFromFormJob(
+                envelope=envelope,
+                key=key,
+                thread_id=meta.thread_id,
+                account=meta.account,
+                send_at=send_at,
+                **fields,
+            )
         )
+        return
+    await container.defer(
+        SmsSendJob(envelope=envelope, key=key, thread_id=meta.thread_id, account=meta.account, **fields)
     )
 
 
