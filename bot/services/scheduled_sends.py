@@ -140,27 +140,31 @@ class ScheduledSends:
             row = await repo.get(row_id)
             if row is None:
                 raise InputError("There is no such scheduled SMS.")
-            if row.user_id != identity.user_id and not identity.may(Role.SUPERVISOR):
+            allowed = row.user_id == identity.user_id or identity.may(Role.SUPERVISOR)
+            if allowed:
+                if not await repo.cancel(row_id, identity.user_id, self._clock.now()):
+                    await session.refresh(row)
+                    raise InputError(_not_pending(row))
+                await AuditRepository(session, identity.team_id).record(
+                    identity.user_id,
+                    "sms.schedule_cancelled",
+                    target_type="phone",
+                    target_id=mask(row.number),
+                    details={"id": row.id, "scheduled_by": row.user_id},
+                )
+                await session.refresh(row)
+        if not allowed:  # audited in its own transaction: the refusal must stay on record
+            async with transaction(self._sessions) as session:
                 await AuditRepository(session, identity.team_id).record(
                     identity.user_id,
                     "access.denied",
                     target_type="scheduled_sms",
-                    target_id=str(row.id),
-                    details={"attempted": "cancel a scheduled SMS", "required": Role.SUPERVISOR.value},
+                    target_id=str(row_id),
+                    outcome="denied",
+                    details={"what": "cancel a scheduled SMS", "required": Role.SUPERVISOR.value},
                 )
-                raise InputError("Only the person who scheduled it, or a supervisor, can cancel this SMS.")
-            if not await repo.cancel(row_id, identity.user_id, self._clock.now()):
-                await session.refresh(row)
-                raise InputError(_not_pending(row))
-            await AuditRepository(session, identity.team_id).record(
-                identity.user_id,
-                "sms.schedule_cancelled",
-                target_type="phone",
-                target_id=mask(row.number),
-                details={"id": row.id, "scheduled_by": row.user_id},
-            )
-            await session.refresh(row)
-            return row
+            raise InputError("Only the person who scheduled it, or a supervisor, can cancel this SMS.")
+        return row
 
     async def claim(self, team_id: str, row_id: int) -> ScheduledSend | None:
         """The row, now SENDING, when its time has come and nobody fired or cancelled it."""

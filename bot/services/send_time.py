@@ -80,7 +80,7 @@ _UNITS = {
     "weeks": 604800,
 }
 
-_TIME = re.compile(r"^(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?$")
+_TIME = re.compile(r"^(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ampm>am|pm)?$")
 _DELAY = re.compile(r"^in\s+(?P<rest>.+)$")
 _DELAY_PART = re.compile(r"(\d+)\s*([a-z]+)")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -94,7 +94,7 @@ class SendTimeError(InputError):
 def parse_send_time(text: str, now: datetime, zone: str) -> datetime:
     """The instant (UTC) `text` names, read in `zone` at `now` (aware). Raises `SendTimeError`."""
     raw = " ".join(text.replace("“", "").replace("”", "").replace('"', "").split())
-    words = raw.lower().rstrip(".")
+    words = raw.lower().replace("a.m.", "am").replace("p.m.", "pm").rstrip(".")
     if not words:
         raise SendTimeError(f"Say when to send it, e.g. {EXAMPLES}.")
     tz = ZoneInfo(zone)

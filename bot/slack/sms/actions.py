@@ -78,8 +78,9 @@ async def on_send_later(
     request = ScheduleRequest(
         key=f"card:{draft.key}",
         number=draft.number,
-        at=datetime.fromtimestamp(draft.send_at, UTC),
-        origin="/sms send --at" if draft.asked else "button:send_later",
+        # The time asked for: moved out of quiet hours again by the schedule, saying so on its card.
+        at=datetime.fromtimestamp(draft.asked_at or draft.send_at, UTC),
+        origin="/sms send --at" if draft.asked_at else "button:send_later",
         text=draft.text,
         sender=draft.sender,
         channel_id=draft.channel_id,

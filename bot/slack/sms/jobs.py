@@ -85,10 +85,11 @@ class Draft(BaseModel):
     overridable: tuple[str, ...] = ()
     refusals: tuple[str, ...] = ()
     # When it goes if scheduled (epoch seconds) and that time in words: the time asked for with `--at`
-    # (`asked`), or the next allowed one when only quiet hours refused it now (*Send at …*).
+    # (`asked_at`, or where quiet hours moved it), or the next allowed one when only quiet hours refused
+    # it now (*Send at …*).
     send_at: float | None = None
     send_at_words: str | None = None
-    asked: bool = False
+    asked_at: float | None = None
 
 
 class OverrideContext(BaseModel):
@@ -264,6 +265,7 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         await respond(url, {"text": NO_PROVIDER})
         return
     planned: tuple[datetime, QuietVerdict | None] | None = None
+    asked = container.clock.now()
     if job.at:  # `--at`: read in the person's Slack time zone, moved out of the recipient's quiet hours
         slack = await container.slack_for(envelope.team_id)
         zone = await user_zone(slack, envelope.user_id)
@@ -315,7 +317,7 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         refusals=refusals,
         send_at=send_at.timestamp() if send_at else None,
         send_at_words=later.next_local() if later else recipient_time(number, send_at) if send_at else None,
-        asked=planned is not None,
+        asked_at=asked.timestamp() if planned else None,
     )
     # The Send button carries only a reference: the draft stays here, for this person, until the card
     # expires (a button value is editable by the client).

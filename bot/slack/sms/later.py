@@ -46,6 +46,10 @@ LATE_LIMIT = timedelta(hours=1)
 """A send whose time passed this long ago (every worker was down) is not sent: a message meant for 9:00
 may be wrong at noon. The person is told, and may schedule it again."""
 
+EARLY = timedelta(minutes=5)
+"""A job that fires this much before its row's time (the database's clock runs ahead of ours) waits for
+it; one further ahead belongs to a row moved later, whose own job fires it."""
+
 SWEEP_TASK = "sb:scheduled_sweep"
 SWEEP_SECONDS = 60
 LIST_ROWS = 25
@@ -159,7 +163,11 @@ async def fire(job: SmsScheduledJob, container: Container) -> None:
     """The row's time has come: claim it (once, however many jobs fire it), send, tell."""
     service = sends(container)
     row = await service.claim(job.envelope.team_id, job.scheduled_id)
-    if row is None:  # cancelled, fired already, or moved to a later time (its own job fires it then)
+    if row is None:  # cancelled, fired already, moved to a later time (its own job fires it then)…
+        waiting = await service.get(job.envelope.team_id, job.scheduled_id)
+        early = waiting.send_at - container.clock.now() if waiting else None
+        if waiting and waiting.status is ScheduledStatus.PENDING and early and early <= EARLY:
+            await _defer_fire(container, job.envelope, waiting)  # …or early: the queue's clock is ahead
         return
     # Whoever deferred it (the sweeper included), the answer goes to the person who scheduled it.
     envelope = job.envelope.model_copy(update={"user_id": row.user_id, "channel_id": row.channel_id})
