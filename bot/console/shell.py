@@ -746,6 +746,8 @@ class Console:
         prompt = f"{label}{hint}{suffix}: "
         if kind in SELECTS_MANY:
             prompt = f"{label}{hint} (numbers, comma-separated){suffix}: "
+        elif kind == "datetimepicker":
+            prompt = f"{label}{hint} (YYYY-MM-DD HH:MM, this machine's time){suffix}: "
         elif multiline:
             prompt = f"{label}{hint} (end a line with \\ to add another){suffix}: "
         while True:
@@ -776,6 +778,8 @@ class Console:
                     return _choose_many(options, answer)
                 if kind in ("multi_users_select", "multi_conversations_select", "multi_channels_select"):
                     return [part.strip() for part in answer.split(",") if part.strip()]
+                if kind == "datetimepicker":
+                    return _epoch(answer)
             except MissingInput as error:
                 self.print(f"  ! {error}")
                 continue
@@ -914,6 +918,16 @@ def _output_text(param: Mapping[str, Any], value: Any, tz: tzinfo | None) -> str
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _epoch(answer: str) -> str:
+    """A date and time typed at the console (its machine's local time, as Slack's picker uses the
+    person's own zone) as the picker's value: epoch seconds."""
+    try:
+        moment = datetime.fromisoformat(answer.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise MissingInput("a date and time, e.g. 2026-12-03 09:00") from None
+    return str(int((moment if moment.tzinfo else moment.astimezone()).timestamp()))
 
 
 def _has_initial(element: Mapping[str, Any]) -> bool:

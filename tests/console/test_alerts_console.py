@@ -38,8 +38,8 @@ async def test_inject_take_reply_follow_and_resolve_from_the_console(slack: Harn
     sandbox = SandboxCommands()
     sandbox.bind(slack.container)
     # What the send form and the resolve form will read: keep the sender and the number, no template,
-    # the message; then the term code and the account.
-    answers = "\n\n\nThanks, it ships today\n1001\n5501\n"
+    # the message, no send-later time; then the term code and the account.
+    answers = "\n\n\nThanks, it ships today\n\n1001\n5501\n"
     shell, out = console(slack, answers, sandbox.commands)
 
     async def round_() -> None:

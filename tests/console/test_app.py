@@ -59,7 +59,7 @@ def sent_payloads(slack: Harness) -> list[dict[str, object]]:
 
 async def test_the_send_form_sends_the_whole_message(slack: Harness) -> None:
     # sender (keep), number (keep), template (skip), a message over two lines with commas and quotes
-    shell, out = console(slack, f"\n\n\n{MESSAGE}\\\nsecond, line\n")
+    shell, out = console(slack, f"\n\n\n{MESSAGE}\\\nsecond, line\n\n")  # the last: no send-later time
     assert await shell.run_line("/sms send +1 415 555 0101")
     assert "Delivered to +1 415-555-0101" in out.getvalue()  # the delivery record, not "sent"
     async with slack.container.sessions() as session:

@@ -194,6 +194,7 @@ async def test_the_team_list_is_for_supervisors_and_only_the_author_or_a_supervi
             await slack.driver.click(card, action_id=ids.ACTION_SEND_LATER, user=user)
         await asyncio.sleep(0.5)
         agent_row, super_row = await _scheduled(slack)
+        assert (agent_row.user_id, super_row.user_id) == ("U0AGENT", "U0SUPER")
 
         _, mine = await _command(slack, "scheduled")
         assert (

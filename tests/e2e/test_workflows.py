@@ -208,7 +208,7 @@ async def test_the_service_user_stands_in_when_nobody_runs_it(make_harness: Make
         ({"to": "12"}, "does not look like a complete phone number"),
         ({"to": CLEAN}, "The message is empty"),
         ({"to": CLEAN, "text": "a", "template_id": "1"}, "not both"),
-        ({"to": CLEAN, "text": "later", "send_at": int(time.time()) + 3600}, "cannot send later yet"),
+        ({"to": CLEAN, "text": "later", "send_at": int(time.time()) + 40 * 86400}, "up to 30 days ahead"),
     ],
 )
 async def test_inputs_it_cannot_use_end_the_step_at_once(
@@ -219,6 +219,34 @@ async def test_inputs_it_cannot_use_end_the_step_at_once(
     # Ended by the listener through Bolt's fail(), with the workflow token Slack gave for this run.
     assert completion(slack, execution).token == execution.token
     assert not lv_sent(slack, CLEAN, str(inputs.get("text")))
+
+
+async def test_a_send_at_to_come_is_scheduled_once_per_execution_and_listed(slack: Harness) -> None:
+    from sqlalchemy import select
+
+    from bot.db.models import ScheduledSend, ScheduledStatus
+
+    at = int(time.time()) + 3600
+    inputs = {"to": CLEAN, "text": "from a workflow", "send_at": at, "run_as": run_as("U0AGENT")}
+    execution = await run(slack, "send_sms", inputs)
+    outputs = succeeded(slack, execution)
+    assert outputs["status"] == "scheduled" and outputs["outbox_id"] == 0
+    assert outputs["scheduled_for"] >= at
+    async with slack.container.sessions() as session:
+        [row] = (await session.execute(select(ScheduledSend))).scalars().all()
+    assert row.id == outputs["scheduled_id"] and row.key == f"workflow:{execution.id}"
+    assert row.user_id == "U0AGENT" and row.status is ScheduledStatus.PENDING
+    assert row.origin == "workflow:send_sms"
+    assert not lv_sent(slack, CLEAN, "from a workflow")
+    # Slack delivers the same execution again: still one scheduled send.
+    await slack.driver.send_json(slack.driver.function_envelope(execution))
+    await slack.driver.settle()
+    async with slack.container.sessions() as session:
+        assert len((await session.execute(select(ScheduledSend))).scalars().all()) == 1
+    response = await slack.driver.command("/sms", "scheduled", user="U0AGENT")
+    assert response.status == 200
+    await slack.driver.settle()
+    assert "from a workflow" in str(slack.driver.last_response("U0AGENT"))
 
 
 async def test_a_send_at_of_now_sends_now(slack: Harness) -> None:

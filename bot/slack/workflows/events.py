@@ -22,6 +22,7 @@ from bot.errors import InputError
 from bot.jobs.contract import Envelope
 from bot.phones import mask_all, to_e164
 from bot.services.inbox import CHANNEL_TYPES
+from bot.services.send_time import check_send_time
 from bot.services.sms import check_text
 from bot.services.time_range import parse_range
 from bot.settings import Settings
@@ -46,10 +47,6 @@ NOW_SLACK_SECONDS = 60
 NO_ACTOR = (
     "Switchboard does not know whom to run this step as: set its “Run as” input to “Person who used "
     "this workflow”, or ask the admin to set SWITCHBOARD_WORKFLOW_USER."
-)
-SEND_LATER = (
-    "Switchboard cannot send later yet: leave “Send at” empty to send now, or add a delay step "
-    "before this one."
 )
 
 Build = Callable[[Mapping[str, Any], Settings, dict[str, Any]], StepJob]
@@ -101,8 +98,10 @@ def build_send_sms(inputs: Mapping[str, Any], settings: Settings, common: dict[s
     text, template_id = _text(inputs, "text"), _text(inputs, "template_id")
     check_text(text, template_id)
     at = _send_at(inputs.get("send_at"))
-    if at is not None and at > time.time() + NOW_SLACK_SECONDS:
-        raise InputError(SEND_LATER)
+    later: float | None = None
+    if at is not None and at > time.time() + NOW_SLACK_SECONDS:  # a time to come: scheduled, not sent
+        check_send_time(datetime.fromtimestamp(at, UTC), datetime.now(UTC))
+        later = at
     # The message exactly as the workflow gave it (spacing kept); only an all-blank one is refused above.
     raw = inputs.get("text")
     return SendSmsStep(
@@ -111,6 +110,7 @@ def build_send_sms(inputs: Mapping[str, Any], settings: Settings, common: dict[s
         text=str(raw) if text else None,
         template_id=template_id,
         sender=_text(inputs, "sender_code"),
+        send_at=later,
     )
 
 

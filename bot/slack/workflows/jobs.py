@@ -12,11 +12,13 @@ from __future__ import annotations
 import html
 import logging
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from slack_sdk.errors import SlackApiError
 
 from bot.db.models import Role, SmsStatus
+from bot.errors import InputError
 from bot.jobs.contract import Effect, Failure, Job
 from bot.phones import mask, mask_all
 from bot.providers.errors import ProviderError
@@ -25,10 +27,12 @@ from bot.services.compliance import ComplianceState
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.services.inbox import LIVEVOX, InboxService, InboxUnavailable
-from bot.services.sms import Route, SendRequest, SendResult, SmsService
+from bot.services.scheduled_sends import ScheduleRequest
+from bot.services.sms import Route, SendRequest, SendResult, SmsService, choose_route
 from bot.services.sms_delivery import followed
 from bot.services.time_range import parse_range
-from bot.slack.jobs import failure_text
+from bot.slack.jobs import failure_text, for_user
+from bot.slack.sms import later
 from bot.slack.sms.jobs import SmsDeliveryJob, _send
 from bot.slack.text import pretty_number
 from bot.slack.workflows.steps import ASSIGN_THREAD, LOOKUP_NUMBER, SEND_SMS
@@ -70,6 +74,7 @@ class SendSmsStep(StepJob):
     text: str | None = None
     template_id: str | None = None
     sender: str | None = None
+    send_at: float | None = None  # epoch seconds: scheduled for then (send later), not sent now
 
     def describe(self) -> str:
         return f"the workflow's SMS to {pretty_number(self.number)}"
@@ -245,6 +250,9 @@ async def send_sms(job: SendSmsStep, container: Container) -> None:
         if reason := _compliance_refusal(job.number, compliance.state):
             await refuse(container, job, reason)
             return
+    if job.send_at is not None:
+        await _schedule(container, job, identity)
+        return
     result = await _send(
         container,
         identity,
@@ -275,6 +283,45 @@ async def send_sms(job: SendSmsStep, container: Container) -> None:
     await complete(container, job, outputs)
     if status is SmsStatus.ACCEPTED and not result.repeated:
         await _follow(container, job, result.route, key)
+
+
+async def _schedule(container: Container, job: SendSmsStep, identity: Identity) -> None:
+    """A "send at" to come: the same send later as `/sms send --at` (one row per execution, moved out of
+    the recipient's quiet hours, checked again when it fires, the person it runs as told then). The step
+    ends now, with status `scheduled` and when it goes."""
+    assert job.send_at is not None
+    providers = await container.providers.for_team(identity.team_id)
+    try:
+        route = choose_route(providers, identity)
+        scheduled = await later.schedule(
+            container,
+            for_user(identity, "workflow:send_sms"),
+            identity,
+            ScheduleRequest(
+                key=f"workflow:{job.execution_id}",
+                number=job.number,
+                at=datetime.fromtimestamp(job.send_at, UTC),
+                origin="workflow:send_sms",
+                text=job.text,
+                template_id=job.template_id,
+                sender=job.sender,
+            ),
+        )
+    except InputError as error:
+        await refuse(container, job, str(error))
+        return
+    row = scheduled.row
+    await complete(
+        container,
+        job,
+        {
+            "outbox_id": 0,  # no SMS yet: the outbox row is made when it is sent
+            "status": "scheduled",
+            "provider": route.provider_name,
+            "scheduled_id": row.id,
+            "scheduled_for": int(row.send_at.timestamp()),
+        },
+    )
 
 
 def _not_sent(job: SendSmsStep, result: SendResult, status: SmsStatus) -> str:

@@ -16,6 +16,10 @@ ASSIGN_THREAD = "assign_thread"
 USER_CONTEXT = "slack#/types/user_context"
 USER_ID = "slack#/types/user_id"
 TIMESTAMP = "slack#/types/timestamp"
+SEND_AT_HELP = (
+    "Empty: now. A time: scheduled (up to 30 days ahead; moved out of the recipient's quiet hours) and "
+    "checked again when it goes; the step ends when it is scheduled."
+)
 
 
 def _param(
@@ -77,20 +81,25 @@ FUNCTIONS: dict[str, dict[str, Any]] = {
                 "send_at",
                 TIMESTAMP,
                 "Send at",
-                "Not supported yet: a time in the future is refused. Leave empty to send now.",
+                SEND_AT_HELP,
                 required=False,
             ),
             "run_as": RUN_AS,
         },
         "output_parameters": {
             "outbox_id": _param(
-                "outbox_id", "integer", "Outbox id", "Switchboard's record of this SMS.", required=True
+                "outbox_id",
+                "integer",
+                "Outbox id",
+                "Switchboard's record of this SMS (0 while it is only scheduled).",
+                required=True,
             ),
             "status": _param(
                 "status",
                 "string",
                 "Status",
-                "What the provider said: accepted (delivery not confirmed yet), or delivered, blocked…",
+                "What the provider said: accepted (delivery not confirmed yet), or delivered, blocked…; "
+                "scheduled when it goes later.",
                 required=True,
             ),
             "provider": _param("provider", "string", "Provider", "LiveVox or Routee.", required=True),
@@ -99,6 +108,20 @@ FUNCTIONS: dict[str, dict[str, Any]] = {
                 "string",
                 "Provider message id",
                 "The provider's id of the message (LiveVox transaction id, Routee tracking id).",
+                required=False,
+            ),
+            "scheduled_id": _param(
+                "scheduled_id",
+                "integer",
+                "Scheduled id",
+                "Scheduled: Switchboard's record of the send to come (`/sms scheduled` lists it).",
+                required=False,
+            ),
+            "scheduled_for": _param(
+                "scheduled_for",
+                TIMESTAMP,
+                "Scheduled for",
+                "Scheduled: when it goes (later than asked when the recipient's quiet hours moved it).",
                 required=False,
             ),
         },
