@@ -321,6 +321,8 @@ async def test_an_opt_out_before_it_fires_refuses_it_and_says_so(make_harness: M
         [row] = await _scheduled(slack)
         assert row.status is ScheduledStatus.REFUSED and "opted out" in (row.outcome or "")
         assert _sent(slack, "Before stop") == [] and await _rows(slack) == []
+        [event] = [e for e in await _audit(slack, "sms.refused") if e.details["stage"] == "send"]
+        assert event.details["reasons"] == ["customer_opt_out"]
 
 
 async def test_a_row_whose_job_was_lost_is_fired_by_the_sweeper_once_and_a_stale_one_is_not_sent(
