@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ScheduledSend, ScheduledStatus
+from bot.db.models import ScheduledSend, ScheduledStatus, Workspace
 from bot.db.repositories.base import TeamRepository
 
 WAITING = (ScheduledStatus.PENDING, ScheduledStatus.SENDING)
@@ -102,7 +102,12 @@ async def overdue(session: AsyncSession, before: datetime, *, limit: int = 100) 
     """(team, id) of pending rows whose time passed before `before`, every team: the sweeper's list."""
     query = (
         select(ScheduledSend.team_id, ScheduledSend.id)
-        .where(ScheduledSend.status == ScheduledStatus.PENDING, ScheduledSend.send_at < before)
+        .join(Workspace, Workspace.team_id == ScheduledSend.team_id)
+        .where(
+            ScheduledSend.status == ScheduledStatus.PENDING,
+            ScheduledSend.send_at < before,
+            Workspace.uninstalled_at.is_(None),  # nothing runs for a workspace that removed the app
+        )
         .order_by(ScheduledSend.send_at)
         .limit(limit)
     )
