@@ -28,6 +28,7 @@ from bot.services.identity import IdentityService
 from bot.services.providers import LiveSource, ProviderRegistry, ProviderSource
 from bot.settings import ProvidersMode, Settings
 from bot.slack.signing import ValueSigner, configure_signing
+from bot.slack.web_client import web_client
 
 if TYPE_CHECKING:
     from bot.sandbox.source import SandboxSource
@@ -81,7 +82,7 @@ class Container:
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         if settings.oauth_mode:
             token = None
-        self.slack = slack_client or AsyncWebClient(token=token, base_url=settings.slack_api_url)
+        self.slack = slack_client or web_client(token, settings.slack_api_url)
         self.installations: EncryptedInstallationStore | None = None
         self.slack_clients: TeamClients | None = None
         if settings.oauth_mode:

@@ -10,8 +10,6 @@ import shlex
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from bot.console.driver import bolt_idle
 from bot.console.emulator import DEFAULT_TOKEN
 from bot.console.shell import LocalCommand, Shortcut
@@ -26,6 +24,7 @@ from bot.slack import ids
 from bot.slack.app import create_app
 from bot.slack.outcome import MARKERS
 from bot.slack.web import create_web_app
+from bot.slack.web_client import web_client
 from bot.slack.workflows.steps import manifest_functions
 
 # What app_manifest.yaml declares, as Slack would apply it (tests/console/test_app.py keeps them equal).
@@ -63,7 +62,7 @@ def console_factory(
     async def factory(api_url: str) -> AsyncIterator[tuple[Any, str, Callable[[], Awaitable[None]]]]:
         if migrate:
             upgrade(settings.database_url)
-        client = AsyncWebClient(token=DEFAULT_TOKEN, base_url=api_url)
+        client = web_client(DEFAULT_TOKEN, api_url)
         signing_secret = secrets.token_hex(16)
         # The emulator is this app's Slack: its response_urls are the ones the app may answer through.
         emulated = settings.model_copy(update={"slack_api_url": api_url})
