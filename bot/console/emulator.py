@@ -298,6 +298,9 @@ class FunctionExecution:
     workflow_execution_id: str
     function_id: str
     started: float
+    # The workspace (or Enterprise Grid org) whose workflow runs it: only its own tokens may complete it.
+    team_id: str | None = None
+    enterprise_id: str | None = None
     state: str = "running"  # running | completed | failed
     outputs: dict[str, Any] | None = None
     error: str | None = None
@@ -431,6 +434,7 @@ class SlackEmulator:
             k: copy.deepcopy(dict(v)) for k, v in (functions or {}).items()
         }
         self.executions: dict[str, FunctionExecution] = {}
+        self._caller: str | None = None  # the token of the Web API call being answered
 
         self.users: dict[str, dict[str, Any]] = {}
         for user in users:
@@ -709,8 +713,16 @@ class SlackEmulator:
         return url
 
     # ---------------------------------------------------------------------------- custom functions
-    def start_function(self, callback_id: str, inputs: Mapping[str, Any] | None = None) -> FunctionExecution:
-        """A workflow reaches the app's step `callback_id`: a running execution with its own workflow
+    def start_function(
+        self,
+        callback_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        team_id: str | None = None,
+        enterprise_id: str | None = None,
+    ) -> FunctionExecution:
+        """A workflow of workspace `team_id` (the emulator's own by default; of Enterprise Grid org
+        `enterprise_id`) reaches the app's step `callback_id`: a running execution with its own workflow
         token (valid until the execution ends), for `function_event` to deliver."""
         if self.functions and callback_id not in self.functions:
             raise LookupError(f"the app declares no function {callback_id!r}")
@@ -723,6 +735,8 @@ class SlackEmulator:
             workflow_execution_id=self._id("Wx"),
             function_id=self._id("Fn"),
             started=self.clock(),
+            team_id=team_id or self.team_id,
+            enterprise_id=enterprise_id,
         )
         self.executions[execution.id] = execution
         self.tokens.add(token)
@@ -836,6 +850,7 @@ class SlackEmulator:
         try:
             if method == "auth.test":
                 return {"ok": True, **self._auth_test(args, token)}
+            self._caller = token
             return {"ok": True, **handler(args)}
         except SlackError as error:
             if call is not None:
@@ -1193,6 +1208,15 @@ class SlackEmulator:
     def _running_execution(self, args: dict[str, Any]) -> FunctionExecution:
         execution = self.executions.get(self._require(args, "function_execution_id"))
         if execution is None:
+            raise SlackError("function_execution_not_found")
+        issued = self.issued.get(self._caller or "")
+        if issued is not None and not (
+            issued.team_id == execution.team_id
+            if issued.team_id is not None
+            else issued.enterprise_id is not None and issued.enterprise_id == execution.enterprise_id
+        ):
+            # Another workspace's bot token (an org-wide install's serves its org's workspaces): Slack
+            # does not show one workspace another's workflow runs.
             raise SlackError("function_execution_not_found")
         if not execution.running:
             raise SlackError("execution_not_in_running_state")
