@@ -777,6 +777,9 @@ class SlackDriver:
             "api_app_id": self.emulator.app_id,
             "event": body,
             "type": "event_callback",
+            # Where the event happened (for an org-wide install: which workspace of the org).
+            "context_team_id": self.team_id,
+            "context_enterprise_id": self.enterprise_id,
             "event_id": self._next("Ev0EMU"),
             "event_time": int(time.time()),
             "authorizations": [

@@ -51,7 +51,7 @@ from bot.crypto import CredentialBox
 from bot.db.models import Workspace, slack_bots, slack_installations, slack_oauth_states
 from bot.db.session import transaction
 from bot.errors import ConfigError, SwitchboardError
-from bot.services.installs import onboard
+from bot.services.installs import onboard, resume_org
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -427,6 +427,7 @@ def on_installed(
         team_id = installation.team_id or installation.enterprise_id
         if team_id is None:
             raise BoltError("an installation without a team or an enterprise")
+        org_wide = bool(installation.is_enterprise_install and installation.enterprise_id)
         async with transaction(sessions) as session:
             await onboard(
                 session,
@@ -434,9 +435,16 @@ def on_installed(
                 name=installation.team_name or installation.enterprise_name or "",
                 enterprise_id=installation.enterprise_id,
                 installer=installation.user_id,
-                org_wide=bool(installation.is_enterprise_install),
+                org_wide=org_wide,
             )
-        forget(team_id)
+            # An org-wide reinstall serves every workspace of the org again, not only the org's row.
+            resumed = (
+                await resume_org(session, installation.enterprise_id or "", installer=installation.user_id)
+                if org_wide
+                else []
+            )
+        for team in {team_id, *resumed}:
+            forget(team)
         log.info("workspace installed", extra={"team": team_id})
 
     return installed
