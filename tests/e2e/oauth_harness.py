@@ -96,7 +96,10 @@ class OAuthHarness:
 
 
 @contextlib.asynccontextmanager
-async def oauth_harness(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[OAuthHarness]:
+async def oauth_harness(
+    url: str, monkeypatch: pytest.MonkeyPatch, **overrides: Any
+) -> AsyncIterator[OAuthHarness]:
+    """`overrides`: more settings (e.g. `workflow_user=…`)."""
     now = FakeNow()
     # Bolt's rotator reads `time()` from its module; so does the installation model for expires_at.
     monkeypatch.setattr("slack_sdk.oauth.token_rotation.async_rotator.time", now)
@@ -111,6 +114,7 @@ async def oauth_harness(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
         slack_redirect_uri=REDIRECT_URI,
         secret_keys=old_key,
         sandbox_delivery_seconds=0.05,
+        **overrides,
     )
     # No static token is valid: whatever is answered was answered with a workspace's own token.
     emulator = SlackEmulator(team_id=TEAM_ID, tokens=(), clock=now, post_rate=None, functions=FUNCTIONS)
