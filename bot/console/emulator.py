@@ -435,6 +435,8 @@ class SlackEmulator:
         }
         self.executions: dict[str, FunctionExecution] = {}
         self._caller: str | None = None  # the token of the Web API call being answered
+        # Seconds a Web API method takes to answer (tests widen a race with it: two refreshes in flight).
+        self.latency: dict[str, float] = {}
 
         self.users: dict[str, dict[str, Any]] = {}
         for user in users:
@@ -820,6 +822,8 @@ class SlackEmulator:
         elif isinstance(args.get("token"), str):
             token = args.pop("token")
         args.pop("token", None)
+        if self.latency.get(method):
+            await asyncio.sleep(self.latency[method])
         call = Call(method=method, args=args, token=token, at=self.clock())
         self.calls.append(call)
         call.response = self.handle(method, args, token, call)
@@ -1550,9 +1554,13 @@ class SlackEmulator:
         if args.get("client_secret") != app.client_secret:
             raise SlackError("bad_client_secret")
         if args.get("grant_type") == "refresh_token":
-            old = self.issued.get(str(args.get("refresh_token") or ""))
+            used = str(args.get("refresh_token") or "")
+            old = self.issued.get(used)
             if old is None or old.kind != "refresh":
                 raise SlackError("invalid_refresh_token")
+            # Slack revokes a refresh token once it is used (a new one comes with the new access token);
+            # the access token it refreshed stays valid until it expires.
+            del self.issued[used]
             token, expires_in = self._mint(old.team_id, old.enterprise_id, app)
             refresh = self._mint_refresh(old.team_id, old.enterprise_id)
             return {
