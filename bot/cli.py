@@ -137,7 +137,7 @@ def serve(ctx: click.Context, host: str, port: int, with_worker: bool | None) ->
 @cli.command()
 @click.pass_context
 def socket(ctx: click.Context) -> None:
-    """Run the Slack app over Socket Mode (development; needs SLACK_APP_TOKEN)."""
+    """Run the Slack app over Socket Mode (development, single-token mode; needs SLACK_APP_TOKEN)."""
     from bot.slack.runtime import socket_mode
 
     socket_mode(_settings(ctx))

@@ -87,7 +87,9 @@ class Settings(BaseSettings):
     )
 
     # Workflow Builder steps act as the person who ran the workflow (their "Run as" input); a step whose
-    # workflow gives no one acts as this Slack user (U…), linked like anyone else, or is refused.
+    # workflow gives no one acts as the workspace's workflow service user (`/switchboard workflow-user`),
+    # linked like anyone else, or is refused. In single-token mode this Slack user (U…) is the default
+    # until an admin chooses; OAuth mode ignores it (`bot.services.workflow_user`).
     workflow_user: str | None = Field(default=None, validation_alias="SWITCHBOARD_WORKFLOW_USER")
 
     # The job worker (`switchboard worker`, and the in-process one on SQLite). Follow-ups wait on providers,

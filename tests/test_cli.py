@@ -242,6 +242,23 @@ def test_slack_entry_points_name_missing_settings(run, command: str, needs: str)
     assert needs in result.output
 
 
+def test_socket_mode_refuses_oauth_mode_in_one_sentence(run) -> None:  # type: ignore[no-untyped-def]
+    """Socket Mode has no HTTP server for /slack/install: it says so before connecting to anything."""
+    oauth = {
+        "SLACK_CLIENT_ID": "1111.2222",
+        "SLACK_CLIENT_SECRET": "client-secret",
+        "SLACK_STATE_SECRET": "state-secret",
+        "SLACK_APP_TOKEN": "xapp-1-A0-1-secret",
+        "SLACK_API_URL": "http://127.0.0.1:9/api/",  # nothing listens: a connection would fail, not this
+    }
+    result = run("socket", env=oauth)
+    assert result.exit_code == 1
+    said = result.output
+    assert "Socket Mode cannot serve the OAuth install (/slack/install, /slack/oauth_redirect)" in said
+    assert "switchboard serve" in result.output and "SLACK_BOT_TOKEN" in result.output
+    assert result.output.strip().count(". ") == 0  # one sentence
+
+
 def test_worker_on_sqlite_explains_where_jobs_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(
@@ -293,7 +310,7 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path, monkeypatch: pytest.Monke
     url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
     result = CliRunner().invoke(cli, ["db", "upgrade"], env={"SWITCHBOARD_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
-    assert ("0016",) in _rows(url, "SELECT version_num FROM alembic_version")
+    assert ("0017",) in _rows(url, "SELECT version_num FROM alembic_version")
 
 
 def test_python_dash_m_bot_runs_the_cli() -> None:

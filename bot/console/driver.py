@@ -777,6 +777,9 @@ class SlackDriver:
             "api_app_id": self.emulator.app_id,
             "event": body,
             "type": "event_callback",
+            # Where the event happened (for an org-wide install: which workspace of the org).
+            "context_team_id": self.team_id,
+            "context_enterprise_id": self.enterprise_id,
             "event_id": self._next("Ev0EMU"),
             "event_time": int(time.time()),
             "authorizations": [
@@ -826,7 +829,9 @@ class SlackDriver:
     ) -> tuple[FunctionExecution, AppResponse]:
         """A workflow reaches the app's step `callback_id` with `inputs`: the execution (its outputs or
         error once the app completes it, see `settle`) and the app's ack."""
-        execution = self.emulator.start_function(callback_id, inputs)
+        execution = self.emulator.start_function(
+            callback_id, inputs, team_id=self.team_id, enterprise_id=self.enterprise_id
+        )
         return execution, await self.send_json(self.function_envelope(execution), **options)
 
     async def open_home(self, user: str | None = None) -> AppResponse:

@@ -298,6 +298,9 @@ class FunctionExecution:
     workflow_execution_id: str
     function_id: str
     started: float
+    # The workspace (or Enterprise Grid org) whose workflow runs it: only its own tokens may complete it.
+    team_id: str | None = None
+    enterprise_id: str | None = None
     state: str = "running"  # running | completed | failed
     outputs: dict[str, Any] | None = None
     error: str | None = None
@@ -431,6 +434,9 @@ class SlackEmulator:
             k: copy.deepcopy(dict(v)) for k, v in (functions or {}).items()
         }
         self.executions: dict[str, FunctionExecution] = {}
+        self._caller: str | None = None  # the token of the Web API call being answered
+        # Seconds a Web API method takes to answer (tests widen a race with it: two refreshes in flight).
+        self.latency: dict[str, float] = {}
 
         self.users: dict[str, dict[str, Any]] = {}
         for user in users:
@@ -709,8 +715,16 @@ class SlackEmulator:
         return url
 
     # ---------------------------------------------------------------------------- custom functions
-    def start_function(self, callback_id: str, inputs: Mapping[str, Any] | None = None) -> FunctionExecution:
-        """A workflow reaches the app's step `callback_id`: a running execution with its own workflow
+    def start_function(
+        self,
+        callback_id: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        team_id: str | None = None,
+        enterprise_id: str | None = None,
+    ) -> FunctionExecution:
+        """A workflow of workspace `team_id` (the emulator's own by default; of Enterprise Grid org
+        `enterprise_id`) reaches the app's step `callback_id`: a running execution with its own workflow
         token (valid until the execution ends), for `function_event` to deliver."""
         if self.functions and callback_id not in self.functions:
             raise LookupError(f"the app declares no function {callback_id!r}")
@@ -723,6 +737,8 @@ class SlackEmulator:
             workflow_execution_id=self._id("Wx"),
             function_id=self._id("Fn"),
             started=self.clock(),
+            team_id=team_id or self.team_id,
+            enterprise_id=enterprise_id,
         )
         self.executions[execution.id] = execution
         self.tokens.add(token)
@@ -806,6 +822,8 @@ class SlackEmulator:
         elif isinstance(args.get("token"), str):
             token = args.pop("token")
         args.pop("token", None)
+        if self.latency.get(method):
+            await asyncio.sleep(self.latency[method])
         call = Call(method=method, args=args, token=token, at=self.clock())
         self.calls.append(call)
         call.response = self.handle(method, args, token, call)
@@ -836,6 +854,7 @@ class SlackEmulator:
         try:
             if method == "auth.test":
                 return {"ok": True, **self._auth_test(args, token)}
+            self._caller = token
             return {"ok": True, **handler(args)}
         except SlackError as error:
             if call is not None:
@@ -1194,6 +1213,15 @@ class SlackEmulator:
         execution = self.executions.get(self._require(args, "function_execution_id"))
         if execution is None:
             raise SlackError("function_execution_not_found")
+        issued = self.issued.get(self._caller or "")
+        if issued is not None and not (
+            issued.team_id == execution.team_id
+            if issued.team_id is not None
+            else issued.enterprise_id is not None and issued.enterprise_id == execution.enterprise_id
+        ):
+            # Another workspace's bot token (an org-wide install's serves its org's workspaces): Slack
+            # does not show one workspace another's workflow runs.
+            raise SlackError("function_execution_not_found")
         if not execution.running:
             raise SlackError("execution_not_in_running_state")
         return execution
@@ -1526,9 +1554,13 @@ class SlackEmulator:
         if args.get("client_secret") != app.client_secret:
             raise SlackError("bad_client_secret")
         if args.get("grant_type") == "refresh_token":
-            old = self.issued.get(str(args.get("refresh_token") or ""))
+            used = str(args.get("refresh_token") or "")
+            old = self.issued.get(used)
             if old is None or old.kind != "refresh":
                 raise SlackError("invalid_refresh_token")
+            # Slack revokes a refresh token once it is used (a new one comes with the new access token);
+            # the access token it refreshed stays valid until it expires.
+            del self.issued[used]
             token, expires_in = self._mint(old.team_id, old.enterprise_id, app)
             refresh = self._mint_refresh(old.team_id, old.enterprise_id)
             return {

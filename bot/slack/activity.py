@@ -44,6 +44,8 @@ _DONE = {
     "workspace.reinstalled": "installed Switchboard again",
     "workspace.uninstalled": "Switchboard was uninstalled",
     "workspace.tokens_revoked": "Switchboard's Slack tokens were revoked",
+    "workspace.workflow_user_set": "made {what} the workflow service user",
+    "workspace.workflow_user_cleared": "turned the workflow service user off",
 }
 # An outbox row's status as the person who sent it reads it.
 _OUTCOMES = {"ok": "", "denied": "refused", "failed": "failed", "blocked": "blocked"}

@@ -113,12 +113,13 @@ def create_app(
     if settings.oauth_mode:  # many workspaces: each request is authorized from its installation
         from bot.slack.oauth import build_oauth_flow, on_installed
 
-        assert container.installations is not None
+        assert container.installations is not None and container.slack_clients is not None
         oauth_flow = build_oauth_flow(
             settings,
             container.installations,
             container.engine,
             on_installed=on_installed(container.sessions, container.forget_workspace),
+            rotator=container.slack_clients.rotator,
         )
     app = AsyncApp(
         client=container.slack,

@@ -12,18 +12,22 @@ module adds to slack_sdk's stores:
   a database read;
 - a finished install onboards the workspace (`bot.services.installs`): its row (a reinstall resumes it),
   its installer as first admin;
-- jobs get their workspace's client (`TeamClients`, behind `Container.slack_for`), refreshed when due.
+- jobs get their workspace's client (`TeamClients`, behind `Container.slack_for`), refreshed when due;
+- a rotating token is refreshed by one caller at a time, across processes (`SerialRotator`): Slack revokes
+  a refresh token once it is used, so two refreshes with the same one would leave one of them (and, had
+  it been saved last, the workspace) with a dead token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,21 +38,22 @@ from slack_bolt.error import BoltError
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.errors import SlackTokenRotationError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.crypto import CredentialBox
 from bot.db.models import Workspace, slack_bots, slack_installations, slack_oauth_states
 from bot.db.session import transaction
 from bot.errors import ConfigError, SwitchboardError
-from bot.services.installs import onboard
+from bot.services.installs import onboard, resume_org
 from bot.settings import Settings
+from bot.slack.web_client import web_client
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,8 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 # 2106: they all begin so. Slack's tokens begin with "xox"; nothing else is stored in these columns.
 _SEALED_PREFIX = "gAAAAA"
 TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
+# How long a refresh waits for another process's refresh of the same installation (one HTTP call to Slack).
+REFRESH_LOCK_TIMEOUT = "15s"
 
 
 class NotInstalled(SwitchboardError):
@@ -191,9 +198,92 @@ class SwitchboardOAuthFlow(AsyncOAuthFlow):
             raise BoltError("the workspace could not be set up") from error
 
 
+class SerialRotator(AsyncTokenRotator):
+    """slack_sdk's token rotator, made safe for many callers: a refresh that is due takes the
+    installation's lock (in this process, and on Postgres an advisory lock every process shares), reads
+    the installation again, and refreshes only if nobody did meanwhile; the refreshed installation is
+    saved before the lock is let go. Slack revokes a refresh token once it is used: without this, two
+    requests (or a request and a job, or Bolt's own two rotation calls for a request from someone other
+    than the installer) would refresh with the same token, and one would get `invalid_refresh_token`.
+
+    Bolt's authorize and `TeamClients` both use one instance; whoever comes second gets the installation
+    as the first left it (a caller that gets an installation back saves it again: the same row, unchanged).
+    On SQLite the in-process lock is all there is: SQLite deployments run one process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: EncryptedInstallationStore,
+        engine: AsyncEngine,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        assert settings.slack_client_id and settings.slack_client_secret
+        super().__init__(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),
+            client=oauth_client(settings),
+        )
+        self._store = store
+        self._engine = engine
+        self._clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def _due(self, installation: Installation, minutes_before_expiration: int) -> bool:
+        horizon = self._clock() + minutes_before_expiration * 60
+        return any(
+            refresh is not None and expires is not None and expires <= horizon
+            for refresh, expires in (
+                (installation.bot_refresh_token, installation.bot_token_expires_at),
+                (installation.user_refresh_token, installation.user_token_expires_at),
+            )
+        )
+
+    async def perform_token_rotation(
+        self, *, installation: Installation, minutes_before_expiration: int = 120
+    ) -> Installation | None:
+        if not self._due(installation, minutes_before_expiration):
+            return None  # the common case: no lock, no read
+        key = f"{installation.enterprise_id or '-'}:{installation.team_id or '-'}"
+        async with self._locks.setdefault(key, asyncio.Lock()), self._across_processes(key):
+            current = await self._store.async_find_installation(
+                enterprise_id=installation.enterprise_id,
+                team_id=installation.team_id,
+                is_enterprise_install=installation.is_enterprise_install,
+            )
+            if current is None or not current.bot_token:  # uninstalled meanwhile
+                # What a refresh of a removed installation gets from Slack; Bolt and TeamClients end there.
+                gone = SlackApiError(
+                    "the installation is gone", {"ok": False, "error": "invalid_refresh_token"}
+                )  # type: ignore[no-untyped-call]
+                raise SlackTokenRotationError(gone)
+            if current.bot_token != installation.bot_token or current.user_token != installation.user_token:
+                log.info("token refreshed by another caller meanwhile", extra={"team": key})
+                return current
+            refreshed = await super().perform_token_rotation(
+                installation=current, minutes_before_expiration=minutes_before_expiration
+            )
+            if refreshed is not None:
+                await self._store.async_save(refreshed)
+            return refreshed
+
+    @contextlib.asynccontextmanager
+    async def _across_processes(self, key: str) -> AsyncIterator[None]:
+        if self._engine.dialect.name != "postgresql":
+            yield
+            return
+        digest = hashlib.sha256(b"switchboard:slack-token-refresh:" + key.encode()).digest()
+        lock_id = int.from_bytes(digest[:8], "big", signed=True)
+        # Held by this connection's transaction: released at commit, or when the connection dies.
+        async with self._engine.connect() as connection, connection.begin():
+            await connection.execute(text(f"SET LOCAL lock_timeout = '{REFRESH_LOCK_TIMEOUT}'"))
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+            yield
+
+
 def oauth_client(settings: Settings) -> AsyncWebClient:
     """A token-less client for oauth.v2.access and auth.test, on SLACK_API_URL."""
-    return AsyncWebClient(base_url=settings.slack_api_url)
+    return web_client(None, settings.slack_api_url)
 
 
 def build_oauth_flow(
@@ -202,6 +292,7 @@ def build_oauth_flow(
     engine: AsyncEngine,
     *,
     on_installed: Callable[[Installation], Any],
+    rotator: SerialRotator | None = None,
     state_expiration_seconds: int = 600,
 ) -> SwitchboardOAuthFlow:
     if not (settings.slack_client_id and settings.slack_client_secret and settings.slack_state_secret):
@@ -241,6 +332,8 @@ def build_oauth_flow(
         cache_enabled=True,
         client=client,
     )
+    # One refresh at a time per installation, shared with the jobs' clients (`TeamClients.rotator`).
+    oauth_settings.authorize.token_rotator = rotator or SerialRotator(settings, store, engine)
     return SwitchboardOAuthFlow(client=client, logger=log, settings=oauth_settings, on_installed=on_installed)
 
 
@@ -263,18 +356,14 @@ class TeamClients:
         ttl: float = 60.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        assert settings.slack_client_id and settings.slack_client_secret
         self._store = store
         self._sessions = sessions
         self._base_url = settings.slack_api_url
         self._refresh_minutes = settings.slack_refresh_minutes
-        self._rotator = AsyncTokenRotator(
-            client_id=settings.slack_client_id,
-            client_secret=settings.slack_client_secret.get_secret_value(),
-            client=oauth_client(settings),
-        )
         self._ttl = ttl
         self.clock = clock  # tests move it (with slack_sdk's rotator)
+        # Also Bolt's (bot.slack.app): requests and jobs refresh a workspace's token one at a time.
+        self.rotator = SerialRotator(settings, store, store.engine, clock=lambda: self.clock())
         self._cache: dict[str, _Cached] = {}
         # One look-up (and refresh) per workspace at a time in this process: jobs starting together
         # share one refresh instead of each spending the refresh token.
@@ -316,19 +405,18 @@ class TeamClients:
             self._cache.pop(team_id, None)
             raise NotInstalled(f"Switchboard is not installed in workspace {team_id}")
         try:
-            refreshed = await self._rotator.perform_token_rotation(
+            refreshed = await self.rotator.perform_token_rotation(
                 installation=installation, minutes_before_expiration=self._refresh_minutes
             )
         except SlackTokenRotationError as error:
             raise NotInstalled(f"the Slack token of workspace {team_id} could not be refreshed") from error
-        if refreshed is not None:
-            await self._store.async_save(refreshed)
+        if refreshed is not None:  # saved by the rotator
             installation = refreshed
         until = now + self._ttl
         expires_at = installation.bot_token_expires_at
         if expires_at is not None:
             until = min(until, expires_at - self._refresh_minutes * 60)
-        client = AsyncWebClient(token=installation.bot_token, base_url=self._base_url)
+        client = web_client(installation.bot_token, self._base_url)
         self._cache[team_id] = _Cached(client, until)
         return client
 
@@ -340,6 +428,7 @@ def on_installed(
         team_id = installation.team_id or installation.enterprise_id
         if team_id is None:
             raise BoltError("an installation without a team or an enterprise")
+        org_wide = bool(installation.is_enterprise_install and installation.enterprise_id)
         async with transaction(sessions) as session:
             await onboard(
                 session,
@@ -347,9 +436,16 @@ def on_installed(
                 name=installation.team_name or installation.enterprise_name or "",
                 enterprise_id=installation.enterprise_id,
                 installer=installation.user_id,
-                org_wide=bool(installation.is_enterprise_install),
+                org_wide=org_wide,
             )
-        forget(team_id)
+            # An org-wide reinstall serves every workspace of the org again, not only the org's row.
+            resumed = (
+                await resume_org(session, installation.enterprise_id or "", installer=installation.user_id)
+                if org_wide
+                else []
+            )
+        for team in {team_id, *resumed}:
+            forget(team)
         log.info("workspace installed", extra={"team": team_id})
 
     return installed

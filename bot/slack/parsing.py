@@ -69,6 +69,18 @@ def first_number(text: str, region: str) -> str | None:
     return None
 
 
+# A person picked as one types `@` (with should_escape, /switchboard gets `<@U0123|name>`).
+USER_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def mentioned_user(word: str) -> str:
+    """The Slack user id of a picked `@person`; raises with words for anything else."""
+    match = USER_MENTION.match(word.strip())
+    if match is None:
+        raise InputError(f"`{word}` is not a Slack user: mention them, e.g. `@alex`.")
+    return match.group(1)
+
+
 # A channel picked from Slack's list as the person types `#` arrives as `<#C0123|name>` (or `<#C0123>`);
 # one typed in full without picking it arrives as plain `#name`, which names no channel Slack vouches for.
 CHANNEL_MENTION = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|[^>]*)?>$")

@@ -56,8 +56,20 @@ def run_http(app: ASGIApp, *, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
 
 
+# Bolt serves /slack/install and /slack/oauth_redirect over HTTP only, and an installer's browser must reach
+# them at SLACK_REDIRECT_URI: OAuth needs the public URL that Socket Mode exists to do without. Refused at
+# start-up rather than run with an install link that leads nowhere.
+SOCKET_WITH_OAUTH = (
+    "Socket Mode cannot serve the OAuth install (/slack/install, /slack/oauth_redirect): run `switchboard "
+    "serve` at a public HTTPS address for OAuth mode, or unset SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
+    "SLACK_STATE_SECRET and set SLACK_BOT_TOKEN to use Socket Mode with one workspace"
+)
+
+
 def socket_mode(settings: Settings) -> None:
-    """Socket Mode for development: no public URL needed; jobs run in-process."""
+    """Socket Mode for development: no public URL needed; jobs run in-process. Single-token mode only."""
+    if settings.oauth_mode:
+        raise ConfigError(SOCKET_WITH_OAUTH)
     _require_slack(settings, socket=True)
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 

@@ -169,7 +169,7 @@ async def test_step_runs_a_workflow_step_and_shows_its_outputs(slack: Harness) -
         ("step send_sms to=+14155550101 colour=red", "! send_sms has no input 'colour'"),
         ("step send_sms hello", "! give the inputs as name=value"),
         ("step fax to=1", "! no step 'fax'"),
-        ("step send_sms to=+14155550101 text=hi run_as=none", "SWITCHBOARD_WORKFLOW_USER"),
+        ("step send_sms to=+14155550101 text=hi run_as=none", "/switchboard workflow-user"),
         ("step assign_thread thread_id=1 assignee=@nobody", "! no user '@nobody' for assignee"),
     ],
 )

@@ -17,7 +17,8 @@ from bot.console.emulator import SlackEmulator
 from bot.container import Container
 from bot.services.demo import TEAM_ID
 from bot.settings import load_settings
-from tests.databases import fresh_database
+from tests.databases import backends, fresh_database
+from tests.e2e.oauth_harness import OAuthHarness, oauth_harness
 
 
 @dataclass
@@ -95,3 +96,13 @@ async def slack(make_harness: MakeHarness) -> AsyncIterator[Harness]:
     """On SQLite with in-process jobs: what `make run` uses."""
     async with make_harness() as harness:
         yield harness
+
+
+@pytest.fixture(params=backends())
+async def oauth(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[OAuthHarness]:
+    """OAuth mode (SLACK_CLIENT_ID …), on SQLite and on Postgres: nothing is installed yet."""
+    with fresh_database(request.param, tmp_path) as url:
+        async with oauth_harness(url, monkeypatch) as harness:
+            yield harness

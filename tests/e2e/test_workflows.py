@@ -184,7 +184,7 @@ async def test_a_person_without_a_link_is_refused(slack: Harness) -> None:
 
 async def test_without_run_as_nobody_is_assumed(slack: Harness) -> None:
     execution = await run(slack, "send_sms", {"to": CLEAN, "text": "hello"})
-    assert "SWITCHBOARD_WORKFLOW_USER" in failed(slack, execution)
+    assert "/switchboard workflow-user @someone" in failed(slack, execution)
     assert not lv_sent(slack, CLEAN, "hello")
 
 

@@ -25,3 +25,7 @@ class Workspace(TeamScoped, Base):
     send_window_start: Mapped[int] = mapped_column(Integer, default=480, server_default=text("480"))
     send_window_end: Mapped[int] = mapped_column(Integer, default=1260, server_default=text("1260"))
     send_days: Mapped[str] = mapped_column(String(7), default="1234567", server_default="1234567")
+    # Team setting: who a Workflow Builder step acts as when its workflow gives no "Run as" person
+    # (`/switchboard workflow-user`): a Slack user id, "" once an admin turned it off, None while no admin
+    # chose (then SWITCHBOARD_WORKFLOW_USER in single-token mode; nobody in OAuth mode).
+    workflow_user_id: Mapped[str | None] = mapped_column(String(32))

@@ -9,7 +9,7 @@ from bot.db.repositories.opt_outs import OptOutRepository
 from bot.db.repositories.payloads import SlackPayloadRepository
 from bot.db.repositories.sms import SmsMessageRepository
 from bot.db.repositories.users import UserMappingRepository
-from bot.db.repositories.workspaces import WorkspaceRepository, all_team_ids
+from bot.db.repositories.workspaces import WorkspaceRepository, all_team_ids, enterprise_team_ids
 
 __all__ = [
     "ActionClaimRepository",
@@ -26,4 +26,5 @@ __all__ = [
     "UserMappingRepository",
     "WorkspaceRepository",
     "all_team_ids",
+    "enterprise_team_ids",
 ]

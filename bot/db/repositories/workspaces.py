@@ -37,3 +37,12 @@ async def all_team_ids(session: AsyncSession) -> list[str]:
     """The one cross-team read: maintenance (key rotation, digest ticks) iterates teams, then scopes."""
     result = await session.execute(select(Workspace.team_id).order_by(Workspace.team_id))
     return list(result.scalars())
+
+
+async def enterprise_team_ids(session: AsyncSession, enterprise_id: str) -> list[str]:
+    """The workspaces of an Enterprise Grid org Switchboard knows (and the org's own row, under its id):
+    what an org-wide install serves, so what its removal stops and its reinstall resumes."""
+    query = (
+        select(Workspace.team_id).where(Workspace.enterprise_id == enterprise_id).order_by(Workspace.team_id)
+    )
+    return list((await session.execute(query)).scalars())

@@ -40,24 +40,16 @@ from bot.slack.admin.blocks import (
 from bot.slack.admin.connect_blocks import PROVIDER_NAMES, connect_modal
 from bot.slack.commands import CommandRouter, Invocation
 from bot.slack.outcome import failure
-from bot.slack.parsing import split_number
+from bot.slack.parsing import mentioned_user, split_number
 from bot.slack.text import escape
 
 router = CommandRouter("/switchboard", "Switchboard itself", order=90)
 routers = [router]
 
-MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 LINK_USAGE = (
     "/switchboard link @user agent=<LiveVox agent id> login=<LiveVox login> zoom=<Zoom user id> "
     "role=agent|supervisor|admin"
 )
-
-
-def mentioned_user(word: str) -> str:
-    match = MENTION.match(word.strip())
-    if match is None:
-        raise InputError(f"`{word}` is not a Slack user: mention them, e.g. `@alex`.")
-    return match.group(1)
 
 
 @router.sub("help", "/switchboard help", "what you can do here", role=None)

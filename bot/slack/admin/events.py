@@ -2,8 +2,10 @@
 
 The workspace row is marked uninstalled (a reinstall clears the mark on first use), so scheduled work
 skips it (digest ticks, inbox alerts) and, in OAuth mode, every job of the workspace is dropped unrun
-(`Container.workspace_active`); in OAuth mode its installation (tokens) is deleted too. The audit trail
-keeps when it happened. `app_home_opened` belongs to the App Home listeners.
+(`Container.workspace_active`); in OAuth mode its installation (tokens) is deleted too. For an org-wide
+install (Enterprise Grid) that is every workspace of the org: the event names one of them, the
+installation served them all (`bot.services.installs.stop`). The audit trail keeps when it happened.
+`app_home_opened` belongs to the App Home listeners.
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 
-from bot.db.repositories import AuditRepository, WorkspaceRepository
 from bot.db.session import transaction
+from bot.services.installs import stop
 
 log = logging.getLogger(__name__)
-
-ACTOR = "slack"  # these events come from Slack itself, not from a person
 
 
 async def _record(
@@ -29,11 +29,16 @@ async def _record(
         log.warning("%s without a team id", action)
         return
     container = context["container"]
+    org_wide = bool(context.is_enterprise_install and context.enterprise_id)
     async with transaction(container.sessions) as session:
-        if uninstall:
-            await WorkspaceRepository(session, team_id).mark_uninstalled()
-        await AuditRepository(session, team_id).record(
-            ACTOR, action, target_type="workspace", target_id=team_id, details=details
+        teams = await stop(
+            session,
+            team_id,
+            action,
+            enterprise_id=context.enterprise_id,
+            org_wide=org_wide,
+            uninstalled=uninstall,
+            details=details,
         )
     if uninstall and container.installations is not None:
         # Without its bot token the installation is of no use (Switchboard asks for no user scopes).
@@ -41,8 +46,9 @@ async def _record(
             enterprise_id=context.enterprise_id,
             team_id=None if context.is_enterprise_install else context.team_id,
         )
-    container.forget_workspace(team_id)
-    log.info("workspace lifecycle event", extra={"team": team_id, "action": action})
+    for team in teams:
+        container.forget_workspace(team)
+    log.info("workspace lifecycle event", extra={"team": team_id, "action": action, "workspaces": len(teams)})
 
 
 async def app_uninstalled(context: AsyncBoltContext) -> None:

@@ -1,7 +1,8 @@
 """`function_executed`: a workflow reached one of Switchboard's steps.
 
 Bolt acks the event at once (`app.function`, auto-acknowledged); the listener only reads the inputs (no
-provider call), picks who the step acts as, claims the execution once (a redelivered event does nothing
+provider call), picks who the step acts as (the "Run as" person, else the workspace's workflow service
+user, `bot.services.workflow_user`), claims the execution once (a redelivered event does nothing
 more) and defers the step's durable job (`bot.slack.workflows.jobs`), which completes it. Inputs that
 cannot be used end the step here, with a readable reason.
 """
@@ -25,6 +26,7 @@ from bot.services.inbox import CHANNEL_TYPES
 from bot.services.send_time import check_send_time
 from bot.services.sms import check_text
 from bot.services.time_range import parse_range
+from bot.services.workflow_user import WorkflowUsers
 from bot.settings import Settings
 from bot.slack.jobs import NO_DATABASE
 from bot.slack.workflows import steps
@@ -46,22 +48,35 @@ log = logging.getLogger(__name__)
 NOW_SLACK_SECONDS = 60
 NO_ACTOR = (
     "Switchboard does not know whom to run this step as: set its “Run as” input to “Person who used "
-    "this workflow”, or ask the admin to set SWITCHBOARD_WORKFLOW_USER."
+    "this workflow”, or ask an admin to name the workspace's workflow user (/switchboard workflow-user "
+    "@someone)."
 )
 
 Build = Callable[[Mapping[str, Any], Settings, dict[str, Any]], StepJob]
 
 
-def actor_of(inputs: Mapping[str, Any], settings: Settings) -> tuple[str, ActingAs] | None:
-    """Who the step acts as: the "Run as" person (a user_context, which only Slack fills), else the
-    configured service user; None when neither is there."""
+def runner_of(inputs: Mapping[str, Any]) -> str | None:
+    """The "Run as" person (a user_context, which only Slack fills), if the workflow gave one."""
     run_as = inputs.get("run_as")
     if isinstance(run_as, Mapping):
         user = run_as.get("id")
         if isinstance(user, str) and user.strip():
-            return user.strip(), "runner"
-    if settings.workflow_user:
-        return settings.workflow_user, "service"
+            return user.strip()
+    return None
+
+
+async def actor_of(
+    inputs: Mapping[str, Any], container: Container, team_id: str
+) -> tuple[str, ActingAs] | None:
+    """Who the step acts as: the "Run as" person, else the workspace's workflow service user (an admin's
+    choice; in single-token mode SWITCHBOARD_WORKFLOW_USER until one is made); None when neither is
+    there. The service user is read only when needed (one database read)."""
+    runner = runner_of(inputs)
+    if runner is not None:
+        return runner, "runner"
+    service = await WorkflowUsers.of(container.sessions, container.settings).current(team_id)
+    if service.user_id:
+        return service.user_id, "service"
     return None
 
 
@@ -148,7 +163,12 @@ def listener(step: str, build: Build) -> Callable[..., Any]:
         execution_id = str(event.get("function_execution_id") or "")
         team_id = context.team_id or context.enterprise_id or ""
         inputs = event.get("inputs") or {}
-        actor = actor_of(inputs, container.settings)
+        try:
+            actor = await actor_of(inputs, container, team_id)
+        except Exception:  # the database is away, most likely: the workflow hears it, never waits
+            log.warning("workflow step not started", exc_info=True, extra={"step": step})
+            await fail(NO_DATABASE)
+            return
         if actor is None:
             await _refuse(container, fail, team_id, "workflow", step, execution_id, NO_ACTOR)
             return

@@ -1,10 +1,11 @@
 """The work of Workflow Builder steps, after the `function_executed` event was acked.
 
 Each job carries the step's `function_execution_id`; it acts as the person the listener chose (the
-workflow's "Run as" person, else SWITCHBOARD_WORKFLOW_USER), whose role and links apply exactly as in
-Slack, and ends the step with `functions.completeSuccess` (outputs) or `functions.completeError` (a
-readable reason). A job that fails or dies on the way is ended by `step_failed` (installed as the runner's
-notifier), so a step never hangs in the workflow. Every run is audited as `workflow.<step>`.
+workflow's "Run as" person, else the workspace's workflow service user), whose role and links apply
+exactly as in Slack, and ends the step with `functions.completeSuccess` (outputs) or
+`functions.completeError` (a readable reason). A job that fails or dies on the way is ended by
+`step_failed` (installed as the runner's notifier), so a step never hangs in the workflow. Every run is
+audited as `workflow.<step>`.
 """
 
 from __future__ import annotations
