@@ -63,10 +63,17 @@ class IdentityService:
         self._cache: dict[tuple[str, str], tuple[float, Identity]] = {}
 
     async def resolve(self, team_id: str, user_id: str) -> Identity:
+        """Who is asking, for the checks before `ack()`: cached up to `ttl` seconds."""
         key = (team_id, user_id)
         hit = self._cache.get(key)
         if hit is not None and self._clock() - hit[0] < self._ttl:
             return hit[1]
+        return await self.current(team_id, user_id)
+
+    async def current(self, team_id: str, user_id: str) -> Identity:
+        """Who is acting, read from the database now (and cached for `resolve`): what jobs use at the
+        moment of acting, so a role or link changed in another process a second ago applies."""
+        key = (team_id, user_id)
         async with self._sessions() as session:
             mapping = await UserMappingRepository(session, team_id).get(user_id)
         identity = Identity.from_mapping(team_id, user_id, mapping)

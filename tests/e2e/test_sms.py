@@ -560,3 +560,28 @@ async def test_a_template_from_a_sender_code_the_agent_lacks_says_so_and_is_refu
     await slack.driver.click(await _modal(slack), action_id=ids.INPUT_TEMPLATE[1], value="callback")
     await slack.driver.settle()
     assert "do not have" not in _text(_block(_view(slack), BLOCK_TEMPLATE_PREVIEW))
+
+
+async def test_a_link_removed_by_another_process_applies_at_the_moment_of_sending(slack: Harness) -> None:
+    """The ack's role check may use a role cached for 30 seconds; the send itself reads the database: an
+    agent unlinked a moment ago by another process (no cache of this one was told) sends nothing."""
+    from sqlalchemy import delete
+
+    from bot.db.models import UserMapping
+    from bot.db.session import transaction
+
+    response = await slack.driver.command("/sms", "send +1 415 555 0101 Hello", user="U0AGENT")
+    assert response.status == 200
+    await slack.driver.settle()
+    card = slack.driver.last_response("U0AGENT")
+    assert card is not None
+    async with transaction(slack.container.sessions) as session:  # as `switchboard admin` elsewhere would
+        await session.execute(
+            delete(UserMapping).where(UserMapping.team_id == TEAM_ID, UserMapping.slack_user_id == "U0AGENT")
+        )
+    await slack.driver.click(card, action_id=ids.ACTION_SEND_CONFIRM, user="U0AGENT")
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0AGENT")
+    assert answer is not None and "not linked to Switchboard" in json.dumps(answer.blocks) + answer.text
+    async with slack.container.sessions() as session:
+        assert list(await SmsMessageRepository(session, TEAM_ID).recent(limit=5)) == []

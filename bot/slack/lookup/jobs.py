@@ -82,7 +82,7 @@ async def readable(
     """The number's LiveVox threads when the check listed them (`NumberAccess.check`); raises `_Refused`
     after telling the person why. Without LiveVox an agent's access cannot be checked: a failure propagates,
     so a transient one is retried and a final one is told in words (the runner's notifier)."""
-    identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity = await container.identities.current(envelope.team_id, envelope.user_id)
     access = NumberAccess(container.sessions, container.audit, container.history)
     try:
         return await access.check(providers, identity, number, what=what)
@@ -95,7 +95,7 @@ async def readable(
 async def lookup(job: LookupJob, container: Container) -> None:
     envelope = job.envelope
     url = envelope.response_url or ""
-    identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity = await container.identities.current(envelope.team_id, envelope.user_id)
     providers = await container.providers.for_team(envelope.team_id)
     number = job.number
     span = parse_range(job.range)

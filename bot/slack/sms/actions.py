@@ -101,7 +101,8 @@ async def on_scheduled_cancel(
     signed). Who may cancel it is decided on the row: its author, or a supervisor."""
     await ack()
     container = context["container"]
-    identity = context["identity"]
+    # Whose it is and who may cancel it are decided now, on the database's word (not a cached role).
+    identity = await container.identities.current(context["identity"].team_id, context["identity"].user_id)
     action = (body.get("actions") or [{}])[0]
     raw_id, _, where = str(action.get("value") or "").partition(":")
     if not raw_id.isdigit():

@@ -255,7 +255,7 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
     """The confirm card of `/sms send <number> <text>`: recipient, sender, text, segments, warnings."""
     envelope = job.envelope
     url = envelope.response_url or ""
-    identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity: Identity = await container.identities.current(envelope.team_id, envelope.user_id)
     providers = await container.providers.for_team(envelope.team_id)
     sms = service(container)
     number, text = job.number, job.text
@@ -375,7 +375,7 @@ def warnings_of(compliance: Compliance, route: Route) -> list[str]:
 async def confirm(job: SmsConfirmJob, container: Container) -> None:
     """Send clicked: send once, turn the card into the outcome, and follow the delivery record."""
     envelope = job.envelope
-    identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity: Identity = await container.identities.current(envelope.team_id, envelope.user_id)
     draft = job.draft
     key = f"confirm:{draft.key}"
     override = (
@@ -508,7 +508,7 @@ async def follow_delivery(job: SmsDeliveryJob, container: Container) -> None:
     row = await tracker.row(envelope.team_id, job.key)
     if row is None or row.status is not SmsStatus.ACCEPTED or row.status_reason:
         return  # settled already (a repeated follow-up), or not ours to follow
-    identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity: Identity = await container.identities.current(envelope.team_id, envelope.user_id)
     providers = await container.providers.for_team(envelope.team_id)
     provider = job.route.provider_name
     try:
@@ -593,7 +593,7 @@ async def _send(container: Container, identity: Identity, request: SendRequest) 
 async def send_from_modal(job: SmsSendJob, container: Container) -> None:
     """A submitted send modal: send, then tell the person in the channel (ephemeral) or by DM."""
     envelope = job.envelope
-    identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity: Identity = await container.identities.current(envelope.team_id, envelope.user_id)
     result = await _send(
         container,
         identity,
@@ -649,7 +649,7 @@ async def tell(
 async def fill_modal(job: SmsModalJob, container: Container) -> None:
     """Fill the just-opened send modal with the sender codes, the default sender and the templates."""
     envelope = job.envelope
-    identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity: Identity = await container.identities.current(envelope.team_id, envelope.user_id)
     providers = await container.providers.for_team(envelope.team_id)
     sms = service(container)
     state = ModalState(
@@ -704,7 +704,7 @@ async def _form_warnings(
 async def modal_compliance(job: SmsComplianceJob, container: Container) -> None:
     """Enter in the modal's number box: check that number and show its warnings in place."""
     envelope = job.envelope
-    identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity: Identity = await container.identities.current(envelope.team_id, envelope.user_id)
     providers = await container.providers.for_team(envelope.team_id)
     try:
         route = choose_route(providers, identity)
@@ -734,7 +734,7 @@ async def template_preview_update(job: TemplatePreviewJob, container: Container)
         try:
             template = await sms.template(providers, job.template_id)
             text = template.message or ""
-            identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+            identity: Identity = await container.identities.current(envelope.team_id, envelope.user_id)
             problem = await sms.template_sender_problem(providers, identity, template)
         except (errors.ProviderError, InputError) as error:
             text = f"(could not load the template: {error})"
@@ -763,7 +763,7 @@ async def list_templates(job: SmsTemplatesJob, container: Container) -> None:
 async def list_codes(job: SmsCodesJob, container: Container) -> None:
     envelope = job.envelope
     url = envelope.response_url or ""
-    identity: Identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity: Identity = await container.identities.current(envelope.team_id, envelope.user_id)
     providers = await container.providers.for_team(envelope.team_id)
     if providers.livevox is None:
         await respond(url, {"text": "LiveVox is not connected, so there are no SMS codes."})

@@ -181,7 +181,7 @@ async def fire(job: SmsScheduledJob, container: Container) -> None:
         await service.settle(row, ScheduledStatus.REFUSED, words)
         await _tell(container, envelope, failure(words))
         return
-    identity = await container.identities.resolve(row.team_id, row.user_id)
+    identity = await container.identities.current(row.team_id, row.user_id)
     try:
         result = await _send(container, identity, row)
     except BaseException:
@@ -338,7 +338,7 @@ def home_scheduled(rows: list[ScheduledSend]) -> list[Block]:
 
 async def list_scheduled(job: ScheduledListJob, container: Container) -> None:
     envelope = job.envelope
-    identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity = await container.identities.current(envelope.team_id, envelope.user_id)
     url = envelope.response_url or ""
     try:
         rows = await sends(container).waiting(identity, team=job.team, limit=LIST_ROWS + 1)
@@ -370,7 +370,7 @@ async def schedule_from_form(job: ScheduleFromFormJob, container: Container) -> 
     from bot.slack.sms.jobs import tell
 
     envelope = job.envelope
-    identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity = await container.identities.current(envelope.team_id, envelope.user_id)
     request = ScheduleRequest(
         key=job.key,
         number=job.number,

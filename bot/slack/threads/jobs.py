@@ -151,7 +151,7 @@ def install(runner: JobRunner[Container]) -> None:
 
 
 async def who(envelope: Envelope, container: Container) -> tuple[Identity, Providers, InboxService]:
-    identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity = await container.identities.current(envelope.team_id, envelope.user_id)
     providers = await container.providers.for_team(envelope.team_id)
     return identity, providers, InboxService(container.audit, contacts=container.contacts)
 

@@ -202,7 +202,7 @@ def _not_allowed(job: StepJob, identity: Identity) -> str:
 async def acting(container: Container, job: StepJob) -> Identity | None:
     """The person the step acts as, or None once the step was refused (audited as a denial too)."""
     envelope = job.envelope
-    identity = await container.identities.resolve(envelope.team_id, envelope.user_id)
+    identity = await container.identities.current(envelope.team_id, envelope.user_id)
     if identity.may(Role.AGENT):
         return identity
     await container.audit.denied(
@@ -403,7 +403,7 @@ async def assign_thread(job: AssignThreadStep, container: Container) -> None:
             await service.take(providers, identity, job.thread_id, job.channel_kind)
             action, agent_id = "taken", identity.livevox_agent_id
         else:
-            assignee = await container.identities.resolve(identity.team_id, job.assignee)
+            assignee = await container.identities.current(identity.team_id, job.assignee)
             if not assignee.livevox_agent_id:
                 await refuse(
                     container,
