@@ -91,12 +91,11 @@ def _envelope(context: dict[str, Any], body: dict[str, Any], origin: str) -> Env
 
 
 def _change(action_id: str, envelope: Envelope, ref: ThreadRef) -> Job:
-    data = ref.as_dict()
     if action_id == ids.ACTION_THREAD_TAKE:
-        return TakeJob(envelope=envelope, ref=data)
+        return TakeJob(envelope=envelope, ref=ref)
     if action_id == ids.ACTION_THREAD_RELEASE:
-        return ReleaseJob(envelope=envelope, ref=data)
-    return MarkJob(envelope=envelope, ref=data, read=action_id == ids.ACTION_THREAD_READ)
+        return ReleaseJob(envelope=envelope, ref=ref)
+    return MarkJob(envelope=envelope, ref=ref, read=action_id == ids.ACTION_THREAD_READ)
 
 
 def _message_ts(body: dict[str, Any]) -> str:
@@ -219,7 +218,7 @@ async def history(
     if ref is None:
         return
     envelope = _envelope(context, body, "button:thread_history")
-    await context["container"].defer(HistoryJob(envelope=envelope, ref=ref.as_dict()))
+    await context["container"].defer(HistoryJob(envelope=envelope, ref=ref))
 
 
 async def page(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond) -> None:

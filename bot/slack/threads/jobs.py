@@ -9,7 +9,7 @@ original message) or the Web API (`views.update`, `views.publish`). Failures are
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from pydantic import BaseModel
 
@@ -76,11 +76,11 @@ class _ThreadChange(Job):
     kind = "sb:thread_change"  # a base, never deferred itself
     effect: ClassVar[Effect] = Effect.CHANGE
     verb: ClassVar[str]
-    ref: dict[str, Any]  # ThreadRef.as_dict(): the card's thread, re-checked against LiveVox when acting
+    ref: ThreadRef  # the card's thread (from its verified button), re-checked against LiveVox when acting
 
     @property
     def thread(self) -> ThreadRef:
-        return ThreadRef.from_dict(self.ref)
+        return self.ref
 
     def describe(self) -> str:
         return f"the request to {self.verb} {_thread_label(self.thread)}"
@@ -123,7 +123,7 @@ class ResolveJob(_ThreadChange):
 class HistoryJob(Job):
     kind = "thread_history"
     what: ClassVar[str] = "the thread's history"
-    ref: dict[str, Any]
+    ref: ThreadRef
 
 
 class TransferAgentsJob(Job):
@@ -298,7 +298,7 @@ async def _alert_card_changed(job: _ThreadChange, container: Container, identity
 async def thread_history(job: HistoryJob, container: Container) -> None:
     url = job.envelope.response_url or ""
     identity, providers, service = await who(job.envelope, container)
-    ref = ThreadRef.from_dict(job.ref)
+    ref = job.ref
     try:
         entries, more = await service.history(providers, identity, ref.thread_id, kind=ref.kind)
     except Exception as error:

@@ -80,7 +80,7 @@ async def submit_transfer(ack: AsyncAck, body: dict[str, Any], context: dict[str
     await container.defer(
         TransferJob(
             envelope=_envelope(identity, meta, "view:thread_transfer"),
-            ref=meta.ref.as_dict(),
+            ref=meta.ref,
             agent_id=str(option["value"]),
             agent_name=name or str(option["value"]),
         )
@@ -132,7 +132,7 @@ async def submit_resolve(ack: AsyncAck, body: dict[str, Any], context: dict[str,
     await container.defer(
         ResolveJob(
             envelope=_envelope(identity, meta, "view:thread_resolve"),
-            ref=meta.ref.as_dict(),
+            ref=meta.ref,
             account=account,
             term_code=int(term_code.id) if term_code else None,
             term_code_name=term_code.name if term_code and term_code.name != term_code.id else None,
