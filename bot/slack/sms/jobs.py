@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 from slack_sdk.errors import SlackApiError
 
 from bot.db.models import Role, SmsStatus
@@ -171,13 +171,36 @@ class SmsModalJob(Job):
     message: str | None = None
 
 
+class OpenModal(BaseModel):
+    """The send modal as it was when an input changed, to update in place (`replace_blocks`): Slack has
+    no call to read a view back, so the follow-up gets the parts a `views.update` takes. Its blocks are
+    the ones Switchboard built (and Slack echoed); private_metadata is only the token of its context."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str = "modal"
+    callback_id: str | None = None
+    title: dict[str, JsonValue] | None = None
+    submit: dict[str, JsonValue] | None = None
+    close: dict[str, JsonValue] | None = None
+    private_metadata: str | None = None
+    blocks: list[dict[str, JsonValue]] = []
+
+    @classmethod
+    def of(cls, view: dict[str, Any]) -> OpenModal:
+        return cls.model_validate({k: view.get(k) for k in cls.model_fields if view.get(k) is not None})
+
+    def as_view(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 class TemplatePreviewJob(Job):
     """A template picked in the send modal: its text and segments, in place."""
 
     kind = "sms_template_preview"
     what: ClassVar[str] = "the template preview"
     view_id: str
-    view: dict[str, Any]  # the modal as it was (type, callback_id, title, blocks…), to update in place
+    view: OpenModal  # the modal as it was, to update in place
     template_id: str | None = None
 
 
@@ -187,7 +210,7 @@ class SmsComplianceJob(Job):
     kind = "sms_modal_compliance"
     what: ClassVar[str] = "the Do-Not-Contact check"
     view_id: str
-    view: dict[str, Any]  # the modal as it was, to update in place
+    view: OpenModal  # the modal as it was, to update in place
     number: str  # E.164
 
 
@@ -716,7 +739,7 @@ async def modal_compliance(job: SmsComplianceJob, container: Container) -> None:
     try:
         slack = await container.slack_for(envelope.team_id)
         await slack.views_update(
-            view_id=job.view_id, view=replace_blocks(job.view, {BLOCK_COMPLIANCE: block})
+            view_id=job.view_id, view=replace_blocks(job.view.as_view(), {BLOCK_COMPLIANCE: block})
         )
     except SlackApiError as error:
         log.info("compliance not shown", extra={"error": error.response.get("error")})
@@ -738,7 +761,7 @@ async def template_preview_update(job: TemplatePreviewJob, container: Container)
             problem = await sms.template_sender_problem(providers, identity, template)
         except (errors.ProviderError, InputError) as error:
             text = f"(could not load the template: {error})"
-    view = replace_blocks(job.view, {BLOCK_TEMPLATE_PREVIEW: template_preview(text, problem)})
+    view = replace_blocks(job.view.as_view(), {BLOCK_TEMPLATE_PREVIEW: template_preview(text, problem)})
     try:
         slack = await container.slack_for(envelope.team_id)
         await slack.views_update(view_id=job.view_id, view=view)

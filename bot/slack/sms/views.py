@@ -24,6 +24,7 @@ from bot.slack.sms.blocks import (
     segments_block,
 )
 from bot.slack.sms.jobs import (
+    OpenModal,
     OverrideContext,
     SendModalContext,
     SmsComplianceJob,
@@ -205,8 +206,7 @@ async def on_template_picked(ack: AsyncAck, body: dict[str, Any], context: Async
         TemplatePreviewJob(
             envelope=Envelope(team_id=identity.team_id, user_id=identity.user_id, origin="modal:send_sms"),
             view_id=str(view.get("id") or ""),
-            view={k: view.get(k) for k in ("type", "callback_id", "title", "submit", "close", "blocks")}
-            | {"private_metadata": view.get("private_metadata")},
+            view=OpenModal.of(view),
             template_id=option.get("value") or None,
         )
     )
@@ -232,8 +232,7 @@ async def on_number_entered(ack: AsyncAck, body: dict[str, Any], context: AsyncB
         SmsComplianceJob(
             envelope=Envelope(team_id=identity.team_id, user_id=identity.user_id, origin="modal:send_sms"),
             view_id=str(view.get("id") or ""),
-            view={k: view.get(k) for k in ("type", "callback_id", "title", "submit", "close", "blocks")}
-            | {"private_metadata": view.get("private_metadata")},
+            view=OpenModal.of(view),
             number=number,
         )
     )
