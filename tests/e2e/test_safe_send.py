@@ -348,3 +348,14 @@ async def test_a_scheduled_send_is_checked_again_when_it_fires(make_harness: Mak
         assert await _rows(slack) == []
         [event] = [e for e in await _audit(slack, "sms.refused") if e.details["stage"] == "send"]
         assert event.details["reasons"] == ["customer_opt_out"]
+
+
+async def test_a_customers_reply_quoted_in_a_refusal_cannot_mention_anyone(slack: Harness) -> None:
+    """The refusal quotes the opt-out the customer sent; a `<!here>` in it stays text, in the card's blocks
+    and in its notification text."""
+    await _inject(slack, CLEAN, "STOP. <!here> <@U0ADMIN>")
+    card = await _card(slack, f"send {CLEAN} Hello")
+    shown = _text(card)
+    assert "&lt;!here&gt;" in shown and "&lt;@U0ADMIN&gt;" in shown
+    assert "<!here>" not in shown and "<@U0ADMIN>" not in shown
+    assert "&lt;!here&gt;" in card.text

@@ -85,7 +85,7 @@ def card_message(row: InboxThread) -> dict[str, Any]:
     if buttons:
         blocks.append(actions(*buttons, block_id=f"alert_actions:{row.id}"))
     who = f"{snapshot.get('name') or ''} {pretty_number(row.number) if row.number else ''}".strip()
-    return message(blocks, f"New SMS conversation from {who or 'a customer'}")
+    return message(blocks, f"New SMS conversation from {escape(who) or 'a customer'}")
 
 
 def _buttons(row: InboxThread) -> list[Any]:

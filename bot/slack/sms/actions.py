@@ -25,6 +25,7 @@ from bot.slack.sms import later
 from bot.slack.sms.blocks import Outcome, cancelled_message, outcome_message, override_modal
 from bot.slack.sms.jobs import Draft, OverrideContext, SmsConfirmJob
 from bot.slack.sms.modal import open_send_modal
+from bot.slack.text import error_text
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ async def on_send_later(
     try:
         scheduled = await later.schedule(container, envelope, identity, request)
     except InputError as error:  # its time passed while the card was open, or no time is allowed
-        await respond(**failure(str(error)), replace_original=True)
+        await respond(**failure(error_text(error)), replace_original=True)
         return
     # The send's own answer replaces this card when it fires (while the response_url lives).
     await respond(**later.scheduled_card(scheduled.row, scheduled.moved), replace_original=True)
@@ -110,7 +111,7 @@ async def on_scheduled_cancel(
     try:
         row = await later.sends(container).cancel(identity, int(raw_id))
     except InputError as error:
-        await respond(**failure(str(error)), replace_original=False)
+        await respond(**failure(error_text(error)), replace_original=False)
         return
     if where in ("mine", "team"):
         rows = await later.sends(container).waiting(identity, team=where == "team", limit=later.LIST_ROWS + 1)

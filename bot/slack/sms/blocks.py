@@ -317,7 +317,9 @@ def preview_message(preview: Preview, token: str) -> dict[str, Any]:
             label = f"Send at {preview.send_later}"
             buttons.insert(0, button(label, ids.ACTION_SEND_LATER, token, style="primary"))
         blocks.append(actions(*buttons, block_id=BLOCK_PREVIEW_ACTIONS))
-        return message(fit(blocks), f"Not sending to {pretty_number(preview.number)}: {preview.refusals[0]}")
+        return message(
+            fit(blocks), f"Not sending to {pretty_number(preview.number)}: {escape(preview.refusals[0])}"
+        )
     if preview.scheduled_for:
         blocks.append(section(f"🕗 {preview.scheduled_for}"))
         blocks.append(

@@ -298,7 +298,7 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
                 envelope.team_id, number, asked
             )
         except InputError as error:
-            await respond(url, failure(str(error)))
+            await respond(url, failure(error_text(error)))
             return
     # A provider failing here is retried if transient, else told by the runner's notifier, in words.
     sender = await sms.resolve_sender(providers, identity, route, None, envelope.channel_id)

@@ -33,7 +33,7 @@ from bot.slack.blocks.common import actions, button, context, divider, fit, head
 from bot.slack.commands import NOT_LINKED
 from bot.slack.outcome import failure
 from bot.slack.reply import respond
-from bot.slack.text import clip, duration, escape, pretty_number, when
+from bot.slack.text import clip, duration, error_text, escape, pretty_number, when
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -253,9 +253,9 @@ async def _send(container: Container, identity: Identity, row: ScheduledSend) ->
         only_quiet = all(r.reason is Reason.QUIET_HOURS for r in verdict.refusals)
         if only_quiet and quiet is not None and quiet.next_allowed is not None:
             return _Moved(quiet.next_allowed + MARGIN)
-        return str(refused)
+        return error_text(refused)
     except (InputError, AccessDenied) as error:  # refused before anything was sent
-        return str(error)
+        return error_text(error)
 
 
 async def _tell(container: Container, envelope: Envelope, payload: dict[str, Any]) -> tuple[str, str] | None:
@@ -343,7 +343,7 @@ async def list_scheduled(job: ScheduledListJob, container: Container) -> None:
     try:
         rows = await sends(container).waiting(identity, team=job.team, limit=LIST_ROWS + 1)
     except InputError as error:
-        await respond(url, failure(str(error)))
+        await respond(url, failure(error_text(error)))
         return
     await respond(url, scheduled_list(list(rows), team=job.team))
 
@@ -386,7 +386,9 @@ async def schedule_from_form(job: ScheduleFromFormJob, container: Container) -> 
     try:
         scheduled = await schedule(container, envelope, identity, request)
     except InputError as error:
-        await tell(container, envelope.team_id, envelope.user_id, envelope.channel_id, failure(str(error)))
+        await tell(
+            container, envelope.team_id, envelope.user_id, envelope.channel_id, failure(error_text(error))
+        )
         return
     await tell(
         container,
