@@ -447,6 +447,7 @@ class SlackEmulator:
 
         self.calls: list[Call] = []
         self.unknown_calls: list[Call] = []
+        self._failing: dict[str, list[str]] = {}  # method: the errors its next calls get (`fail_next`)
         self.messages: list[Message] = []
         self.response_urls: dict[str, ResponseUrl] = {}
         self.response_posts: list[ResponsePost] = []
@@ -660,6 +661,11 @@ class SlackEmulator:
     def home(self, user: str) -> View | None:
         return self.homes.get(user)
 
+    def fail_next(self, method: str, error: str = "fatal_error", times: int = 1) -> None:
+        """The next `times` calls of `method` are refused with `error`, as Slack refuses a call when it
+        cannot take it (an outage: `fatal_error`, `internal_error`; a channel gone: `channel_not_found`)."""
+        self._failing.setdefault(method, []).extend([error] * times)
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -846,6 +852,9 @@ class SlackEmulator:
                 return {"ok": False, "error": "token_expired"}
         elif token not in self.tokens:
             return {"ok": False, "error": "invalid_auth"}
+        failing = self._failing.get(method)
+        if failing:  # a failure a test asked for: Slack refusing this call, as it can (fatal_error…)
+            return {"ok": False, "error": failing.pop(0)}
         handler = self._methods().get(method)
         if handler is None:
             if call is not None:

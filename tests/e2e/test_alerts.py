@@ -240,6 +240,23 @@ async def test_nudge_then_escalation_once_each_and_only_in_working_hours(alerts:
     assert len(replies(slack, card)) == 2
 
 
+async def test_a_nudge_slack_refused_is_given_in_the_next_round(alerts: Harness) -> None:
+    slack = alerts
+    await turn_on(slack, "nudge=10m", "oncall=<!subteam^S0ONDUTY|@care>")
+    await round_(slack)
+    thread_id = inject(slack, "Hello, anyone?")
+    await round_(slack)
+    card = await card_of(slack, thread_id)
+    slack.emulator.fail_next("chat.postMessage", "fatal_error")
+    await round_(slack, 11 * 60)
+    assert replies(slack, card) == []  # Slack refused the nudge: nobody was reminded
+    await round_(slack, 30)
+    [nudge] = replies(slack, card)  # claimed again, and given once
+    assert "<!subteam^S0ONDUTY>" in text(nudge)
+    await round_(slack, 60)
+    assert len(replies(slack, card)) == 1
+
+
 async def test_a_failing_livevox_loses_nothing_and_posts_nothing_twice(alerts: Harness) -> None:
     slack = alerts
     await turn_on(slack)

@@ -368,6 +368,18 @@ async def claim_reminder(
     return claimed.first() is not None
 
 
+async def release_reminder(
+    session: AsyncSession, row_id: int, *, escalate: bool, waiting_since: datetime
+) -> None:
+    """Give back a claimed reminder that could not be posted anywhere, so the next round tries again."""
+    column = InboxThread.escalated_for if escalate else InboxThread.nudged_for
+    await session.execute(
+        update(InboxThread)
+        .where(InboxThread.id == row_id, column == waiting_since)
+        .values({column.key: None})
+    )
+
+
 async def note_change(
     session: AsyncSession,
     team_id: str,

@@ -32,6 +32,7 @@ from bot.db.repositories.alerts import (
     claim_cards,
     note_change,
     outbox_senders,
+    release_reminder,
     replied,
     thread_row,
     unannounced,
@@ -219,12 +220,20 @@ async def _remind(container: Container, reminder: Reminder, now: datetime) -> No
         cards = await cards_of(session, reminder.row_id)
     pace = ChannelPacer(reminder.team_id, container.rate_budget)
     slack = await container.slack_for(reminder.team_id)
+    tried = posted = False
     for card in cards:
         if card.ts is None or card.channel_id not in reminder.channels:
             continue
+        tried = True
         try:
             await post_note(
                 slack, card.channel_id, reminder_message(reminder, now=now), pace, thread_ts=card.ts
             )
+            posted = True
         except SlackApiError as error:
             log.warning("reminder not posted", extra={"error": error.response.get("error")})
+    if tried and not posted:  # nobody was reminded: the claim goes back, and the next round tries again
+        async with transaction(container.sessions) as session:
+            await release_reminder(
+                session, reminder.row_id, escalate=reminder.escalate, waiting_since=reminder.waiting_since
+            )
