@@ -3,8 +3,10 @@ the sandbox providers in-process, a fresh migrated database with the demo worksp
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,3 +108,31 @@ async def oauth(
     with fresh_database(request.param, tmp_path) as url:
         async with oauth_harness(url, monkeypatch) as harness:
             yield harness
+
+
+def _shown(message: object) -> str:
+    """A message's text and blocks, as one string to look for words in."""
+    import json
+
+    return str(getattr(message, "text", "")) + json.dumps(
+        getattr(message, "blocks", message), ensure_ascii=False
+    )
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, within: float = 20.0) -> None:
+    """Wait for what a click's listener does after its ack (a busy machine takes longer)."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def answered(slack: Harness, words: str, user: str = "U0AGENT") -> str:
+    """The person's latest answer once it holds `words`."""
+
+    async def said() -> bool:
+        return words in _shown(slack.driver.last_response(user))
+
+    await until(said, f"an answer saying {words!r}")
+    return _shown(slack.driver.last_response(user))

@@ -18,7 +18,7 @@ from bot.db.session import transaction
 from bot.sandbox.world import DEMO
 from bot.services.demo import TEAM_ID
 from bot.slack import ids
-from tests.e2e.conftest import Harness, MakeHarness
+from tests.e2e.conftest import Harness, MakeHarness, answered
 from tests.e2e.test_threads import click_card, list_threads, open_thread
 
 CLEAN, CLEAN_2, DNC, OPTED_OUT = DEMO.phone_numbers
@@ -320,10 +320,7 @@ async def test_send_at_their_morning_fires_once_when_the_window_opens(make_harne
             for _ in range(2)
         ]
         await asyncio.gather(*(slack.driver.send_payload(p) for p in clicks))
-        await asyncio.sleep(0.3)
-        assert "Scheduled: your SMS to +1 415-555-0100 goes out at 08:00 their time" in _text(
-            slack.driver.last_response("U0AGENT")
-        )
+        await answered(slack, "Scheduled: your SMS to +1 415-555-0100 goes out at 08:00 their time")
         assert not [m for m in _lv_sent(slack, CLEAN) if m.message == "Good morning"]
         clock.advance(seconds=5)  # the window is open when the job fires
         await slack.driver.settle()
@@ -338,7 +335,7 @@ async def test_a_scheduled_send_is_checked_again_when_it_fires(make_harness: Mak
         slack.container.clock = clock
         card = await _send_later_card(slack, clock, "Good morning")
         await slack.driver.click(card, action_id=ids.ACTION_SEND_LATER)
-        await asyncio.sleep(0.3)
+        await answered(slack, "Scheduled: your SMS")
         await _inject(slack, CLEAN, "STOP")  # the customer opts out before it goes
         clock.advance(seconds=5)
         await slack.driver.settle()

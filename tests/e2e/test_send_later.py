@@ -20,7 +20,7 @@ from bot.services.demo import TEAM_ID
 from bot.services.scheduled_sends import ScheduledSends, ScheduleRequest
 from bot.slack import ids
 from bot.slack.sms import later
-from tests.e2e.conftest import Harness, MakeHarness, set_send_window
+from tests.e2e.conftest import Harness, MakeHarness, answered, set_send_window, until
 from tests.e2e.test_safe_send import CLEAN, _actions, _audit, _inject, _lv_sent, _rows, _text
 
 # 11:59:58 in New York (the agent's Slack zone), 08:59:58 in San Francisco (the number's): both awake.
@@ -42,11 +42,19 @@ async def _command(slack: Harness, text: str, user: str = "U0AGENT") -> tuple[st
     return response.body, (answer if answer is not before else None)
 
 
-async def _ask(slack: Harness, text: str, user: str = "U0AGENT") -> Message | None:
+async def _rows_made(slack: Harness, count: int) -> list[ScheduledSend]:
+    async def made() -> bool:
+        return len(await _scheduled(slack)) >= count
+
+    await until(made, f"{count} scheduled rows")
+    return await _scheduled(slack)
+
+
+async def _ask(slack: Harness, text: str, words: str, user: str = "U0AGENT") -> Message | None:
     """A command answered while a send is due within seconds: its job keeps the queue busy (it waits
-    for the fake clock), so this waits a moment instead of for an idle queue."""
+    for the fake clock), so this waits for the answer instead of for an idle queue."""
     await slack.driver.command("/sms", text, user=user)
-    await asyncio.sleep(0.5)
+    await answered(slack, words, user)
     return slack.driver.last_response(user)
 
 
@@ -76,15 +84,13 @@ async def test_at_a_time_is_previewed_scheduled_once_listed_and_fired_once(make_
             for _ in range(2)
         ]
         await asyncio.gather(*(slack.driver.send_payload(p) for p in clicks))
-        await asyncio.sleep(0.5)
-        told = _text(slack.driver.last_response("U0AGENT"))
-        assert "Scheduled: your SMS to +1 415-555-0100 goes out at 09:00 their time" in told
+        await answered(slack, "Scheduled: your SMS to +1 415-555-0100 goes out at 09:00 their time")
         [row] = await _scheduled(slack)
         assert row.status is ScheduledStatus.PENDING and row.user_id == "U0AGENT"
         assert row.send_at == datetime(2026, 12, 2, 17, 0, tzinfo=UTC) and row.asked_for is None
         assert row.text == "Lunch is ready" and row.origin == "/sms send --at"
 
-        listing = await _ask(slack, "scheduled")
+        listing = await _ask(slack, "scheduled", "Your scheduled SMS")
         assert listing is not None and "Your scheduled SMS (1)" in _text(listing)
         assert "Lunch is ready" in _text(listing)
         assert slack.driver.find_element(listing, action_id=ids.ACTION_SCHEDULED_CANCEL) is not None
@@ -113,7 +119,7 @@ async def test_a_time_in_their_quiet_hours_is_moved_and_the_sender_told_then_can
         assert "Goes out at 08:00 their time (America/Los_Angeles), Thu Dec 3" in text
         assert "inside the recipient's quiet hours (08:00–21:00" in text
         await slack.driver.click(card, action_id=ids.ACTION_SEND_LATER, user="U0AGENT")
-        await asyncio.sleep(0.5)
+        await answered(slack, "which is inside the recipient's quiet hours")
         scheduled_card = slack.driver.last_response("U0AGENT")
         assert scheduled_card is not None
         assert "which is inside the recipient's quiet hours" in _text(scheduled_card)
@@ -137,16 +143,12 @@ async def test_a_time_in_their_quiet_hours_is_moved_and_the_sender_told_then_can
             for _ in range(2)
         )
         await slack.driver.send_payload(cancel)
-        await asyncio.sleep(0.3)
-        assert "Cancelled: nothing was sent to +1 415-555-0100" in _text(
-            slack.driver.last_response("U0AGENT")
-        )
+        await answered(slack, "Cancelled: nothing was sent to +1 415-555-0100")
         [row] = await _scheduled(slack)
         assert row.status is ScheduledStatus.CANCELLED and row.cancelled_by == "U0AGENT"
         assert len(await _audit(slack, "sms.schedule_cancelled")) == 1
         await slack.driver.send_payload(stale)  # a second click, from a client that still shows it
-        await asyncio.sleep(0.3)
-        assert "It was cancelled already" in _text(slack.driver.last_response("U0AGENT"))
+        await answered(slack, "It was cancelled already")
 
         # Its time comes: the job finds the row cancelled and sends nothing.
         await later.fire(
@@ -192,8 +194,7 @@ async def test_the_team_list_is_for_supervisors_and_only_the_author_or_a_supervi
         for user, body in (("U0AGENT", "From the agent"), ("U0SUPER", "From the supervisor")):
             card = await _card(slack, f"send {CLEAN} {body} --at in 2h", user=user)
             await slack.driver.click(card, action_id=ids.ACTION_SEND_LATER, user=user)
-        await asyncio.sleep(0.5)
-        agent_row, super_row = await _scheduled(slack)
+        agent_row, super_row = await _rows_made(slack, 2)
         assert (agent_row.user_id, super_row.user_id) == ("U0AGENT", "U0SUPER")
 
         _, mine = await _command(slack, "scheduled")
@@ -211,10 +212,7 @@ async def test_the_team_list_is_for_supervisors_and_only_the_author_or_a_supervi
         # The agent replays the supervisor's (signed) Cancel button: the row says whose it is.
         theirs = _cancel_of(team, "From the supervisor")
         await slack.driver.send_payload(slack.driver.block_actions_payload(team, theirs, user="U0AGENT"))
-        await asyncio.sleep(0.3)
-        assert "Only the person who scheduled it, or a supervisor" in _text(
-            slack.driver.last_response("U0AGENT")
-        )
+        await answered(slack, "Only the person who scheduled it, or a supervisor")
         denied = [e for e in await _audit(slack, "access.denied") if e.target_id == str(super_row.id)]
         assert denied and denied[0].actor == "U0AGENT"
         assert (await _scheduled(slack))[1].status is ScheduledStatus.PENDING
@@ -222,7 +220,7 @@ async def test_the_team_list_is_for_supervisors_and_only_the_author_or_a_supervi
         # The supervisor cancels the agent's from the team list: the list is drawn again without it.
         agents = _cancel_of(team, "From the agent")
         await slack.driver.send_payload(slack.driver.block_actions_payload(team, agents, user="U0SUPER"))
-        await asyncio.sleep(0.3)
+        await answered(slack, "Cancelled: nothing was sent", user="U0SUPER")
         rows = await _scheduled(slack)
         assert rows[0].status is ScheduledStatus.CANCELLED and rows[0].cancelled_by == "U0SUPER"
         redrawn = [
@@ -266,7 +264,7 @@ async def test_app_home_lists_them_and_cancels(make_harness: MakeHarness) -> Non
         slack.container.clock = FakeClock(NOW)
         card = await _card(slack, f"send {CLEAN} Home test --at in 3h")
         await slack.driver.click(card, action_id=ids.ACTION_SEND_LATER, user="U0AGENT")
-        await asyncio.sleep(0.5)
+        await _rows_made(slack, 1)
         await slack.driver.open_home("U0AGENT")
         await slack.driver.settle()
         home = slack.driver.home("U0AGENT")
@@ -289,13 +287,13 @@ async def test_checked_again_when_it_fires_moved_again_when_the_team_hours_chang
         slack.container.clock = clock
         card = await _card(slack, f'send {CLEAN} Changed hours --at "noon"')
         await slack.driver.click(card, action_id=ids.ACTION_SEND_LATER, user="U0AGENT")
-        await asyncio.sleep(0.3)
+        await _rows_made(slack, 1)
         # An admin narrows the team's hours to 10:00-18:00 before it goes (09:00 in San Francisco).
         await set_send_window(slack.container, 10 * 60, 18 * 60)
         clock.advance(seconds=5)
-        await asyncio.sleep(3)
-        told = _text(slack.driver.last_response("U0AGENT"))
-        assert "Moved: the team's sending hours do not allow texting +1 415-555-0100 now" in told
+        told = await answered(
+            slack, "Moved: the team's sending hours do not allow texting +1 415-555-0100 now"
+        )
         assert "10:00 their time (America/Los_Angeles), Wed Dec 2" in told
         [row] = await _scheduled(slack)
         assert row.status is ScheduledStatus.PENDING and row.asked_for == datetime(
@@ -311,7 +309,7 @@ async def test_an_opt_out_before_it_fires_refuses_it_and_says_so(make_harness: M
         slack.container.clock = clock
         card = await _card(slack, f'send {CLEAN} Before stop --at "noon"')
         await slack.driver.click(card, action_id=ids.ACTION_SEND_LATER, user="U0AGENT")
-        await asyncio.sleep(0.3)
+        await _rows_made(slack, 1)
         await _inject(slack, CLEAN, "Stop texting me")
         clock.advance(seconds=5)
         await slack.driver.settle()
