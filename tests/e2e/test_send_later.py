@@ -204,9 +204,11 @@ async def test_the_team_list_is_for_supervisors_and_only_the_author_or_a_supervi
         body, _ = await _command(slack, "scheduled team")
         assert "Only supervisors and admins see the team's scheduled SMS" in body
         body, _ = await _command(slack, "scheduled everything")
-        assert "Use `/sms scheduled`" in body
+        assert "Use `/sms scheduled` (yours" in body
 
-        _, team = await _command(slack, "scheduled team", user="U0SUPER")
+        _, own = await _command(slack, "scheduled mine", user="U0SUPER")
+        assert own is not None and "Your scheduled SMS (1)" in _text(own)
+        _, team = await _command(slack, "scheduled", user="U0SUPER")  # a supervisor's list: the team's
         assert team is not None and "The team's scheduled SMS (2)" in _text(team)
         assert "by <@U0AGENT>" in _text(team)
         # The agent replays the supervisor's (signed) Cancel button: the row says whose it is.

@@ -57,16 +57,17 @@ async def send(inv: Invocation) -> None:
 
 @router.sub(
     "scheduled",
-    "/sms scheduled [team]",
-    "the SMS you scheduled, to cancel; `team`: everyone's (supervisors)",
+    "/sms scheduled [mine|team]",
+    "the SMS scheduled to send later, to cancel: yours; a supervisor's list is the team's (`mine`: theirs)",
 )
 async def scheduled(inv: Invocation) -> None:
     words = [w.lower() for w in inv.args]
     if words not in ([], ["mine"], ["team"]):
         raise InputError(
-            "Use `/sms scheduled` (yours) or `/sms scheduled team` (everyone's, for supervisors)."
+            "Use `/sms scheduled` (yours; the team's for supervisors), `/sms scheduled mine` or "
+            "`/sms scheduled team`."
         )
-    team = words == ["team"]
+    team = words == ["team"] or (not words and inv.identity.may(Role.SUPERVISOR))
     if team and not inv.identity.may(Role.SUPERVISOR):
         raise InputError(
             "Only supervisors and admins see the team's scheduled SMS; `/sms scheduled` shows yours."
