@@ -6,6 +6,7 @@ unlinks made in this process invalidate it at once, other processes see them wit
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,20 +62,40 @@ class IdentityService:
         self._ttl = ttl
         self._clock = clock
         self._cache: dict[tuple[str, str], tuple[float, Identity]] = {}
+        # One read per person at a time: when someone's entry expires under load, every request of theirs
+        # in flight missed it at once, and each read it again (a session and a pool checkout each, beyond
+        # the pool's size a new connection each: seconds of acks behind them at 200 requests in flight).
+        self._reading: dict[tuple[str, str], asyncio.Task[Identity]] = {}
 
     async def resolve(self, team_id: str, user_id: str) -> Identity:
         key = (team_id, user_id)
         hit = self._cache.get(key)
         if hit is not None and self._clock() - hit[0] < self._ttl:
             return hit[1]
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = asyncio.create_task(self._read(team_id, user_id))
+            self._reading[key] = reading
+            reading.add_done_callback(lambda done: self._read_done(key, done))
+        # Shielded: a request given up on does not cancel the read the others wait for.
+        return await asyncio.shield(reading)
+
+    async def _read(self, team_id: str, user_id: str) -> Identity:
         async with self._sessions() as session:
             mapping = await UserMappingRepository(session, team_id).get(user_id)
-        identity = Identity.from_mapping(team_id, user_id, mapping)
-        self._cache[key] = (self._clock(), identity)
-        return identity
+        return Identity.from_mapping(team_id, user_id, mapping)
+
+    def _read_done(self, key: tuple[str, str], reading: asyncio.Task[Identity]) -> None:
+        if self._reading.get(key) is not reading:
+            return  # forgotten while it read: what it read may be stale, so it is not kept
+        del self._reading[key]
+        if not reading.cancelled() and reading.exception() is None:
+            self._cache[key] = (self._clock(), reading.result())
 
     def forget(self, team_id: str, user_id: str | None = None) -> None:
         if user_id is None:
             self._cache = {k: v for k, v in self._cache.items() if k[0] != team_id}
+            self._reading = {k: v for k, v in self._reading.items() if k[0] != team_id}
         else:
             self._cache.pop((team_id, user_id), None)
+            self._reading.pop((team_id, user_id), None)
