@@ -23,6 +23,7 @@ from bot.jobs.queue import Worker, WorkerOptions, create_job_app, is_in_memory
 from bot.jobs.runner import JobRunner
 from bot.services.audit import AuditService
 from bot.services.contacts import ContactBook
+from bot.services.deliveries import DeliveryClaims
 from bot.services.history import HistoryService
 from bot.services.identity import IdentityService
 from bot.services.providers import LiveSource, ProviderRegistry, ProviderSource
@@ -68,6 +69,8 @@ class Container:
         self.clock: Clock = parse_clock(settings.clock)
         self.identities = IdentityService(self.sessions)
         self.audit = AuditService(self.sessions)
+        # The replay check of every Slack request (bot/slack/app.py), batched across requests.
+        self.deliveries = DeliveryClaims(self.engine)
         # On Postgres every process shares each provider account's rate budget (in-process on SQLite).
         self.rate_budget = rate_budget_for(self.engine)
         self.providers = ProviderRegistry(
@@ -191,6 +194,7 @@ class Container:
         if self.worker is not None:
             await self.worker.stop()
         await self.providers.aclose()
+        await self.deliveries.aclose()
         await self.engine.dispose()
         configure_signing(None, only_if=self._signer)
 

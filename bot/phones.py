@@ -34,6 +34,18 @@ def to_e164(raw: str, default_region: str = "US") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def possible_international(text: str) -> str | None:
+    """The E.164 form of `text`, a number written with its country code ("+…"), when it parses as a
+    possible number of that country; else None."""
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 @dataclass(frozen=True)
 class FoundNumber:
     """A phone number found in text: its E.164 form and where it was written (`text[start:end]`)."""

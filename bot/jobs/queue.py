@@ -23,8 +23,10 @@ from procrastinate.testing import InMemoryConnector
 from psycopg.adapt import PyFormat
 from psycopg.types.array import ListDumper
 from psycopg.types.composite import TupleDumper
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 
+from bot.db.liveness import check_quietly
 from bot.jobs.runner import QUEUE
 
 log = logging.getLogger(__name__)
@@ -91,21 +93,31 @@ def use_fast_dumpers(context: psycopg.AsyncConnection[Any] | psycopg.adapt.Adapt
 
 async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
     use_fast_dumpers(connection)
+    await connection.set_autocommit(True)  # (not in the pool's kwargs: procrastinate passes its own too)
+
+
+def _pool(**options: Any) -> AsyncConnectionPool:
+    """procrastinate's pool, with its check (a round trip per checkout) made quiet-first."""
+    return AsyncConnectionPool(**(options | {"check": check_quietly}))
 
 
 def create_job_app(database_url: str) -> procrastinate.App:
     connector: procrastinate.BaseConnector
     if database_url.startswith("postgresql"):
         # Enough connections for many concurrent jobs fetching and finishing at once.
-        # procrastinate's pool checks each connection it hands out, so one broken by a database outage is
-        # replaced, not used; `timeout`: while the database is away, deferring gives up after a few seconds
-        # (the person is told) instead of the pool's default 30.
+        # The pool checks each connection it hands out, so one broken by a database outage is replaced,
+        # not used (told by its socket, a round trip only when that is not quiet: bot/db/liveness.py);
+        # `timeout`: while the database is away, deferring gives up after a few seconds (the person is
+        # told) instead of the pool's default 30. Autocommit: each of procrastinate's queries is one
+        # statement (a function call) of its own, so the commit the pool would send after each was one
+        # more round trip for nothing (its LISTEN connection is autocommit already).
         connector = procrastinate.PsycopgConnector(
             conninfo=_conninfo(database_url),
             min_size=1,
             max_size=20,
             timeout=POOL_TIMEOUT_SECONDS,
             configure=_configure,
+            pool_factory=_pool,
         )
     else:
         connector = InMemoryConnector()

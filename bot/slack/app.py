@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import psycopg
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext, AsyncBoltRequest
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.middleware.request_verification.async_request_verification import (
@@ -22,7 +23,6 @@ from bot.container import Container
 from bot.errors import ConfigError
 from bot.jobs.retry import is_database_outage
 from bot.logging import BOLT_LOGGER
-from bot.services.deliveries import DeliveryClaims
 from bot.slack import features
 from bot.slack.jobs import NO_DATABASE, SORRY
 from bot.slack.outcome import FAILED, failure, refusal
@@ -138,7 +138,7 @@ def create_app(
     )
     answer_promptly(app)
 
-    deliveries = DeliveryClaims(container.engine)
+    deliveries = container.deliveries
 
     async def front_door(
         req: AsyncBoltRequest,
@@ -184,7 +184,7 @@ def create_app(
         team_id = context.team_id or context.enterprise_id or "-"
         try:
             first = await deliveries.claim(team_id, key, keep_for=keep_for)
-        except (SQLAlchemyError, OSError, TimeoutError):
+        except (SQLAlchemyError, psycopg.Error, OSError, TimeoutError):
             # Without the database nothing else works either; doing a delivery twice is the lesser harm
             # than refusing one, and the listeners give the person words about the outage.
             log.warning("could not record a Slack delivery; handling it without the replay check")

@@ -8,6 +8,7 @@ once (an ephemeral answer and an audit event) instead of in every handler.
 from __future__ import annotations
 
 import itertools
+import re
 import shlex
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -138,11 +139,17 @@ class CommandRouter:
 # subcommand's arguments, in time linear in that head (a signed 1 MB paste costs what 4 kB does).
 TOKENISE_LIMIT = 4000
 MAX_WORDS = 100
+_SHELL_QUOTING = re.compile(r"[\"'\\]")  # what shlex (posix) treats specially: quotes and the escape
+_SHELL_SPACE = re.compile(r"[ \t\r\n]+")  # shlex's whitespace
 
 
 def words_of(text: str) -> list[str]:
     """The shell-style words (quotes group, as in `name="Front desk"`) at the start of `text`."""
     head = text[:TOKENISE_LIMIT]
+    if not _SHELL_QUOTING.search(head):
+        # Nothing for the lexer to do but split where it splits (its whitespace, not all of str.split's);
+        # it is a pure-Python state machine, a character at a time, on every command before its ack.
+        return [word for word in _SHELL_SPACE.split(head) if word][:MAX_WORDS]
     lexer = shlex.shlex(head, posix=True)
     lexer.whitespace_split = True
     lexer.commenters = ""  # `#` is a channel name or a digit prefix here, not a comment

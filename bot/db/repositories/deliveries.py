@@ -3,7 +3,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import psycopg
 from sqlalchemy import Insert, TextClause, bindparam, delete, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,6 +58,22 @@ _CLAIMS_POSTGRES: TextClause = text(
 )
 
 
+def _distinct(claims: Sequence[DeliveryClaim]) -> list[DeliveryClaim]:
+    first: dict[tuple[str, str], DeliveryClaim] = {}
+    for claim in claims:
+        first.setdefault((claim.team_id, claim.key[:KEY_LENGTH]), claim)
+    return list(first.values())
+
+
+def _won(claims: Sequence[DeliveryClaim], won: set[tuple[str, str]]) -> list[bool]:
+    results: list[bool] = []
+    for claim in claims:
+        identity = (claim.team_id, claim.key[:KEY_LENGTH])
+        results.append(identity in won)
+        won.discard(identity)  # a second copy in the same batch is a replay of the first
+    return results
+
+
 async def claim_deliveries(
     connection: AsyncConnection, claims: Sequence[DeliveryClaim], *, now: datetime | None = None
 ) -> list[bool]:
@@ -64,10 +82,7 @@ async def claim_deliveries(
     Each row carries its own team_id, so every team's claims stay its own. A (team, key) given twice wins
     at most once (the first time)."""
     now = now or utcnow()
-    first: dict[tuple[str, str], DeliveryClaim] = {}
-    for claim in claims:
-        first.setdefault((claim.team_id, claim.key[:KEY_LENGTH]), claim)
-    unique = list(first.values())
+    unique = _distinct(claims)
     if connection.dialect.name == "postgresql":
         rows = await connection.execute(
             _CLAIMS_POSTGRES,
@@ -80,13 +95,45 @@ async def claim_deliveries(
         )
     else:
         rows = await connection.execute(_claims_statement(connection.dialect.name, unique, now))
-    won = {(row.team_id, row.key) for row in rows}
-    results: list[bool] = []
-    for claim in claims:
-        identity = (claim.team_id, claim.key[:KEY_LENGTH])
-        results.append(identity in won)
-        won.discard(identity)  # a second copy in the same batch is a replay of the first
-    return results
+    return _won(claims, {(row.team_id, row.key) for row in rows})
+
+
+# The same statements in psycopg's own words, for the web process's claims, sent on a connection of their
+# own without SQLAlchemy in between (bot/services/deliveries.py): its checkout and execution were most of
+# a claim batch's CPU. psycopg prepares a statement it has seen a few times, so it is parsed once.
+_CLAIMS_PSYCOPG = """
+    INSERT INTO slack_deliveries AS d (team_id, key, expires_at)
+    SELECT * FROM unnest(%(team_ids)s::varchar[], %(keys)s::varchar[], %(expires_at)s::timestamptz[])
+    ON CONFLICT (team_id, key) DO UPDATE SET expires_at = EXCLUDED.expires_at, updated_at = %(now)s
+    WHERE d.expires_at < %(now)s
+    RETURNING d.team_id, d.key
+"""
+_DELETE_EXPIRED_PSYCOPG = (
+    "DELETE FROM slack_deliveries WHERE team_id = ANY(%(team_ids)s::varchar[]) AND expires_at < %(now)s"
+)
+
+
+async def claim_deliveries_psycopg(
+    connection: psycopg.AsyncConnection[Any], claims: Sequence[DeliveryClaim], *, now: datetime
+) -> list[bool]:
+    """`claim_deliveries` on a psycopg connection in autocommit (Postgres only)."""
+    unique = _distinct(claims)
+    cursor = await connection.execute(
+        _CLAIMS_PSYCOPG,
+        {
+            "team_ids": [c.team_id for c in unique],
+            "keys": [c.key[:KEY_LENGTH] for c in unique],
+            "expires_at": [now + c.keep_for for c in unique],
+            "now": now,
+        },
+    )
+    return _won(claims, {(team_id, key) for team_id, key in await cursor.fetchall()})
+
+
+async def delete_expired_deliveries_psycopg(
+    connection: psycopg.AsyncConnection[Any], team_ids: Sequence[str], *, now: datetime
+) -> None:
+    await connection.execute(_DELETE_EXPIRED_PSYCOPG, {"team_ids": list(team_ids), "now": now})
 
 
 async def delete_expired_deliveries(
