@@ -84,11 +84,9 @@ class Draft(BaseModel):
     # What the send guard refused on the card that an admin may override (`Reason` values), shown to them.
     overridable: tuple[str, ...] = ()
     refusals: tuple[str, ...] = ()
-    # When it goes if scheduled (epoch seconds) and that time in words: the time asked for with `--at`
-    # (`asked_at`, or where quiet hours moved it), or the next allowed one when only quiet hours refused
-    # it now (*Send at …*).
+    # When it goes if scheduled (epoch seconds): where quiet hours moved the time asked for with `--at`
+    # (`asked_at`), or the next allowed one when only quiet hours refused it now (*Send at …*).
     send_at: float | None = None
-    send_at_words: str | None = None
     asked_at: float | None = None
 
 
@@ -339,7 +337,6 @@ async def preview(job: SmsPreviewJob, container: Container) -> None:
         overridable=tuple(sorted(r.value for r in overridable)),
         refusals=refusals,
         send_at=send_at.timestamp() if send_at else None,
-        send_at_words=later.next_local() if later else recipient_time(number, send_at) if send_at else None,
         asked_at=asked.timestamp() if planned else None,
     )
     # The Send button carries only a reference: the draft stays here, for this person, until the card

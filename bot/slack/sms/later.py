@@ -33,6 +33,9 @@ from bot.slack.blocks.common import actions, button, context, divider, fit, head
 from bot.slack.commands import NOT_LINKED
 from bot.slack.outcome import failure
 from bot.slack.reply import respond
+
+# sms.jobs installs this module's jobs from inside its `install`, so importing it here is no cycle.
+from bot.slack.sms.jobs import _follow, _not_followed, _outcome, _will_follow, service, tell
 from bot.slack.text import clip, duration, error_text, escape, pretty_number, when
 
 if TYPE_CHECKING:
@@ -204,8 +207,6 @@ async def fire(job: SmsScheduledJob, container: Container) -> None:
         await _tell(container, envelope, failure(result))
         return
     await service.settle(row, ScheduledStatus.SENT)
-    from bot.slack.sms.jobs import _follow, _not_followed, _outcome, _will_follow
-
     key = _outbox_key(row)
     checking = _will_follow(container, result)
     dm = await _tell(container, envelope, _outcome(result, checking=checking))
@@ -222,8 +223,6 @@ def _outbox_key(row: ScheduledSend) -> str:
 async def _send(container: Container, identity: Identity, row: ScheduledSend) -> SendResult | str | _Moved:
     """Send the row as the person who scheduled it, through the guard. Quiet hours alone refusing it
     (the team's window changed since): the next allowed time instead."""
-    from bot.slack.sms.jobs import service
-
     if not identity.may(Role.AGENT):
         await container.audit.denied(
             identity.team_id,
@@ -261,8 +260,6 @@ async def _send(container: Container, identity: Identity, row: ScheduledSend) ->
 async def _tell(container: Container, envelope: Envelope, payload: dict[str, Any]) -> tuple[str, str] | None:
     """The card it was scheduled from replaced while its response_url lives (30 minutes); after that an
     ephemeral in the channel, or a DM (whose (channel, ts) is returned, to update)."""
-    from bot.slack.sms.jobs import tell
-
     if envelope.response_url and await respond(envelope.response_url, payload, replace_original=True):
         return None
     return await tell(container, envelope.team_id, envelope.user_id, envelope.channel_id, payload)
@@ -367,8 +364,6 @@ class ScheduleFromFormJob(Job):
 
 
 async def schedule_from_form(job: ScheduleFromFormJob, container: Container) -> None:
-    from bot.slack.sms.jobs import tell
-
     envelope = job.envelope
     identity = await container.identities.current(envelope.team_id, envelope.user_id)
     request = ScheduleRequest(
