@@ -2,7 +2,8 @@
 
 Transient: a provider that is down (5xx, connection errors, timeouts), one asking us to slow down (429,
 honouring Retry-After, but never a daily limit, which lasts until midnight UTC), and the database going
-away. Everything else (bad input, refused credentials, bugs) fails the same way the next time.
+away; and work another job holds whose worker may have died (`HeldElsewhere`). Everything else (bad
+input, refused credentials, bugs) fails the same way the next time.
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ class Backoff:
         """Seconds before retry number `attempt + 1` (attempt counts previous tries, from 0)."""
         ceiling = min(self.cap, self.base * 2**attempt)
         return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+class HeldElsewhere(Exception):
+    """The work is held by another job whose heartbeat is still fresh. That job may be alive (then the
+    retry finds the work done) or dead with a heartbeat not yet stale (a stalled-job recovery can run
+    before the work's own heartbeat ages): try again once it would be stale, never drop the work."""
+
+    def __init__(self, what: str, retry_after: float) -> None:
+        super().__init__(f"{what} is held by another job")
+        self.retry_after = retry_after
 
 
 def is_database_outage(error: BaseException) -> bool:
@@ -61,6 +72,8 @@ def retry_after(error: BaseException, attempt: int, backoff: Backoff) -> float |
             return None
         hinted = error.retry_after
         return max(hinted, 0.1) if hinted is not None else backoff.delay(attempt)
+    if isinstance(error, HeldElsewhere):
+        return max(error.retry_after, 0.1)
     if isinstance(error, errors.OutcomeUnknown):  # a send that may have happened is never repeated
         return None
     if isinstance(error, errors.Unavailable | TimeoutError | httpx.TransportError):

@@ -164,3 +164,32 @@ async def test_a_run_whose_post_failed_is_given_back_and_posted_by_the_retry(
     (run,) = await runs(slack)
     assert run.status.value == "posted"
     assert [p.ts for p in bot_posts(slack)] == [run.message_ts]  # type: ignore[attr-defined]
+
+
+async def test_a_run_held_by_a_dead_jobs_fresh_heartbeat_is_retried_not_dropped(slack: Harness) -> None:
+    """A stalled-job recovery can run the job again before the dead worker's heartbeat on the run is
+    stale: the job must not skip the run and end (nothing would ever post it) but come back when the
+    heartbeat would be stale, and then post it, once."""
+    from bot.db.repositories.digests import start_run
+    from bot.jobs.retry import HeldElsewhere, retry_after
+
+    slot = last_hour()
+    await subscribe(slack, "hourly :00", created=slot - timedelta(minutes=5))
+    clock = FakeClock(slot + timedelta(seconds=20))
+    slack.container.clock = clock
+    due = await DigestScheduler(slack.container.sessions).tick(clock.now())
+    (job,) = jobs_for(due)
+    stale = timedelta(seconds=slack.container.settings.worker_stalled_after_seconds)
+    async with transaction(slack.container.sessions) as session:  # the dead worker had started it
+        assert await start_run(session, job.run_ids[0], now=clock.now(), stale_after=stale)
+    clock.advance(stale / 2)
+    with pytest.raises(HeldElsewhere) as held:
+        await run_digests(job, slack.container)
+    assert retry_after(held.value, 0, job.backoff) == stale.total_seconds()  # type: ignore[arg-type]
+    (run,) = await runs(slack)
+    assert run.status.value == "running" and not bot_posts(slack)
+    clock.advance(stale)
+    await run_digests(job, slack.container)  # the runner's retry, once the heartbeat is stale
+    (run,) = await runs(slack)
+    assert run.status.value == "posted"
+    assert [p.ts for p in bot_posts(slack)] == [run.message_ts]  # type: ignore[attr-defined]

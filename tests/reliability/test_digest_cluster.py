@@ -102,14 +102,19 @@ async def test_each_slot_of_each_subscription_posts_once_across_three_workers_an
             assert sorted(m.ts for m in tops) == sorted(ts for _, _, _, ts in runs if ts)
 
 
+@pytest.mark.timeout(420)  # about 30 s alone; a recovery and a rebuild take minutes on a busy machine
 async def test_a_digest_whose_worker_died_is_posted_once_later(tmp_path: Path) -> None:
     with fresh_postgres() as url:
         # Zoom answers slowly, so the run is still being built when its worker is killed.
         async with cluster(url, tmp_path, faults="zoom:latency_ms=1500") as running:
-            now = datetime.now(UTC)
-            slot = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
-            # Due at the next minute (UTC); the subscription exists since just before it (made an hour
-            # earlier, the previous hour's slot could be due too, posted late: a second run).
+            # The processes' shared clock (real speed) starts 15 s before a round minute, the slot, so
+            # the test does not wait for the wall clock's next minute. It runs behind the wall clock:
+            # what is deferred for its time is due at once.
+            slot = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+            now = slot - timedelta(seconds=15)
+            running.env["SWITCHBOARD_CLOCK"] = f"{now.isoformat()}@{time.time()}x1"
+            # The subscription exists since just before the slot (made an hour earlier, the previous
+            # hour's slot could be due too, posted late: a second run).
             sub = _subscribe(
                 running, CHANNEL_ID, f"hourly :{slot.minute:02d}", "UTC", now - timedelta(seconds=30)
             )
@@ -121,7 +126,7 @@ async def test_a_digest_whose_worker_died_is_posted_once_later(tmp_path: Path) -
                 rows = running.rows("SELECT status FROM procrastinate_jobs WHERE task_name = 'digest.run'")
                 return any(status == "doing" for (status,) in rows)
 
-            await eventually(building, within=120, what="the digest being built")
+            await eventually(building, within=90, what="the digest being built")
             await asyncio.sleep(0.5)
             victim.kill()
             await victim.wait()

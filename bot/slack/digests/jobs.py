@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
-from bot.db.models import DigestRunStatus, DigestSubscription
+from bot.db.models import DigestRun, DigestRunStatus, DigestSubscription
 from bot.db.repositories import ChannelMappingRepository
 from bot.db.repositories.digests import (
     RunWithSubscription,
@@ -43,7 +43,7 @@ from bot.db.repositories.digests import (
 )
 from bot.db.session import transaction
 from bot.jobs.contract import Effect, Envelope, Failure, Job
-from bot.jobs.retry import Backoff, is_database_outage
+from bot.jobs.retry import Backoff, HeldElsewhere, is_database_outage
 from bot.providers.errors import ProviderError, Unavailable
 from bot.services.digest_content import DigestData, DigestRequest, Period, build_digests
 from bot.services.digest_schedule import LATE_WITHIN, Schedule, ScheduleError, parse_schedule
@@ -174,6 +174,7 @@ async def run_digests(job: DigestRunJob, container: Container) -> None:
     stale = timedelta(seconds=container.settings.worker_stalled_after_seconds)
     claimed: list[_Claimed] = []
     skipped: list[RunWithSubscription] = []
+    held: list[int] = []  # RUNNING under another job's fresh heartbeat
     for run_id in job.run_ids:
         async with transaction(container.sessions) as session:
             found = await run_with_subscription(session, run_id)
@@ -187,7 +188,9 @@ async def run_digests(job: DigestRunJob, container: Container) -> None:
                 await finish_run(session, run_id, DigestRunStatus.POSTED, now=now)
                 continue
             if not await start_run(session, run_id, now=now, stale_after=stale):
-                continue  # another job has it, or it is done
+                if found.run.status is DigestRunStatus.RUNNING:
+                    held.append(run_id)  # by a live job, or by a dead one whose beat is not stale yet
+                continue  # or it is done
         subscription = found.subscription
         try:
             schedule = parse_schedule(subscription.schedule.split(), subscription.timezone)
@@ -201,21 +204,24 @@ async def run_digests(job: DigestRunJob, container: Container) -> None:
         claimed.append(_Claimed(found, schedule, slot))
     for found in skipped:
         await _post_skipped(container, found)
-    if not claimed:
-        return
-    try:
-        async with _beating(container, [c.run_id for c in claimed]):
-            built = await _build(container, job, claimed)
-            for item, data in built:
-                await _post(container, item, data)
-    except BaseException:
-        # Whatever stopped the job (a provider, Slack, the worker shutting down), its unposted runs go
-        # back to PENDING: the retry claims them at once, or `digest_failed` ends them with a note. Left
-        # RUNNING with a fresh heartbeat, the retry would skip them and nothing would ever post them.
-        async with transaction(container.sessions) as session:
-            for item in claimed:
-                await release_run(session, item.run_id)
-        raise
+    if claimed:
+        try:
+            async with _beating(container, [c.run_id for c in claimed]):
+                built = await _build(container, job, claimed)
+                for item, data in built:
+                    await _post(container, item, data)
+        except BaseException:
+            # Whatever stopped the job (a provider, Slack, the worker shutting down), its unposted runs
+            # go back to PENDING: the retry claims them at once, or `digest_failed` ends them with a
+            # note. Left RUNNING with a fresh heartbeat, a retry could only wait for them to go stale.
+            async with transaction(container.sessions) as session:
+                for item in claimed:
+                    await release_run(session, item.run_id)
+            raise
+    if held:
+        # A recovered job can start before its dead predecessor's heartbeat is stale: come back when it
+        # would be (a live holder will have posted by then, and the retry finds nothing to do).
+        raise HeldElsewhere(f"digest run {held[0]}", retry_after=stale.total_seconds())
 
 
 async def _build(
@@ -306,6 +312,12 @@ async def _beating(container: Container, run_ids: list[int]) -> AsyncIterator[No
             await task
 
 
+def _beating_now(run: DigestRun, now: datetime, container: Container) -> bool:
+    beat = run.heartbeat_at or run.started_at
+    stale = timedelta(seconds=container.settings.worker_stalled_after_seconds)
+    return beat is not None and beat >= now - stale
+
+
 def _pacer(container: Container, team_id: str) -> ChannelPacer:
     return ChannelPacer(team_id, container.rate_budget)
 
@@ -392,6 +404,8 @@ async def digest_failed(
                 continue
             if found.run.status in (DigestRunStatus.POSTED, DigestRunStatus.SKIPPED):
                 continue
+            if found.run.status is DigestRunStatus.RUNNING and _beating_now(found.run, now, container):
+                continue  # another job is building it (this one only waited for it)
             await finish_run(session, run_id, DigestRunStatus.FAILED, now=now, error=reason)
         subscription = found.subscription
         note = failure_note(schedule=subscription.schedule, zone=subscription.timezone, reason=reason)
