@@ -83,6 +83,20 @@ class ScheduledSendRepository(TeamRepository[ScheduledSend]):
         )
         return _changed(result)
 
+    async def unknown(self, row_id: int, outcome: str, now: datetime) -> bool:
+        """SENDING → UNKNOWN, in one statement: the job that fired it ended without knowing what became
+        of the send. False when it is not sending (its job settled it first: that answer stands)."""
+        result = await self.session.execute(
+            update(ScheduledSend)
+            .where(
+                ScheduledSend.team_id == self.team_id,
+                ScheduledSend.id == row_id,
+                ScheduledSend.status == ScheduledStatus.SENDING,
+            )
+            .values(status=ScheduledStatus.UNKNOWN, outcome=outcome, updated_at=now)
+        )
+        return _changed(result)
+
     async def settle(self, row: ScheduledSend, status: ScheduledStatus, outcome: str | None = None) -> None:
         """A fired row's end: SENT (the outbox row has the rest) or REFUSED (`outcome`: why)."""
         row.status = status
