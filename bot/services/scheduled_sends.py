@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.db.models import Role, ScheduledSend, ScheduledStatus
 from bot.db.repositories import AuditRepository
-from bot.db.repositories.scheduled_sends import ScheduledSendRepository, overdue
+from bot.db.repositories.scheduled_sends import ScheduledSendRepository, overdue, stuck
 from bot.db.session import transaction
 from bot.errors import InputError
 from bot.phones import mask
@@ -34,6 +34,11 @@ from bot.services.send_time import check_send_time
 MARGIN = timedelta(seconds=2)
 """A send moved to the opening of the sending window goes this long after it, so the guard's check then
 finds the window open."""
+
+SENDING_LIMIT = timedelta(hours=1)
+"""A send takes seconds (minutes, with a slow provider): a row sending this long lost its job without the
+stalled-job recovery ending it (an in-memory queue dies with its process; the database was away when
+the recovery ran). The sweeper ends it UNKNOWN."""
 
 UNKNOWN_OUTCOME = "outcome unknown: see /sms logs"
 """What an UNKNOWN row says: whether it reached the provider is in the outbox row, which `/sms logs`
@@ -213,6 +218,11 @@ class ScheduledSends:
         """(team, id) of pending sends whose job should have fired them by now."""
         async with self._sessions() as session:
             return await overdue(session, self._clock.now() - SWEEP_GRACE)
+
+    async def stuck(self) -> list[tuple[str, int]]:
+        """(team, id) of sends claimed so long ago that their job is gone (see `SENDING_LIMIT`)."""
+        async with self._sessions() as session:
+            return await stuck(session, self._clock.now() - SENDING_LIMIT)
 
 
 def _not_pending(row: ScheduledSend) -> str:

@@ -518,3 +518,34 @@ async def test_a_send_whose_worker_died_mid_send_ends_unknown_told_and_off_the_l
         assert await service.unknown(TEAM_ID, row.id) is False
         assert len(_sent(slack, "Mid send")) == 1 and len(await _rows(slack)) == 1
         assert [r.status for r in await _scheduled(slack)] == [ScheduledStatus.UNKNOWN]
+
+
+async def test_a_row_left_sending_with_no_job_to_end_it_is_ended_unknown_by_the_sweeper(
+    make_harness: MakeHarness,
+) -> None:
+    """An in-memory queue dies with its process, and nothing recovers its jobs: the sweeper ends the row."""
+    async with make_harness(send_window=None, settle_timeout=30) as slack:
+        clock = FakeClock(NOW)
+        slack.container.clock = clock
+        identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
+        service = ScheduledSends(slack.container.sessions, clock)
+        made = await service.schedule(
+            identity,
+            ScheduleRequest(
+                key="orphan", number=CLEAN, at=NOW + timedelta(seconds=30), origin="test", channel_id="C0DEMO"
+            ),
+        )
+        clock.advance(seconds=31)
+        assert await service.claim(TEAM_ID, made.row.id) is not None  # then the process died
+        clock.advance(minutes=59)  # a slow send is still its job's
+        assert await later.sweep(slack.container) == 0
+        assert [r.status for r in await _scheduled(slack)] == [ScheduledStatus.SENDING]
+        seq = slack.emulator.seq
+        clock.advance(minutes=2)
+        assert await later.sweep(slack.container) == 0  # ended, not fired
+        assert await later.sweep(slack.container) == 0
+        [ended] = await _scheduled(slack)
+        assert ended.status is ScheduledStatus.UNKNOWN and ended.outcome == "outcome unknown: see /sms logs"
+        [told] = _told_since(slack, seq)  # once, however many sweeps
+        assert "may or may not have gone through" in told and "/sms logs" in told
+        assert await _rows(slack) == []

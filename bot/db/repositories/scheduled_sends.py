@@ -128,5 +128,22 @@ async def overdue(session: AsyncSession, before: datetime, *, limit: int = 100) 
     return [(str(team), int(row_id)) for team, row_id in (await session.execute(query)).all()]
 
 
+async def stuck(session: AsyncSession, before: datetime, *, limit: int = 100) -> list[tuple[str, int]]:
+    """(team, id) of rows still sending that were fired before `before`, every team: the sweeper ends
+    them UNKNOWN."""
+    query = (
+        select(ScheduledSend.team_id, ScheduledSend.id)
+        .join(Workspace, Workspace.team_id == ScheduledSend.team_id)
+        .where(
+            ScheduledSend.status == ScheduledStatus.SENDING,
+            ScheduledSend.fired_at < before,
+            Workspace.uninstalled_at.is_(None),
+        )
+        .order_by(ScheduledSend.fired_at)
+        .limit(limit)
+    )
+    return [(str(team), int(row_id)) for team, row_id in (await session.execute(query)).all()]
+
+
 def _changed(result: object) -> bool:
     return bool(getattr(result, "rowcount", 0))

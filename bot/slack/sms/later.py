@@ -308,17 +308,28 @@ async def _tell(container: Container, envelope: Envelope, payload: dict[str, Any
 
 
 async def sweep(container: Container) -> int:
-    """Fire the pending rows whose job is missing (a minute past their time); returns how many."""
-    found = await sends(container).overdue()
+    """Fire the pending rows whose job is missing (a minute past their time); returns how many. A row
+    sending for an hour lost its job too: it ends UNKNOWN (never fired again) and the person is told."""
+    service = sends(container)
+    found = await service.overdue()
     for team_id, row_id in found:
-        row = await sends(container).get(team_id, row_id)
+        row = await service.get(team_id, row_id)
         if row is None:
             continue
-        envelope = Envelope(
-            team_id=team_id, user_id=row.user_id, channel_id=row.channel_id, origin="sweep:scheduled"
-        )
-        await container.defer(SmsScheduledJob(envelope=envelope, scheduled_id=row.id, number=row.number))
+        await container.defer(SmsScheduledJob(envelope=_swept(row), scheduled_id=row.id, number=row.number))
+    for team_id, row_id in await service.stuck():
+        row = await service.get(team_id, row_id)
+        if row is None or not await service.unknown(team_id, row_id):
+            continue
+        job = SmsScheduledJob(envelope=_swept(row), scheduled_id=row.id, number=row.number)
+        await _tell(container, job.envelope, failure(failure_text(job, Failure.OUTCOME_UNKNOWN, None)))
     return len(found)
+
+
+def _swept(row: ScheduledSend) -> Envelope:
+    return Envelope(
+        team_id=row.team_id, user_id=row.user_id, channel_id=row.channel_id, origin="sweep:scheduled"
+    )
 
 
 # ------------------------------------------------------------------------------------------ listing
