@@ -10,7 +10,8 @@ Each job says what repeating it would do (`effect`):
   worker died is run again;
 - `Effect.CHANGE`: sends an SMS or changes a thread; never run again once it may have reached the
   provider (the outbox and the action claims decide what was done), so a dead worker's job ends as
-  "outcome unknown" and the person is told.
+  "outcome unknown" and the person is told. A transient error met before it changed anything is
+  retried, when the job says so by raising `bot.jobs.retry.NothingChanged`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Transient: a provider that is down (5xx, connection errors, timeouts), one asking us to slow down (429,
 honouring Retry-After, but never a daily limit, which lasts until midnight UTC), and the database going
 away; and work another job holds whose worker may have died (`HeldElsewhere`). Everything else (bad
-input, refused credentials, bugs) fails the same way the next time.
+input, refused credentials, bugs) fails the same way the next time. A state-changing job is retried only
+for an error it met before changing anything (`NothingChanged`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,16 @@ class HeldElsewhere(Exception):
         self.retry_after = retry_after
 
 
+class NothingChanged(Exception):
+    """Raised by a CHANGE job for `error`, met before it changed anything (a scheduled send's database
+    blinked before its row was claimed): nothing reached a provider, so the runner retries it as it would
+    a READ job, when `error` is transient. Once the change may have begun, a job never raises this."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(f"before any change: {type(error).__name__}: {error}")
+        self.error = error
+
+
 def is_database_outage(error: BaseException) -> bool:
     """The database went away (or its pool is exhausted), directly or behind a wrapper (procrastinate
     wraps psycopg's errors in its ConnectorException)."""
@@ -65,6 +76,8 @@ def is_database_outage(error: BaseException) -> bool:
 
 def retry_after(error: BaseException, attempt: int, backoff: Backoff) -> float | None:
     """Seconds to wait before trying again, or None when another try would not help."""
+    if isinstance(error, NothingChanged):
+        return retry_after(error.error, attempt, backoff)
     if attempt >= backoff.attempts:
         return None
     if isinstance(error, errors.RateLimited):

@@ -11,8 +11,9 @@ procrastinate's `additional_context["container"]`, the one untyped hop, checked 
 
 What happens to a job (see `bot.jobs.contract` for `Effect`):
 - it succeeds: done;
-- it raises: a READ job meeting a transient error is retried with backoff while its deadline allows;
-  otherwise the notifier is told (`Failure.ERROR`) and the job ends `failed`;
+- it raises: a READ job meeting a transient error is retried with backoff while its deadline allows,
+  and so is a CHANGE job that met it before changing anything (it raises `NothingChanged`); otherwise
+  the notifier is told (`Failure.ERROR`) and the job ends `failed`;
 - its worker dies: `recover_stalled` (a periodic task) finds it by the worker's missing heartbeat; a READ
   job runs again, a CHANGE job ends `failed` and the notifier says "outcome unknown";
 - its worker is stopped (SIGTERM): running jobs get the graceful timeout; a READ job cut short is
@@ -39,7 +40,7 @@ from procrastinate.types import JobToDefer
 from pydantic import ValidationError
 
 from bot.jobs.contract import Effect, Envelope, Failure, Job
-from bot.jobs.retry import Backoff, retry_after
+from bot.jobs.retry import Backoff, NothingChanged, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,8 @@ class JobRunner(Generic[C]):
             raise
         except Exception as error:
             backoff = job.backoff or self.backoff
-            delay = retry_after(error, attempt, backoff) if job.effect is Effect.READ else None
+            retryable = job.effect is Effect.READ or isinstance(error, NothingChanged)
+            delay = retry_after(error, attempt, backoff) if retryable else None
             # Retry only if another attempt as slow as this one still ends within the window.
             window = min(job.envelope.accepted_at + job.retry_window_seconds, job.expires_at)
             took = time.monotonic() - started

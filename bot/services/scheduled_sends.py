@@ -5,7 +5,8 @@ workflow step) makes one row here, keyed by its intent, so a double click or a r
 finds the row it made. A time inside the recipient's quiet hours is moved to the next allowed one when it
 is scheduled (the caller tells the person). When the time comes the row is claimed (PENDING → SENDING) by
 exactly one job and sent through `SmsService.send`, whose guard checks the number again then, with the
-outbox keyed by the row: a send fires once, and an outcome the provider left unknown is never re-sent.
+outbox keyed by the row: a send fires once, and an outcome the provider left unknown is never re-sent. A
+claimed row whose job ended without an answer (its worker died) ends UNKNOWN, never SENDING for ever.
 Nothing here knows about Slack.
 """
 
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.db.models import Role, ScheduledSend, ScheduledStatus
 from bot.db.repositories import AuditRepository
-from bot.db.repositories.scheduled_sends import ScheduledSendRepository, overdue
+from bot.db.repositories.scheduled_sends import ScheduledSendRepository, overdue, stuck
 from bot.db.session import transaction
 from bot.errors import InputError
 from bot.phones import mask
@@ -33,6 +34,15 @@ from bot.services.send_time import check_send_time
 MARGIN = timedelta(seconds=2)
 """A send moved to the opening of the sending window goes this long after it, so the guard's check then
 finds the window open."""
+
+SENDING_LIMIT = timedelta(hours=1)
+"""A send takes seconds (minutes, with a slow provider): a row sending this long lost its job without the
+stalled-job recovery ending it (an in-memory queue dies with its process; the database was away when
+the recovery ran). The sweeper ends it UNKNOWN."""
+
+UNKNOWN_OUTCOME = "outcome unknown: see /sms logs"
+"""What an UNKNOWN row says: whether it reached the provider is in the outbox row, which `/sms logs`
+shows."""
 
 SWEEP_GRACE = timedelta(minutes=1)
 """A pending row this late has lost its job (a database restored, a queue emptied by hand): the sweeper
@@ -178,6 +188,15 @@ class ScheduledSends:
             if found is not None:
                 await repo.settle(found, status, outcome)
 
+    async def unknown(self, team_id: str, row_id: int) -> bool:
+        """A claimed row whose job ended without knowing what became of the send (its worker died, or the
+        send failed midway): UNKNOWN, off the lists, never fired again (the outbox row says whether it
+        went). False when it was not sending any more."""
+        async with transaction(self._sessions) as session:
+            return await ScheduledSendRepository(session, team_id).unknown(
+                row_id, UNKNOWN_OUTCOME, self._clock.now()
+            )
+
     async def move(self, row: ScheduledSend, at: datetime) -> ScheduledSend | None:
         """A fired row pending again for `at` (quiet hours refused it when it fired), audited."""
         async with transaction(self._sessions) as session:
@@ -200,6 +219,11 @@ class ScheduledSends:
         async with self._sessions() as session:
             return await overdue(session, self._clock.now() - SWEEP_GRACE)
 
+    async def stuck(self) -> list[tuple[str, int]]:
+        """(team, id) of sends claimed so long ago that their job is gone (see `SENDING_LIMIT`)."""
+        async with self._sessions() as session:
+            return await stuck(session, self._clock.now() - SENDING_LIMIT)
+
 
 def _not_pending(row: ScheduledSend) -> str:
     if row.status is ScheduledStatus.CANCELLED:
@@ -208,4 +232,6 @@ def _not_pending(row: ScheduledSend) -> str:
         return "Too late to cancel: its time came, and it was not sent."
     if row.status is ScheduledStatus.SENDING:
         return "Too late to cancel: it is being sent now."
+    if row.status is ScheduledStatus.UNKNOWN:
+        return "Too late to cancel: its time came, and `/sms logs` shows whether it went out."
     return "Too late to cancel: it has been sent."

@@ -1,8 +1,9 @@
 """Send later end to end: `/sms send … --at` in the sender's Slack time zone, the send form's date and
 time picker, `/sms scheduled` (mine, the team's) and App Home with Cancel, quiet hours moving a time,
-the guard checked again when it fires, exactly once however it is clicked or fired, and the sweeper
-that fires a row whose job was lost. On a fake clock: Switchboard's time moves, the queue's delays are
-real seconds."""
+the guard checked again when it fires, exactly once however it is clicked or fired, the sweeper
+that fires a row whose job was lost, a database blink before the claim retried quietly, and a send whose
+worker died ending "outcome unknown" off the lists. On a fake clock: Switchboard's time moves, the
+queue's delays are real seconds."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from procrastinate.testing import InMemoryConnector
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.clock import FakeClock
 from bot.console.blockkit import Interactive, interactive_elements
 from bot.console.emulator import Message
 from bot.db.models import ScheduledSend, ScheduledStatus
+from bot.db.repositories.scheduled_sends import ScheduledSendRepository
+from bot.jobs.contract import Job
 from bot.services.demo import TEAM_ID
 from bot.services.scheduled_sends import ScheduledSends, ScheduleRequest
 from bot.slack import ids
@@ -398,3 +404,148 @@ async def test_two_jobs_firing_one_row_at_once_send_it_once(make_harness: MakeHa
         await slack.driver.settle()
         assert len(_sent(slack, "Once only")) == 1
         assert len(await _rows(slack)) == 1
+
+
+def _told_since(slack: Harness, seq: int, user: str = "U0AGENT") -> list[str]:
+    """What the person saw since change `seq`: one entry per message (its latest text: a card updated
+    with its delivery record is one message)."""
+    seen: dict[tuple[str, str], str] = {}
+    for change in slack.emulator.changes_since(seq):
+        message = change.message
+        if change.kind not in ("message", "message_changed") or message is None:
+            continue
+        if message.ephemeral_to == user or message.source == "response_url" or message.channel == user:
+            seen[(message.channel, message.ts)] = _text(message)
+    return list(seen.values())
+
+
+async def test_a_database_blink_before_the_claim_is_retried_and_the_sender_told_once(
+    make_harness: MakeHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with make_harness(send_window=None, settle_timeout=30) as slack:
+        clock = FakeClock(NOW)
+        slack.container.clock = clock
+        card = await _card(slack, f'send {CLEAN} After a blink --at "noon"')
+        await slack.driver.click(card, action_id=ids.ACTION_SEND_LATER, user="U0AGENT")
+        await answered(slack, "Scheduled: your SMS to +1 415-555-0100 goes out at 09:00 their time")
+        [row] = await _scheduled(slack)
+        seq = slack.emulator.seq
+        claims: list[str] = []
+        claim = ScheduledSendRepository.claim
+
+        async def blink_once(repo: ScheduledSendRepository, row_id: int, now: datetime) -> Any:
+            claims.append("blink" if not claims else "claim")
+            if claims == ["blink"]:  # the database goes away under the first claim, before anything is sent
+                raise OperationalError("UPDATE scheduled_sends", {}, ConnectionError("server closed"))
+            return await claim(repo, row_id, now)
+
+        monkeypatch.setattr(ScheduledSendRepository, "claim", blink_once)
+        clock.advance(seconds=5)  # noon in New York
+
+        async def settled() -> bool:
+            return (await _scheduled(slack))[0].status is not ScheduledStatus.PENDING
+
+        await until(settled, "the scheduled send fired after the blink")
+        await slack.driver.settle()
+        assert claims[0] == "blink" and "claim" in claims  # the fire job was run again, not ended
+        assert len(_sent(slack, "After a blink")) == 1
+        [fired] = await _scheduled(slack)
+        assert fired.id == row.id and fired.status is ScheduledStatus.SENT
+        [told] = _told_since(slack, seq)  # the outcome, and nothing before it
+        assert "After a blink" in told and "database" not in told and "went wrong" not in told
+        assert await later.sweep(slack.container) == 0
+
+
+async def _stalled(slack: Harness, job: Job) -> None:
+    """`job`, queued and `doing` on a worker whose heartbeat stopped: as a SIGKILLed worker leaves it."""
+    connector = slack.container.queue.connector
+    assert isinstance(connector, InMemoryConnector)
+    queued = await slack.container.jobs.defer(job, delay=3600)  # never picked up by the live worker
+    connector.jobs[queued].update(status="doing", worker_id=999)
+
+
+async def test_a_send_whose_worker_died_mid_send_ends_unknown_told_and_off_the_lists(
+    make_harness: MakeHarness,
+) -> None:
+    async with make_harness(send_window=None, settle_timeout=30) as slack:
+        clock = FakeClock(NOW)
+        slack.container.clock = clock
+        identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
+        service = ScheduledSends(slack.container.sessions, clock)
+        made = await service.schedule(
+            identity,
+            ScheduleRequest(
+                key="died",
+                number=CLEAN,
+                at=NOW + timedelta(seconds=30),
+                origin="test",
+                text="Mid send",
+                channel_id="C0DEMO",
+            ),
+        )
+        clock.advance(seconds=31)
+        # The worker firing it claimed the row and reached the provider, then died before settling it.
+        row = await service.claim(TEAM_ID, made.row.id)
+        assert row is not None and row.status is ScheduledStatus.SENDING
+        await later._send(slack.container, identity, row)
+        assert len(_sent(slack, "Mid send")) == 1
+        assert await later.sweep(slack.container) == 0  # a row going out is never the sweeper's
+        job = later.SmsScheduledJob(envelope=_envelope("U0AGENT"), scheduled_id=row.id, number=CLEAN)
+        await _stalled(slack, job)
+        seq = slack.emulator.seq
+
+        recovered = await slack.container.jobs.recover_stalled(
+            slack.container, stalled_after=slack.container.settings.worker_stalled_after_seconds
+        )
+        assert recovered["unknown"] == 1
+        [ended] = await _scheduled(slack)
+        assert ended.status is ScheduledStatus.UNKNOWN and ended.outcome == "outcome unknown: see /sms logs"
+        [told] = _told_since(slack, seq)
+        assert "may or may not have gone through" in told and "/sms logs" in told
+
+        _, listing = await _command(slack, "scheduled")
+        assert listing is not None and "You have no SMS scheduled" in _text(listing)
+        assert "going out now" not in _text(listing)
+        await slack.driver.open_home("U0AGENT")
+        await slack.driver.settle()
+        home = slack.driver.home("U0AGENT")
+        assert home is not None and "Mid send" in _text(home.blocks)  # among the sends, as after Send
+        headers = [b["text"]["text"] for b in home.blocks if b.get("type") == "header"]
+        assert "Scheduled SMS" not in headers and "going out now" not in _text(home.blocks)
+        # Never sent again: not by the sweeper, not by a second job, and it cannot be cancelled now.
+        assert await later.sweep(slack.container) == 0
+        await later.fire(job, slack.container)
+        assert await service.unknown(TEAM_ID, row.id) is False
+        assert len(_sent(slack, "Mid send")) == 1 and len(await _rows(slack)) == 1
+        assert [r.status for r in await _scheduled(slack)] == [ScheduledStatus.UNKNOWN]
+
+
+async def test_a_row_left_sending_with_no_job_to_end_it_is_ended_unknown_by_the_sweeper(
+    make_harness: MakeHarness,
+) -> None:
+    """An in-memory queue dies with its process, and nothing recovers its jobs: the sweeper ends the row."""
+    async with make_harness(send_window=None, settle_timeout=30) as slack:
+        clock = FakeClock(NOW)
+        slack.container.clock = clock
+        identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
+        service = ScheduledSends(slack.container.sessions, clock)
+        made = await service.schedule(
+            identity,
+            ScheduleRequest(
+                key="orphan", number=CLEAN, at=NOW + timedelta(seconds=30), origin="test", channel_id="C0DEMO"
+            ),
+        )
+        clock.advance(seconds=31)
+        assert await service.claim(TEAM_ID, made.row.id) is not None  # then the process died
+        clock.advance(minutes=59)  # a slow send is still its job's
+        assert await later.sweep(slack.container) == 0
+        assert [r.status for r in await _scheduled(slack)] == [ScheduledStatus.SENDING]
+        seq = slack.emulator.seq
+        clock.advance(minutes=2)
+        assert await later.sweep(slack.container) == 0  # ended, not fired
+        assert await later.sweep(slack.container) == 0
+        [ended] = await _scheduled(slack)
+        assert ended.status is ScheduledStatus.UNKNOWN and ended.outcome == "outcome unknown: see /sms logs"
+        [told] = _told_since(slack, seq)  # once, however many sweeps
+        assert "may or may not have gone through" in told and "/sms logs" in told
+        assert await _rows(slack) == []

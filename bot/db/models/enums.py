@@ -80,3 +80,6 @@ class ScheduledStatus(StrEnum):
     SENT = "sent"  # handed to the send path; the outbox row (`outbox_key`) has the provider's answer
     REFUSED = "refused"  # the send guard refused it when it fired (the reason is kept)
     CANCELLED = "cancelled"
+    # Fired, but its job ended without knowing what became of the send (its worker died, or the send
+    # failed midway): never fired again; the outbox row (`/sms logs`) says whether it went.
+    UNKNOWN = "unknown"

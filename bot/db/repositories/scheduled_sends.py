@@ -83,6 +83,20 @@ class ScheduledSendRepository(TeamRepository[ScheduledSend]):
         )
         return _changed(result)
 
+    async def unknown(self, row_id: int, outcome: str, now: datetime) -> bool:
+        """SENDING → UNKNOWN, in one statement: the job that fired it ended without knowing what became
+        of the send. False when it is not sending (its job settled it first: that answer stands)."""
+        result = await self.session.execute(
+            update(ScheduledSend)
+            .where(
+                ScheduledSend.team_id == self.team_id,
+                ScheduledSend.id == row_id,
+                ScheduledSend.status == ScheduledStatus.SENDING,
+            )
+            .values(status=ScheduledStatus.UNKNOWN, outcome=outcome, updated_at=now)
+        )
+        return _changed(result)
+
     async def settle(self, row: ScheduledSend, status: ScheduledStatus, outcome: str | None = None) -> None:
         """A fired row's end: SENT (the outbox row has the rest) or REFUSED (`outcome`: why)."""
         row.status = status
@@ -109,6 +123,23 @@ async def overdue(session: AsyncSession, before: datetime, *, limit: int = 100) 
             Workspace.uninstalled_at.is_(None),  # nothing runs for a workspace that removed the app
         )
         .order_by(ScheduledSend.send_at)
+        .limit(limit)
+    )
+    return [(str(team), int(row_id)) for team, row_id in (await session.execute(query)).all()]
+
+
+async def stuck(session: AsyncSession, before: datetime, *, limit: int = 100) -> list[tuple[str, int]]:
+    """(team, id) of rows still sending that were fired before `before`, every team: the sweeper ends
+    them UNKNOWN."""
+    query = (
+        select(ScheduledSend.team_id, ScheduledSend.id)
+        .join(Workspace, Workspace.team_id == ScheduledSend.team_id)
+        .where(
+            ScheduledSend.status == ScheduledStatus.SENDING,
+            ScheduledSend.fired_at < before,
+            Workspace.uninstalled_at.is_(None),
+        )
+        .order_by(ScheduledSend.fired_at)
         .limit(limit)
     )
     return [(str(team), int(row_id)) for team, row_id in (await session.execute(query)).all()]

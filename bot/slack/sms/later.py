@@ -6,6 +6,11 @@ The row (`bot.services.scheduled_sends`) is the promise; the fire job carries on
 deferred for the row's time on procrastinate (durable on Postgres); if that defer is lost, the sweeper
 fires the row a minute late. Firing claims the row once, then sends through the same path as Send
 (the guard checks the number again, the outbox keys the send by the row), and tells the person.
+
+Until the claim nothing has reached the provider, so a database blink before it is retried (the job
+raises `NothingChanged`) and its failure is told to nobody: the row is still pending, and the sweeper
+fires it. After the claim the job is a change, never repeated: one that ends without an answer (its
+worker died) leaves its row UNKNOWN, off the lists, and the person is told the outcome is unknown.
 """
 
 from __future__ import annotations
@@ -20,17 +25,19 @@ from slack_sdk.models.blocks import Block
 
 from bot.db.models import Role, ScheduledSend, ScheduledStatus
 from bot.errors import InputError
-from bot.jobs.contract import Effect, Envelope, Job
+from bot.jobs.contract import Effect, Envelope, Failure, Job
+from bot.jobs.retry import NothingChanged
 from bot.phones import mask
 from bot.services.access import AccessDenied
 from bot.services.identity import Identity
 from bot.services.quiet_hours import QuietVerdict, recipient_time
-from bot.services.scheduled_sends import MARGIN, Scheduled, ScheduledSends, ScheduleRequest
+from bot.services.scheduled_sends import MARGIN, SWEEP_GRACE, Scheduled, ScheduledSends, ScheduleRequest
 from bot.services.send_guard import Reason, SendRefused
 from bot.services.sms import SendRequest, SendResult
 from bot.slack import ids
 from bot.slack.blocks.common import actions, button, context, divider, fit, header, message, section
 from bot.slack.commands import NOT_LINKED
+from bot.slack.jobs import failure_text
 from bot.slack.outcome import failure
 from bot.slack.reply import respond
 
@@ -67,6 +74,10 @@ class SmsScheduledJob(Job):
 
     kind = "sms_scheduled"
     effect: ClassVar[Effect] = Effect.CHANGE
+    # A failure is told by `fire_failed`, which reads the row first: a pending one is the sweeper's.
+    tells_person: ClassVar[bool] = False
+    # Retries before the claim (`NothingChanged`) until the sweeper would fire the row anyway.
+    retry_window_seconds: ClassVar[float] = SWEEP_GRACE.total_seconds()
     scheduled_id: int
     number: str  # for the failure note only: what is sent is read from the row
 
@@ -89,6 +100,7 @@ def install(runner: JobRunner[Container]) -> None:
     runner.register(SmsScheduledJob, fire)
     runner.register(ScheduledListJob, list_scheduled)
     runner.register(ScheduleFromFormJob, schedule_from_form)
+    runner.on_failure(fire_failed)
 
 
 def install_periodic(runner: JobRunner[Container], settings: Settings) -> None:
@@ -165,15 +177,13 @@ class _Moved:
 async def fire(job: SmsScheduledJob, container: Container) -> None:
     """The row's time has come: claim it (once, however many jobs fire it), send, tell."""
     service = sends(container)
-    row = await service.claim(job.envelope.team_id, job.scheduled_id)
-    if row is None:  # cancelled, fired already, moved to a later time (its own job fires it then)…
-        waiting = await service.get(job.envelope.team_id, job.scheduled_id)
-        early = waiting.send_at - container.clock.now() if waiting else None
-        if waiting and waiting.status is ScheduledStatus.PENDING and early and early <= EARLY:
-            await _defer_fire(container, job.envelope, waiting)  # …or early: the queue's clock is ahead
+    try:
+        row = await _claim(job, container, service)
+    except Exception as error:  # nothing has reached the provider yet: a database blink is retried
+        raise NothingChanged(error) from error
+    if row is None:
         return
-    # Whoever deferred it (the sweeper included), the answer goes to the person who scheduled it.
-    envelope = job.envelope.model_copy(update={"user_id": row.user_id, "channel_id": row.channel_id})
+    envelope = _answering(job, row)
     late = container.clock.now() - row.send_at
     if late > LATE_LIMIT:
         words = (
@@ -189,7 +199,7 @@ async def fire(job: SmsScheduledJob, container: Container) -> None:
         result = await _send(container, identity, row)
     except BaseException:
         # The send may have reached the provider: the outbox row says; it is never sent again from here.
-        await service.settle(row, ScheduledStatus.SENT, "the send failed midway: see /sms logs")
+        await service.unknown(row.team_id, row.id)
         raise
     if isinstance(result, _Moved):
         moved = await service.move(row, result.at)
@@ -214,6 +224,38 @@ async def fire(job: SmsScheduledJob, container: Container) -> None:
         if checking:
             await _tell(container, envelope, _outcome(result, checking=False))
         await _not_followed(container, identity, result, key)
+
+
+async def _claim(job: SmsScheduledJob, container: Container, service: ScheduledSends) -> ScheduledSend | None:
+    row = await service.claim(job.envelope.team_id, job.scheduled_id)
+    if row is None:  # cancelled, fired already, moved to a later time (its own job fires it then)…
+        waiting = await service.get(job.envelope.team_id, job.scheduled_id)
+        early = waiting.send_at - container.clock.now() if waiting else None
+        if waiting and waiting.status is ScheduledStatus.PENDING and early and early <= EARLY:
+            await _defer_fire(container, job.envelope, waiting)  # …or early: the queue's clock is ahead
+    return row
+
+
+def _answering(job: SmsScheduledJob, row: ScheduledSend) -> Envelope:
+    """Whoever deferred it (the sweeper included), the answer goes to the person who scheduled it."""
+    return job.envelope.model_copy(update={"user_id": row.user_id, "channel_id": row.channel_id})
+
+
+async def fire_failed(job: Job, ended: Failure, error: BaseException | None, container: Container) -> None:
+    """The runner's notifier for fire jobs (after retries, or for a dead worker's): the row says what to
+    tell. Pending or cancelled: nothing was sent and nobody is told (the sweeper fires a pending row a
+    minute after its time, so "failed" would be followed by "sent"). Still sending: the job ended
+    without an answer, so the row ends UNKNOWN (never fired again) and the person is told so."""
+    if not isinstance(job, SmsScheduledJob):
+        return
+    service = sends(container)
+    row = await service.get(job.envelope.team_id, job.scheduled_id)
+    if row is None or row.status in (ScheduledStatus.PENDING, ScheduledStatus.CANCELLED):
+        log.info("scheduled send %s was not claimed when its job ended (%s)", job.scheduled_id, ended.value)
+        return
+    if row.status is ScheduledStatus.SENDING:
+        await service.unknown(row.team_id, row.id)
+    await _tell(container, _answering(job, row), failure(failure_text(job, ended, error)))
 
 
 def _outbox_key(row: ScheduledSend) -> str:
@@ -266,17 +308,28 @@ async def _tell(container: Container, envelope: Envelope, payload: dict[str, Any
 
 
 async def sweep(container: Container) -> int:
-    """Fire the pending rows whose job is missing (a minute past their time); returns how many."""
-    found = await sends(container).overdue()
+    """Fire the pending rows whose job is missing (a minute past their time); returns how many. A row
+    sending for an hour lost its job too: it ends UNKNOWN (never fired again) and the person is told."""
+    service = sends(container)
+    found = await service.overdue()
     for team_id, row_id in found:
-        row = await sends(container).get(team_id, row_id)
+        row = await service.get(team_id, row_id)
         if row is None:
             continue
-        envelope = Envelope(
-            team_id=team_id, user_id=row.user_id, channel_id=row.channel_id, origin="sweep:scheduled"
-        )
-        await container.defer(SmsScheduledJob(envelope=envelope, scheduled_id=row.id, number=row.number))
+        await container.defer(SmsScheduledJob(envelope=_swept(row), scheduled_id=row.id, number=row.number))
+    for team_id, row_id in await service.stuck():
+        row = await service.get(team_id, row_id)
+        if row is None or not await service.unknown(team_id, row_id):
+            continue
+        job = SmsScheduledJob(envelope=_swept(row), scheduled_id=row.id, number=row.number)
+        await _tell(container, job.envelope, failure(failure_text(job, Failure.OUTCOME_UNKNOWN, None)))
     return len(found)
+
+
+def _swept(row: ScheduledSend) -> Envelope:
+    return Envelope(
+        team_id=row.team_id, user_id=row.user_id, channel_id=row.channel_id, origin="sweep:scheduled"
+    )
 
 
 # ------------------------------------------------------------------------------------------ listing
