@@ -27,7 +27,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     # Instead of pool_pre_ping: a connection the database closed is replaced on checkout all the same, told
-    # by its socket, not by a round trip on every checkout (bot/db/liveness.py).
+    # by its socket, not by a round trip on every checkout (bot/db/liveness.py). A connection dropped
+    # silently on the way (a NAT or load balancer forgetting an idle flow sends nothing) still looks alive
+    # there: recycling connections after 30 minutes keeps them younger than most such idle timeouts.
+    kwargs.setdefault("pool_recycle", 1800)
     engine = create_async_engine(url, **kwargs)
     check_on_checkout(engine)
     return engine

@@ -23,5 +23,8 @@ class SlackDelivery(TeamScoped, Base):
         Index("ix_slack_deliveries_expires_at", "expires_at"),
     )
 
+    # Not indexed alone (TeamScoped indexes it): the unique (team_id, key) index leads with it, and this is
+    # the busiest insert there is (every request Slack sends), so an index less is work less on each.
+    team_id: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(200))  # "event:<event_id>" or "signature:<sha256 of it>"
     expires_at: Mapped[datetime]
