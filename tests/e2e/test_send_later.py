@@ -549,3 +549,40 @@ async def test_a_row_left_sending_with_no_job_to_end_it_is_ended_unknown_by_the_
         [told] = _told_since(slack, seq)  # once, however many sweeps
         assert "may or may not have gone through" in told and "/sms logs" in told
         assert await _rows(slack) == []
+
+
+async def test_a_failure_after_the_send_was_recorded_never_says_try_again(make_harness: MakeHarness) -> None:
+    """The send went and its row says so; what failed was telling about it (Slack, the delivery check).
+    The person hears that it was handed to the provider and where to look, not "try again" (which would
+    send it twice)."""
+    from bot.jobs.contract import Failure
+
+    async with make_harness(send_window=None, settle_timeout=30) as slack:
+        clock = FakeClock(NOW)
+        slack.container.clock = clock
+        identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
+        service = ScheduledSends(slack.container.sessions, clock)
+        made = await service.schedule(
+            identity,
+            ScheduleRequest(
+                key="told",
+                number=CLEAN,
+                at=NOW + timedelta(seconds=30),
+                origin="test",
+                text="Sent, then Slack failed",
+                channel_id="C0DEMO",
+            ),
+        )
+        clock.advance(seconds=31)
+        row = await service.claim(TEAM_ID, made.row.id)
+        assert row is not None
+        await later._send(slack.container, identity, row)
+        await service.settle(row, ScheduledStatus.SENT)
+        job = later.SmsScheduledJob(envelope=_envelope("U0AGENT"), scheduled_id=row.id, number=CLEAN)
+        seq = slack.emulator.seq
+        await later.fire_failed(job, Failure.ERROR, ConnectionResetError("Slack went away"), slack.container)
+        [told] = _told_since(slack, seq)
+        assert "was handed to the provider" in told and f"/sms logs {CLEAN}" in told
+        assert "try again" not in told
+        assert [r.status for r in await _scheduled(slack)] == [ScheduledStatus.SENT]
+        assert len(_sent(slack, "Sent, then Slack failed")) == 1

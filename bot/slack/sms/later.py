@@ -245,7 +245,8 @@ async def fire_failed(job: Job, ended: Failure, error: BaseException | None, con
     """The runner's notifier for fire jobs (after retries, or for a dead worker's): the row says what to
     tell. Pending or cancelled: nothing was sent and nobody is told (the sweeper fires a pending row a
     minute after its time, so "failed" would be followed by "sent"). Still sending: the job ended
-    without an answer, so the row ends UNKNOWN (never fired again) and the person is told so."""
+    without an answer, so the row ends UNKNOWN (never fired again) and the person is told so. Sent or
+    refused already: the failure came after, and the person hears what the row says, not "try again"."""
     if not isinstance(job, SmsScheduledJob):
         return
     service = sends(container)
@@ -255,7 +256,17 @@ async def fire_failed(job: Job, ended: Failure, error: BaseException | None, con
         return
     if row.status is ScheduledStatus.SENDING:
         await service.unknown(row.team_id, row.id)
-    await _tell(container, _answering(job, row), failure(failure_text(job, ended, error)))
+    text = failure_text(job, ended, error)
+    if row.status is ScheduledStatus.SENT:
+        # The send was made and recorded; what failed is telling about it (or following its delivery).
+        # "Try again" would send it twice.
+        text = (
+            f"Your scheduled SMS to {pretty_number(row.number)} was handed to the provider, but Switchboard "
+            f"could not finish telling you how it went. {job.when_unknown()}"
+        )
+    elif row.status is ScheduledStatus.REFUSED and row.outcome:
+        text = row.outcome  # refused and recorded; telling it is what failed: say it again
+    await _tell(container, _answering(job, row), failure(text))
 
 
 def _outbox_key(row: ScheduledSend) -> str:
