@@ -464,30 +464,38 @@ async def _stalled(slack: Harness, job: Job) -> None:
     connector.jobs[queued].update(status="doing", worker_id=999)
 
 
+async def _claimed_and_sent(slack: Harness, key: str, text: str) -> tuple[ScheduledSends, ScheduledSend]:
+    """A row scheduled for 30 s ahead, its time come (on a fake clock), claimed and sent, not settled:
+    as a fire job leaves it the moment the provider has answered."""
+    clock = FakeClock(NOW)
+    slack.container.clock = clock
+    identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
+    service = ScheduledSends(slack.container.sessions, clock)
+    made = await service.schedule(
+        identity,
+        ScheduleRequest(
+            key=key,
+            number=CLEAN,
+            at=NOW + timedelta(seconds=30),
+            origin="test",
+            text=text,
+            channel_id="C0DEMO",
+        ),
+    )
+    clock.advance(seconds=31)
+    row = await service.claim(TEAM_ID, made.row.id)
+    assert row is not None
+    await later._send(slack.container, identity, row)
+    return service, row
+
+
 async def test_a_send_whose_worker_died_mid_send_ends_unknown_told_and_off_the_lists(
     make_harness: MakeHarness,
 ) -> None:
     async with make_harness(send_window=None, settle_timeout=30) as slack:
-        clock = FakeClock(NOW)
-        slack.container.clock = clock
-        identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
-        service = ScheduledSends(slack.container.sessions, clock)
-        made = await service.schedule(
-            identity,
-            ScheduleRequest(
-                key="died",
-                number=CLEAN,
-                at=NOW + timedelta(seconds=30),
-                origin="test",
-                text="Mid send",
-                channel_id="C0DEMO",
-            ),
-        )
-        clock.advance(seconds=31)
         # The worker firing it claimed the row and reached the provider, then died before settling it.
-        row = await service.claim(TEAM_ID, made.row.id)
-        assert row is not None and row.status is ScheduledStatus.SENDING
-        await later._send(slack.container, identity, row)
+        service, row = await _claimed_and_sent(slack, "died", "Mid send")
+        assert row.status is ScheduledStatus.SENDING
         assert len(_sent(slack, "Mid send")) == 1
         assert await later.sweep(slack.container) == 0  # a row going out is never the sweeper's
         job = later.SmsScheduledJob(envelope=_envelope("U0AGENT"), scheduled_id=row.id, number=CLEAN)
@@ -558,25 +566,7 @@ async def test_a_failure_after_the_send_was_recorded_never_says_try_again(make_h
     from bot.jobs.contract import Failure
 
     async with make_harness(send_window=None, settle_timeout=30) as slack:
-        clock = FakeClock(NOW)
-        slack.container.clock = clock
-        identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
-        service = ScheduledSends(slack.container.sessions, clock)
-        made = await service.schedule(
-            identity,
-            ScheduleRequest(
-                key="told",
-                number=CLEAN,
-                at=NOW + timedelta(seconds=30),
-                origin="test",
-                text="Sent, then Slack failed",
-                channel_id="C0DEMO",
-            ),
-        )
-        clock.advance(seconds=31)
-        row = await service.claim(TEAM_ID, made.row.id)
-        assert row is not None
-        await later._send(slack.container, identity, row)
+        service, row = await _claimed_and_sent(slack, "told", "Sent, then Slack failed")
         await service.settle(row, ScheduledStatus.SENT)
         job = later.SmsScheduledJob(envelope=_envelope("U0AGENT"), scheduled_id=row.id, number=CLEAN)
         seq = slack.emulator.seq
