@@ -35,6 +35,8 @@ from typing import Any
 
 import httpx
 
+from bench.priority import first_in_line
+
 PRO_HEAVY_PER_SECOND = 5
 PROCESSES = 3
 
@@ -130,8 +132,8 @@ def sandbox_server() -> Iterator[int]:
         [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        preexec_fn=_first_in_line,
     )
+    first_in_line(process.pid)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -151,15 +153,6 @@ def sandbox_server() -> Iterator[int]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _first_in_line() -> None:
-    """The sandbox stands in for a provider on machines of its own: it counts its one-second windows at
-    *arrival*, and on a busy test machine (the suite is also run beside CPU-bound processes) a simulator
-    that waits for a core counts requests late, into the next window, which Zoom's edge never does. So it
-    gets the CPU first where that is allowed (root, or a raised RLIMIT_NICE); elsewhere it runs as it is."""
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, 0, -10)
 
 
 def max_in_any_window(times: list[float], width: float = 1.0) -> int:
