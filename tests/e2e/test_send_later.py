@@ -8,6 +8,7 @@ queue's delays are real seconds."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,8 @@ from bot.db.models import ScheduledSend, ScheduledStatus
 from bot.db.repositories.scheduled_sends import ScheduledSendRepository
 from bot.jobs.contract import Job
 from bot.services.demo import TEAM_ID
-from bot.services.scheduled_sends import ScheduledSends, ScheduleRequest
+from bot.services.identity import Identity
+from bot.services.scheduled_sends import Scheduled, ScheduledSends, ScheduleRequest
 from bot.slack import ids
 from bot.slack.sms import later
 from tests.e2e.conftest import Harness, MakeHarness, answered, set_send_window, until
@@ -31,6 +33,30 @@ from tests.e2e.test_safe_send import CLEAN, _actions, _audit, _inject, _lv_sent,
 
 # 11:59:58 in New York (the agent's Slack zone), 08:59:58 in San Francisco (the number's): both awake.
 NOW = datetime(2026, 12, 2, 16, 59, 58, tzinfo=UTC)
+
+
+@dataclass
+class _Direct:
+    """Scheduled sends made straight through the service on a fake clock (no card, no job deferred)."""
+
+    clock: FakeClock
+    identity: Identity
+    service: ScheduledSends
+
+    async def schedule(self, key: str, *, after: timedelta, text: str | None = None) -> Scheduled:
+        return await self.service.schedule(
+            self.identity,
+            ScheduleRequest(
+                key=key, number=CLEAN, at=NOW + after, origin="test", text=text, channel_id="C0DEMO"
+            ),
+        )
+
+
+async def _direct(slack: Harness) -> _Direct:
+    clock = FakeClock(NOW)
+    slack.container.clock = clock
+    identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
+    return _Direct(clock, identity, ScheduledSends(slack.container.sessions, clock))
 
 
 async def _scheduled(slack: Harness) -> list[ScheduledSend]:
@@ -335,33 +361,11 @@ async def test_a_row_whose_job_was_lost_is_fired_by_the_sweeper_once_and_a_stale
     make_harness: MakeHarness,
 ) -> None:
     async with make_harness(send_window=None, settle_timeout=30) as slack:
-        clock = FakeClock(NOW)
-        slack.container.clock = clock
-        identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
-        service = ScheduledSends(slack.container.sessions, clock)
+        direct = await _direct(slack)
+        clock = direct.clock
         # Made straight in the database, as if its job had been lost (no job is deferred here).
-        lost = await service.schedule(
-            identity,
-            ScheduleRequest(
-                key="lost",
-                number=CLEAN,
-                at=NOW + timedelta(minutes=1),
-                origin="test",
-                text="Lost job",
-                channel_id="C0DEMO",
-            ),
-        )
-        stale = await service.schedule(
-            identity,
-            ScheduleRequest(
-                key="stale",
-                number=CLEAN,
-                at=NOW + timedelta(minutes=2),
-                origin="test",
-                text="Stale",
-                channel_id="C0DEMO",
-            ),
-        )
+        lost = await direct.schedule("lost", after=timedelta(minutes=1), text="Lost job")
+        stale = await direct.schedule("stale", after=timedelta(minutes=2), text="Stale")
         clock.advance(seconds=60 + 90)  # the first is 90 s late: the sweeper fires it
         assert await later.sweep(slack.container) == 1
         await slack.driver.settle()
@@ -381,24 +385,11 @@ async def test_a_row_whose_job_was_lost_is_fired_by_the_sweeper_once_and_a_stale
 
 async def test_two_jobs_firing_one_row_at_once_send_it_once(make_harness: MakeHarness) -> None:
     async with make_harness(send_window=None, settle_timeout=30) as slack:
-        clock = FakeClock(NOW)
-        slack.container.clock = clock
-        identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
-        service = ScheduledSends(slack.container.sessions, clock)
-        made = await service.schedule(
-            identity,
-            ScheduleRequest(
-                key="twice", number=CLEAN, at=NOW + timedelta(seconds=30), origin="test", text="Once only"
-            ),
-        )
-        again = await service.schedule(
-            identity,
-            ScheduleRequest(
-                key="twice", number=CLEAN, at=NOW + timedelta(seconds=30), origin="test", text="Once only"
-            ),
-        )
+        direct = await _direct(slack)
+        made = await direct.schedule("twice", after=timedelta(seconds=30), text="Once only")
+        again = await direct.schedule("twice", after=timedelta(seconds=30), text="Once only")
         assert made.created and not again.created and again.row.id == made.row.id
-        clock.advance(seconds=31)
+        direct.clock.advance(seconds=31)
         job = later.SmsScheduledJob(envelope=_envelope("U0AGENT"), scheduled_id=made.row.id, number=CLEAN)
         await asyncio.gather(*(later.fire(job, slack.container) for _ in range(3)))
         await slack.driver.settle()
@@ -467,26 +458,13 @@ async def _stalled(slack: Harness, job: Job) -> None:
 async def _claimed_and_sent(slack: Harness, key: str, text: str) -> tuple[ScheduledSends, ScheduledSend]:
     """A row scheduled for 30 s ahead, its time come (on a fake clock), claimed and sent, not settled:
     as a fire job leaves it the moment the provider has answered."""
-    clock = FakeClock(NOW)
-    slack.container.clock = clock
-    identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
-    service = ScheduledSends(slack.container.sessions, clock)
-    made = await service.schedule(
-        identity,
-        ScheduleRequest(
-            key=key,
-            number=CLEAN,
-            at=NOW + timedelta(seconds=30),
-            origin="test",
-            text=text,
-            channel_id="C0DEMO",
-        ),
-    )
-    clock.advance(seconds=31)
-    row = await service.claim(TEAM_ID, made.row.id)
+    direct = await _direct(slack)
+    made = await direct.schedule(key, after=timedelta(seconds=30), text=text)
+    direct.clock.advance(seconds=31)
+    row = await direct.service.claim(TEAM_ID, made.row.id)
     assert row is not None
-    await later._send(slack.container, identity, row)
-    return service, row
+    await later._send(slack.container, direct.identity, row)
+    return direct.service, row
 
 
 async def test_a_send_whose_worker_died_mid_send_ends_unknown_told_and_off_the_lists(
@@ -533,16 +511,9 @@ async def test_a_row_left_sending_with_no_job_to_end_it_is_ended_unknown_by_the_
 ) -> None:
     """An in-memory queue dies with its process, and nothing recovers its jobs: the sweeper ends the row."""
     async with make_harness(send_window=None, settle_timeout=30) as slack:
-        clock = FakeClock(NOW)
-        slack.container.clock = clock
-        identity = await slack.container.identities.resolve(TEAM_ID, "U0AGENT")
-        service = ScheduledSends(slack.container.sessions, clock)
-        made = await service.schedule(
-            identity,
-            ScheduleRequest(
-                key="orphan", number=CLEAN, at=NOW + timedelta(seconds=30), origin="test", channel_id="C0DEMO"
-            ),
-        )
+        direct = await _direct(slack)
+        clock, service = direct.clock, direct.service
+        made = await direct.schedule("orphan", after=timedelta(seconds=30))
         clock.advance(seconds=31)
         assert await service.claim(TEAM_ID, made.row.id) is not None  # then the process died
         clock.advance(minutes=59)  # a slow send is still its job's
