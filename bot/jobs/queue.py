@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,9 +19,6 @@ import procrastinate
 import psycopg
 from procrastinate import worker as pworker
 from procrastinate.testing import InMemoryConnector
-from psycopg.adapt import PyFormat
-from psycopg.types.array import ListDumper
-from psycopg.types.composite import TupleDumper
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import make_url
 
@@ -38,61 +34,7 @@ def _conninfo(database_url: str) -> str:
     return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-class _Backslashed:
-    """What ListDumper's escaping regex does (a backslash before each `"` and `\\`), with bytes.replace:
-    Python 3.11 runs a regex replacement template in Python, once per match."""
-
-    @staticmethod
-    def sub(_template: bytes, data: bytes) -> bytes:
-        return bytes(data).replace(b"\\", b"\\\\").replace(b'"', b'\\"')
-
-
-class ArrayDumper(ListDumper):
-    """psycopg's text array dumper, escaping faster. procrastinate defers jobs as an array of composites
-    whose JSON arguments are escaped twice over (each quote doubled in the composite, then backslashed in
-    the array): with regex replacement that was ~120 us of CPU per job, more than a bare Bolt ack."""
-
-    _re_esc = _Backslashed()  # type: ignore[assignment]
-
-
-class CompositeDumper(TupleDumper):
-    """psycopg's text dumper of a tuple as a composite (`_dump_text_sequence`), quotes doubled with
-    bytes.replace. The output is psycopg's, byte for byte (tests/test_job_dumping.py)."""
-
-    def dump(self, obj: tuple[Any, ...]) -> bytes:
-        if not obj:
-            return b"()"
-        parts: list[bytes] = [b"("]
-        for item in obj:
-            if item is None:
-                parts.append(b",")
-                continue
-            dumped = self._tx.get_dumper(item, PyFormat.TEXT).dump(item)
-            if dumped is None:
-                field = b""
-            elif not dumped:
-                field = b'""'
-            else:
-                field = bytes(dumped)
-                if _NEEDS_QUOTES.search(field):
-                    field = b'"' + field.replace(b"\\", b"\\\\").replace(b'"', b'""') + b'"'
-            parts.append(field)
-            parts.append(b",")
-        parts[-1] = b")"
-        return b"".join(parts)
-
-
-_NEEDS_QUOTES = re.compile(rb'[",\\\s()]')  # psycopg's, for a composite's fields
-
-
-def use_fast_dumpers(context: psycopg.AsyncConnection[Any] | psycopg.adapt.AdaptersMap) -> None:
-    adapters = context if isinstance(context, psycopg.adapt.AdaptersMap) else context.adapters
-    adapters.register_dumper(list, ArrayDumper)
-    adapters.register_dumper(tuple, CompositeDumper)
-
-
 async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
-    use_fast_dumpers(connection)
     await connection.set_autocommit(True)  # (not in the pool's kwargs: procrastinate passes its own too)
 
 

@@ -23,6 +23,7 @@ What happens to a job (see `bot.jobs.contract` for `Effect`):
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -48,6 +49,17 @@ QUEUE = "slack"
 RECOVERY_TASK = "sb:recover_stalled"
 DEFER_BATCH = 200  # jobs stored by one INSERT at most
 DEFER_JOBS = procrastinate_queries["defer_jobs"]
+# procrastinate's `defer_jobs` (its own versioned function: its triggers, events and NOTIFY), with the batch
+# sent as one JSON document that Postgres turns into the function's array of composites. psycopg writes
+# that array in Python, field by field with two rounds of escaping; one JSON string from pydantic and
+# `json` costs a fraction of it, on the web process's busiest path (each deferred job of every /lookup).
+DEFER_JOBS_JSON = """
+SELECT unnest(procrastinate_defer_jobs_v1(ARRAY(
+    SELECT jsonb_populate_record(NULL::procrastinate_job_to_defer_v1, job.value)
+    FROM jsonb_array_elements(%(jobs)s::jsonb) WITH ORDINALITY AS job(value, position)
+    ORDER BY job.position
+))) AS id
+"""
 
 C = TypeVar("C")
 J = TypeVar("J", bound=Job)
@@ -106,7 +118,7 @@ class JobRunner(Generic[C]):
         self._notifiers: list[Notifier[C]] = []
         self._gate: Callable[[Job, C], Awaitable[bool]] | None = None
         self._retry = _RetryWhenAsked()
-        self._waiting: list[tuple[JobToDefer, asyncio.Future[int]]] = []
+        self._waiting: list[tuple[str | JobToDefer, asyncio.Future[int]]] = []
         self._storing: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------------------ installing work
@@ -158,18 +170,28 @@ class JobRunner(Generic[C]):
         entry = self._entries.get(kind)
         if entry is None or entry.model is not type(job):
             raise LookupError(f"no handler is registered for job kind {kind!r}")
-        # The row procrastinate's own `defer` would store (Task.configure ▸ make_new_job ▸ JobManager),
-        # built directly: those build and copy a Job (attrs `evolve`) three times per job, for the id
-        # alone, which was a tenth of a busy web process's CPU under /lookup.
-        queued = JobToDefer(
-            queue_name=self.queue,
-            task_name=kind,
-            priority=DEFAULT_PRIORITY,
-            lock=None,
-            queueing_lock=None,
-            args={"job": job.model_dump(mode="json")},
-            scheduled_at=datetime.now(UTC) + timedelta(seconds=delay) if delay else None,
-        )
+        scheduled_at = datetime.now(UTC) + timedelta(seconds=delay) if delay else None
+        queued: str | JobToDefer
+        if isinstance(self.app.connector, procrastinate.PsycopgConnector):
+            # The row procrastinate's own `defer` would store (Task.configure ▸ make_new_job ▸ JobManager),
+            # written directly: those build and copy a Job (attrs `evolve`) three times per job, for the id
+            # alone, which was a tenth of a busy web process's CPU under /lookup.
+            queued = (
+                f'{{"queue_name":{json.dumps(self.queue)},"task_name":{json.dumps(kind)},'
+                f'"priority":{DEFAULT_PRIORITY},"lock":null,"queueing_lock":null,'
+                f'"args":{{"job":{job.model_dump_json()}}},'
+                f'"scheduled_at":{json.dumps(scheduled_at.isoformat()) if scheduled_at else "null"}}}'
+            )
+        else:  # the in-memory queue reads procrastinate's own query and rows
+            queued = JobToDefer(
+                queue_name=self.queue,
+                task_name=kind,
+                priority=DEFAULT_PRIORITY,
+                lock=None,
+                queueing_lock=None,
+                args={"job": job.model_dump(mode="json")},
+                scheduled_at=scheduled_at,
+            )
         stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiting.append((queued, stored))
         if self._storing is None or self._storing.done():
@@ -180,11 +202,17 @@ class JobRunner(Generic[C]):
         while self._waiting:
             batch, self._waiting = self._waiting[:DEFER_BATCH], self._waiting[DEFER_BATCH:]
             try:
-                # procrastinate's `batch_defer_jobs_async` query, as it sends it (its connector wraps the
-                # arguments as JSON); no queueing locks are used, so there is no AlreadyEnqueued to map.
-                rows = await self.app.connector.execute_query_all_async(
-                    query=DEFER_JOBS, jobs=[queued for queued, _ in batch]
-                )
+                # No queueing locks are used, so there is no AlreadyEnqueued to map.
+                written = [queued for queued, _ in batch if isinstance(queued, str)]
+                if written:
+                    document = "[" + ",".join(written) + "]"
+                    rows = await self.app.connector.execute_query_all_async(
+                        query=DEFER_JOBS_JSON, jobs=document
+                    )
+                else:
+                    rows = await self.app.connector.execute_query_all_async(
+                        query=DEFER_JOBS, jobs=[queued for queued, _ in batch]
+                    )
             except Exception as error:  # each caller hears it (the database is away, most likely)
                 for _, stored in batch:
                     if not stored.done():

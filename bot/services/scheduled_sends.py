@@ -197,6 +197,12 @@ class ScheduledSends:
                 row_id, UNKNOWN_OUTCOME, self._clock.now()
             )
 
+    async def give_up(self, team_id: str, row_id: int, outcome: str) -> bool:
+        """A pending row that will not be sent (its time is long gone and firing it keeps failing):
+        REFUSED with `outcome`, off the lists and the sweeper's. False when it was not pending any more."""
+        async with transaction(self._sessions) as session:
+            return await ScheduledSendRepository(session, team_id).give_up(row_id, outcome, self._clock.now())
+
     async def move(self, row: ScheduledSend, at: datetime) -> ScheduledSend | None:
         """A fired row pending again for `at` (quiet hours refused it when it fired), audited."""
         async with transaction(self._sessions) as session:

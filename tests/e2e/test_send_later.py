@@ -547,3 +547,40 @@ async def test_a_failure_after_the_send_was_recorded_never_says_try_again(make_h
         assert "try again" not in told
         assert [r.status for r in await _scheduled(slack)] == [ScheduledStatus.SENT]
         assert len(_sent(slack, "Sent, then Slack failed")) == 1
+
+
+async def test_a_row_whose_firing_keeps_failing_is_given_up_after_the_hour_and_the_sender_told_once(
+    make_harness: MakeHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a blink but a fault that another try does not fix: each fire job fails before anything is sent.
+    While the row is less than an hour late the sweeper fires it again each minute, silently (it may
+    still go); past the hour it ends refused, the sender told once, and the sweeper stops firing it."""
+    async with make_harness(send_window=None, settle_timeout=30) as slack:
+        direct = await _direct(slack)
+        made = await direct.schedule("broken", after=timedelta(minutes=1), text="Never claimed")
+        claims: list[int] = []
+
+        async def broken(repo: ScheduledSendRepository, row_id: int, now: datetime) -> Any:
+            claims.append(row_id)
+            raise RuntimeError("a bug in the claim")
+
+        monkeypatch.setattr(ScheduledSendRepository, "claim", broken)
+        seq = slack.emulator.seq
+        direct.clock.advance(minutes=3)  # its job was lost: the sweeper fires it, and firing fails
+        assert await later.sweep(slack.container) == 1
+        await slack.driver.settle()
+        assert claims and _told_since(slack, seq) == []
+        assert [r.status for r in await _scheduled(slack)] == [ScheduledStatus.PENDING]
+        direct.clock.advance(hours=1)  # still failing, now more than an hour late
+        assert await later.sweep(slack.container) == 1
+        await slack.driver.settle()
+        [told] = _told_since(slack, seq)
+        assert "Not sent to +1 415-555-0100: it was due" in told and "Schedule it again" in told
+        [row] = await _scheduled(slack)
+        assert row.id == made.row.id and row.status is ScheduledStatus.REFUSED and row.outcome
+        tries = len(claims)
+        direct.clock.advance(minutes=5)
+        assert await later.sweep(slack.container) == 0  # given up: not fired again
+        await slack.driver.settle()
+        assert len(claims) == tries and len(_told_since(slack, seq)) == 1
+        assert _sent(slack, "Never claimed") == []

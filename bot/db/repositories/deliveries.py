@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -100,10 +101,13 @@ async def claim_deliveries(
 
 # The same statements in psycopg's own words, for the web process's claims, sent on a connection of their
 # own without SQLAlchemy in between (bot/services/deliveries.py): its checkout and execution were most of
-# a claim batch's CPU. psycopg prepares a statement it has seen a few times, so it is parsed once.
+# a claim batch's CPU. psycopg prepares a statement it has seen a few times, so it is parsed once. The
+# batch goes as one JSON document: psycopg writes arrays in Python, element by element, and three of them
+# per batch cost more than the rest of the claim; `json` writes the document in C.
 _CLAIMS_PSYCOPG = """
     INSERT INTO slack_deliveries AS d (team_id, key, expires_at)
-    SELECT * FROM unnest(%(team_ids)s::varchar[], %(keys)s::varchar[], %(expires_at)s::timestamptz[])
+    SELECT c.team_id, c.key, %(now)s + make_interval(secs => c.keep_for)
+    FROM jsonb_to_recordset(%(claims)s::jsonb) AS c(team_id varchar, key varchar, keep_for float8)
     ON CONFLICT (team_id, key) DO UPDATE SET expires_at = EXCLUDED.expires_at, updated_at = %(now)s
     WHERE d.expires_at < %(now)s
     RETURNING d.team_id, d.key
@@ -118,15 +122,13 @@ async def claim_deliveries_psycopg(
 ) -> list[bool]:
     """`claim_deliveries` on a psycopg connection in autocommit (Postgres only)."""
     unique = _distinct(claims)
-    cursor = await connection.execute(
-        _CLAIMS_PSYCOPG,
-        {
-            "team_ids": [c.team_id for c in unique],
-            "keys": [c.key[:KEY_LENGTH] for c in unique],
-            "expires_at": [now + c.keep_for for c in unique],
-            "now": now,
-        },
+    document = json.dumps(
+        [
+            {"team_id": c.team_id, "key": c.key[:KEY_LENGTH], "keep_for": c.keep_for.total_seconds()}
+            for c in unique
+        ]
     )
+    cursor = await connection.execute(_CLAIMS_PSYCOPG, {"claims": document, "now": now})
     return _won(claims, {(team_id, key) for team_id, key in await cursor.fetchall()})
 
 

@@ -97,6 +97,20 @@ class ScheduledSendRepository(TeamRepository[ScheduledSend]):
         )
         return _changed(result)
 
+    async def give_up(self, row_id: int, outcome: str, now: datetime) -> bool:
+        """PENDING → REFUSED (`outcome`: why), in one statement: a row that could not be fired in time is
+        never fired. False when it is not pending any more (a job claimed or cancelled it first)."""
+        result = await self.session.execute(
+            update(ScheduledSend)
+            .where(
+                ScheduledSend.team_id == self.team_id,
+                ScheduledSend.id == row_id,
+                ScheduledSend.status == ScheduledStatus.PENDING,
+            )
+            .values(status=ScheduledStatus.REFUSED, outcome=outcome, updated_at=now)
+        )
+        return _changed(result)
+
     async def settle(self, row: ScheduledSend, status: ScheduledStatus, outcome: str | None = None) -> None:
         """A fired row's end: SENT (the outbox row has the rest) or REFUSED (`outcome`: why)."""
         row.status = status

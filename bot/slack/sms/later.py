@@ -244,15 +244,31 @@ def _answering(job: SmsScheduledJob, row: ScheduledSend) -> Envelope:
 async def fire_failed(job: Job, ended: Failure, error: BaseException | None, container: Container) -> None:
     """The runner's notifier for fire jobs (after retries, or for a dead worker's): the row says what to
     tell. Pending or cancelled: nothing was sent and nobody is told (the sweeper fires a pending row a
-    minute after its time, so "failed" would be followed by "sent"). Still sending: the job ended
+    minute after its time, so "failed" would be followed by "sent"), unless the row is more than
+    `LATE_LIMIT` late: it is given up and the sender told, once. Still sending: the job ended
     without an answer, so the row ends UNKNOWN (never fired again) and the person is told so. Sent or
     refused already: the failure came after, and the person hears what the row says, not "try again"."""
     if not isinstance(job, SmsScheduledJob):
         return
     service = sends(container)
     row = await service.get(job.envelope.team_id, job.scheduled_id)
-    if row is None or row.status in (ScheduledStatus.PENDING, ScheduledStatus.CANCELLED):
-        log.info("scheduled send %s was not claimed when its job ended (%s)", job.scheduled_id, ended.value)
+    if row is None or row.status is ScheduledStatus.CANCELLED:
+        return
+    if row.status is ScheduledStatus.PENDING:
+        # Not claimed: nothing went. The sweeper fires it again a minute on, unless its time is so long
+        # gone that it would not be sent anyway: then it ends here, told once, not fired every minute.
+        if container.clock.now() - row.send_at <= LATE_LIMIT:
+            log.info(
+                "scheduled send %s was not claimed when its job ended (%s)", job.scheduled_id, ended.value
+            )
+            return
+        words = (
+            f"Not sent to {pretty_number(row.number)}: it was due {when(row.send_at)}, and Switchboard could "
+            f"not send it within {duration(LATE_LIMIT.total_seconds())} of that time. Schedule it again if "
+            "it should still go."
+        )
+        if await service.give_up(row.team_id, row.id, words):
+            await _tell(container, _answering(job, row), failure(words))
         return
     if row.status is ScheduledStatus.SENDING:
         await service.unknown(row.team_id, row.id)
