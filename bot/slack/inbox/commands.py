@@ -18,8 +18,7 @@ async def inbox(inv: Invocation) -> None:
     if not inv.identity.livevox_login:
         await inv.ack(text=escape(NO_LOGIN))  # mrkdwn: its `<LiveVox agent id>` stays visible
         return
-    await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
-    await inv.context["container"].defer(InboxJob(envelope=inv.envelope()))
+    await inv.accept(InboxJob(envelope=inv.envelope()))
 
 
 routers = [router]

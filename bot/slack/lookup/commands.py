@@ -22,8 +22,7 @@ async def lookup(inv: Invocation) -> None:
     container = inv.context["container"]
     number, range_text = number_and_range(inv.args, container.settings.default_region)
     parse_range(range_text)  # a bad range is answered now, not after the job
-    await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
-    await container.defer(
+    await inv.accept(
         LookupJob(envelope=inv.envelope(), number=number, range=range_text, calls=True, share=inv.share)
     )
 
@@ -38,8 +37,7 @@ async def calls(inv: Invocation) -> None:
     container = inv.context["container"]
     number, range_text = number_and_range(inv.args, container.settings.default_region)
     parse_range(range_text)
-    await inv.ack()
-    await container.defer(CallsJob(envelope=inv.envelope(), number=number, range=range_text, share=inv.share))
+    await inv.accept(CallsJob(envelope=inv.envelope(), number=number, range=range_text, share=inv.share))
 
 
 routers = [router, calls_router]

@@ -51,8 +51,7 @@ async def send(inv: Invocation) -> None:
         )
         return
     check_text(text, None)  # empty or too long: answered now, in words
-    await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
-    await container.defer(SmsPreviewJob(envelope=inv.envelope(), number=number, text=text, at=at))
+    await inv.accept(SmsPreviewJob(envelope=inv.envelope(), number=number, text=text, at=at))
 
 
 @router.sub(
@@ -72,20 +71,17 @@ async def scheduled(inv: Invocation) -> None:
         raise InputError(
             "Only supervisors and admins see the team's scheduled SMS; `/sms scheduled` shows yours."
         )
-    await inv.ack()
-    await inv.context["container"].defer(ScheduledListJob(envelope=inv.envelope(), team=team))
+    await inv.accept(ScheduledListJob(envelope=inv.envelope(), team=team))
 
 
 @router.sub("templates", "/sms templates", "the LiveVox SMS templates")
 async def templates(inv: Invocation) -> None:
-    await inv.ack()
-    await inv.context["container"].defer(SmsTemplatesJob(envelope=inv.envelope()))
+    await inv.accept(SmsTemplatesJob(envelope=inv.envelope()))
 
 
 @router.sub("codes", "/sms codes", "the SMS sender codes you can send from")
 async def codes(inv: Invocation) -> None:
-    await inv.ack()
-    await inv.context["container"].defer(SmsCodesJob(envelope=inv.envelope()))
+    await inv.accept(SmsCodesJob(envelope=inv.envelope()))
 
 
 @router.sub(
@@ -95,8 +91,7 @@ async def logs(inv: Invocation) -> None:
     container = inv.context["container"]
     number, range_text = number_and_range(inv.args, container.settings.default_region)
     parse_range(range_text)  # a bad range is answered now, not after the job
-    await inv.ack()
-    await container.defer(
+    await inv.accept(
         LookupJob(envelope=inv.envelope(), number=number, range=range_text, calls=False, share=inv.share)
     )
 

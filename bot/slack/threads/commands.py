@@ -33,8 +33,7 @@ async def threads(inv: Invocation) -> None:
     if not inv.identity.livevox_login:
         await inv.ack(text=escape(NO_LOGIN))  # mrkdwn: its `<LiveVox agent id>` stays visible
         return
-    await inv.ack()  # no placeholder (see "Acks of commands" in bot/slack/commands.py)
-    await inv.context["container"].defer(ThreadsJob(envelope=inv.envelope(), channel_kind=kind, scope=scope))
+    await inv.accept(ThreadsJob(envelope=inv.envelope(), channel_kind=kind, scope=scope))
 
 
 routers = [router]
