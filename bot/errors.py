@@ -17,3 +17,8 @@ class NotFoundError(SwitchboardError):
 
 class InputError(SwitchboardError):
     """The user typed something we cannot use; the message says what was expected."""
+
+
+class BusyError(SwitchboardError, TimeoutError):
+    """Something the work needs is held elsewhere for longer than it waits (a workspace's Slack token
+    being renewed by another process): trying again in a few seconds works, and jobs retry it."""

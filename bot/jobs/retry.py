@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.errors import BusyError
 from bot.providers import errors
 
 
@@ -58,7 +59,7 @@ def is_database_outage(error: BaseException) -> bool:
     wraps psycopg's errors in its ConnectorException)."""
     seen: BaseException | None = error
     for _ in range(5):  # the cause chain, a few links deep
-        if seen is None:
+        if seen is None or isinstance(seen, BusyError):  # the database answered: something is held
             return False
         if isinstance(seen, OperationalError | PoolTimeout):
             return True

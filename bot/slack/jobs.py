@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.errors import BusyError
 from bot.jobs.contract import Envelope, Failure, Job
 from bot.jobs.retry import is_database_outage
 from bot.providers.errors import ProviderError
@@ -17,6 +18,7 @@ from bot.services.identity import Identity
 from bot.slack.features import FEATURES
 from bot.slack.outcome import failure as _failure
 from bot.slack.reply import respond
+from bot.slack.text import error_text
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -90,6 +92,8 @@ def _failure_text(job: Job, failure: Failure, error: BaseException | None) -> st
     if isinstance(error, ProviderError):
         name = job.provider_names.get(error.provider) or PROVIDER_NAMES.get(error.provider, error.provider)
         return describe(name, error)
+    if isinstance(error, BusyError):
+        return error_text(error)
     if error is not None and is_database_outage(error):
         return NO_DATABASE
     return SORRY

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
 
+import psycopg
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.error import BoltError
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
@@ -45,12 +46,13 @@ from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStor
 from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.crypto import CredentialBox
 from bot.db.models import Workspace, slack_bots, slack_installations, slack_oauth_states
 from bot.db.session import transaction
-from bot.errors import ConfigError, SwitchboardError
+from bot.errors import BusyError, ConfigError, SwitchboardError
 from bot.services.installs import onboard, resume_org
 from bot.settings import Settings
 from bot.slack.web_client import web_client
@@ -67,6 +69,14 @@ _SEALED_PREFIX = "gAAAAA"
 TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 # How long a refresh waits for another process's refresh of the same installation (one HTTP call to Slack).
 REFRESH_LOCK_TIMEOUT = "15s"
+RENEWING = (  # what a person is told when that wait ran out and their token cannot be used meanwhile
+    "Switchboard is renewing its Slack sign-in for this workspace right now; please try again in a few "
+    "seconds."
+)
+
+
+class RefreshLockTimeout(Exception):
+    """Another process held an installation's refresh lock for longer than `REFRESH_LOCK_TIMEOUT`."""
 
 
 class NotInstalled(SwitchboardError):
@@ -229,6 +239,18 @@ class SerialRotator(AsyncTokenRotator):
         self._clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
 
+    def _valid(self, installation: Installation) -> bool:
+        """Whether the installation's tokens all work for another minute at least."""
+        horizon = self._clock() + 60
+        return all(
+            expires is None or expires > horizon
+            for token, expires in (
+                (installation.bot_token, installation.bot_token_expires_at),
+                (installation.user_token, installation.user_token_expires_at),
+            )
+            if token is not None
+        )
+
     def _due(self, installation: Installation, minutes_before_expiration: int) -> bool:
         horizon = self._clock() + minutes_before_expiration * 60
         return any(
@@ -245,6 +267,21 @@ class SerialRotator(AsyncTokenRotator):
         if not self._due(installation, minutes_before_expiration):
             return None  # the common case: no lock, no read
         key = f"{installation.enterprise_id or '-'}:{installation.team_id or '-'}"
+        try:
+            return await self._rotate(key, installation, minutes_before_expiration)
+        except RefreshLockTimeout:
+            # Another process has been refreshing for longer than we wait (Slack slow to answer it). A
+            # token refreshed ahead of time still works: go on with it, and leave the refresh to them.
+            if self._valid(installation):
+                log.warning(
+                    "token refresh held by another process; using the current token", extra={"team": key}
+                )
+                return None
+            raise BusyError(RENEWING) from None
+
+    async def _rotate(
+        self, key: str, installation: Installation, minutes_before_expiration: int
+    ) -> Installation | None:
         async with self._locks.setdefault(key, asyncio.Lock()), self._across_processes(key):
             current = await self._store.async_find_installation(
                 enterprise_id=installation.enterprise_id,
@@ -272,13 +309,23 @@ class SerialRotator(AsyncTokenRotator):
         if self._engine.dialect.name != "postgresql":
             yield
             return
-        digest = hashlib.sha256(b"switchboard:slack-token-refresh:" + key.encode()).digest()
-        lock_id = int.from_bytes(digest[:8], "big", signed=True)
+        lock_id = refresh_lock_id(key)
         # Held by this connection's transaction: released at commit, or when the connection dies.
         async with self._engine.connect() as connection, connection.begin():
             await connection.execute(text(f"SET LOCAL lock_timeout = '{REFRESH_LOCK_TIMEOUT}'"))
-            await connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+            try:
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+            except DBAPIError as error:
+                if isinstance(error.orig, psycopg.errors.LockNotAvailable):
+                    raise RefreshLockTimeout(key) from error
+                raise
             yield
+
+
+def refresh_lock_id(key: str) -> int:
+    """The Postgres advisory lock of one installation's token refresh (`key`: "<enterprise>:<team>")."""
+    digest = hashlib.sha256(b"switchboard:slack-token-refresh:" + key.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def oauth_client(settings: Settings) -> AsyncWebClient:

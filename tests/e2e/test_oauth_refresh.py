@@ -14,16 +14,27 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from bot.console.app import console_factory
 from bot.console.driver import SlackDriver
 from bot.container import Container
-from bot.slack.oauth import EncryptedInstallationStore
+from bot.errors import BusyError
+from bot.jobs.contract import Envelope, Failure, Job
+from bot.jobs.retry import is_database_outage
+from bot.slack import oauth as oauth_module
+from bot.slack.jobs import failure_text
+from bot.slack.oauth import EncryptedInstallationStore, refresh_lock_id
 from tests.databases import fresh_database, postgres_available
 from tests.e2e.oauth_harness import CLIENT_ID, HOUR, INSTALLER, NEW_TEAM, OAuthHarness, oauth_harness
 
 SLOW_SLACK = 0.3  # seconds oauth.v2.access takes: longer than a refresh takes to start
+_ENVELOPE = Envelope(team_id=NEW_TEAM, user_id=INSTALLER, origin="test")
+
+
+class _Probe(Job):
+    kind = "test_refresh_probe"
 
 
 def refreshes(oauth: OAuthHarness) -> list[Any]:
@@ -128,3 +139,39 @@ async def test_two_processes_refreshing_one_workspace_at_once_refresh_once(
                 oauth.now.offset += 11 * HOUR
                 assert (await other.slack_for(NEW_TEAM)).token == oauth.emulator.tokens_of(NEW_TEAM)[-1].token
                 assert all(c.ok for c in refreshes(oauth))
+
+
+@pytest.mark.skipif(not postgres_available(), reason="needs SWITCHBOARD_TEST_DATABASE_URL (CI sets it)")
+async def test_a_refresh_held_elsewhere_too_long_goes_on_with_a_valid_token_and_says_so_when_none_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process is stuck mid-refresh (it holds the installation's lock; Slack is slow to answer it).
+    While the current token is still valid, callers give up waiting and go on with it; once it has
+    expired, the person is told in words that the sign-in is being renewed, not that the database is away."""
+    with fresh_database("postgres", tmp_path) as url:
+        async with oauth_harness(url, monkeypatch) as oauth:
+            await installed(oauth)
+            monkeypatch.setattr(oauth_module, "REFRESH_LOCK_TIMEOUT", "200ms")
+            first = oauth.emulator.tokens_of(NEW_TEAM)[0].token
+            conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as elsewhere:
+                await elsewhere.execute("SELECT pg_advisory_lock(%s)", [refresh_lock_id(f"-:{NEW_TEAM}")])
+                oauth.now.offset += 11 * HOUR  # due for its refresh (2 h before the 12 h are up), still valid
+                assert (await oauth.container.slack_for(NEW_TEAM)).token == first
+                driver = oauth.driver()
+                answer = await driver.command("/switchboard", "whoami", user=INSTALLER)
+                await driver.settle()
+                assert answer.status == 200 and refreshes(oauth) == []
+                said = driver.last_response(INSTALLER)
+                assert said is not None and "database" not in said.text and "renewing" not in said.text
+                oauth.now.offset += 2 * HOUR  # expired now: there is no token to go on with
+                with pytest.raises(BusyError) as busy:
+                    await oauth.container.slack_for(NEW_TEAM)
+                assert str(busy.value) == oauth_module.RENEWING
+                assert failure_text(_Probe(envelope=_ENVELOPE), Failure.ERROR, busy.value).startswith(
+                    "Switchboard is renewing its Slack sign-in"
+                )
+                assert not is_database_outage(busy.value)
+            # The other process let go: the next caller refreshes.
+            assert (await oauth.container.slack_for(NEW_TEAM)).token != first
+            assert len(refreshes(oauth)) == 1
