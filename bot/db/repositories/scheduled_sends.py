@@ -86,28 +86,22 @@ class ScheduledSendRepository(TeamRepository[ScheduledSend]):
     async def unknown(self, row_id: int, outcome: str, now: datetime) -> bool:
         """SENDING → UNKNOWN, in one statement: the job that fired it ended without knowing what became
         of the send. False when it is not sending (its job settled it first: that answer stands)."""
-        result = await self.session.execute(
-            update(ScheduledSend)
-            .where(
-                ScheduledSend.team_id == self.team_id,
-                ScheduledSend.id == row_id,
-                ScheduledSend.status == ScheduledStatus.SENDING,
-            )
-            .values(status=ScheduledStatus.UNKNOWN, outcome=outcome, updated_at=now)
-        )
-        return _changed(result)
+        return await self._end(row_id, ScheduledStatus.SENDING, ScheduledStatus.UNKNOWN, outcome, now)
 
     async def give_up(self, row_id: int, outcome: str, now: datetime) -> bool:
         """PENDING → REFUSED (`outcome`: why), in one statement: a row that could not be fired in time is
         never fired. False when it is not pending any more (a job claimed or cancelled it first)."""
+        return await self._end(row_id, ScheduledStatus.PENDING, ScheduledStatus.REFUSED, outcome, now)
+
+    async def _end(
+        self, row_id: int, was: ScheduledStatus, status: ScheduledStatus, outcome: str, now: datetime
+    ) -> bool:
         result = await self.session.execute(
             update(ScheduledSend)
             .where(
-                ScheduledSend.team_id == self.team_id,
-                ScheduledSend.id == row_id,
-                ScheduledSend.status == ScheduledStatus.PENDING,
+                ScheduledSend.team_id == self.team_id, ScheduledSend.id == row_id, ScheduledSend.status == was
             )
-            .values(status=ScheduledStatus.REFUSED, outcome=outcome, updated_at=now)
+            .values(status=status, outcome=outcome, updated_at=now)
         )
         return _changed(result)
 
