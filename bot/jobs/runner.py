@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 QUEUE = "slack"
 RECOVERY_TASK = "sb:recover_stalled"
 DEFER_BATCH = 200  # jobs stored by one INSERT at most
+STORES_IN_FLIGHT = 3  # INSERTs of deferred jobs on their way at once (see `JobRunner.defer`)
 DEFER_JOBS = procrastinate_queries["defer_jobs"]
 # procrastinate's `defer_jobs` (its own versioned function: its triggers, events and NOTIFY), with the batch
 # sent as one JSON document that Postgres turns into the function's array of composites. psycopg writes
@@ -119,7 +120,7 @@ class JobRunner(Generic[C]):
         self._gate: Callable[[Job, C], Awaitable[bool]] | None = None
         self._retry = _RetryWhenAsked()
         self._waiting: list[tuple[str | JobToDefer, asyncio.Future[int]]] = []
-        self._storing: asyncio.Task[None] | None = None
+        self._storing: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------------------ installing work
 
@@ -162,9 +163,12 @@ class JobRunner(Generic[C]):
         registered is a bug, raised at once. `delay`: seconds before it may run (a follow-up that
         looks again later, e.g. for a delivery record).
 
-        Jobs deferred while an INSERT is on its way to the database go together in the next one: under a
+        Jobs deferred while INSERTs are on their way to the database go together in the next one: under a
         burst of requests one statement stores many jobs, instead of each request paying a round trip, a
-        commit and a pool checkout of its own (that work was a third of a busy web process's CPU).
+        commit and a pool checkout of its own (that work was a third of a busy web process's CPU). Up to
+        `STORES_IN_FLIGHT` go at once: a slash command is acked once its job is stored
+        (`bot.slack.commands.Invocation.accept`), and with one INSERT at a time each waited for the one
+        ahead of it and its commit's flush too (+10–30% on /lookup's ack p99 at 50 in flight).
         """
         kind = job.kind
         entry = self._entries.get(kind)
@@ -194,8 +198,10 @@ class JobRunner(Generic[C]):
             )
         stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._waiting.append((queued, stored))
-        if self._storing is None or self._storing.done():
-            self._storing = asyncio.create_task(self._store_waiting(), name="switchboard-defer")
+        if len(self._storing) < STORES_IN_FLIGHT:
+            storing = asyncio.create_task(self._store_waiting(), name="switchboard-defer")
+            self._storing.add(storing)
+            storing.add_done_callback(self._storing.discard)
         return await stored
 
     async def _store_waiting(self) -> None:
