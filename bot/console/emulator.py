@@ -666,6 +666,10 @@ class SlackEmulator:
         cannot take it (an outage: `fatal_error`, `internal_error`; a channel gone: `channel_not_found`)."""
         self._failing.setdefault(method, []).extend([error] * times)
 
+    def stop_failing(self, method: str) -> None:
+        """`method` is answered again (the failures `fail_next` queued for it and not yet met are dropped)."""
+        self._failing.pop(method, None)
+
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 

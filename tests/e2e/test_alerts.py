@@ -247,9 +247,13 @@ async def test_a_nudge_slack_refused_is_given_in_the_next_round(alerts: Harness)
     thread_id = inject(slack, "Hello, anyone?")
     await round_(slack)
     card = await card_of(slack, thread_id)
-    slack.emulator.fail_next("chat.postMessage", "fatal_error")
+    # Slack refuses posts for a while: the harness's own periodic tick may run a round meanwhile too
+    # (on a busy machine it did), and it must be refused alike.
+    slack.emulator.fail_next("chat.postMessage", "fatal_error", times=1000)
     await round_(slack, 11 * 60)
     assert replies(slack, card) == []  # Slack refused the nudge: nobody was reminded
+    assert any(not c.ok for c in slack.emulator.calls_to("chat.postMessage"))  # it was tried
+    slack.emulator.stop_failing("chat.postMessage")
     await round_(slack, 30)
     [nudge] = replies(slack, card)  # claimed again, and given once
     assert "<!subteam^S0ONDUTY>" in text(nudge)
