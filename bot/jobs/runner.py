@@ -205,13 +205,14 @@ class JobRunner(Generic[C]):
         return await stored
 
     async def _store_waiting(self) -> None:
+        # The connector decides the query, as it decided each row's form in `defer`.
+        as_json = isinstance(self.app.connector, procrastinate.PsycopgConnector)
         while self._waiting:
             batch, self._waiting = self._waiting[:DEFER_BATCH], self._waiting[DEFER_BATCH:]
             try:
                 # No queueing locks are used, so there is no AlreadyEnqueued to map.
-                written = [queued for queued, _ in batch if isinstance(queued, str)]
-                if written:
-                    document = "[" + ",".join(written) + "]"
+                if as_json:
+                    document = "[" + ",".join(cast(str, queued) for queued, _ in batch) + "]"
                     rows = await self.app.connector.execute_query_all_async(
                         query=DEFER_JOBS_JSON, jobs=document
                     )
@@ -219,14 +220,17 @@ class JobRunner(Generic[C]):
                     rows = await self.app.connector.execute_query_all_async(
                         query=DEFER_JOBS, jobs=[queued for queued, _ in batch]
                     )
+                ids = [int(row["id"]) for row in rows]
+                if len(ids) != len(batch):
+                    raise RuntimeError(f"{len(batch)} jobs deferred, {len(ids)} stored")
             except Exception as error:  # each caller hears it (the database is away, most likely)
                 for _, stored in batch:
                     if not stored.done():
                         stored.set_exception(error)
                 continue
-            for (_, stored), row in zip(batch, rows, strict=True):
+            for (_, stored), job_id in zip(batch, ids, strict=True):
                 if not stored.done():
-                    stored.set_result(int(row["id"]))
+                    stored.set_result(job_id)
 
     # ------------------------------------------------------------------------------------ running
 

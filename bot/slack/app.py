@@ -20,16 +20,15 @@ from slack_bolt.response import BoltResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.container import Container
-from bot.errors import BusyError, ConfigError
+from bot.errors import ConfigError
 from bot.jobs.retry import is_database_outage
 from bot.logging import BOLT_LOGGER
 from bot.slack import features
-from bot.slack.jobs import NO_DATABASE, SORRY
+from bot.slack.jobs import NO_DATABASE, error_words
 from bot.slack.outcome import FAILED, failure, refusal
 from bot.slack.prompt_ack import answer_promptly
 from bot.slack.reply import respond
 from bot.slack.signing import verify_value
-from bot.slack.text import error_text
 
 log = logging.getLogger(__name__)
 
@@ -256,15 +255,8 @@ def create_app(
         # response_url, may come from anyone: answer nothing. respond() itself refuses non-Slack hosts.
         if not context.get(VERIFIED) or not context.response_url:
             return
-        text = (
-            error_text(error)
-            if isinstance(error, BusyError)
-            else NO_DATABASE
-            if is_database_outage(error)
-            else SORRY
-        )
         try:
-            await respond(context.response_url, failure(text), replace_original=False)
+            await respond(context.response_url, failure(error_words(error)), replace_original=False)
         except Exception:  # the response_url may be gone; the log line above has the details
             log.warning("could not tell the user about the error")
 

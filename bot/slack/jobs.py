@@ -92,6 +92,11 @@ def _failure_text(job: Job, failure: Failure, error: BaseException | None) -> st
     if isinstance(error, ProviderError):
         name = job.provider_names.get(error.provider) or PROVIDER_NAMES.get(error.provider, error.provider)
         return describe(name, error)
+    return error_words(error)
+
+
+def error_words(error: BaseException | None) -> str:
+    """What the person is told about an error nothing more specific explains (a job's, a listener's)."""
     if isinstance(error, BusyError):
         return error_text(error)
     if error is not None and is_database_outage(error):

@@ -186,11 +186,7 @@ async def fire(job: SmsScheduledJob, container: Container) -> None:
     envelope = _answering(job, row)
     late = container.clock.now() - row.send_at
     if late > LATE_LIMIT:
-        words = (
-            f"Not sent to {pretty_number(row.number)}: it was due {when(row.send_at)}, and Switchboard "
-            f"could not send it until {duration(late.total_seconds())} later. Schedule it again if it "
-            "should still go."
-        )
+        words = _too_late(row, f"could not send it until {duration(late.total_seconds())} later")
         await service.settle(row, ScheduledStatus.REFUSED, words)
         await _tell(container, envelope, failure(words))
         return
@@ -262,11 +258,8 @@ async def fire_failed(job: Job, ended: Failure, error: BaseException | None, con
                 "scheduled send %s was not claimed when its job ended (%s)", job.scheduled_id, ended.value
             )
             return
-        words = (
-            f"Not sent to {pretty_number(row.number)}: it was due {when(row.send_at)}, and Switchboard could "
-            f"not send it within {duration(LATE_LIMIT.total_seconds())} of that time. Schedule it again if "
-            "it should still go."
-        )
+        within = duration(LATE_LIMIT.total_seconds())
+        words = _too_late(row, f"could not send it within {within} of that time")
         if await service.give_up(row.team_id, row.id, words):
             await _tell(container, _answering(job, row), failure(words))
         return
@@ -287,6 +280,15 @@ async def fire_failed(job: Job, ended: Failure, error: BaseException | None, con
 
 def _outbox_key(row: ScheduledSend) -> str:
     return f"scheduled:{row.key}"
+
+
+def _too_late(row: ScheduledSend, why: str) -> str:
+    """A row given up for lateness: what it was, when it was due, why it did not go (`why` follows
+    "and Switchboard …")."""
+    return (
+        f"Not sent to {pretty_number(row.number)}: it was due {when(row.send_at)}, and Switchboard {why}. "
+        "Schedule it again if it should still go."
+    )
 
 
 async def _send(container: Container, identity: Identity, row: ScheduledSend) -> SendResult | str | _Moved:
