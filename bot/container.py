@@ -106,8 +106,7 @@ class Container:
         from bot.slack.jobs import install as install_slack_jobs  # the composition root wires the layers
 
         install_slack_jobs(self.jobs, settings)
-        if settings.oauth_mode:  # a workspace that removed the app runs nothing until it installs again
-            self.jobs.gate(lambda job, container: container.workspace_active(job.envelope.team_id))
+        self.jobs.gate(lambda job, container: container.admits(job))
         # Button values are signed with keys derived from the Fernet keys (bot.slack.signing).
         self._signer = ValueSigner(self.box.signing_keys("slack-values"))
         configure_signing(self._signer)
@@ -163,17 +162,30 @@ class Container:
             found = row.first()
         return found is None or found[0] is None
 
+    async def admits(self, job: Job) -> bool:
+        """Whether `job` runs: not for a workspace that removed the app (until it installs again), nor when
+        it repeats an intent another job claimed (`Envelope.once`)."""
+        team_id = job.envelope.team_id
+        if self.settings.oauth_mode and not await self.workspace_active(team_id):
+            return False
+        once = job.envelope.once
+        if once is not None and not await self.once(team_id, once.key, owner=once.token):
+            log.info("job %s dropped: it repeats one already done", job.kind)
+            return False
+        return True
+
     async def defer(self, job: Job, *, delay: float | None = None) -> None:
         """Hand work on to the job queue (after `ack()`): durable on Postgres; `delay` seconds later."""
         await self.jobs.defer(job, delay=delay)
 
-    async def once(self, team_id: str, key: str) -> bool:
-        """Claim `key` for this workspace: True the first time, False for a double click or resubmission."""
+    async def once(self, team_id: str, key: str, *, owner: str | None = None) -> bool:
+        """Claim `key` for this workspace: True the first time (and again for its `owner`), False for a
+        double click or resubmission."""
         from bot.db.repositories import ActionClaimRepository
         from bot.db.session import transaction
 
         async with transaction(self.sessions) as session:
-            return await ActionClaimRepository(session, team_id).claim(key)
+            return await ActionClaimRepository(session, team_id).claim(key, owner)
 
     async def start_worker(self) -> None:
         settings = self.settings

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import time
+import uuid
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +29,21 @@ from bot.jobs.retry import Backoff
 class Effect(enum.Enum):
     READ = "read"
     CHANGE = "change"
+
+
+class Claim(BaseModel):
+    """A key the job must be the first to claim in its workspace, before it runs: one intent (a click, a
+    submitted form) done once, however many times Slack or the person repeats it.
+
+    It is claimed when the job runs, not when the click is taken: the job is stored first, so a web process
+    that dies a moment later leaves the click to be done (nothing claimed for work that was never stored).
+    `token` tells this job, its retries and its follow-ups (which carry its envelope) from a repeat.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str
+    token: str = Field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class Envelope(BaseModel):
@@ -42,6 +58,7 @@ class Envelope(BaseModel):
     response_url: str | None = None
     origin: str  # what started it: "/lookup", "button:calls_more", "view:send_sms", "event:app_home_opened"
     accepted_at: float = Field(default_factory=time.time)  # epoch seconds: the retry deadline counts from it
+    once: Claim | None = None  # run only by the first job to claim it (a repeat is dropped untold)
 
 
 class Job(BaseModel):

@@ -149,7 +149,7 @@ class JobRunner(Generic[C]):
 
     def gate(self, check: Callable[[Job, C], Awaitable[bool]]) -> None:
         """`check` runs before each job: False drops the job unrun and untold (outcome `dropped`), as for
-        a workspace that removed the app, whose work must stop wherever it waits."""
+        a workspace that removed the app, whose work must stop wherever it waits, or a repeated click."""
         self._gate = check
 
     @property
@@ -295,7 +295,7 @@ class JobRunner(Generic[C]):
             self.observer.finished(kind, "failed", time.monotonic() - started)
             raise
         if dropped:
-            log.info("job %s dropped: its workspace no longer runs work", kind)
+            log.info("job %s dropped by its gate", kind)
             self.observer.finished(kind, "dropped", time.monotonic() - started)
             return
         self.observer.finished(kind, "succeeded", time.monotonic() - started)

@@ -24,8 +24,8 @@ from bot.errors import ConfigError
 from bot.jobs.retry import is_database_outage
 from bot.logging import BOLT_LOGGER
 from bot.slack import features
-from bot.slack.jobs import NO_DATABASE, error_words
-from bot.slack.outcome import FAILED, failure, refusal
+from bot.slack.jobs import NO_DATABASE, error_words, unavailable_view
+from bot.slack.outcome import failure, refusal
 from bot.slack.prompt_ack import answer_promptly
 from bot.slack.reply import respond
 from bot.slack.signing import verify_value
@@ -262,14 +262,3 @@ def create_app(
 
     features.register(app)
     return app
-
-
-def unavailable_view() -> dict[str, Any]:
-    """What a submitted modal turns into while the database is away: words, not a modal that closed as if
-    the submission had worked."""
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Switchboard"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "block_id": FAILED, "text": {"type": "mrkdwn", "text": NO_DATABASE}}],
-    }

@@ -7,7 +7,6 @@ once (an ephemeral answer and an audit event) instead of in every handler.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import re
@@ -23,9 +22,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.db.models import Role
 from bot.errors import InputError
 from bot.jobs.contract import Envelope, Job
-from bot.jobs.retry import is_database_outage
 from bot.services.identity import Identity
-from bot.slack.jobs import NO_DATABASE, from_body
+from bot.slack.jobs import NO_DATABASE, accept, from_body
 from bot.slack.outcome import failure
 from bot.slack.text import escape
 
@@ -42,8 +40,7 @@ NOT_LINKED = (
 # slackapi/bolt-python#1268): a "Looking up… ⏳" ack stayed in the conversation under every answer.
 # The answer, posted through response_url moments later, is the only message. The console's emulator
 # applies the same rule (bot/console/emulator.py, `post_to_response_url`).
-# Such an ack is sent once the job is stored (`Invocation.accept`), waiting for the store this long at most.
-STORE_BEFORE_ACK_SECONDS = 1.0
+# Such an ack is sent once the job is stored (`Invocation.accept`).
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +77,9 @@ class Invocation:
         return from_body(self.body, self.identity, origin=self.command)
 
     async def accept(self, job: Job) -> None:
-        """Ack once `job` is stored: an empty ack (the answer follows by response_url) then means the work
-        is in the queue, so a web process dying a moment after the ack loses nothing. A database that is
-        away is said in the ack itself. A store slower than `STORE_BEFORE_ACK_SECONDS` is acked anyway
-        (Slack wants its ack within 3 s), and a failure after that is told by response_url, as any is."""
-        stored = asyncio.ensure_future(self.context["container"].defer(job))
-        done, _ = await asyncio.wait({stored}, timeout=STORE_BEFORE_ACK_SECONDS)
-        if done and (error := stored.exception()) is not None and is_database_outage(error):
-            log.warning("a command's job could not be stored: %s", type(error).__name__)
-            await self.ack(response_type="ephemeral", **failure(NO_DATABASE))
-            return
-        await self.ack()
-        await stored  # what else it raised reaches the error handler, which tells the person
+        """Ack once `job` is stored (`bot.slack.jobs.accept`); a database that is away is said in the ack."""
+        unavailable = {"response_type": "ephemeral", **failure(NO_DATABASE)}
+        await accept(self.context["container"], job, self.ack, unavailable=unavailable)
 
 
 Handler = Callable[[Invocation], Awaitable[None]]

@@ -3,6 +3,7 @@ and `install(runner)`, which puts every feature's jobs into the runner (`bot.job
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from typing import TYPE_CHECKING, Any
@@ -10,17 +11,20 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import BusyError
-from bot.jobs.contract import Envelope, Failure, Job
+from bot.jobs.contract import Claim, Envelope, Failure, Job
 from bot.jobs.retry import is_database_outage
 from bot.providers.errors import ProviderError
 from bot.services.failures import describe
 from bot.services.identity import Identity
 from bot.slack.features import FEATURES
+from bot.slack.outcome import FAILED
 from bot.slack.outcome import failure as _failure
 from bot.slack.reply import respond
 from bot.slack.text import error_text
 
 if TYPE_CHECKING:
+    from slack_bolt.context.ack.async_ack import AsyncAck
+
     from bot.container import Container
     from bot.jobs.runner import JobRunner
     from bot.settings import Settings
@@ -32,12 +36,55 @@ PROVIDER_NAMES = {"livevox": "LiveVox", "zoom": "Zoom", "routee": "Routee"}
 SORRY = "Something went wrong on Switchboard's side; it has been logged. Please try again in a minute."
 NO_DATABASE = "Switchboard can't reach its database right now; please try again in a minute."
 
+# A request answered by a job is acked once the job is stored (`accept`), waiting for the store this long
+# at most: Slack wants its ack within 3 s.
+STORE_BEFORE_ACK_SECONDS = 1.0
 
-def from_body(body: dict[str, Any], identity: Identity, origin: str) -> Envelope:
+
+async def accept(
+    container: Container, job: Job, ack: AsyncAck, *, unavailable: dict[str, Any] | None = None
+) -> None:
+    """Ack once `job` is stored, so that an ack means the work is in the queue: a web process dying a
+    moment after it loses nothing, and one dying before it leaves Slack to show the person that the
+    command or click failed. A job that claims its intent (`Envelope.once`) claims it when it runs, so a
+    click whose job was never stored can be made again.
+
+    `unavailable`: what the ack says while the database is away, where an ack can say it (a command's
+    words, a modal's page). Without it (a click: Slack shows nothing of a click's ack) the error is raised
+    after the ack, and the error handler tells the person through the response_url. A store slower than
+    `STORE_BEFORE_ACK_SECONDS` is acked anyway, and a failure after that is told the same way."""
+    stored = asyncio.ensure_future(container.defer(job))
+    done, _ = await asyncio.wait({stored}, timeout=STORE_BEFORE_ACK_SECONDS)
+    error = stored.exception() if done else None
+    if unavailable is not None and error is not None and is_database_outage(error):
+        log.warning("a request's job could not be stored: %s", type(error).__name__)
+        await ack(**unavailable)
+        return
+    await ack()
+    await stored  # what it raised reaches the error handler, which tells the person
+
+
+def unavailable_view() -> dict[str, Any]:
+    """What a submitted modal turns into while the database is away: words, not a modal that closed as if
+    the submission had worked."""
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Switchboard"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "block_id": FAILED, "text": {"type": "mrkdwn", "text": NO_DATABASE}}],
+    }
+
+
+# A submitted modal's ack while the database is away (`accept`): the modal turns into the words.
+UNAVAILABLE: dict[str, Any] = {"response_action": "update", "view": unavailable_view()}
+
+
+def from_body(body: dict[str, Any], identity: Identity, origin: str, *, once: str | None = None) -> Envelope:
     """The envelope of a verified interaction payload (commands, buttons, shortcuts, views).
 
     `response_url` is read only here, from the payload Slack signed: never from `private_metadata` or a
-    button value, which the client can edit.
+    button value, which the client can edit. `once`: the intent's key, when a repeat must do nothing
+    (`Envelope.once`).
     """
     channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
     if not channel:
@@ -52,6 +99,7 @@ def from_body(body: dict[str, Any], identity: Identity, origin: str) -> Envelope
         channel_id=str(channel) if channel else None,
         response_url=str(url) if url else None,
         origin=origin,
+        once=Claim(key=once) if once else None,
     )
 
 

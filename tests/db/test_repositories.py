@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.crypto import CredentialBox
 from bot.db.models import AuditEvent, Provider, Role, SmsStatus, UserMapping
 from bot.db.repositories import (
+    ActionClaimRepository,
     AuditRepository,
     ChannelMappingRepository,
     ConnectionRepository,
@@ -204,3 +205,14 @@ async def test_delivery_claims_in_one_batch(db_session: AsyncSession) -> None:
     again = [DeliveryClaim("T1", "event:a", minute), DeliveryClaim("T1", "event:b", minute)]
     assert await claim_deliveries(connection, again, now=later) == [False, True]
     assert await claim_deliveries(connection, [DeliveryClaim("T1", "x" * 500, minute)], now=later) == [True]
+
+
+async def test_a_claim_is_the_first_callers_and_again_its_owners_only(db_session: AsyncSession) -> None:
+    claims = ActionClaimRepository(db_session, "T0A")
+    assert await claims.claim("sms-card:1", owner="job-a") is True
+    assert await claims.claim("sms-card:1", owner="job-a") is True  # the job's retry, or its follow-up
+    assert await claims.claim("sms-card:1", owner="job-b") is False  # a second click's job
+    assert await claims.claim("sms-card:1") is False  # a listener's own claim (Cancel)
+    assert await claims.claim("sms-card:2") is True
+    assert await claims.claim("sms-card:2", owner="job-a") is False  # claimed without an owner: nobody's
+    assert await ActionClaimRepository(db_session, "T0B").claim("sms-card:1", owner="job-b") is True

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.base import utcnow
@@ -13,14 +13,20 @@ from bot.db.repositories.base import TeamRepository
 class ActionClaimRepository(TeamRepository[ActionClaim]):
     model = ActionClaim
 
-    async def claim(self, key: str) -> bool:
-        """True for the first caller with this key; False for every repeat."""
+    async def claim(self, key: str, owner: str | None = None) -> bool:
+        """True for the first caller with this key, and again for its `owner`; False for every repeat."""
+        key = key[:200]
         try:
             async with self.session.begin_nested():
-                self.session.add(ActionClaim(team_id=self.team_id, key=key[:200]))
+                self.session.add(ActionClaim(team_id=self.team_id, key=key, owner=owner))
                 await self.session.flush()
         except IntegrityError:
-            return False
+            if owner is None:
+                return False
+            held = await self.session.scalar(
+                select(ActionClaim.owner).where(ActionClaim.team_id == self.team_id, ActionClaim.key == key)
+            )
+            return held == owner
         return True
 
     async def prune(self, older_than: timedelta = timedelta(days=2)) -> None:

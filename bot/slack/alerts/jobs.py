@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -51,6 +52,11 @@ log = logging.getLogger(__name__)
 
 TICK_TASK = "sb:alerts_tick"  # "sb:" tasks are housekeeping: `wait_idle` does not wait for them
 
+# One tick at a time in a process: a tick slower than the period is not joined by the next one reading the
+# same inboxes (other processes are kept apart by the leases and claims), and a tick run by hand (the
+# console, a test) waits for the periodic one instead of racing it.
+_TICKING: weakref.WeakKeyDictionary[Container, asyncio.Lock] = weakref.WeakKeyDictionary()
+
 
 def install(runner: JobRunner[Container]) -> None:
     """Alerts have no job of their own: the tick does the work (its rounds are leased per inbox)."""
@@ -66,6 +72,11 @@ def install_periodic(runner: JobRunner[Container], settings: Settings) -> None:
 
 async def tick(container: Container) -> list[PollRound]:
     """One pass: every due inbox read (concurrently) and filed, then the reminders; answers the rounds."""
+    async with _TICKING.setdefault(container, asyncio.Lock()):
+        return await _tick(container)
+
+
+async def _tick(container: Container) -> list[PollRound]:
     now = container.clock.now()
     poller = AlertPoller(container.sessions, container.contacts)
     due = await poller.due(now)

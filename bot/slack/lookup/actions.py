@@ -29,11 +29,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.db.models import Role
+from bot.jobs.contract import Job
 from bot.slack import ids
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import context as context_block
 from bot.slack.guards import requires
-from bot.slack.jobs import from_body
+from bot.slack.jobs import accept, from_body
 from bot.slack.lookup.jobs import SHARED, CallsJob, LookupJob
 from bot.slack.reply import respond
 
@@ -57,14 +58,13 @@ def parse_more(value: str | None) -> tuple[str, str | None, int] | None:
 
 
 async def calls_more(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-    await ack()
     response_url = str(body.get("response_url") or "")
-    if not response_url:
-        return
     action = (body.get("actions") or [{}])[0]
     cursor = parse_more(action.get("value"))
-    if cursor is None:
-        await respond(response_url, {"text": STALE}, replace_original=False)
+    if not response_url or cursor is None:
+        await ack()
+        if response_url:
+            await respond(response_url, {"text": STALE}, replace_original=False)
         return
     number, range_text, offset = cursor
     container = context["container"]
@@ -74,12 +74,9 @@ async def calls_more(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any
     # Keyed by the page shown ("p", new for each rendering): a double click fetches once, while going
     # back and forth (More, Previous, More) fetches each time.
     page_id = _page_id(action.get("value"))
-    if not await container.once(
-        identity.team_id, f"calls_more:{channel_id}:{where.get('message_ts')}:{page_id}:{offset}"
-    ):
-        return  # a double click: the first one fetches the page
-    envelope = from_body(body, identity, origin="button:calls_more")
-    await container.defer(CallsJob(envelope=envelope, number=number, range=range_text, offset=offset))
+    once = f"calls_more:{channel_id}:{where.get('message_ts')}:{page_id}:{offset}"
+    envelope = from_body(body, identity, origin="button:calls_more", once=once)
+    await accept(container, CallsJob(envelope=envelope, number=number, range=range_text, offset=offset), ack)
 
 
 def _page_id(value: str | None) -> str:
@@ -132,10 +129,7 @@ def parse_cursor(value: str | None) -> dict[str, Any] | None:
 
 
 async def share(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-    await ack()
     response_url = str(body.get("response_url") or "")
-    if not response_url:
-        return
     container = context["container"]
     identity = context["identity"]
     where = body.get("container") or {}
@@ -143,36 +137,38 @@ async def share(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) ->
     message = body.get("message") or {}
     action = (body.get("actions") or [{}])[0]
     cursor = parse_cursor(action.get("value"))
-    if not message.get("blocks") and cursor is None:
-        await respond(response_url, {"text": CANNOT}, replace_original=False)
+    if not response_url or (not message.get("blocks") and cursor is None):
+        await ack()
+        if response_url:
+            await respond(response_url, {"text": CANNOT}, replace_original=False)
         return
     shown = f"{_page_id(action.get('value'))}:{cursor['o']}" if cursor else ""
-    if not await container.once(
-        identity.team_id, f"share:{channel_id}:{where.get('message_ts', '')}:{shown}"
-    ):
-        return  # a double click: the first one shares
-    if message.get("blocks"):
+    once = f"share:{channel_id}:{where.get('message_ts', '')}:{shown}"  # a double click: the first one shares
+    if message.get("blocks"):  # the message itself is shared: no job
+        await ack()
+        if not await container.once(identity.team_id, once):
+            return
         blocks = shareable_blocks(list(message["blocks"]), identity.user_id)
         await respond(response_url, {"blocks": blocks, "text": str(message.get("text") or "")}, share=True)
         await respond(response_url, {"text": SHARED}, replace_original=False)
         return
     assert cursor is not None
     # The job posts the result for the channel and then says SHARED; the private copy is left alone.
-    envelope = from_body(body, identity, origin="button:share")
+    envelope = from_body(body, identity, origin="button:share", once=once)
+    job: Job
     if cursor["k"] == "calls":
-        await container.defer(
-            CallsJob(envelope=envelope, number=cursor["n"], range=cursor["r"], offset=cursor["o"], share=True)
+        job = CallsJob(
+            envelope=envelope, number=cursor["n"], range=cursor["r"], offset=cursor["o"], share=True
         )
     else:
-        await container.defer(
-            LookupJob(
-                envelope=envelope,
-                number=cursor["n"],
-                range=cursor["r"],
-                calls=cursor["k"] == "lookup",
-                share=True,
-            )
+        job = LookupJob(
+            envelope=envelope,
+            number=cursor["n"],
+            range=cursor["r"],
+            calls=cursor["k"] == "lookup",
+            share=True,
         )
+    await accept(container, job, ack)
 
 
 def register(app: AsyncApp) -> None:

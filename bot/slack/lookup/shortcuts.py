@@ -10,7 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.db.models import Role
 from bot.slack import ids
 from bot.slack.guards import requires
-from bot.slack.jobs import from_body
+from bot.slack.jobs import accept, from_body
 from bot.slack.lookup.jobs import LookupJob
 from bot.slack.outcome import failure
 from bot.slack.parsing import first_number
@@ -23,19 +23,19 @@ NO_NUMBER = (
 
 
 async def lookup_number(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
-    await ack()
     response_url = str(body.get("response_url") or "")
     container = context["container"]
     identity = context["identity"]
     message = body.get("message") or {}
     number = first_number(str(message.get("text") or ""), container.settings.default_region)
     if number is None:
+        await ack()
         await respond(response_url, failure(NO_NUMBER), replace_original=False)
         return
     # The same job as /lookup, answered through this response_url. No "Looking up… ⏳" first: a message
     # shortcut's response_url cannot replace what it posted, so a placeholder would stay under the answer.
     envelope = from_body(body, identity, origin="shortcut:lookup_number")
-    await container.defer(LookupJob(envelope=envelope, number=number))
+    await accept(container, LookupJob(envelope=envelope, number=number), ack)
 
 
 def register(app: AsyncApp) -> None:

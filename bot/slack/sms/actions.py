@@ -18,11 +18,11 @@ from bot.services.scheduled_sends import ScheduleRequest
 from bot.slack import ids
 from bot.slack.guards import requires
 from bot.slack.home.jobs import HomeJob
-from bot.slack.jobs import for_user, from_body
+from bot.slack.jobs import accept, for_user, from_body
 from bot.slack.outcome import failure
 from bot.slack.payloads import keep, recall
 from bot.slack.sms import later
-from bot.slack.sms.blocks import Outcome, cancelled_message, outcome_message, override_modal
+from bot.slack.sms.blocks import cancelled_message, override_modal
 from bot.slack.sms.jobs import Draft, OverrideContext, SmsConfirmJob
 from bot.slack.sms.modal import open_send_modal
 from bot.slack.text import error_text
@@ -41,22 +41,20 @@ async def _draft(body: dict[str, Any], context: AsyncBoltContext) -> Draft | Non
 async def on_send(
     ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
 ) -> None:
-    await ack()
     draft = await _draft(body, context)
     if draft is None:
+        await ack()
         await respond(
             text="This card has expired (or is not yours); please start again with `/sms send`.",
             replace_original=False,
         )
         return
-    container = context["container"]
-    identity = context["identity"]
-    # The first of Send / Cancel wins; a double click (or a retried delivery) does nothing more.
-    if not await container.once(identity.team_id, f"sms-card:{draft.key}"):
-        return
-    await respond(**outcome_message(Outcome(draft.number, draft.text, None)), replace_original=True)
-    envelope = from_body(body, identity, origin="button:send_confirm")
-    await container.defer(SmsConfirmJob(envelope=envelope, draft=draft))
+    # The first of Send / Cancel wins; a double click (or a retried delivery) does nothing more. The job
+    # claims the card when it runs (its first step turns the card into "Sending…").
+    envelope = from_body(
+        body, context["identity"], origin="button:send_confirm", once=f"sms-card:{draft.key}"
+    )
+    await accept(context["container"], SmsConfirmJob(envelope=envelope, draft=draft), ack)
 
 
 async def on_send_later(

@@ -397,6 +397,8 @@ async def confirm(job: SmsConfirmJob, container: Container) -> None:
     envelope = job.envelope
     identity: Identity = await container.identities.current(envelope.team_id, envelope.user_id)
     draft = job.draft
+    if envelope.response_url:  # the card has been claimed for this send (`Envelope.once`): it says so
+        await respond(envelope.response_url, outcome_message(Outcome(draft.number, draft.text, None)))
     key = f"confirm:{draft.key}"
     override = (
         Override(job.override_reason, frozenset(Reason(r) for r in draft.overridable))

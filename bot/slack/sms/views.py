@@ -12,10 +12,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.db.models import Role
 from bot.errors import InputError
-from bot.jobs.contract import Envelope
+from bot.jobs.contract import Claim, Envelope, Job
 from bot.services.send_time import check_send_time
 from bot.slack import ids
 from bot.slack.guards import requires
+from bot.slack.jobs import UNAVAILABLE, accept
 from bot.slack.payloads import recall
 from bot.slack.sms.blocks import (
     BLOCK_SEGMENTS,
@@ -121,32 +122,30 @@ async def on_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltConte
     if meta is None:
         await ack(response_action="errors", errors={ids.INPUT_RECIPIENT[0]: EXPIRED})
         return
-    await ack()  # the modal closes; the outcome is told in the channel (or a DM)
+    # Slack delivering the same submission again sends once: the job claims the form when it runs.
     key = f"modal:{view.get('id')}:{view.get('hash')}"
-    if not await container.once(identity.team_id, key):  # Slack delivered the same submission again
-        return
     envelope = Envelope(
         team_id=identity.team_id,
         user_id=identity.user_id,
         channel_id=meta.channel_id,
         origin="view:send_sms",
+        once=Claim(key=key),
     )
     send_at = fields.pop("send_at")
+    job: Job
     if send_at is not None:  # a time was picked: scheduled (and told), not sent
-        await container.defer(
-            ScheduleFromFormJob(
-                envelope=envelope,
-                key=key,
-                thread_id=meta.thread_id,
-                account=meta.account,
-                send_at=send_at,
-                **fields,
-            )
+        job = ScheduleFromFormJob(
+            envelope=envelope,
+            key=key,
+            thread_id=meta.thread_id,
+            account=meta.account,
+            send_at=send_at,
+            **fields,
         )
-        return
-    await container.defer(
-        SmsSendJob(envelope=envelope, key=key, thread_id=meta.thread_id, account=meta.account, **fields)
-    )
+    else:
+        job = SmsSendJob(envelope=envelope, key=key, thread_id=meta.thread_id, account=meta.account, **fields)
+    # The modal closes once the job is stored; the outcome is told in the channel (or a DM).
+    await accept(container, job, ack, unavailable=UNAVAILABLE)
 
 
 async def on_override_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -171,18 +170,17 @@ async def on_override_submit(ack: AsyncAck, body: dict[str, Any], context: Async
     if where is None:
         await ack(response_action="errors", errors={ids.INPUT_OVERRIDE_REASON[0]: EXPIRED})
         return
-    await ack()
     # The card's Send and this override are one intent: the first of them wins, once.
-    if not await container.once(identity.team_id, f"sms-card:{where.draft.key}"):
-        return
     envelope = Envelope(
         team_id=identity.team_id,
         user_id=identity.user_id,
         channel_id=where.channel_id,
         response_url=where.response_url,
         origin="view:send_override",
+        once=Claim(key=f"sms-card:{where.draft.key}"),
     )
-    await container.defer(SmsConfirmJob(envelope=envelope, draft=where.draft, override_reason=reason[:500]))
+    job = SmsConfirmJob(envelope=envelope, draft=where.draft, override_reason=reason[:500])
+    await accept(container, job, ack, unavailable=UNAVAILABLE)
 
 
 async def on_message_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -197,19 +195,17 @@ async def on_message_typed(ack: AsyncAck, body: dict[str, Any], client: AsyncWeb
 
 async def on_template_picked(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     """A template was picked: its text and segment count are shown (the follow-up fetches the text)."""
-    await ack()
     action = (body.get("actions") or [{}])[0]
     option = action.get("selected_option") or {}
     view = body.get("view") or {}
     identity = context["identity"]
-    await context["container"].defer(
-        TemplatePreviewJob(
-            envelope=Envelope(team_id=identity.team_id, user_id=identity.user_id, origin="modal:send_sms"),
-            view_id=str(view.get("id") or ""),
-            view=OpenModal.of(view),
-            template_id=option.get("value") or None,
-        )
+    job = TemplatePreviewJob(
+        envelope=Envelope(team_id=identity.team_id, user_id=identity.user_id, origin="modal:send_sms"),
+        view_id=str(view.get("id") or ""),
+        view=OpenModal.of(view),
+        template_id=option.get("value") or None,
     )
+    await accept(context["container"], job, ack)
 
 
 async def on_number_entered(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -217,25 +213,25 @@ async def on_number_entered(ack: AsyncAck, body: dict[str, Any], context: AsyncB
     A text that is not a number is left for the submission to mark."""
     from bot.slack.parsing import split_number
 
-    await ack()
     container = context["container"]
     action = (body.get("actions") or [{}])[0]
     try:
         number, rest = split_number(str(action.get("value") or ""), container.settings.default_region)
-    except InputError:
+    except InputError:  # not a number: left for the submission to mark
+        await ack()
         return
     if rest:
+        await ack()
         return
     view = body.get("view") or {}
     identity = context["identity"]
-    await container.defer(
-        SmsComplianceJob(
-            envelope=Envelope(team_id=identity.team_id, user_id=identity.user_id, origin="modal:send_sms"),
-            view_id=str(view.get("id") or ""),
-            view=OpenModal.of(view),
-            number=number,
-        )
+    job = SmsComplianceJob(
+        envelope=Envelope(team_id=identity.team_id, user_id=identity.user_id, origin="modal:send_sms"),
+        view_id=str(view.get("id") or ""),
+        view=OpenModal.of(view),
+        number=number,
     )
+    await accept(container, job, ack)
 
 
 async def _in_send_modal(body: dict[str, Any]) -> bool:

@@ -1,8 +1,9 @@
 """The buttons of a /threads card (and the list's paging).
 
-Each handler acks first, checks who clicked, then hands the LiveVox work to a follow-up
-(`bot.slack.threads.jobs`). Transfer… and Resolve… open their modal at once, since a trigger_id lives
-only 3 seconds; the transfer modal's agent list is filled in afterwards with `views.update`.
+Each handler checks who clicked, then hands the LiveVox work to a follow-up (`bot.slack.threads.jobs`),
+acking once it is stored (`bot.slack.jobs.accept`). Transfer… and Resolve… open their modal at once,
+since a trigger_id lives only 3 seconds; the transfer modal's agent list is filled in afterwards with
+`views.update`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from bot.services.inbox import NO_LOGIN
 from bot.services.term_codes import offered
 from bot.slack import ids
 from bot.slack.guards import requires
-from bot.slack.jobs import from_body
+from bot.slack.jobs import accept, from_body
 from bot.slack.outcome import failure
 from bot.slack.payloads import keep
 from bot.slack.sms.modal import open_send_modal
@@ -71,23 +72,27 @@ def _action(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def checked(
-    body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond | None
+    ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond | None
 ) -> ThreadRef | None:
     """The clicked card's thread as the button claims it (the role is checked where the listener is
-    bound; whether this person may act on that thread is checked by the service when acting)."""
+    bound; whether this person may act on that thread is checked by the service when acting). A refusal
+    is acked and told here; what goes on is acked by the caller."""
     identity: Identity = context["identity"]
-    if not identity.livevox_login:
-        await _tell(respond, escape(NO_LOGIN))
-        return None
     try:
-        return ThreadRef.from_value(_action(body).get("value"))
+        if identity.livevox_login:
+            return ThreadRef.from_value(_action(body).get("value"))
+        refusal = escape(NO_LOGIN)
     except InputError as error:
-        await _tell(respond, error_text(error))
-        return None
+        refusal = error_text(error)
+    await ack()
+    await _tell(respond, refusal)
+    return None
 
 
-def _envelope(context: dict[str, Any], body: dict[str, Any], origin: str) -> Envelope:
-    return from_body(body, context["identity"], origin=origin)
+def _envelope(
+    context: dict[str, Any], body: dict[str, Any], origin: str, *, once: str | None = None
+) -> Envelope:
+    return from_body(body, context["identity"], origin=origin, once=once)
 
 
 def _change(action_id: str, envelope: Envelope, ref: ThreadRef) -> Job:
@@ -105,21 +110,17 @@ def _message_ts(body: dict[str, Any]) -> str:
 async def state_change(
     ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond
 ) -> None:
-    await ack()
-    ref = await checked(body, context, respond)
+    ref = await checked(ack, body, context, respond)
     if ref is None:
         return
     action_id = str(_action(body).get("action_id"))
-    container = context["container"]
     # The nonce is per rendering: a double click on one card does the work once, while the same button on
     # the re-rendered card (take → release → take) is a new request.
     key = f"{action_id}:{ref.thread_id}:{_message_ts(body)}:{ref.nonce}"
     if ref.alert:  # a channel's card: two people's clicks are two requests (the second is told it moved)
         key += f":{context['identity'].user_id}"
-    if not await container.once(context["identity"].team_id, key):
-        log.info("repeated click ignored", extra={"action": action_id})
-        return
-    await container.defer(_change(action_id, _envelope(context, body, f"button:{action_id}"), ref))
+    envelope = _envelope(context, body, f"button:{action_id}", once=key)
+    await accept(context["container"], _change(action_id, envelope, ref), ack)
 
 
 async def _kept_modal_context(context: dict[str, Any], body: dict[str, Any], ref: ThreadRef) -> ModalContext:
@@ -145,8 +146,7 @@ async def open_transfer(
     respond: AsyncRespond,
     client: AsyncWebClient,
 ) -> None:
-    await ack()
-    ref = await checked(body, context, respond)
+    ref = await checked(ack, body, context, respond)
     if ref is None:
         return
     meta = await _kept_modal_context(context, body, ref)
@@ -154,13 +154,13 @@ async def open_transfer(
         opened = await client.views_open(trigger_id=body["trigger_id"], view=transfer_loading(meta))
     except Exception as error:
         log.warning("transfer modal not opened", extra={"error": type(error).__name__})
+        await ack()
         await _tell(respond, MODAL_FAILED)
         return
     view_id = str(opened["view"]["id"])
     envelope = _envelope(context, body, "button:thread_transfer")
-    await context["container"].defer(
-        TransferAgentsJob(envelope=envelope, view_id=view_id, meta=meta.to_metadata())
-    )
+    job = TransferAgentsJob(envelope=envelope, view_id=view_id, meta=meta.to_metadata())
+    await accept(context["container"], job, ack)
 
 
 async def open_resolve(
@@ -170,10 +170,10 @@ async def open_resolve(
     respond: AsyncRespond,
     client: AsyncWebClient,
 ) -> None:
-    await ack()
-    ref = await checked(body, context, respond)
+    ref = await checked(ack, body, context, respond)
     if ref is None:
         return
+    await ack()
     meta = await _kept_modal_context(context, body, ref)
     container = context["container"]
     # The channel's term codes (else the workspace's): one short read, well inside the trigger's 3 s.
@@ -192,10 +192,10 @@ async def reply(
     respond: AsyncRespond,
     client: AsyncWebClient,
 ) -> None:
-    await ack()
-    ref = await checked(body, context, respond)
+    ref = await checked(ack, body, context, respond)
     if ref is None:
         return
+    await ack()
     identity: Identity = context["identity"]
     await open_send_modal(
         client,
@@ -213,25 +213,23 @@ async def reply(
 async def history(
     ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond
 ) -> None:
-    await ack()
-    ref = await checked(body, context, respond)
+    ref = await checked(ack, body, context, respond)
     if ref is None:
         return
     envelope = _envelope(context, body, "button:thread_history")
-    await context["container"].defer(HistoryJob(envelope=envelope, ref=ref))
+    await accept(context["container"], HistoryJob(envelope=envelope, ref=ref), ack)
 
 
 async def page(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any], respond: AsyncRespond) -> None:
-    await ack()
     try:
         state = ListState.from_value(_action(body).get("value"))
     except InputError as error:
+        await ack()
         await _tell(respond, error_text(error))
         return
     envelope = _envelope(context, body, "button:threads_page")
-    await context["container"].defer(
-        ThreadsJob(envelope=envelope, channel_kind=state.kind, scope=state.scope, offset=state.offset)
-    )
+    job = ThreadsJob(envelope=envelope, channel_kind=state.kind, scope=state.scope, offset=state.offset)
+    await accept(context["container"], job, ack)
 
 
 def register(app: AsyncApp) -> None:

@@ -16,11 +16,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.db.models import Role
 from bot.errors import InputError
-from bot.jobs.contract import Envelope
+from bot.jobs.contract import Claim, Envelope
 from bot.services.identity import Identity
 from bot.services.term_codes import TermCode, check_chosen, offered, validate_term_code_id
 from bot.slack import ids
 from bot.slack.guards import requires
+from bot.slack.jobs import UNAVAILABLE, accept
 from bot.slack.payloads import recall
 from bot.slack.threads.blocks import ModalContext
 from bot.slack.threads.jobs import KeptModal, ResolveJob, TransferJob
@@ -42,14 +43,16 @@ async def _context(context: dict[str, Any], view: dict[str, Any]) -> ModalContex
         return None
 
 
-def _envelope(identity: Identity, meta: ModalContext, origin: str) -> Envelope:
-    # The response_url is the one kept on the server with the modal (from the verified click).
+def _envelope(identity: Identity, meta: ModalContext, origin: str, once: str) -> Envelope:
+    # The response_url is the one kept on the server with the modal (from the verified click). `once`: a
+    # resubmission of the same modal (a double click on its button) does the work once.
     return Envelope(
         team_id=identity.team_id,
         user_id=identity.user_id,
         channel_id=meta.channel_id or None,
         response_url=meta.response_url or None,
         origin=origin,
+        once=Claim(key=once),
     )
 
 
@@ -70,21 +73,16 @@ async def submit_transfer(ack: AsyncAck, body: dict[str, Any], context: dict[str
     if meta is None:
         await ack(response_action="errors", errors={block_id: STALE})
         return
-    await ack()
-    container = context["container"]
     identity = context["identity"]
-    # A resubmission of the same modal (a double click on Transfer) transfers once.
-    if not await container.once(identity.team_id, f"{ids.VIEW_TRANSFER}:{meta.ref.thread_id}:{view['id']}"):
-        return
     name = str((option.get("text") or {}).get("text", "")).split(" (")[0].split(" · ")[0]
-    await container.defer(
-        TransferJob(
-            envelope=_envelope(identity, meta, "view:thread_transfer"),
-            ref=meta.ref,
-            agent_id=str(option["value"]),
-            agent_name=name or str(option["value"]),
-        )
+    once = f"{ids.VIEW_TRANSFER}:{meta.ref.thread_id}:{view['id']}"
+    job = TransferJob(
+        envelope=_envelope(identity, meta, "view:thread_transfer", once),
+        ref=meta.ref,
+        agent_id=str(option["value"]),
+        agent_name=name or str(option["value"]),
     )
+    await accept(context["container"], job, ack, unavailable=UNAVAILABLE)
 
 
 WHAT_RESOLVE = "Resolving a thread"
@@ -126,18 +124,15 @@ async def submit_resolve(ack: AsyncAck, body: dict[str, Any], context: dict[str,
     if errors:
         await ack(response_action="errors", errors=errors)
         return
-    await ack()
-    if not await container.once(identity.team_id, f"{ids.VIEW_RESOLVE}:{meta.ref.thread_id}:{view['id']}"):
-        return
-    await container.defer(
-        ResolveJob(
-            envelope=_envelope(identity, meta, "view:thread_resolve"),
-            ref=meta.ref,
-            account=account,
-            term_code=int(term_code.id) if term_code else None,
-            term_code_name=term_code.name if term_code and term_code.name != term_code.id else None,
-        )
+    once = f"{ids.VIEW_RESOLVE}:{meta.ref.thread_id}:{view['id']}"
+    job = ResolveJob(
+        envelope=_envelope(identity, meta, "view:thread_resolve", once),
+        ref=meta.ref,
+        account=account,
+        term_code=int(term_code.id) if term_code else None,
+        term_code_name=term_code.name if term_code and term_code.name != term_code.id else None,
     )
+    await accept(container, job, ack, unavailable=UNAVAILABLE)
 
 
 def register(app: AsyncApp) -> None:

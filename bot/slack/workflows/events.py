@@ -20,7 +20,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.fail.async_fail import AsyncFail
 
 from bot.errors import InputError
-from bot.jobs.contract import Envelope
+from bot.jobs.contract import Claim, Envelope
 from bot.phones import mask_all, to_e164
 from bot.services.inbox import CHANNEL_TYPES
 from bot.services.send_time import check_send_time
@@ -174,11 +174,10 @@ def listener(step: str, build: Build) -> Callable[..., Any]:
             return
         user_id, acting_as = actor
         try:
-            if not await container.once(team_id, f"workflow:{execution_id}"):
-                log.info("workflow step delivered again; the first delivery does it", extra={"step": step})
-                return
+            # A step delivered again is done once: its job claims the execution when it runs.
+            once = Claim(key=f"workflow:{execution_id}")
             common = {
-                "envelope": Envelope(team_id=team_id, user_id=user_id, origin=f"workflow:{step}"),
+                "envelope": Envelope(team_id=team_id, user_id=user_id, origin=f"workflow:{step}", once=once),
                 "execution_id": execution_id,
                 "workflow_execution_id": event.get("workflow_execution_id"),
                 "acting_as": acting_as,
