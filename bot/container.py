@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -174,9 +175,10 @@ class Container:
             return False
         return True
 
-    async def defer(self, job: Job, *, delay: float | None = None) -> None:
-        """Hand work on to the job queue (after `ack()`): durable on Postgres; `delay` seconds later."""
-        await self.jobs.defer(job, delay=delay)
+    def defer(self, job: Job, *, delay: float | None = None) -> asyncio.Future[int]:
+        """Hand work on to the job queue: durable on Postgres once the future (await it) is done; `delay`
+        seconds later."""
+        return self.jobs.defer(job, delay=delay)
 
     async def once(self, team_id: str, key: str, *, owner: str | None = None) -> bool:
         """Claim `key` for this workspace: True the first time (and again for its `owner`), False for a
@@ -207,6 +209,7 @@ class Container:
             await self.worker.stop()
         await self.providers.aclose()
         await self.deliveries.aclose()
+        await self.jobs.aclose()
         await self.engine.dispose()
         configure_signing(None, only_if=self._signer)
 

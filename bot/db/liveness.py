@@ -13,7 +13,9 @@ connection). A ping does not fix that either: it hangs like the query would, unt
 
 from __future__ import annotations
 
+import contextlib
 import select
+from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
@@ -51,3 +53,64 @@ def check_on_checkout(engine: AsyncEngine) -> None:
         driver = record.driver_connection
         if isinstance(driver, psycopg.AsyncConnection) and not is_quiet(driver):
             raise exc.DisconnectionError("the connection is no longer quiet (closed by the server?)")
+
+
+class LiveConnections:
+    """A few Postgres connections of a hot path's own, outside any pool: `async with
+    live.connection() as connection`. The batched statements on the ack path (Slack delivery claims,
+    deferred jobs) hold their connections between batches: a pool's checkout and return (its lock, its
+    check, its reset) and a driver wrapper's cursor were a quarter of each batch's CPU.
+
+    A connection is handed out again only while it is quiet (`is_quiet`), so one the server closed (a
+    restart, an outage) is replaced without a round trip; one whose statement failed, timed out or was
+    cancelled is closed, since its state is anybody's guess. Connections are autocommit: each batch is one
+    statement, committed when it returns. `setup`: a statement run once on each new connection.
+    `connect_timeout`: seconds (psycopg's, at least 2) before a connection that cannot be made raises
+    OperationalError, which callers read as the database being away."""
+
+    def __init__(self, conninfo: str, *, setup: str | None = None, connect_timeout: int = 5) -> None:
+        self._conninfo = conninfo
+        self._setup = setup
+        self._connect_timeout = connect_timeout
+        self._idle: list[psycopg.AsyncConnection[tuple[Any, ...]]] = []
+        self._closed = False
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[tuple[Any, ...]]]:
+        connection = None
+        while self._idle and connection is None:
+            candidate = self._idle.pop()
+            if is_quiet(candidate):
+                connection = candidate
+            else:
+                await _close(candidate)
+        if connection is None:
+            connection = await psycopg.AsyncConnection.connect(
+                self._conninfo, autocommit=True, connect_timeout=self._connect_timeout
+            )
+            if self._setup:
+                try:
+                    await connection.execute(self._setup)
+                except BaseException:
+                    await _close(connection)
+                    raise
+        try:
+            yield connection
+        except BaseException:
+            await _close(connection)
+            raise
+        if self._closed:
+            await _close(connection)
+        else:
+            self._idle.append(connection)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await _close(connection)
+
+
+async def _close(connection: psycopg.AsyncConnection[Any]) -> None:
+    with contextlib.suppress(Exception):
+        await connection.close()

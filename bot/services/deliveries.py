@@ -17,14 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-import psycopg
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.base import utcnow
-from bot.db.liveness import is_quiet
+from bot.db.liveness import LiveConnections
 from bot.db.repositories.deliveries import (
     DeliveryClaim,
     claim_deliveries,
@@ -63,13 +61,19 @@ class DeliveryClaims:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-        # On Postgres: one connection of the claims' own. Batches go one at a time, so one connection is
-        # all they use, and holding it spares each batch a pool checkout and SQLAlchemy's execution
-        # machinery (together most of a batch's CPU in the ack benchmark's profile).
-        self._conninfo: str | None = None
+        # On Postgres: a connection of the claims' own (bot.db.liveness.LiveConnections). Batches go one at
+        # a time, so one connection is all they use, and holding it spares each batch a pool checkout and
+        # SQLAlchemy's execution machinery (together most of a batch's CPU in the ack benchmark's profile).
+        # Claims need not wait for their WAL to reach the disk (a round trip's worth of time on every
+        # batch, before the acks it answers): the connection is the claims' own, so this covers them alone
+        # (a session setting: in autocommit there is no transaction for SET LOCAL). What a crash of
+        # Postgres can then lose is the last fraction of a second of claims, so a repeat of one of those
+        # deliveries after the crash is done again: the harm this path already accepts while the database
+        # is away (bot/slack/app.py). Deferred jobs, and everything else, stay durable when committed.
+        self._connections: LiveConnections | None = None
         if engine.dialect.name == "postgresql":
-            self._conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._connection: psycopg.AsyncConnection[tuple[Any, ...]] | None = None
+            conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._connections = LiveConnections(conninfo, setup="SET synchronous_commit = off")
         self._max_batch = max_batch
         self._timeout = timeout
         self._clean_every = clean_every
@@ -92,17 +96,18 @@ class DeliveryClaims:
         if self._sender is not None and not self._sender.done():
             with contextlib.suppress(Exception):
                 await self._sender
-        await self._drop_connection()
+        if self._connections is not None:
+            await self._connections.aclose()
 
     async def _send(self) -> None:
         """Send what is waiting, a batch at a time, until nothing is."""
         while self._waiting:
             batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
             try:
-                if self._conninfo is None:
+                if self._connections is None:
                     await self._send_batch(batch)
                 else:
-                    await self._send_batch_psycopg(batch)
+                    await self._send_batch_psycopg(batch, self._connections)
             except Exception as error:  # every waiter gets it; the sender goes on with the next batch
                 for waiting in batch:
                     if not waiting.answer.done():
@@ -125,47 +130,17 @@ class DeliveryClaims:
                 except SQLAlchemyError as error:  # only housekeeping: the next batch tries again
                     log.warning("could not delete expired Slack deliveries: %s", type(error).__name__)
 
-    async def _send_batch_psycopg(self, batch: list[_Waiting]) -> None:
+    async def _send_batch_psycopg(self, batch: list[_Waiting], connections: LiveConnections) -> None:
+        # A batch that fails, times out or is cancelled midway closes its connection (LiveConnections),
+        # and the next starts on a new one. A failed clean-up fails only the batch's housekeeping: its
+        # claims were answered before it, and the next batch cleans again.
         now = utcnow()
-        try:
-            async with asyncio.timeout(self._timeout):
-                connection = await self._live_connection()
-                won = await claim_deliveries_psycopg(connection, [w.claim for w in batch], now=now)
-                self._answer(batch, won)
-                due = self._due_for_cleaning({w.claim.team_id for w in batch})
-                if due:
-                    await delete_expired_deliveries_psycopg(connection, due, now=now)
-        except BaseException:
-            # Failed, timed out or cancelled midway: what state the connection is in is anybody's guess, so
-            # the next batch starts on a new one. (A failed clean-up fails only the batch's housekeeping:
-            # its claims were answered before it, and the next batch cleans again.)
-            await self._drop_connection()
-            raise
-
-    async def _live_connection(self) -> psycopg.AsyncConnection[tuple[Any, ...]]:
-        """The claims' connection, opened again when the database closed it (a restart, an outage): told
-        by its socket (bot/db/liveness.py), without a round trip."""
-        if self._connection is not None and not is_quiet(self._connection):
-            await self._drop_connection()
-        if self._connection is None:
-            assert self._conninfo is not None
-            connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
-            # Claims need not wait for their WAL to reach the disk (a round trip's worth of time on every
-            # batch, before the acks it answers): the connection is the claims' own, so this covers them
-            # alone (a session setting: in autocommit there is no transaction for SET LOCAL). What a crash
-            # of Postgres can then lose is the last fraction of a second of claims, so a repeat of one of
-            # those deliveries after the crash is done again: the harm this path already accepts while
-            # the database is away (bot/slack/app.py). Deferred jobs, and everything else, stay durable
-            # when committed.
-            await connection.execute("SET synchronous_commit = off")
-            self._connection = connection
-        return self._connection
-
-    async def _drop_connection(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                await connection.close()
+        async with asyncio.timeout(self._timeout), connections.connection() as connection:
+            won = await claim_deliveries_psycopg(connection, [w.claim for w in batch], now=now)
+            self._answer(batch, won)
+            due = self._due_for_cleaning({w.claim.team_id for w in batch})
+            if due:
+                await delete_expired_deliveries_psycopg(connection, due, now=now)
 
     def _due_for_cleaning(self, team_ids: set[str]) -> list[str]:
         now = self._clock()

@@ -53,7 +53,7 @@ async def accept(
     words, a modal's page). Without it (a click: Slack shows nothing of a click's ack) the error is raised
     after the ack, and the error handler tells the person through the response_url. A store slower than
     `STORE_BEFORE_ACK_SECONDS` is acked anyway, and a failure after that is told the same way."""
-    stored = asyncio.ensure_future(container.defer(job))
+    stored = container.defer(job)
     done, _ = await asyncio.wait({stored}, timeout=STORE_BEFORE_ACK_SECONDS)
     error = stored.exception() if done else None
     if unavailable is not None and error is not None and is_database_outage(error):
@@ -64,14 +64,15 @@ async def accept(
     await stored  # what it raised reaches the error handler, which tells the person
 
 
-def unavailable_view() -> dict[str, Any]:
-    """What a submitted modal turns into while the database is away: words, not a modal that closed as if
-    the submission had worked."""
+def unavailable_view(text: str = NO_DATABASE) -> dict[str, Any]:
+    """What a modal turns into when its work cannot go on (a submission, or the follow-up that would fill
+    it in, that could not be stored): words, not a modal that closed as if the submission had worked or one
+    that waits for ever."""
     return {
         "type": "modal",
         "title": {"type": "plain_text", "text": "Switchboard"},
         "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "block_id": FAILED, "text": {"type": "mrkdwn", "text": NO_DATABASE}}],
+        "blocks": [{"type": "section", "block_id": FAILED, "text": {"type": "mrkdwn", "text": text}}],
     }
 
 

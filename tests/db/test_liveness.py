@@ -1,18 +1,21 @@
 """Pooled Postgres connections checked by their socket instead of a ping (bot/db/liveness.py): a connection
 the server has closed is told apart without a round trip, and both pools (SQLAlchemy's, and the job
-queue's psycopg_pool) hand out a working connection after the database dropped all of theirs."""
+queue's psycopg_pool) hand out a working connection after the database dropped all of theirs, and so do
+the hot path's own connections (LiveConnections)."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import text
 
-from bot.db.liveness import check_quietly, is_quiet
+from bot.db.liveness import LiveConnections, check_quietly, is_quiet
 from bot.db.session import create_engine
 from tests.databases import fresh_postgres, postgres_available
 
@@ -81,3 +84,48 @@ async def test_the_job_queue_pool_hands_out_a_live_connection_after_the_database
             async with pool.connection() as connection:
                 cursor = await connection.execute("SELECT 1")
                 assert await cursor.fetchone() == (1,)
+
+
+async def _backend(connection: psycopg.AsyncConnection[Any]) -> int:
+    cursor = await connection.execute("SELECT pg_backend_pid()")
+    row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def test_live_connections_are_kept_replaced_when_the_server_closed_them_and_dropped_after_a_failure(
+    url: str,
+) -> None:
+    live = LiveConnections(_conninfo(url), setup="SET synchronous_commit = off")
+    try:
+        async with live.connection() as connection:
+            first = await _backend(connection)
+            cursor = await connection.execute("SHOW synchronous_commit")
+            assert await cursor.fetchone() == ("off",)  # the setup ran on the new connection
+        async with live.connection() as connection:
+            assert await _backend(connection) == first  # kept between uses: no new connection
+        # The server ends the session (a restart, an outage): the next use gets a new one, without an error.
+        assert await _end_every_other_session(url) == 1
+        async with live.connection() as connection:
+            second = await _backend(connection)
+        assert second != first
+        # A statement that fails leaves its connection in no known state: it is closed, not handed out.
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            async with live.connection() as connection:
+                await connection.execute("SELECT 1 / 0")
+        assert connection.closed
+        async with live.connection() as connection:
+            assert await _backend(connection) not in (first, second)
+    finally:
+        await live.aclose()
+    assert connection.closed  # closed with the set
+
+
+async def test_live_connections_say_when_the_database_cannot_be_reached() -> None:
+    with socket.socket() as unused:  # a port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    live = LiveConnections(f"postgresql://postgres@127.0.0.1:{port}/nothing")
+    with pytest.raises(psycopg.OperationalError):
+        async with live.connection():
+            pass

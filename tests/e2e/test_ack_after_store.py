@@ -161,3 +161,43 @@ async def test_a_form_whose_job_cannot_be_stored_says_so_in_the_modal(
     assert "can't reach its database" in str(submitted.json()["view"]["blocks"])
     await slack.driver.settle()
     assert not _sent(slack, "not lost")
+
+
+async def test_a_send_modal_whose_follow_up_cannot_be_stored_says_so_instead_of_loading_for_ever(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The modal opens at once (a trigger_id lives 3 s); its sender codes and templates come from a job.
+    _away_once(slack, monkeypatch)
+    response = await slack.driver.command("/sms", "send +14155550101", user="U0AGENT")
+    assert response.status == 200
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0AGENT")
+    assert view is not None
+    assert "can't reach its database" in str(view.blocks)
+    assert view.callback_id != ids.VIEW_SEND_SMS  # nothing left to submit
+    said = slack.driver.last_response("U0AGENT")  # told once, in the modal, not by a message on top
+    assert said is None or "database" not in str(said.blocks) + said.text
+    # Once the database answers again, the command works as ever.
+    response = await slack.driver.command("/sms", "send +14155550101", user="U0AGENT")
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0AGENT")
+    assert view is not None and view.callback_id == ids.VIEW_SEND_SMS
+    assert "can't reach its database" not in str(view.blocks)
+
+
+async def test_a_home_whose_follow_up_cannot_be_stored_says_so_instead_of_loading_for_ever(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _away_once(slack, monkeypatch)
+    response = await slack.driver.open_home("U0AGENT")
+    assert response.status == 200
+    await slack.driver.settle()
+    home = slack.driver.home("U0AGENT")
+    assert home is not None
+    shown = str(home.data)
+    assert "can't reach its database" in shown and "Loading your inbox" not in shown
+    # Opened again with the database back, the Home loads as ever.
+    await slack.driver.open_home("U0AGENT")
+    await slack.driver.settle()
+    home = slack.driver.home("U0AGENT")
+    assert home is not None and "Personal SMS" in str(home.data)

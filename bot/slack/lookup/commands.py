@@ -21,7 +21,8 @@ router = CommandRouter("/lookup", "a number's history everywhere", order=30)
 async def lookup(inv: Invocation) -> None:
     container = inv.context["container"]
     number, range_text = number_and_range(inv.args, container.settings.default_region)
-    parse_range(range_text)  # a bad range is answered now, not after the job
+    if range_text is not None:  # a bad range is answered now, not after the job (the default is good)
+        parse_range(range_text)
     await inv.accept(
         LookupJob(envelope=inv.envelope(), number=number, range=range_text, calls=True, share=inv.share)
     )
@@ -36,7 +37,8 @@ calls_router = CommandRouter("/calls", "voice call logs", order=40)
 async def calls(inv: Invocation) -> None:
     container = inv.context["container"]
     number, range_text = number_and_range(inv.args, container.settings.default_region)
-    parse_range(range_text)
+    if range_text is not None:
+        parse_range(range_text)
     await inv.accept(CallsJob(envelope=inv.envelope(), number=number, range=range_text, share=inv.share))
 
 
