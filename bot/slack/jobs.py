@@ -24,6 +24,7 @@ from bot.slack.text import error_text
 
 if TYPE_CHECKING:
     from slack_bolt.context.ack.async_ack import AsyncAck
+    from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.container import Container
     from bot.jobs.runner import JobRunner
@@ -74,6 +75,17 @@ def unavailable_view(text: str = NO_DATABASE) -> dict[str, Any]:
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": [{"type": "section", "block_id": FAILED, "text": {"type": "mrkdwn", "text": text}}],
     }
+
+
+async def fill_in(container: Container, client: AsyncWebClient, view_id: str, job: Job) -> None:
+    """Defer `job`, which fills in a modal opened at once (a trigger_id lives 3 s) and now "Loading… ⏳".
+    If the job cannot be stored, the modal says why instead of waiting for ever (here, not also by the
+    error handler's message on top of it)."""
+    try:
+        await container.defer(job)
+    except Exception as error:
+        log.warning("a modal's follow-up could not be stored", exc_info=not is_database_outage(error))
+        await client.views_update(view_id=view_id, view=unavailable_view(error_words(error)))
 
 
 # A submitted modal's ack while the database is away (`accept`): the modal turns into the words.

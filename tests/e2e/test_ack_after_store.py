@@ -201,3 +201,18 @@ async def test_a_home_whose_follow_up_cannot_be_stored_says_so_instead_of_loadin
     await slack.driver.settle()
     home = slack.driver.home("U0AGENT")
     assert home is not None and "Personal SMS" in str(home.data)
+
+
+async def test_a_my_threads_modal_whose_follow_up_cannot_be_stored_says_so(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await slack.driver.open_home("U0AGENT")
+    await slack.driver.settle()
+    home = slack.driver.home("U0AGENT")
+    assert home is not None
+    _away_once(slack, monkeypatch)
+    await slack.driver.click(home, ids.ACTION_HOME_THREADS)
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0AGENT")
+    assert view is not None
+    assert "can't reach its database" in str(view.blocks) and "Loading" not in str(view.blocks)

@@ -16,7 +16,7 @@ from bot.slack.guards import requires
 from bot.slack.home.blocks import ACTION_HOME_SEND_BLANK, my_threads_modal
 from bot.slack.home.events import publish_home
 from bot.slack.home.jobs import HomeThreadsJob
-from bot.slack.jobs import for_user
+from bot.slack.jobs import fill_in, for_user
 from bot.slack.sms.modal import open_send_modal
 from bot.slack.text import escape
 
@@ -56,8 +56,9 @@ async def my_threads(
         await client.views_open(trigger_id=trigger_id, view=my_threads_modal(problem=escape(NO_LOGIN)))
         return
     opened = await client.views_open(trigger_id=trigger_id, view=my_threads_modal(loading=True))
-    envelope = for_user(identity, "button:home_threads")
-    await context["container"].defer(HomeThreadsJob(envelope=envelope, view_id=str(opened["view"]["id"])))
+    view_id = str(opened["view"]["id"])
+    job = HomeThreadsJob(envelope=for_user(identity, "button:home_threads"), view_id=view_id)
+    await fill_in(context["container"], client, view_id, job)
 
 
 def register(app: AsyncApp) -> None:

@@ -7,22 +7,18 @@ It opens the modal at once (a trigger_id lives 3 seconds) with what needs no pro
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.jobs.contract import Envelope
-from bot.jobs.retry import is_database_outage
-from bot.slack.jobs import error_words, unavailable_view
+from bot.slack.jobs import fill_in
 from bot.slack.payloads import keep
 from bot.slack.sms.blocks import ModalState, send_modal
 from bot.slack.sms.jobs import SendModalContext, SmsModalJob
 
 if TYPE_CHECKING:
     from bot.container import Container
-
-log = logging.getLogger(__name__)
 
 
 async def open_send_modal(
@@ -52,10 +48,4 @@ async def open_send_modal(
     view_id = str((opened.get("view") or {}).get("id", ""))
     envelope = Envelope(team_id=team_id, user_id=user_id, channel_id=channel_id, origin="modal:send_sms")
     job = SmsModalJob(envelope=envelope, view_id=view_id, token=token, number=number, message=message)
-    try:
-        await container.defer(job)
-    except Exception as error:
-        # The modal is open and waits for its sender codes and templates: it says why they will not
-        # come (here, not by the error handler's message, which would come on top of it).
-        log.warning("the send modal's follow-up could not be stored", exc_info=not is_database_outage(error))
-        await client.views_update(view_id=view_id, view=unavailable_view(error_words(error)))
+    await fill_in(container, client, view_id, job)
