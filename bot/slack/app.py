@@ -146,7 +146,11 @@ def create_app(
         context: AsyncBoltContext,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
-        """Once per delivery ▸ who is asking ▸ signed button values, in that order.
+        """Who is asking ▸ once per delivery ▸ signed button values, in that order.
+
+        Who is asking comes first because it is what fails while the database blinks, and an event is then
+        answered 503 so that Slack delivers it again: claimed before that, the retry would be taken for a
+        repeat and the event lost. (Reading who is asking changes nothing, so a repeat may do it.)
 
         One middleware rather than three, and called directly (`Direct`), not as a function middleware:
         Bolt builds a function middleware's arguments by introspection on every request, which showed up
@@ -154,8 +158,6 @@ def create_app(
         """
         # The signature check (the web guard's, or Bolt's) has run before this one.
         context[VERIFIED] = True
-        if not await first_delivery(req, body, context):
-            return BoltResponse(status=200, body="")
         context["container"] = container
         team_id = context.team_id or context.enterprise_id
         if team_id and context.user_id:
@@ -169,6 +171,8 @@ def create_app(
                     raise
                 log.warning("database unreachable: answering without it (%s)", type(error).__name__)
                 return await database_down(body, context)
+        if not await first_delivery(req, body, context):
+            return BoltResponse(status=200, body="")
         if body.get("type") == "block_actions" and not verify_buttons(body):
             return await refuse_button(body, context)
         return await next()

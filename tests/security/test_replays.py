@@ -4,9 +4,12 @@ within its five minutes) is done once; a repeat is acknowledged with an empty 20
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import SlackDelivery
@@ -92,3 +95,33 @@ async def test_claims_expire_and_expired_rows_are_deleted(db_session: AsyncSessi
     assert await _count(db_session) == 2  # the expired row went; Ev1 and the new Ev2 stay
     other_team = SlackDeliveryRepository(db_session, "T0OTHER")
     assert await other_team.claim("event:Ev1", keep_for=timedelta(minutes=5))  # keys are per team
+
+
+async def test_an_event_answered_503_while_the_database_blinks_is_done_on_slacks_retry_then_only_once(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Who is asking cannot be read (the database blinked), so the event is answered 503 for Slack to
+    deliver it again: that retry is done, not taken for a repeat, and later copies are repeats."""
+    identities = slack.container.identities
+    resolve = identities.resolve
+    blinks: list[str] = []
+
+    async def blink_once(team_id: str, user_id: str) -> Any:
+        if not blinks:
+            blinks.append(user_id)
+            raise OperationalError("SELECT", {}, ConnectionRefusedError("refused"))
+        return await resolve(team_id, user_id)
+
+    monkeypatch.setattr(identities, "resolve", blink_once)
+    envelope = slack.driver.event_envelope(slack.driver.build_event("app_home_opened", user="U0SUPER"))
+    assert (await slack.driver.send_json(envelope)).status == 503  # not answered: Slack will retry
+    await slack.driver.settle()
+    assert slack.emulator.calls_to("views.publish") == []
+    retried = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert (await slack.driver.send_json(envelope, headers=retried)).status == 200
+    await slack.driver.settle()
+    published = len(slack.emulator.calls_to("views.publish"))
+    assert published >= 1  # done
+    assert (await slack.driver.send_json(envelope, headers=RETRY[2])).status == 200
+    await slack.driver.settle()
+    assert len(slack.emulator.calls_to("views.publish")) == published  # and only once
