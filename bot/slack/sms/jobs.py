@@ -398,7 +398,10 @@ async def confirm(job: SmsConfirmJob, container: Container) -> None:
     identity: Identity = await container.identities.current(envelope.team_id, envelope.user_id)
     draft = job.draft
     if envelope.response_url:  # the card has been claimed for this send (`Envelope.once`): it says so
-        await respond(envelope.response_url, outcome_message(Outcome(draft.number, draft.text, None)))
+        try:
+            await respond(envelope.response_url, outcome_message(Outcome(draft.number, draft.text, None)))
+        except Exception:  # only the placeholder: the send goes on, and its outcome replaces the card
+            log.warning("could not turn the card into Sending…", exc_info=True)
     key = f"confirm:{draft.key}"
     override = (
         Override(job.override_reason, frozenset(Reason(r) for r in draft.overridable))
