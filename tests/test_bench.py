@@ -21,7 +21,9 @@ async def test_ack_benchmark_serves_every_app_and_reports_ratios() -> None:
 
 
 async def test_lookup_fans_out_concurrently() -> None:
-    result = await lookup_fanout.main(latency_ms=60, rounds=1)
+    # The best of three rounds: one lookup stalled on a busy machine (2.8 s against 0.5 s in sequence, in
+    # a loaded `make test`) says nothing about fan-out.
+    result = await lookup_fanout.main(latency_ms=60, rounds=3)
     # Sequentially the sources take their sum; concurrently the lookup must take clearly less.
     assert float(result["ratio"]) < 0.8  # type: ignore[arg-type]
 
