@@ -25,7 +25,7 @@ from bot.services.inbox import NO_LOGIN
 from bot.services.term_codes import offered
 from bot.slack import ids
 from bot.slack.guards import requires
-from bot.slack.jobs import accept, from_body
+from bot.slack.jobs import accept, fill_in, from_body
 from bot.slack.outcome import failure
 from bot.slack.payloads import keep
 from bot.slack.sms.modal import open_send_modal
@@ -149,18 +149,18 @@ async def open_transfer(
     ref = await checked(ack, body, context, respond)
     if ref is None:
         return
+    await ack()  # before views.open, a Slack call: the modal's agents come from a job (`fill_in`)
     meta = await _kept_modal_context(context, body, ref)
     try:
         opened = await client.views_open(trigger_id=body["trigger_id"], view=transfer_loading(meta))
     except Exception as error:
         log.warning("transfer modal not opened", extra={"error": type(error).__name__})
-        await ack()
         await _tell(respond, MODAL_FAILED)
         return
     view_id = str(opened["view"]["id"])
     envelope = _envelope(context, body, "button:thread_transfer")
     job = TransferAgentsJob(envelope=envelope, view_id=view_id, meta=meta.to_metadata())
-    await accept(context["container"], job, ack)
+    await fill_in(context["container"], client, view_id, job)
 
 
 async def open_resolve(
