@@ -88,9 +88,18 @@ class Direct(AsyncMiddleware):
 
 def delivery_key(body: dict[str, Any], req: AsyncBoltRequest) -> tuple[str, timedelta] | None:
     """What identifies one delivery: an event's id (the same on every retry), else the request's signature
-    (Slack signs each delivery anew, so only a byte-identical replay carries the same one)."""
+    (Slack signs each delivery anew, so only a byte-identical replay carries the same one).
+
+    A workflow step's event (`function_executed`) goes by its signature: its job claims the execution when
+    it runs (bot.slack.workflows.events), so Slack's retry of a step whose job was never stored (the web
+    process stopped first) is done, and one whose job was stored does nothing more."""
     event_id = body.get("event_id")
-    if body.get("type") == "event_callback" and isinstance(event_id, str) and event_id:
+    if (
+        body.get("type") == "event_callback"
+        and isinstance(event_id, str)
+        and event_id
+        and (body.get("event") or {}).get("type") != "function_executed"
+    ):
         return f"event:{event_id}", EVENT_RETRY_WINDOW
     signatures = req.headers.get("x-slack-signature") or []
     if signatures and signatures[0]:

@@ -4,6 +4,7 @@ the Slack emulator (which checks the outputs against what the manifest declares)
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,59 @@ async def test_a_redelivered_event_sends_once(slack: Harness) -> None:
     assert len(lv_sent(slack, CLEAN, "Once only")) == 1
     assert succeeded(slack, execution)["status"] == "accepted"
     assert len(slack.emulator.completions()) == 1
+
+
+async def test_a_step_is_acked_once_its_job_is_stored(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connector = slack.container.queue.connector
+    store = connector.execute_query_all_async
+    stored: list[float] = []
+
+    async def slow(query: str, **arguments: Any) -> Any:
+        await asyncio.sleep(0.3)
+        rows = await store(query, **arguments)
+        stored.append(time.monotonic())
+        return rows
+
+    monkeypatch.setattr(connector, "execute_query_all_async", slow)
+    inputs = {"to": CLEAN, "text": "Stored first", "run_as": run_as("U0AGENT")}
+    execution, response = await slack.driver.run_function("send_sms", inputs)
+    acked = time.monotonic()
+    assert response.status == 200
+    assert stored and stored[0] <= acked  # Slack had its ack only once the step's job was stored
+    await slack.driver.settle()
+    assert succeeded(slack, execution)["status"] == "accepted"
+
+
+async def test_a_step_whose_job_was_never_stored_is_done_on_slacks_retry(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web process stops between reading the event and storing its job (acted out by the store's
+    future being cancelled): Slack has no ack, delivers the event again, and the step is done, once."""
+    defer = slack.container.defer
+    stopped: list[object] = []
+
+    def stops_first(job: Any) -> asyncio.Future[int]:
+        if not stopped:
+            stopped.append(job)
+            never: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            never.cancel()
+            return never
+        return defer(job)
+
+    monkeypatch.setattr(slack.container, "defer", stops_first)
+    execution = slack.emulator.start_function(
+        "send_sms", {"to": CLEAN, "text": "Not lost", "run_as": run_as("U0AGENT")}
+    )
+    envelope = slack.driver.function_envelope(execution)
+    first = await slack.driver.send_json(envelope)
+    assert stopped and first.status != 200  # no ack: from Slack's side, the delivery failed
+    retry = await slack.driver.send_json(envelope, headers={"X-Slack-Retry-Num": "1"})
+    assert retry.status == 200
+    await slack.driver.settle()
+    assert len(lv_sent(slack, CLEAN, "Not lost")) == 1
+    assert succeeded(slack, execution)["status"] == "accepted"
 
 
 async def test_the_job_itself_sends_once_when_run_twice(slack: Harness) -> None:
@@ -285,8 +339,10 @@ async def test_a_send_cut_short_ends_the_step_as_outcome_unknown(slack: Harness)
 async def test_a_step_that_cannot_be_queued_ends_at_once(
     slack: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def database_away(*args: Any, **kwargs: Any) -> None:
-        raise OSError("connection refused")
+    def database_away(*args: Any, **kwargs: Any) -> asyncio.Future[int]:
+        stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        stored.set_exception(OSError("connection refused"))
+        return stored
 
     monkeypatch.setattr(slack.container, "defer", database_away)
     execution = await run(slack, "send_sms", {"to": CLEAN, "text": "queued?", "run_as": run_as("U0AGENT")})

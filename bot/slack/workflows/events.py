@@ -1,10 +1,12 @@
 """`function_executed`: a workflow reached one of Switchboard's steps.
 
-Bolt acks the event at once (`app.function`, auto-acknowledged); the listener only reads the inputs (no
-provider call), picks who the step acts as (the "Run as" person, else the workspace's workflow service
-user, `bot.services.workflow_user`), claims the execution once (a redelivered event does nothing
-more) and defers the step's durable job (`bot.slack.workflows.jobs`), which completes it. Inputs that
-cannot be used end the step here, with a readable reason.
+The listener only reads the inputs (no provider call), picks who the step acts as (the "Run as" person,
+else the workspace's workflow service user, `bot.services.workflow_user`) and defers the step's durable
+job (`bot.slack.workflows.jobs`), which completes it; the event is acked once that job is stored
+(`accept`), so a web process that stops before then leaves Slack to deliver the event again. The job
+claims the execution when it runs (`Envelope.once`), so a step delivered again is done once, and the
+front door does not take a retried `function_executed` for a repeat (`bot.slack.app.delivery_key`).
+Inputs that cannot be used end the step here, with a readable reason.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.fail.async_fail import AsyncFail
 
 from bot.errors import InputError
@@ -28,7 +31,7 @@ from bot.services.sms import check_text
 from bot.services.time_range import parse_range
 from bot.services.workflow_user import WorkflowUsers
 from bot.settings import Settings
-from bot.slack.jobs import NO_DATABASE
+from bot.slack.jobs import NO_DATABASE, accept
 from bot.slack.workflows import steps
 from bot.slack.workflows.jobs import (
     ActingAs,
@@ -157,7 +160,9 @@ BUILDERS: dict[str, Build] = {
 
 
 def listener(step: str, build: Build) -> Callable[..., Any]:
-    async def on_function_executed(body: dict[str, Any], context: AsyncBoltContext, fail: AsyncFail) -> None:
+    async def on_function_executed(
+        ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, fail: AsyncFail
+    ) -> None:
         container = context["container"]
         event = body.get("event") or {}
         execution_id = str(event.get("function_execution_id") or "")
@@ -167,27 +172,30 @@ def listener(step: str, build: Build) -> Callable[..., Any]:
             actor = await actor_of(inputs, container, team_id)
         except Exception:  # the database is away, most likely: the workflow hears it, never waits
             log.warning("workflow step not started", exc_info=True, extra={"step": step})
+            await ack()
             await fail(NO_DATABASE)
             return
         if actor is None:
+            await ack()
             await _refuse(container, fail, team_id, "workflow", step, execution_id, NO_ACTOR)
             return
         user_id, acting_as = actor
+        # A step delivered again is done once: its job claims the execution when it runs.
+        once = Claim(key=f"workflow:{execution_id}")
+        common = {
+            "envelope": Envelope(team_id=team_id, user_id=user_id, origin=f"workflow:{step}", once=once),
+            "execution_id": execution_id,
+            "workflow_execution_id": event.get("workflow_execution_id"),
+            "acting_as": acting_as,
+        }
         try:
-            # A step delivered again is done once: its job claims the execution when it runs.
-            once = Claim(key=f"workflow:{execution_id}")
-            common = {
-                "envelope": Envelope(team_id=team_id, user_id=user_id, origin=f"workflow:{step}", once=once),
-                "execution_id": execution_id,
-                "workflow_execution_id": event.get("workflow_execution_id"),
-                "acting_as": acting_as,
-            }
-            try:
-                job = build(inputs, container.settings, common)
-            except InputError as error:
-                await _refuse(container, fail, team_id, user_id, step, execution_id, str(error))
-                return
-            await container.defer(job)
+            job = build(inputs, container.settings, common)
+        except InputError as error:
+            await ack()
+            await _refuse(container, fail, team_id, user_id, step, execution_id, str(error))
+            return
+        try:
+            await accept(container, job, ack)  # acked once stored, so Slack redelivers a step never stored
         except Exception:  # the database is away, most likely: the workflow hears it, never waits
             log.warning("workflow step not started", exc_info=True, extra={"step": step})
             await fail(NO_DATABASE)
@@ -215,4 +223,5 @@ async def _refuse(
 
 def register(app: AsyncApp) -> None:
     for step, build in BUILDERS.items():
-        app.function(step)(listener(step, build))
+        # Acked by the listener once the step's job is stored (`accept`), not by Bolt before it runs.
+        app.function(step, auto_acknowledge=False)(listener(step, build))
