@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.console.app import FUNCTIONS, console_factory
 from bot.console.driver import SlackDriver, bolt_idle
@@ -20,6 +21,8 @@ from bot.jobs.queue import pending_jobs
 from bot.sandbox.world import DEMO
 from bot.services.demo import TEAM_ID
 from bot.settings import load_settings
+from bot.slack.workflows import events
+from bot.slack.workflows.jobs import LookupNumberStep
 from tests.databases import fresh_database, postgres_available
 from tests.e2e.conftest import Harness, MakeHarness
 
@@ -341,13 +344,31 @@ async def test_a_step_that_cannot_be_queued_ends_at_once(
 ) -> None:
     def database_away(*args: Any, **kwargs: Any) -> asyncio.Future[int]:
         stored: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        stored.set_exception(OSError("connection refused"))
+        stored.set_exception(OperationalError("INSERT", {}, OSError("connection refused")))
         return stored
 
     monkeypatch.setattr(slack.container, "defer", database_away)
     execution = await run(slack, "send_sms", {"to": CLEAN, "text": "queued?", "run_as": run_as("U0AGENT")})
     assert "can't reach its database" in failed(slack, execution)
     assert not lv_sent(slack, CLEAN, "queued?")
+
+
+async def test_a_step_whose_job_cannot_be_made_is_acked_and_ends_in_words(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inputs the checks let through but the job's model refuses (or a bug in building it) end the step
+    at once, acked, in words; never a 500 that Slack retries until the step times out."""
+
+    def refused(**fields: Any) -> Any:
+        return LookupNumberStep.model_validate({**fields, "number": None})  # a pydantic ValidationError
+
+    monkeypatch.setattr(events, "LookupNumberStep", refused)
+    execution, response = await slack.driver.run_function(
+        "lookup_number", {"number": CLEAN, "run_as": run_as("U0AGENT")}
+    )
+    assert response.status == 200
+    await slack.driver.settle()
+    assert "Something went wrong" in failed(slack, execution)
 
 
 # ------------------------------------------------------------------------------------- lookup_number

@@ -31,7 +31,7 @@ from bot.services.sms import check_text
 from bot.services.time_range import parse_range
 from bot.services.workflow_user import WorkflowUsers
 from bot.settings import Settings
-from bot.slack.jobs import NO_DATABASE, accept
+from bot.slack.jobs import accept, error_words
 from bot.slack.workflows import steps
 from bot.slack.workflows.jobs import (
     ActingAs,
@@ -170,10 +170,10 @@ def listener(step: str, build: Build) -> Callable[..., Any]:
         inputs = event.get("inputs") or {}
         try:
             actor = await actor_of(inputs, container, team_id)
-        except Exception:  # the database is away, most likely: the workflow hears it, never waits
+        except Exception as error:  # the database is away, most likely: the workflow hears it, never waits
             log.warning("workflow step not started", exc_info=True, extra={"step": step})
             await ack()
-            await fail(NO_DATABASE)
+            await fail(error_words(error))
             return
         if actor is None:
             await ack()
@@ -190,15 +190,15 @@ def listener(step: str, build: Build) -> Callable[..., Any]:
         }
         try:
             job = build(inputs, container.settings, common)
+            await accept(container, job, ack)  # acked once stored, so Slack redelivers a step never stored
         except InputError as error:
             await ack()
             await _refuse(container, fail, team_id, user_id, step, execution_id, str(error))
-            return
-        try:
-            await accept(container, job, ack)  # acked once stored, so Slack redelivers a step never stored
-        except Exception:  # the database is away, most likely: the workflow hears it, never waits
+        except Exception as error:  # the database away, or inputs the job refuses: said, never a timeout
             log.warning("workflow step not started", exc_info=True, extra={"step": step})
-            await fail(NO_DATABASE)
+            if ack.response is None:  # `accept` acks before it raises a failure to store
+                await ack()
+            await fail(error_words(error))
 
     on_function_executed.__name__ = on_function_executed.__qualname__ = f"on_{step}"
     return on_function_executed
