@@ -57,9 +57,14 @@ class RequestVerificationOnce(AsyncRequestVerification):
     async def async_process(
         self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse:
-        if req.context.get(SIGNATURE_CHECKED) is True:
+        async def verified() -> BoltResponse:
+            # From here on the request is Slack's: an error in authorize may be answered, in words.
+            req.context[VERIFIED] = True
             return await next()
-        return await super().async_process(req=req, resp=resp, next=next)
+
+        if req.context.get(SIGNATURE_CHECKED) is True:
+            return await verified()
+        return await super().async_process(req=req, resp=resp, next=verified)
 
 
 Middleware = Callable[
@@ -238,17 +243,22 @@ def create_app(
         return BoltResponse(status=200, body="")
 
     async def database_down(body: dict[str, Any], context: AsyncBoltContext) -> BoltResponse:
-        """Slack still gets its ack, and the person words, while the database is away (never a 500)."""
+        return await answer_instead(body, context, NO_DATABASE)
+
+    async def answer_instead(body: dict[str, Any], context: AsyncBoltContext, words: str) -> BoltResponse:
+        """The ack of a request that cannot go on (the database away, a Slack sign-in being renewed, a
+        bug): Slack still gets its answer and the person words, never a 500 (which Slack shows as
+        "dispatch_failed", and after which a modal closes as if its submission had worked)."""
         if body.get("command"):
             return BoltResponse(
                 status=200,
-                body=json.dumps({"response_type": "ephemeral", **failure(NO_DATABASE)}),
+                body=json.dumps({"response_type": "ephemeral", **failure(words)}),
                 headers={"content-type": "application/json;charset=utf-8"},
             )
         if body.get("type") == "view_submission":  # the modal stays open, saying why
             return BoltResponse(
                 status=200,
-                body=json.dumps({"response_action": "update", "view": unavailable_view()}),
+                body=json.dumps({"response_action": "update", "view": unavailable_view(words)}),
                 headers={"content-type": "application/json;charset=utf-8"},
             )
         if body.get("type") == "event_callback":
@@ -256,22 +266,32 @@ def create_app(
             return BoltResponse(status=503, body="")
         if context.response_url:
             try:
-                await respond(context.response_url, failure(NO_DATABASE), replace_original=False)
+                await respond(context.response_url, failure(words), replace_original=False)
             except Exception:
-                log.warning("could not tell the user about the database outage")
+                log.warning("could not tell the user why their request failed")
         return BoltResponse(status=200, body="")
 
     @app.error
-    async def on_error(error: Exception, context: AsyncBoltContext) -> None:
+    async def on_error(
+        error: Exception, body: dict[str, Any], context: AsyncBoltContext, response: BoltResponse | None
+    ) -> BoltResponse | None:
+        """Every error of a middleware (Bolt's authorize, the front door) or a listener. `response` is what
+        Slack will be sent, or None once the listener has acked: before the ack the answer itself says what
+        failed; after it the response_url does."""
         log.exception("unhandled error in a Slack listener", exc_info=error)
         # An error before the signature was checked (a malformed header, say) means the body, and its
         # response_url, may come from anyone: answer nothing. respond() itself refuses non-Slack hosts.
-        if not context.get(VERIFIED) or not context.response_url:
-            return
+        if not context.get(VERIFIED):
+            return None
+        if response is not None:
+            return await answer_instead(body, context, error_words(error))
+        if not context.response_url:
+            return None
         try:
             await respond(context.response_url, failure(error_words(error)), replace_original=False)
         except Exception:  # the response_url may be gone; the log line above has the details
             log.warning("could not tell the user about the error")
+        return None
 
     features.register(app)
     return app

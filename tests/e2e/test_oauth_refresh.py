@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.console.app import console_factory
 from bot.console.driver import SlackDriver
@@ -172,6 +173,32 @@ async def test_a_refresh_held_elsewhere_too_long_goes_on_with_a_valid_token_and_
                     "Switchboard is renewing its Slack sign-in"
                 )
                 assert not is_database_outage(busy.value)
+                # A request now stops in Bolt's authorize: its ack says so (not a 500, "dispatch_failed").
+                answer = await driver.command("/switchboard", "whoami", user=INSTALLER)
+                assert answer.status == 200
+                assert answer.text.startswith("Switchboard is renewing its Slack sign-in"), answer.body
             # The other process let go: the next caller refreshes.
             assert (await oauth.container.slack_for(NEW_TEAM)).token != first
             assert len(refreshes(oauth)) == 1
+
+
+async def test_a_database_outage_in_authorize_is_said_in_the_ack(
+    oauth: OAuthHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OAuth mode reads the workspace's installation before anything else (Bolt's authorize): with the
+    database away there, a command's ack says so, a modal stays open saying so, and an event is answered
+    503 so that Slack delivers it again, as in single-token mode; never a 500."""
+    await installed(oauth)
+    driver = oauth.driver()
+    assert (await driver.command("/switchboard", "whoami", user=INSTALLER)).status == 200
+
+    async def away(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT", {}, OSError("connection refused"))
+
+    monkeypatch.setattr(oauth.container.installations, "async_find_installation", away)
+    monkeypatch.setattr(oauth.container.installations, "async_find_bot", away)
+    answer = await driver.command("/lookup", "+14155550100", user=INSTALLER)
+    assert answer.status == 200
+    assert "can't reach its database" in answer.text, answer.body
+    event = await driver.send_json(driver.event_envelope({"type": "app_home_opened", "user": INSTALLER}))
+    assert event.status == 503
