@@ -6,10 +6,14 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.db.repositories.claims import delete_old_claims
+from bot.db.repositories.payloads import delete_expired_payloads
+from bot.db.session import transaction
 from bot.errors import BusyError
 from bot.jobs.contract import Claim, Envelope, Failure, Job
 from bot.jobs.retry import is_database_outage
@@ -186,9 +190,26 @@ async def tell_failure(job: Job, failure: Failure, error: BaseException | None, 
     await slack.chat_postMessage(channel=envelope.user_id, **answer)
 
 
+HOUSEKEEPING_TASK = "sb:housekeeping"
+# How long a claimed intent (`Envelope.once`) is kept: Slack's retries and a double click come within
+# minutes, and a card's buttons are refused on their own row's state long after.
+CLAIMS_KEPT = timedelta(days=2)
+
+
+async def housekeeping(container: Container, timestamp: int) -> None:
+    """Once an hour (the tick at the top of it): forget the Slack layer's short-lived state, the
+    server-side payloads behind buttons and modals once expired, and the claims of intents done days
+    ago; nothing else deletes them, and both tables grew with every click."""
+    if timestamp % 3600 >= 60:
+        return
+    async with transaction(container.sessions) as session:
+        await delete_expired_payloads(session)
+        await delete_old_claims(session, older_than=CLAIMS_KEPT)
+
+
 def install(runner: JobRunner[Container], settings: Settings) -> None:
     """Register every feature's jobs, its periodic tasks (`install_periodic(runner, settings)`, for the
-    features that speak first) and the failure notifier (idempotent)."""
+    features that speak first), the hourly housekeeping and the failure notifier (idempotent)."""
     for feature in FEATURES:
         try:
             module = importlib.import_module(f"bot.slack.{feature}.jobs")
@@ -200,4 +221,5 @@ def install(runner: JobRunner[Container], settings: Settings) -> None:
         periodic = getattr(module, "install_periodic", None)
         if callable(periodic):
             periodic(runner, settings)
+    runner.periodic(HOUSEKEEPING_TASK, every_seconds=60, handler=housekeeping)
     runner.on_failure(tell_failure)

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.models import ActionClaim
@@ -29,9 +30,7 @@ class ActionClaimRepository(TeamRepository[ActionClaim]):
             return held == owner
         return True
 
-    async def prune(self, older_than: timedelta = timedelta(days=2)) -> None:
-        await self.session.execute(
-            delete(ActionClaim).where(
-                ActionClaim.team_id == self.team_id, ActionClaim.created_at < utcnow() - older_than
-            )
-        )
+
+async def delete_old_claims(session: AsyncSession, *, older_than: timedelta) -> None:
+    """Every workspace's claims made more than `older_than` ago (a repeat comes within minutes, not days)."""
+    await session.execute(delete(ActionClaim).where(ActionClaim.created_at < utcnow() - older_than))

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.models.slack_payload import SlackPayload
@@ -43,9 +44,7 @@ class SlackPayloadRepository(TeamRepository[SlackPayload]):
         )
         return dict(row.data) if row is not None else None
 
-    async def prune(self) -> None:
-        await self.session.execute(
-            delete(SlackPayload).where(
-                SlackPayload.team_id == self.team_id, SlackPayload.expires_at <= utcnow()
-            )
-        )
+
+async def delete_expired_payloads(session: AsyncSession) -> None:
+    """Every workspace's payloads past their expiry (`get` already refuses them)."""
+    await session.execute(delete(SlackPayload).where(SlackPayload.expires_at <= utcnow()))
