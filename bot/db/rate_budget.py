@@ -81,6 +81,12 @@ _RESERVE = text(
     """
 )
 _NOW = text("SELECT extract(epoch FROM clock_timestamp())::double precision")
+_IN_FLIGHT = 4
+"""Reservations one process has at the database at once; the rest queue for them (each takes ~1 ms).
+
+Without a cap a burst of callers (40 lookups' calls at once) each checked out a connection, and the pool
+opened ten more for one-statement reservations: the first answers came back up to 100 ms after their
+slots, so those requests left late enough to crowd the next window (a 429), or had to take new slots."""
 _OFFSET_MAX_AGE = 60.0
 """Seconds a clock-offset sample is trusted before any newer one replaces it (clocks drift, slowly)."""
 
@@ -139,6 +145,7 @@ class PostgresRateBudget:
         self._degraded = False
         self._clock = _ClockOffset()
         self._calibrating = False
+        self._in_flight = asyncio.Semaphore(_IN_FLIGHT)
 
     async def reserve(self, key: RateKey, limit: RateLimit, now: float) -> float:
         """Take one slot of `key`'s budget; seconds to wait before sending (`now`: only for the fallback)."""
@@ -151,7 +158,7 @@ class PostgresRateBudget:
             "per_day": limit.per_day,
         }
         try:
-            async with asyncio.timeout(self._timeout), self._engine.connect() as connection:
+            async with asyncio.timeout(self._timeout), self._in_flight, self._engine.connect() as connection:
                 if not self._clock.known and not self._calibrating:
                     await self._calibrate(connection)
                 sent = time.monotonic()
@@ -171,7 +178,8 @@ class PostgresRateBudget:
             self._degraded = False
         if limit.per_day is not None and int(row.day_count) > limit.per_day:
             raise DailyBudgetExhausted(seconds_until_utc_midnight(float(row.now)))
-        return max(0.0, float(row.slot) - self._clock.database_now())
+        # Not clipped at 0: an answer that arrived after its slot says how late the caller already is.
+        return float(row.slot) - self._clock.database_now()
 
     async def _calibrate(self, connection: AsyncConnection) -> None:
         """A few bare readings of the database clock, so the first slots are already scheduled precisely."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import time
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.providers import RateLimit, RateLimiterRegistry, errors
+from bot.providers import RateLimit, RateLimiterRegistry, RateWaitsExcluded, errors
 from bot.providers._http import RateWindow
 from bot.providers.livevox import LiveVoxClient
 from bot.providers.zoom import ZoomClient
@@ -207,3 +209,53 @@ def test_a_clock_that_went_back_does_not_make_callers_wait_for_it() -> None:
         window.reserve(1_800_000_000.0)
     assert window.reserve(1_800_000_000.0) == pytest.approx(1.0)  # an honest queue still waits its turn
     assert window.reserve(1_700_000_000.0) == 0.0  # a year back: not a year's wait
+
+
+async def test_a_request_that_wakes_too_late_for_its_slot_takes_another(
+    fake_time: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Zoom HEAVY on Pro: five a window. Our call's slot is in the second window; while it sleeps, other
+    callers take the rest of that window and all of the third. It wakes 300 ms late (a busy event loop):
+    sent then, it would share one second with the whole third window (six: a 429). It takes a new slot."""
+    registry = RateLimiterRegistry()
+    recorder = zoom_recorder(fake_time)
+    client = zoom(recorder, fake_time, limiter_registry=registry)
+    key, limit = ("zoom", client._account_key, "heavy"), client._rate_limits["heavy"]
+    others = [fake_time.now + await registry.reserve(key, limit, fake_time.now) for _ in range(5)]
+    woken_late = False
+
+    async def busy_sleep(seconds: float) -> None:
+        nonlocal woken_late
+        if not woken_late:  # the first sleep is our call's: the others queue meanwhile, then it wakes late
+            others.extend(
+                [fake_time.now + await registry.reserve(key, limit, fake_time.now) for _ in range(9)]
+            )
+            woken_late = True
+            seconds += 0.3
+        await fake_time.sleep(seconds)
+
+    client._sleep = busy_sleep
+    with caplog.at_level(logging.INFO, logger="switchboard.providers"):
+        await client.contact_center.sms.list().first_page()
+    (ours,) = api_times(recorder)
+    assert max_in_any_window([*others, ours]) <= 5, sorted([*others, ours])
+    assert ours == pytest.approx(others[0] + 3 * 1.05)  # the fourth window's first slot
+    assert any("late for its send slot" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_late_wake_up_from_a_rate_wait_is_not_the_providers_time() -> None:
+    """`RateWaitsExcluded` moves a time budget by the rate waits, and by a wake-up that came late because
+    the event loop was busy: neither is the provider being slow."""
+    async with asyncio.timeout(0.3) as budget:
+        with RateWaitsExcluded(budget) as waits:
+            waits.waiting(0.1)
+            # The loop blocked (on purpose) past the wait and past the budget's first deadline.
+            time.sleep(0.4)  # noqa: ASYNC251
+            waits.waited()
+            await asyncio.sleep(0.1)  # still inside the budget: 0.1 s of the provider's 0.3 s used
+    with pytest.raises(TimeoutError):  # without `waited` the same block is charged to the provider
+        async with asyncio.timeout(0.3) as budget:
+            with RateWaitsExcluded(budget) as waits:
+                waits.waiting(0.1)
+                time.sleep(0.4)  # noqa: ASYNC251
+                await asyncio.sleep(0.1)

@@ -7,8 +7,10 @@ counts. The control runs the same processes with per-process buckets (what they 
 bounce: the test can fail.
 
 Throughput: the slots are reserved up-front when the burst starts, so the rate the provider sees depends
-only on the first and last sends of a ~12 s schedule; the bound below (85% of the allowance; ~95% is
-measured, see `bench.shared_rate_limits`) holds on a busy 2-core machine.
+only on the first and last sends of the schedule. A request that would leave more than the limit's slack
+after its slot (a stalled event loop) takes a new slot rather than crowd the next window, which can cost
+the burst one window at its end; over ~24 s that still leaves the rate above 90% of the allowance (~95%
+is measured, with or without two CPU hogs running, see `bench.shared_rate_limits`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from tests.databases import fresh_postgres, postgres_available
 
 pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs SWITCHBOARD_TEST_DATABASE_URL")
 
-CALLS_PER_PROCESS = 20  # 60 HEAVY calls at 5/s: ~12 s of sustained load
+CALLS_PER_PROCESS = 40  # 120 HEAVY calls at 5/s: ~24 s of sustained load
 
 
 def test_three_bursting_workers_share_the_limit_and_use_it() -> None:
@@ -35,8 +37,9 @@ def test_three_bursting_workers_share_the_limit_and_use_it() -> None:
     assert shared["succeeded"] == 3 * CALLS_PER_PROCESS
     assert shared["per_process_succeeded"] == [CALLS_PER_PROCESS] * 3  # every process took part
     # The sandbox counts fixed one-second windows at arrival, as Zoom does: 0 x 429 above is the verdict.
-    # Sends are scheduled at most 5 per 1.05 s; one that leaves late (a busy event loop on a shared 2-core
-    # machine) can crowd the next window's, so the sliding count is reported by the benchmark, not held.
+    # Sends are scheduled at most 5 per 1.05 s, and one that would leave more than the 50 ms of slack late
+    # takes a new slot. The sliding count (stricter than any fixed window, and read at the client, before
+    # the request's last few milliseconds) is reported by the benchmark, not held.
     assert shared["send_rate_per_s"] <= PRO_HEAVY_PER_SECOND * 1.02, shared  # never above the allowance
     assert shared["send_rate_per_s"] >= PRO_HEAVY_PER_SECOND * 0.9, shared  # and uses it
 
