@@ -246,16 +246,17 @@ async def test_a_request_that_wakes_too_late_for_its_slot_takes_another(
 async def test_a_late_wake_up_from_a_rate_wait_is_not_the_providers_time() -> None:
     """`RateWaitsExcluded` moves a time budget by the rate waits, and by a wake-up that came late because
     the event loop was busy: neither is the provider being slow."""
-    async with asyncio.timeout(0.3) as budget:
+    # A 0.5 s budget, so that the 0.1 s sleep inside it may itself wake up to 0.4 s late on a busy machine.
+    async with asyncio.timeout(0.5) as budget:
         with RateWaitsExcluded(budget) as waits:
             waits.waiting(0.1)
             # The loop blocked (on purpose) past the wait and past the budget's first deadline.
-            time.sleep(0.4)  # noqa: ASYNC251
+            time.sleep(0.7)  # noqa: ASYNC251
             waits.waited()
-            await asyncio.sleep(0.1)  # still inside the budget: 0.1 s of the provider's 0.3 s used
+            await asyncio.sleep(0.1)  # still inside the budget: 0.1 s of the provider's 0.5 s used
     with pytest.raises(TimeoutError):  # without `waited` the same block is charged to the provider
-        async with asyncio.timeout(0.3) as budget:
+        async with asyncio.timeout(0.5) as budget:
             with RateWaitsExcluded(budget) as waits:
                 waits.waiting(0.1)
-                time.sleep(0.4)  # noqa: ASYNC251
+                time.sleep(0.7)  # noqa: ASYNC251
                 await asyncio.sleep(0.1)
