@@ -226,10 +226,13 @@ class SlackDriver:
         *,
         bad_signature: bool = False,
         stale: bool = False,
+        timestamp: int | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> AppResponse:
-        """POST a raw, signed body to the app."""
-        sent = {"Content-Type": content_type, **self.sign(body, bad_signature=bad_signature, stale=stale)}
+        """POST a raw, signed body to the app. `timestamp`: when Slack signed it (default now); a retry
+        Slack sends later is signed anew, so it carries a timestamp and signature of its own."""
+        signed = self.sign(body, timestamp=timestamp, bad_signature=bad_signature, stale=stale)
+        sent = {"Content-Type": content_type, **signed}
         sent.update(headers or {})
         answer = await self._http().post(self.path, content=body.encode("utf-8"), headers=sent)
         response = AppResponse(answer.status_code, answer.text, dict(answer.headers))

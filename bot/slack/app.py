@@ -48,6 +48,8 @@ SIGNATURE_CHECKED = "signature_checked"
 EVENT_RETRY_WINDOW = timedelta(hours=1)
 # A signature is accepted for five minutes either side of its timestamp (bot/slack/web.py).
 SIGNATURE_WINDOW = timedelta(minutes=10)
+# Events whose own work claims their event_id (see `delivery_key`).
+CLAIMED_BY_THEIR_WORK = frozenset({"function_executed", "app_uninstalled", "tokens_revoked"})
 
 
 class RequestVerificationOnce(AsyncRequestVerification):
@@ -95,15 +97,17 @@ def delivery_key(body: dict[str, Any], req: AsyncBoltRequest) -> tuple[str, time
     """What identifies one delivery: an event's id (the same on every retry), else the request's signature
     (Slack signs each delivery anew, so only a byte-identical replay carries the same one).
 
-    A workflow step's event (`function_executed`) goes by its signature: its job claims the execution when
-    it runs (bot.slack.workflows.events), so Slack's retry of a step whose job was never stored (the web
-    process stopped first) is done, and one whose job was stored does nothing more."""
+    Events whose work claims them itself go by their signature here (`CLAIMED_BY_THEIR_WORK`): a workflow
+    step's job claims the execution when it runs (bot.slack.workflows.events), the app's removal is
+    claimed in the transaction that records it (bot.slack.admin.events). So Slack's retry of one whose
+    work was never done (the web process stopped first, the database was away) is done, and one whose
+    work was done does nothing more."""
     event_id = body.get("event_id")
     if (
         body.get("type") == "event_callback"
         and isinstance(event_id, str)
         and event_id
-        and (body.get("event") or {}).get("type") != "function_executed"
+        and (body.get("event") or {}).get("type") not in CLAIMED_BY_THEIR_WORK
     ):
         return f"event:{event_id}", EVENT_RETRY_WINDOW
     signatures = req.headers.get("x-slack-signature") or []
@@ -184,7 +188,7 @@ def create_app(
                 if not is_database_outage(error):
                     raise
                 log.warning("database unreachable: answering without it (%s)", type(error).__name__)
-                return await database_down(body, context)
+                return await answer_instead(body, context, NO_DATABASE)
         if not await first_delivery(req, body, context):
             return BoltResponse(status=200, body="")
         if body.get("type") == "block_actions" and not verify_buttons(body):
@@ -241,9 +245,6 @@ def create_app(
             with contextlib.suppress(Exception):
                 await respond(context.response_url, refusal(STALE_BUTTON), replace_original=False)
         return BoltResponse(status=200, body="")
-
-    async def database_down(body: dict[str, Any], context: AsyncBoltContext) -> BoltResponse:
-        return await answer_instead(body, context, NO_DATABASE)
 
     async def answer_instead(body: dict[str, Any], context: AsyncBoltContext, words: str) -> BoltResponse:
         """The ack of a request that cannot go on (the database away, a Slack sign-in being renewed, a

@@ -47,7 +47,7 @@ from slack_sdk.oauth.token_rotation.async_rotator import AsyncTokenRotator
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.crypto import CredentialBox
 from bot.db.models import Workspace, slack_bots, slack_installations, slack_oauth_states
@@ -157,8 +157,23 @@ class EncryptedInstallationStore(AsyncSQLAlchemyInstallationStore):
         return installation
 
     async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
-        await self.async_delete_installation(enterprise_id=enterprise_id, team_id=team_id)
+        async with self.engine.begin() as connection:
+            await self.delete_all_in(connection, enterprise_id=enterprise_id, team_id=team_id)
+
+    async def delete_all_in(
+        self, connection: AsyncConnection | AsyncSession, *, enterprise_id: str | None, team_id: str | None
+    ) -> None:
+        """The bot and installation rows of a workspace (or an org: team_id None), deleted in the caller's
+        transaction, so that they go with what it records or not at all (the store's own deletes each
+        commit on a connection of their own, which SQLite's single writer would also wait on for ever)."""
+        for table in (self.bots, self.installations):
+            await connection.execute(
+                table.delete().where(
+                    table.c.client_id == self.client_id,
+                    table.c.enterprise_id == enterprise_id,
+                    table.c.team_id == team_id,
+                )
+            )
 
 
 class SignedStateStore(AsyncSQLAlchemyOAuthStateStore):

@@ -3,19 +3,23 @@ workspace lifecycle events."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.db.models import Provider, ProviderConnection, Workspace
 from bot.db.repositories import ChannelMappingRepository, ConnectionRepository
 from bot.services.demo import TEAM_ID
 from bot.slack import ids
+from bot.slack.admin import events as admin_events
 from tests.e2e.conftest import Harness, MakeHarness
 
 ADMIN_ONLY = ("/switchboard link", "/switchboard unlink", "/switchboard audit", "/switchboard connect")
@@ -715,3 +719,51 @@ async def test_tokens_revoked_marks_the_workspace_when_the_bot_token_goes(slack:
     assert (await _workspace(slack)).uninstalled_at is not None
     actions = [a for a in await slack.audit_actions() if a[1] == "workspace.tokens_revoked"]
     assert len(actions) == 2
+
+
+async def test_the_apps_removal_is_recorded_before_slack_is_answered(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bolt acks an event before its listener runs: recorded after that, an uninstall was lost with a
+    process that stopped in between. The record is slowed here so that an answer sent first shows."""
+    record = admin_events.stop
+
+    async def slow_stop(*args: Any, **kwargs: Any) -> list[str]:
+        await asyncio.sleep(0.3)
+        return await record(*args, **kwargs)
+
+    monkeypatch.setattr(admin_events, "stop", slow_stop)
+    response = await slack.driver.event("app_uninstalled")
+    assert response.status == 200
+    assert (await _workspace(slack)).uninstalled_at is not None  # before any settling: already recorded
+    assert ("slack", "workspace.uninstalled", "ok") in await slack.audit_actions()
+
+
+async def test_an_uninstall_the_database_could_not_record_is_done_on_slacks_retry_then_only_once(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database blinks while the event is recorded: it is answered 503 for Slack to deliver it again,
+    and its claim went with the failed record, so the retry is done, not taken for a repeat."""
+    record = admin_events.stop
+    blinks: list[str] = []
+
+    async def blink_once(*args: Any, **kwargs: Any) -> list[str]:
+        if not blinks:
+            blinks.append("blinked")
+            raise OperationalError("UPDATE workspaces", {}, ConnectionRefusedError("refused"))
+        return await record(*args, **kwargs)
+
+    monkeypatch.setattr(admin_events, "stop", blink_once)
+    envelope = slack.driver.event_envelope(slack.driver.build_event("app_uninstalled"))
+    # Slack's first try two minutes ago, its retries a minute apart, each signed when it is sent.
+    first_try = int(time.time()) - 120
+    assert (await slack.driver.send_json(envelope, timestamp=first_try)).status == 503
+    assert (await _workspace(slack)).uninstalled_at is None
+    for n in (1, 2):  # the first retry records it; the second is a repeat
+        retry = {"X-Slack-Retry-Num": str(n), "X-Slack-Retry-Reason": "http_error"}
+        response = await slack.driver.send_json(envelope, timestamp=first_try + 60 * n, headers=retry)
+        assert response.status == 200 and response.body == ""
+    await slack.driver.settle()
+    assert (await _workspace(slack)).uninstalled_at is not None
+    uninstalls = [a for a in await slack.audit_actions() if a[1] == "workspace.uninstalled"]
+    assert uninstalls == [("slack", "workspace.uninstalled", "ok")]

@@ -174,9 +174,11 @@ async def test_a_step_whose_job_was_never_stored_is_done_on_slacks_retry(
         "send_sms", {"to": CLEAN, "text": "Not lost", "run_as": run_as("U0AGENT")}
     )
     envelope = slack.driver.function_envelope(execution)
-    first = await slack.driver.send_json(envelope)
+    first_try = int(time.time()) - 60  # each try signed when Slack sends it, the retry a minute later
+    first = await slack.driver.send_json(envelope, timestamp=first_try)
     assert stopped and first.status != 200  # no ack: from Slack's side, the delivery failed
-    retry = await slack.driver.send_json(envelope, headers={"X-Slack-Retry-Num": "1"})
+    retry_headers = {"X-Slack-Retry-Num": "1"}
+    retry = await slack.driver.send_json(envelope, timestamp=first_try + 60, headers=retry_headers)
     assert retry.status == 200
     await slack.driver.settle()
     assert len(lv_sent(slack, CLEAN, "Not lost")) == 1
