@@ -21,6 +21,13 @@ falls on all of them alike; each turn begins with unmeasured requests (two per c
 the connections its measured requests then use.
 
 ratio = Switchboard's p99 / bare Bolt's p99 at the same concurrency; the goal is <= 1.10.
+
+Under load a one-process server is CPU-bound, so its p99 follows the CPU it spends per request. Each app's
+figures therefore also give that CPU (`server_cpu_ms`: the server process's user + system time over its
+turns, divided by the requests it was sent, warm-up included) and, for Switchboard, the CPU of the Postgres
+backends serving the run's database (`postgres_cpu_ms`; Linux only, None elsewhere or on SQLite). The
+`cpu_ratio_*` figures are Switchboard's server + database CPU per request over bare Bolt's: steadier than
+the p99 ratios from run to run, and what a p99 ratio at 50 or 200 in flight comes close to.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ import aiohttp
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -139,8 +147,8 @@ async def _wait_listening(port: int, process: asyncio.subprocess.Process, log: P
 @contextlib.asynccontextmanager
 async def _server(
     args: Sequence[str], env: dict[str, str], cwd: Path, *, stop: signal.Signals = signal.SIGTERM
-) -> AsyncIterator[str]:
-    """A server process started with `args` (its port is the last one); yields its events URL."""
+) -> AsyncIterator[tuple[str, int]]:
+    """A server process started with `args` (its port is the last one); yields its events URL and pid."""
     port = int(args[-1])
     log = cwd / f"server-{port}.log"
     with log.open("wb") as errors:
@@ -149,7 +157,7 @@ async def _server(
         )
     try:
         await _wait_listening(port, process, log)
-        yield f"http://127.0.0.1:{port}{EVENTS_PATH}"
+        yield f"http://127.0.0.1:{port}{EVENTS_PATH}", process.pid
     finally:
         if process.returncode is None:
             process.send_signal(stop)
@@ -181,9 +189,11 @@ class Target:
 
     name: str
     url: str
+    pid: int  # the server process, whose CPU is counted
     command: str
     text: str
     expect: bytes | None  # a part of every answer's body (None: the answer is an empty ack)
+    database: str | None = None  # the Postgres database whose backends' CPU is counted too
 
 
 @contextlib.asynccontextmanager
@@ -208,6 +218,8 @@ async def apps(
             await _run([python, "-m", "bot", *step], env, directory)
         bench_app = [python, "-m", "bench.ack", "serve", "--api-url", api_url]
         profiled = ["-m", "cProfile", "-o", str(profile)] if profile else []
+        # Postgres names a backend's database in its process title, which is how its CPU is found.
+        database = make_url(database_url).database if database_url.startswith("postgresql") else None
         async with (
             _server([*bench_app, "starlette", str(_free_port())], env, directory) as starlette,
             _server([*bench_app, "bolt", str(_free_port())], env, directory) as bolt,
@@ -220,14 +232,74 @@ async def apps(
         ):
             yield (
                 [
-                    Target("starlette", starlette, "/switchboard", "help", None),
-                    Target("bolt", bolt, "/switchboard", "help", None),
-                    Target("switchboard_help", switchboard, "/switchboard", "help", b"Switchboard help"),
+                    Target("starlette", *starlette, "/switchboard", "help", None),
+                    Target("bolt", *bolt, "/switchboard", "help", None),
+                    Target(
+                        "switchboard_help",
+                        *switchboard,
+                        "/switchboard",
+                        "help",
+                        b"Switchboard help",
+                        database,
+                    ),
                     # /lookup acks with nothing (its answer follows by response_url): an empty 200 is right.
-                    Target("switchboard_lookup", switchboard, "/lookup", LOOKUP_TEXT, None),
+                    Target("switchboard_lookup", *switchboard, "/lookup", LOOKUP_TEXT, None, database),
                 ],
                 which,
             )
+
+
+# ----------------------------------------------------------------------------------------- CPU
+_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """A process's user + system CPU so far (Linux's /proc), None where it cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # the command name, in parentheses, may hold spaces
+    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_SECOND
+
+
+def _backends_cpu_seconds(database: str) -> float | None:
+    """The CPU so far of the Postgres backends connected to `database` ("postgres: user database
+    host(port) state"). A backend that ends during a turn takes its CPU with it; the servers' pools keep
+    theirs open, so that is rare."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    total = 0.0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue  # ended meanwhile
+        if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+            total += _cpu_seconds(int(entry.name)) or 0.0
+    return total
+
+
+@dataclass(frozen=True)
+class Cpu:
+    server: float | None
+    database: float | None
+
+    @classmethod
+    def of(cls, target: Target) -> Cpu:
+        return cls(
+            _cpu_seconds(target.pid),
+            _backends_cpu_seconds(target.database) if target.database else None,
+        )
+
+    def since(self, before: Cpu) -> Cpu:
+        def spent(now: float | None, then: float | None) -> float | None:
+            return None if now is None or then is None else now - then
+
+        return Cpu(spent(self.server, before.server), spent(self.database, before.database))
 
 
 # ------------------------------------------------------------------------------------ load client
@@ -257,6 +329,8 @@ class Batch:
     latencies: list[float]
     seconds: float
     failures: int
+    sent: int = 0  # requests sent, warm-up included: what the CPU was spent on
+    cpu: Cpu = Cpu(None, None)
 
 
 async def drive(
@@ -289,7 +363,7 @@ async def drive(
                     failures += 1
 
         await asyncio.gather(*(one_at_a_time() for _ in range(concurrency)))
-        return Batch(latencies, time.perf_counter() - measured_from, failures)
+        return Batch(latencies, time.perf_counter() - measured_from, failures, sent=len(requests))
 
 
 def quantile(ordered: Sequence[float], q: float) -> float:
@@ -297,9 +371,16 @@ def quantile(ordered: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, int(len(ordered) * q + 0.999999) - 1))]
 
 
-def figures(batches: Sequence[Batch]) -> dict[str, float | int]:
+def _per_request_ms(spent: Sequence[float | None], sent: int) -> float | None:
+    if not spent or any(seconds is None for seconds in spent) or not sent:
+        return None
+    return round(sum(seconds or 0.0 for seconds in spent) / sent * 1000, 3)
+
+
+def figures(batches: Sequence[Batch]) -> dict[str, float | int | None]:
     ordered = sorted(latency for batch in batches for latency in batch.latencies)
     seconds = sum(batch.seconds for batch in batches)
+    sent = sum(batch.sent for batch in batches)
     return {
         "requests": len(ordered),
         "failures": sum(batch.failures for batch in batches),
@@ -307,7 +388,22 @@ def figures(batches: Sequence[Batch]) -> dict[str, float | int]:
         "p99_ms": round(quantile(ordered, 0.99) * 1000, 2),
         "max_ms": round(ordered[-1] * 1000, 2),
         "requests_per_s": round(len(ordered) / seconds, 1),
+        "server_cpu_ms": _per_request_ms([batch.cpu.server for batch in batches], sent),
+        "postgres_cpu_ms": _per_request_ms([batch.cpu.database for batch in batches], sent),
     }
+
+
+def p99_ratio(app: dict[str, float | int | None], bolt: dict[str, float | int | None]) -> float:
+    return round(float(app["p99_ms"] or 0.0) / float(bolt["p99_ms"] or 0.0), 2)  # never None
+
+
+def cpu_ratio(app: dict[str, float | int | None], bolt: dict[str, float | int | None]) -> float | None:
+    """The app's CPU per request (its server's, and its database backends' when counted) over bare
+    Bolt's; None where the CPU could not be read."""
+    server, floor = app["server_cpu_ms"], bolt["server_cpu_ms"]
+    if server is None or not floor:
+        return None
+    return round((float(server) + float(app["postgres_cpu_ms"] or 0.0)) / float(floor), 2)
 
 
 async def measure(
@@ -318,7 +414,7 @@ async def measure(
     requests: int,
     warmup: int,
     rounds: int,
-) -> dict[str, dict[str, float | int]]:
+) -> dict[str, dict[str, float | int | None]]:
     batches: dict[str, list[Batch]] = {target.name: [] for target in targets}
     for turn in range(rounds):
         # A different app goes first in each round, so none always follows the same neighbour.
@@ -326,9 +422,10 @@ async def measure(
             # Unmeasured requests first, on the connections the measured ones use: `warmup` per connection.
             warm = max(50, warmup * concurrency)
             signed = signed_commands(driver, target, warm + requests)
-            batches[target.name].append(
-                await drive(target.url, signed, concurrency, target.expect, warmup=warm)
-            )
+            before = Cpu.of(target)
+            batch = await drive(target.url, signed, concurrency, target.expect, warmup=warm)
+            batch.cpu = Cpu.of(target).since(before)
+            batches[target.name].append(batch)
     return {name: figures(found) for name, found in batches.items()}
 
 
@@ -367,14 +464,15 @@ async def main(
                     warmup=warmup,
                     rounds=rounds,
                 )
-                bolt_p99 = float(found["bolt"]["p99_ms"])
                 result: dict[str, Any] = {
                     "benchmark": "ack",
                     "concurrency": level,
                     "rounds": rounds,
                     "apps": found,
-                    "ratio_help_p99": round(float(found["switchboard_help"]["p99_ms"]) / bolt_p99, 2),
-                    "ratio_lookup_p99": round(float(found["switchboard_lookup"]["p99_ms"]) / bolt_p99, 2),
+                    "ratio_help_p99": p99_ratio(found["switchboard_help"], found["bolt"]),
+                    "ratio_lookup_p99": p99_ratio(found["switchboard_lookup"], found["bolt"]),
+                    "cpu_ratio_help": cpu_ratio(found["switchboard_help"], found["bolt"]),
+                    "cpu_ratio_lookup": cpu_ratio(found["switchboard_lookup"], found["bolt"]),
                 }
                 emit({"detail": result})
                 results.append(result)
@@ -388,6 +486,8 @@ async def main(
         level = result["concurrency"]
         summary[f"ratio_help_p99_c{level}"] = result["ratio_help_p99"]
         summary[f"ratio_lookup_p99_c{level}"] = result["ratio_lookup_p99"]
+        summary[f"cpu_ratio_help_c{level}"] = result["cpu_ratio_help"]
+        summary[f"cpu_ratio_lookup_c{level}"] = result["cpu_ratio_lookup"]
         for name, app in result["apps"].items():
             summary[f"{name}_p99_ms_c{level}"] = app["p99_ms"]
     summary["goal_met"] = all(max(r["ratio_help_p99"], r["ratio_lookup_p99"]) <= GOAL for r in results)
