@@ -23,11 +23,12 @@ from bot.container import Container
 from bot.errors import ConfigError
 from bot.jobs.retry import is_database_outage
 from bot.logging import BOLT_LOGGER
-from bot.slack import features
+from bot.slack import features, ids
+from bot.slack.guards import tell
 from bot.slack.jobs import NO_DATABASE, error_words, unavailable_view
-from bot.slack.outcome import failure, refusal
+from bot.slack.outcome import failure
 from bot.slack.prompt_ack import answer_promptly
-from bot.slack.reply import respond
+from bot.slack.reply import SlackOnlyRespond, respond
 from bot.slack.signing import verify_value
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,10 @@ def create_app(
         # The signature check (the web guard's, or Bolt's) has run before this one.
         context[VERIFIED] = True
         context["container"] = container
+        # The `respond` listeners are given, in Bolt's place: it answers to Slack's host only.
+        context["respond"] = SlackOnlyRespond(
+            response_url=context.response_url, proxy=context.client.proxy, ssl=context.client.ssl
+        )
         team_id = context.team_id or context.enterprise_id
         if team_id and context.user_id:
             try:
@@ -216,13 +221,17 @@ def create_app(
         return first
 
     def verify_buttons(body: dict[str, Any]) -> bool:
-        """Every button Switchboard builds carries a value signed for its action_id (bot.slack.signing):
-        listeners only ever see the verified value; one that does not verify was edited by the client
-        (or signed under a key since removed) and the click is refused, answered and audited."""
+        """Every button Switchboard builds carries a value signed for its action_id (bot.slack.signing),
+        an empty one included: listeners only ever see the verified value; one that does not verify was
+        edited by the client (or signed under a key since removed) and the click is refused, answered and
+        audited. Bolt routes an action by its action_id alone, so what the click says of itself (its
+        `type`, a `value` left out) exempts nothing: only a modal's dispatched inputs carry no signature."""
         for action in body.get("actions") or []:
-            if action.get("type") != "button" or "value" not in action:
+            action_id = str(action.get("action_id", ""))
+            if action_id in ids.DISPATCHED_INPUTS:
                 continue
-            value = verify_value(str(action.get("action_id", "")), str(action.get("value")))
+            signed = action.get("value")
+            value = verify_value(action_id, signed) if isinstance(signed, str) else None
             if value is None:
                 return False
             action["value"] = value
@@ -241,9 +250,9 @@ def create_app(
                     required="signed value",
                     attempted=f"button {clicked} with an edited value",
                 )
-        if context.response_url:
+            # Where the person is (a Home tab click has no response_url), as every denial is answered.
             with contextlib.suppress(Exception):
-                await respond(context.response_url, refusal(STALE_BUTTON), replace_original=False)
+                await tell(context.client, body, context.user_id, STALE_BUTTON)
         return BoltResponse(status=200, body="")
 
     async def answer_instead(body: dict[str, Any], context: AsyncBoltContext, words: str) -> BoltResponse:

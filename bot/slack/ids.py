@@ -49,3 +49,8 @@ INPUT_SEND_AT = ("send_at", "send_at_time")
 INPUT_AGENT = ("agent", "agent_id")
 INPUT_TERM_CODE = ("term_code", "term_code_id")
 INPUT_ACCOUNT = ("account", "account_number")
+
+# The modal inputs that send block_actions as they are used (dispatch_action): what the person typed or
+# picked, which their listeners read as input. Every other block action comes from a button Switchboard
+# built, whose value it signed (bot.slack.signing), so it must verify whatever the click says it is.
+DISPATCHED_INPUTS = frozenset({INPUT_RECIPIENT[1], INPUT_TEMPLATE[1], INPUT_MESSAGE[1]})

@@ -7,6 +7,8 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,12 @@ def is_slack_response_url(url: str) -> bool:
     return _origin(url) in _trusted
 
 
+def _refuse(response_url: str) -> None:
+    # By host alone: the rest of a response_url is a bearer token.
+    host = _origin(response_url)
+    log.warning("refused to post to a response_url outside Slack", extra={"host": host[1] if host else "?"})
+
+
 async def respond(
     response_url: str, payload: dict[str, Any], *, share: bool = False, replace_original: bool = True
 ) -> bool:
@@ -57,10 +65,7 @@ async def respond(
     Only to Slack's host (or the configured emulator's): a URL from anywhere else is refused and logged by
     host alone, since the rest of a response_url is a bearer token."""
     if not is_slack_response_url(response_url):
-        host = _origin(response_url)
-        log.warning(
-            "refused to post to a response_url outside Slack", extra={"host": host[1] if host else "?"}
-        )
+        _refuse(response_url)
         return False
     body = {
         **payload,
@@ -74,3 +79,14 @@ async def respond(
         log.warning("response_url answered %s", response.status_code)
         return False
     return True
+
+
+class SlackOnlyRespond(AsyncRespond):
+    """Bolt's `respond` (what listeners get injected), posting only where `respond()` above does: the
+    front door puts it in every request's context, so no listener can answer to another host."""
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> WebhookResponse:
+        if self.response_url is not None and not is_slack_response_url(self.response_url):
+            _refuse(self.response_url)
+            return WebhookResponse(url="", status_code=403, body="not a Slack response_url", headers={})
+        return await super().__call__(*args, **kwargs)

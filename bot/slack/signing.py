@@ -58,7 +58,9 @@ def configure_signing(signer: ValueSigner | None, *, only_if: ValueSigner | None
 
 
 def sign_value(action_id: str, value: str) -> str:
-    return _signer.sign(action_id, value) if _signer is not None and value else value
+    """`value` signed for `action_id`, an empty one too: a button without a value would be one a client
+    could give any value. Unsigned where no signer is configured (pure block-building tests)."""
+    return _signer.sign(action_id, value) if _signer is not None else value
 
 
 def verify_value(action_id: str, signed: str) -> str | None:

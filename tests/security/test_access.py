@@ -345,7 +345,14 @@ async def test_a_denied_click_or_shortcut_is_answered_where_the_person_is(
         payload.update(
             type="block_actions",
             container={"type": "view", "view_id": "VHOME"},
-            actions=[{"type": "button", "action_id": ids.ACTION_HOME_THREADS, "block_id": "home"}],
+            actions=[
+                {
+                    "type": "button",
+                    "action_id": ids.ACTION_HOME_THREADS,
+                    "block_id": "home",
+                    "value": sign_value(ids.ACTION_HOME_THREADS, ""),  # as the server signs it
+                }
+            ],
         )
         await slack.driver.send_payload(payload)
     else:  # a response_url of Slack's: ephemeral through it

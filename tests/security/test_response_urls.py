@@ -61,3 +61,45 @@ async def test_the_app_answers_through_its_emulators_response_urls(slack: Harnes
     assert not reply.is_slack_response_url(sink.url + "/response/x")
     assert await reply.respond(sink.url + "/response/x", {"text": "x"}) is False
     assert sink.received == []
+
+
+async def test_listeners_answer_only_to_slack_whatever_response_url_the_payload_names(
+    slack: Harness, sink: Sink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Listeners that answer after their ack with the `respond` Bolt injects (`/switchboard access`
+    does) get Switchboard's host-checked one: a response_url naming another host hears nothing."""
+    payload = slack.driver.command_payload(
+        "/switchboard",
+        "access",
+        user="U0ADMIN",
+        channel="C0DEMO",
+        response_url=sink.url + TOKEN_PATH,
+        trigger_id="1.2.3",
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.slack.reply"):
+        assert (await slack.driver.send_form(payload)).status == 200
+        await slack.driver.settle()
+    assert sink.received == []
+    assert "refused to post to a response_url outside Slack" in caplog.text
+    assert "s3cr3tt0ken" not in caplog.text
+    # The same command with Slack's (here the emulator's) response_url is answered there.
+    await slack.driver.command("/switchboard", "access", user="U0ADMIN")
+    await slack.driver.settle()
+    answer = slack.driver.last_response("U0ADMIN")
+    assert answer is not None and "agents" in answer.text.lower()
+
+
+async def test_a_click_that_answers_with_bolts_respond_is_held_to_slacks_host(
+    slack: Harness, sink: Sink
+) -> None:
+    """The SMS preview's Cancel answers with the injected `respond` (delete the card), for anyone."""
+    await slack.driver.command("/sms", "send +14155550100 hello there", user="U0AGENT")
+    await slack.driver.settle()
+    card = slack.driver.last_response("U0AGENT")
+    assert card is not None
+    element = slack.driver.find_element(card, action_id="sms_send_cancel")
+    payload = slack.driver.block_actions_payload(card, element, user="U0AGENT")
+    payload["response_url"] = sink.url + TOKEN_PATH
+    assert (await slack.driver.send_payload(payload)).status == 200
+    await slack.driver.settle()
+    assert sink.received == []

@@ -78,6 +78,64 @@ async def test_an_edited_value_is_refused_before_any_listener(slack: Harness, ta
     assert len(after) == before + 1 and after[0] == "signed value"
 
 
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        # Bolt routes by action_id whatever the click says it is: another type exempts nothing.
+        lambda action: action.update(type="static_select", value='{"k": "calls", "n": "+14155550102"}'),
+        lambda action: action.update(type="overflow", value="share"),
+        lambda action: action.pop("value"),  # no value at all
+        lambda action: action.update(value=None),
+        lambda action: action.update(value=["s1.x"]),
+    ],
+)
+async def test_a_click_that_leaves_its_signature_out_is_refused(slack: Harness, tamper: object) -> None:
+    answer = await _lookup(slack)
+    assert callable(tamper)
+    before = len(await _denials(slack))
+    element = slack.driver.find_element(answer, action_id=ids.ACTION_SHARE)
+    payload = slack.driver.block_actions_payload(answer, element, user="U0SUPER")
+    tamper(payload["actions"][0])
+    assert (await slack.driver.send_payload(payload)).status == 200
+    await slack.driver.settle()
+    assert slack.driver.last_message("C0DEMO") is None  # nothing was shared
+    told = slack.driver.last_response("U0SUPER")
+    assert told is not None and told.text == STALE_BUTTON
+    assert len(await _denials(slack)) == before + 1
+
+
+async def test_a_share_posts_what_the_server_renders_not_the_message_the_click_carries(
+    slack: Harness,
+) -> None:
+    """A click carries the message it was on (for a message in a channel or DM), which the client can
+    edit: what is shared is the result rendered again from the signed cursor."""
+    answer = await _lookup(slack)
+    element = slack.driver.find_element(answer, action_id=ids.ACTION_SHARE)
+    payload = slack.driver.block_actions_payload(answer, element, user="U0SUPER")
+    forged = "<!channel> ✅ Delivered: reset your password at https://evil.example"
+    payload["message"] = {
+        "type": "message",
+        "text": forged,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": forged}}],
+    }
+    assert (await slack.driver.send_payload(payload)).status == 200
+    await slack.driver.settle()
+    shared = slack.driver.last_message("C0DEMO")
+    assert shared is not None
+    posted = json.dumps(shared.blocks) + shared.text
+    assert "evil.example" not in posted and "<!channel>" not in posted
+    assert "Lookup: +1 415-555-0101" in posted and "Shared by <@U0SUPER>" in posted
+
+
+async def test_a_button_without_a_value_is_signed_too(slack: Harness) -> None:
+    """Refresh on App Home carries no value of its own, yet its click must still verify: a click with
+    any value (or none) on an unsigned button would reach its listener."""
+    from bot.slack.blocks.common import button
+
+    element = button("Refresh", ids.ACTION_HOME_REFRESH).to_dict()
+    assert verify_value(ids.ACTION_HOME_REFRESH, str(element["value"])) == ""
+
+
 async def test_a_value_moved_from_another_button_is_refused(slack: Harness) -> None:
     answer = await _lookup(slack)
     moved = sign_value(ids.ACTION_CALLS_MORE, verify_value(ids.ACTION_SHARE, _share_value(answer)) or "")
@@ -109,3 +167,24 @@ def test_keys_rotate_a_value_signed_by_the_old_key_verifies_with_both() -> None:
     assert after.verify("act", signed) == "value"  # rotation: the old key still verifies
     assert after.sign("act", "value") != signed  # the newest key signs
     assert ValueSigner(CredentialBox([new]).signing_keys("slack-values")).verify("act", signed) is None
+
+
+async def test_a_refused_click_on_app_home_is_answered_in_a_dm(slack: Harness) -> None:
+    """App Home has no response_url: the refusal reaches the person where every denial does."""
+    payload = slack.driver.shortcut_payload(ids.SHORTCUT_SEND_SMS, user="U0AGENT")
+    payload.update(
+        type="block_actions",
+        container={"type": "view", "view_id": "VHOME"},
+        actions=[{"type": "button", "action_id": ids.ACTION_HOME_THREADS, "block_id": "home", "value": "x"}],
+    )
+    before = len(await _denials(slack))
+    assert (await slack.driver.send_payload(payload)).status == 200
+    await slack.driver.settle()
+    dms = [
+        c
+        for c in slack.emulator.calls
+        if c.method == "chat.postMessage" and c.args.get("channel") == "U0AGENT"
+    ]
+    assert len(dms) == 1 and dms[0].args.get("text") == STALE_BUTTON
+    assert len(await _denials(slack)) == before + 1
+    assert slack.driver.current_view("U0AGENT") is None  # no threads were listed

@@ -22,7 +22,7 @@ from bot.slack.admin.commands import parse_channel_set
 from bot.slack.admin.connect_blocks import connect_modal, field_for_error, submitted_values
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, fit, header, message, section, to_dicts
-from bot.slack.lookup.actions import parse_cursor, shareable_blocks
+from bot.slack.lookup.actions import parse_cursor
 from bot.slack.lookup.blocks import calls_message, report_message
 from bot.slack.signing import ValueSigner, configure_signing, signed_length
 from bot.slack.text import ELLIPSIS
@@ -349,17 +349,6 @@ def test_connect_values_and_errors_map_to_blocks() -> None:
 
 
 # ---------------------------------------------------------------------------------------- share
-
-
-def test_shareable_blocks_drop_buttons_and_add_who_shared() -> None:
-    original = report_message(_report(500), title="Lookup")["blocks"]
-    assert len(original) <= limits.MESSAGE_BLOCKS
-    with_accessory = [*original[:-1], {**section("x").to_dict(), "accessory": button("b", "a").to_dict()}]
-    blocks = shareable_blocks(with_accessory, "U9")
-    assert validate_blocks(blocks) == [] and len(blocks) <= limits.MESSAGE_BLOCKS
-    assert "actions" not in [b["type"] for b in blocks]
-    assert all("accessory" not in b for b in blocks)
-    assert blocks[-1]["elements"][0]["text"] == "Shared by <@U9>"
 
 
 @pytest.mark.parametrize(

@@ -31,11 +31,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.db.models import Role
 from bot.jobs.contract import Job
 from bot.slack import ids
-from bot.slack.blocks import limits
-from bot.slack.blocks.common import context as context_block
 from bot.slack.guards import requires
 from bot.slack.jobs import accept, from_body
-from bot.slack.lookup.jobs import SHARED, CallsJob, LookupJob
+from bot.slack.lookup.jobs import CallsJob, LookupJob
 from bot.slack.reply import respond
 
 STALE = "That list is out of date; run `/calls &lt;number&gt;` again."
@@ -98,20 +96,6 @@ CANNOT = (
 KINDS = {"lookup", "sms", "calls"}
 
 
-def shareable_blocks(blocks: list[dict[str, Any]], user_id: str) -> list[dict[str, Any]]:
-    """The message's blocks for the channel: no buttons (they would act for whoever clicks them there),
-    a "Shared by" line last, within Slack's block limit."""
-    kept: list[dict[str, Any]] = []
-    for block in blocks:
-        if block.get("type") == "actions":
-            continue
-        copy = {k: v for k, v in block.items() if k != "accessory"}
-        kept.append(copy)
-    kept = kept[: limits.MESSAGE_BLOCKS - 1]
-    kept.append(context_block(f"Shared by <@{user_id}>").to_dict())
-    return kept
-
-
 def parse_cursor(value: str | None) -> dict[str, Any] | None:
     """A share cursor from a button value, or None when the value is not one."""
     try:
@@ -134,25 +118,17 @@ async def share(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) ->
     identity = context["identity"]
     where = body.get("container") or {}
     channel_id = str(where.get("channel_id") or (body.get("channel") or {}).get("id") or "")
-    message = body.get("message") or {}
     action = (body.get("actions") or [{}])[0]
     cursor = parse_cursor(action.get("value"))
-    if not response_url or (not message.get("blocks") and cursor is None):
+    # What is shared is rendered again from the (signed) cursor, never reposted from the click: the
+    # message a click carries is the client's to edit, and the channel would read it as the bot's words.
+    if not response_url or cursor is None:
         await ack()
         if response_url:
             await respond(response_url, {"text": CANNOT}, replace_original=False)
         return
-    shown = f"{_page_id(action.get('value'))}:{cursor['o']}" if cursor else ""
+    shown = f"{_page_id(action.get('value'))}:{cursor['o']}"
     once = f"share:{channel_id}:{where.get('message_ts', '')}:{shown}"  # a double click: the first one shares
-    if message.get("blocks"):  # the message itself is shared: no job
-        await ack()
-        if not await container.once(identity.team_id, once):
-            return
-        blocks = shareable_blocks(list(message["blocks"]), identity.user_id)
-        await respond(response_url, {"blocks": blocks, "text": str(message.get("text") or "")}, share=True)
-        await respond(response_url, {"text": SHARED}, replace_original=False)
-        return
-    assert cursor is not None
     # The job posts the result for the channel and then says SHARED; the private copy is left alone.
     envelope = from_body(body, identity, origin="button:share", once=once)
     job: Job
