@@ -17,13 +17,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import AuditEvent, SmsMessage
+from bot.db.models import AuditEvent, Role, SmsMessage
 from bot.db.repositories import AuditRepository, SmsMessageRepository, UserMappingRepository
 from bot.errors import InputError, SwitchboardError
 from bot.providers.livevox import LiveVoxClient
@@ -239,9 +239,66 @@ class InboxService:
     async def threads(
         self, providers: Providers, identity: Identity, kind: str = "SMS", scope: Scope = "both"
     ) -> ThreadList:
-        """The person's threads of one channel type, newest first, from their personal and/or group inbox."""
+        """The person's threads of one channel type, newest first, from their personal and/or group inbox;
+        for a supervisor or an admin, those of every linked agent of the team too ("Supervisors and admins
+        see every number and thread"). LiveVox lists a personal inbox only to its agent and a group inbox
+        only to the agents of its service, so a colleague's inboxes are read through that colleague's own
+        session: each group inbox once (the person's own first), each personal inbox named by its agent's
+        login. A colleague's inboxes that cannot be read are left out (logged); the person's own failing
+        fails the list."""
         client = self.agent(providers, identity)
         result = ThreadList()
+        groups: set[str] = set()
+        shown: set[str] = set()
+        seen: list[tuple[Identity, list[tuple[str | None, str | None]]]] = []
+        for member, session in [(identity, client), *await self._colleagues(providers, identity)]:
+            try:
+                inboxes, cards = await self._inboxes(
+                    session, member, kind, scope, skip=groups, own=member is identity
+                )
+            except Exception as error:
+                if member is identity:
+                    raise
+                log.warning(
+                    "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
+                )
+                continue
+            groups.update(i.channel_id for i in inboxes if not i.personal)
+            result.inboxes.extend(inboxes)
+            fresh = [c for c in cards if c.thread_id not in shown]
+            shown.update(c.thread_id for c in fresh)
+            room = self.max_threads - len(result.cards)
+            if len(fresh) > room:
+                result.truncated = True
+            result.cards.extend(fresh[: max(room, 0)])
+            seen.append((member, [(c.number, c.thread_id) for c in fresh]))
+        result.cards.sort(key=lambda c: (c.last_at is not None, c.last_at), reverse=True)
+        if self.contacts is not None:  # each thread is remembered for the agent whose inbox showed it
+            await self.contacts.remember_many(seen)
+        return result
+
+    async def _colleagues(
+        self, providers: Providers, identity: Identity
+    ) -> list[tuple[Identity, LiveVoxClient]]:
+        """The other linked agents of the team and their LiveVox sessions: a supervisor's or an admin's
+        thread list spans their inboxes (nobody's for an agent)."""
+        if not identity.may(Role.SUPERVISOR) or self.contacts is None or not identity.team_id:
+            return []
+        login = (identity.livevox_login or "").upper()
+        return [
+            (member, session)
+            for member in await self.contacts.linked_agents(identity.team_id)
+            if member.livevox_login and member.livevox_login.upper() != login
+            if (session := providers.livevox_agent(member.livevox_login)) is not None
+        ]
+
+    async def _inboxes(
+        self, client: LiveVoxClient, member: Identity, kind: str, scope: Scope, *, skip: set[str], own: bool
+    ) -> tuple[list[InboxSummary], list[ThreadCard]]:
+        """One agent's inboxes of `kind` in `scope` (but the group inboxes in `skip`, read already) and
+        their threads, at most `max_threads`; a colleague's personal inbox is named with their login."""
+        inboxes: list[InboxSummary] = []
+        cards: list[ThreadCard] = []
         for channel in await client.agent.channels():
             if (channel.channel or "").lower() != kind.lower() or channel.channel_id in (None, ""):
                 continue
@@ -249,18 +306,20 @@ class InboxService:
                 continue
             if scope == "group" and channel.personal:
                 continue
-            result.inboxes.append(_summary(channel))
+            if not channel.personal and str(channel.channel_id) in skip:
+                continue
+            summary = _summary(channel)
+            owner = None if own or not channel.personal else f"{summary.name} ({member.livevox_login})"
+            inboxes.append(replace(summary, name=owner) if owner else summary)
             assert channel.channel_id is not None
             async for thread in client.threads.list_all(channel.channel_id, kind, personal=channel.personal):
                 if thread.thread_id is None:
                     continue
-                if len(result.cards) >= self.max_threads:
-                    result.truncated = True
+                if len(cards) > self.max_threads:
                     break
-                result.cards.append(card_from_thread(thread, channel))
-        result.cards.sort(key=lambda c: (c.last_at is not None, c.last_at), reverse=True)
-        await self._remember(identity, result.cards)
-        return result
+                card = card_from_thread(thread, channel)
+                cards.append(replace(card, inbox=owner) if owner else card)
+        return inboxes, cards
 
     async def history(
         self, providers: Providers, identity: Identity, thread_id: str, *, kind: str = "SMS", limit: int = 40

@@ -146,6 +146,46 @@ async def test_long_inbox_pages_within_slack_limits(slack: Harness) -> None:
     assert "Showing 11–20 of" in dump(message)  # the same message, replaced
 
 
+async def all_card_ids(slack: Harness, text: str, user: str) -> set[str]:
+    """Every thread id on every page of a `/threads` answer (Next ▶ until the last page)."""
+    message = await list_threads(slack, text, user=user)
+    found: set[str] = set()
+    while True:
+        found |= {
+            str(b["block_id"]).removeprefix("card:")
+            for b in message.blocks
+            if str(b.get("block_id", "")).startswith("card:")
+        }
+        if "Next ▶" not in dump(message):
+            return found
+        await slack.driver.click(message, ACTION_THREADS_NEXT, user=user)
+        await slack.driver.settle()
+
+
+async def test_a_supervisor_sees_every_thread_an_agent_sees(slack: Harness) -> None:
+    """ "Supervisors and admins see every number and thread": U0SUPER's own LiveVox agent (SKIM) is in fewer
+    services than U0AGENT's (no Collections) and LiveVox lists a personal inbox only to its agent, so a
+    supervisor's list spans the team's linked agents' inboxes (each group inbox once)."""
+    for scope in ("", "group", "personal"):
+        agent = await all_card_ids(slack, scope, "U0AGENT")
+        supervisor = await all_card_ids(slack, scope, "U0SUPER")
+        assert agent and agent <= supervisor, scope
+    camila = next(  # Do-Not-Contact, in the Collections group inbox: only U0AGENT's agent works it
+        t
+        for t in world(slack).threads.values()
+        if t.service_id == 100916
+        and t.owner_agent_id is None
+        and not t.resolved
+        and world(slack).contacts[t.phone].first_name == "Camila"
+    )
+    group = await list_threads(slack, "group", user="U0SUPER")
+    assert "Do not contact" in card_text(group, camila.thread_id)
+    assert dump(group).count("Group - Customer Care:") == 1  # read once, not once per agent
+    maria = open_thread(slack, MARIA, AGENT_ID)  # in U0AGENT's personal inbox: named as whose
+    personal = await list_threads(slack, "personal", user="U0SUPER")
+    assert f"Personal SMS ({DEMO.agent_login})" in card_text(personal, maria.thread_id)
+
+
 # ------------------------------------------------------------------------------------------ buttons
 async def test_take_moves_the_thread_and_updates_the_card_in_place(slack: Harness) -> None:
     message = await list_threads(slack)
