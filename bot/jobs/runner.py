@@ -41,6 +41,7 @@ from procrastinate.types import JobToDefer
 from pydantic import ValidationError
 
 from bot.db.liveness import LiveConnections
+from bot.errors import InputError, NotFoundError
 from bot.jobs.contract import Effect, Envelope, Failure, Job
 from bot.jobs.retry import Backoff, NothingChanged, retry_after
 
@@ -306,7 +307,10 @@ class JobRunner(Generic[C]):
                 )
                 self.observer.finished(kind, "retried", time.monotonic() - started)
                 raise _Retry(delay) from error
-            log.error("job %s failed: %s", kind, type(error).__name__, exc_info=error)
+            if isinstance(error, InputError | NotFoundError):  # the request's, not a bug: no traceback
+                log.warning("job %s refused its input: %s", kind, type(error).__name__)
+            else:
+                log.error("job %s failed: %s", kind, type(error).__name__, exc_info=error)
             await self._notify(job, Failure.ERROR, error, container)
             self.observer.finished(kind, "failed", time.monotonic() - started)
             raise

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 OPEN_ALL = "`/switchboard access agents=all`"
 AGENT_NUMBERS = (
     "Agents see the numbers they have or had a conversation with (a LiveVox thread of theirs, also after "
-    "it was transferred or resolved, or an SMS they sent it through Switchboard), or every number when an "
+    "it was transferred or resolved, or an SMS they sent to it through Switchboard), or every number when an "
     f"admin opened them all ({OPEN_ALL}); they act on the threads of their own and their group inboxes. "
     "Supervisors and admins see every number and thread."
 )

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.db.repositories.claims import delete_old_claims
 from bot.db.repositories.payloads import delete_expired_payloads
 from bot.db.session import transaction
-from bot.errors import BusyError
+from bot.errors import BusyError, InputError, NotFoundError
 from bot.jobs.contract import Claim, Envelope, Failure, Job
 from bot.jobs.retry import is_database_outage
 from bot.providers.errors import ProviderError
@@ -161,8 +161,10 @@ def _failure_text(job: Job, failure: Failure, error: BaseException | None) -> st
 
 
 def error_words(error: BaseException | None) -> str:
-    """What the person is told about an error nothing more specific explains (a job's, a listener's)."""
-    if isinstance(error, BusyError):
+    """What the person is told about an error nothing more specific explains (a job's, a listener's).
+    Input the work could not use, or something it names that does not exist, is said in its own words
+    (a `SwitchboardError`'s message is written to be shown); anything else is Switchboard's fault."""
+    if isinstance(error, BusyError | InputError | NotFoundError):
         return error_text(error)
     if error is not None and is_database_outage(error):
         return NO_DATABASE

@@ -366,3 +366,11 @@ def test_connect_values_and_errors_map_to_blocks() -> None:
 )
 def test_parse_cursor(value: str | None, expected: dict[str, Any] | None) -> None:
     assert parse_cursor(value) == expected
+
+
+@pytest.mark.parametrize(("events", "said"), [(31, "…and 1 older event;"), (32, "…and 2 older events;")])
+def test_a_report_counts_the_events_it_leaves_out_in_words(events: int, said: str) -> None:
+    text = json.dumps(
+        report_message(_report(events, body="hi"), title="Lookup")["blocks"], ensure_ascii=False
+    )
+    assert said in text

@@ -144,7 +144,10 @@ def report_message(
         blocks.append(section("\n".join(chunk)))
     if len(report.events) > EVENTS_SHOWN:
         blocks.append(
-            context(f"…and {len(report.events) - EVENTS_SHOWN} older events; narrow the range to see them.")
+            context(
+                f"…and {plural(len(report.events) - EVENTS_SHOWN, 'older event')}; "
+                "narrow the range to see them."
+            )
         )
     raw = _raw_terms(report.events[:EVENTS_SHOWN])
     if raw:

@@ -217,7 +217,7 @@ def send_modal(state: ModalState) -> dict[str, Any]:
     blocks.append(
         InputBlock(
             block_id=ids.INPUT_SEND_AT[0],
-            label=_plain("Send later (optional)", 100),
+            label=_plain("Send later", 100),  # Slack marks an optional input "(optional)" itself
             optional=True,
             element=DateTimePickerElement(action_id=ids.INPUT_SEND_AT[1]),
             hint=_plain(
