@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,6 +37,7 @@ from bot.services.identity import Identity
 from bot.services.providers import Providers
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LIVEVOX = "LiveVox"
 THREAD = "thread"
@@ -247,24 +248,45 @@ class InboxService:
         login. A colleague's inboxes that cannot be read are left out (logged); the person's own failing
         fails the list."""
         client = self.agent(providers, identity)
-        result = ThreadList()
+        members = [(identity, client), *await self._colleagues(providers, identity)]
+        # Every member's inbox list at once (each session caches its own), then which inboxes to read:
+        # a personal inbox by its own agent, a group inbox by the first member whose list has it.
+        listed = await asyncio.gather(
+            *(self._read(member is identity, session.agent.channels()) for member, session in members),
+            return_exceptions=True,
+        )
+        reads: list[tuple[Identity, LiveVoxClient, Channel, str | None]] = []
         groups: set[str] = set()
+        for (member, session), channels in zip(members, listed, strict=True):
+            if isinstance(channels, BaseException):
+                self._left_out(member, channels, identity)
+                continue
+            for channel in channels:
+                if (channel.channel or "").lower() != kind.lower() or channel.channel_id in (None, ""):
+                    continue
+                if (scope == "personal" and not channel.personal) or (scope == "group" and channel.personal):
+                    continue
+                if not channel.personal:
+                    if str(channel.channel_id) in groups:
+                        continue
+                    groups.add(str(channel.channel_id))
+                # A colleague's personal inbox says whose it is.
+                mine = member is identity or not channel.personal
+                label = None if mine else f"{_summary(channel).name} ({member.livevox_login})"
+                reads.append((member, session, channel, label))
+        found = await asyncio.gather(
+            *(self._read(m is identity, self._cards(s, c, kind, o)) for m, s, c, o in reads),
+            return_exceptions=True,
+        )
+        result = ThreadList()
         shown: set[str] = set()
         seen: list[tuple[Identity, list[tuple[str | None, str | None]]]] = []
-        for member, session in [(identity, client), *await self._colleagues(providers, identity)]:
-            try:
-                inboxes, cards = await self._inboxes(
-                    session, member, kind, scope, skip=groups, own=member is identity
-                )
-            except Exception as error:
-                if member is identity:
-                    raise
-                log.warning(
-                    "team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__}
-                )
+        for (member, _, channel, label), cards in zip(reads, found, strict=True):
+            if isinstance(cards, BaseException):
+                self._left_out(member, cards, identity)
                 continue
-            groups.update(i.channel_id for i in inboxes if not i.personal)
-            result.inboxes.extend(inboxes)
+            summary = _summary(channel)
+            result.inboxes.append(replace(summary, name=label) if label else summary)
             fresh = [c for c in cards if c.thread_id not in shown]
             shown.update(c.thread_id for c in fresh)
             room = self.max_threads - len(result.cards)
@@ -276,6 +298,21 @@ class InboxService:
         if self.contacts is not None:  # each thread is remembered for the agent whose inbox showed it
             await self.contacts.remember_many(seen)
         return result
+
+    async def _read(self, own: bool, reading: Awaitable[T]) -> T:
+        """A read for the person's own list as it is; a colleague's within `member_timeout`, so one slow
+        session does not hold the whole list."""
+        if own:
+            return await reading
+        async with asyncio.timeout(self.member_timeout):
+            return await reading
+
+    @staticmethod
+    def _left_out(member: Identity, error: BaseException, identity: Identity) -> None:
+        """The person's own inboxes failing fails the list; a colleague's are left out, logged."""
+        if member is identity or not isinstance(error, Exception):
+            raise error
+        log.warning("team inbox unreadable", extra={"user": member.user_id, "error": type(error).__name__})
 
     async def _colleagues(
         self, providers: Providers, identity: Identity
@@ -292,34 +329,21 @@ class InboxService:
             if (session := providers.livevox_agent(member.livevox_login)) is not None
         ]
 
-    async def _inboxes(
-        self, client: LiveVoxClient, member: Identity, kind: str, scope: Scope, *, skip: set[str], own: bool
-    ) -> tuple[list[InboxSummary], list[ThreadCard]]:
-        """One agent's inboxes of `kind` in `scope` (but the group inboxes in `skip`, read already) and
-        their threads, at most `max_threads`; a colleague's personal inbox is named with their login."""
-        inboxes: list[InboxSummary] = []
+    async def _cards(
+        self, client: LiveVoxClient, channel: Channel, kind: str, label: str | None
+    ) -> list[ThreadCard]:
+        """One inbox's threads, one more than `max_threads` at most (so the list knows it was cut);
+        `label`: the inbox's name on its cards instead of LiveVox's (a colleague's personal inbox)."""
+        assert channel.channel_id is not None
         cards: list[ThreadCard] = []
-        for channel in await client.agent.channels():
-            if (channel.channel or "").lower() != kind.lower() or channel.channel_id in (None, ""):
+        async for thread in client.threads.list_all(channel.channel_id, kind, personal=channel.personal):
+            if thread.thread_id is None:
                 continue
-            if scope == "personal" and not channel.personal:
-                continue
-            if scope == "group" and channel.personal:
-                continue
-            if not channel.personal and str(channel.channel_id) in skip:
-                continue
-            summary = _summary(channel)
-            owner = None if own or not channel.personal else f"{summary.name} ({member.livevox_login})"
-            inboxes.append(replace(summary, name=owner) if owner else summary)
-            assert channel.channel_id is not None
-            async for thread in client.threads.list_all(channel.channel_id, kind, personal=channel.personal):
-                if thread.thread_id is None:
-                    continue
-                if len(cards) > self.max_threads:
-                    break
-                card = card_from_thread(thread, channel)
-                cards.append(replace(card, inbox=owner) if owner else card)
-        return inboxes, cards
+            if len(cards) > self.max_threads:
+                break
+            card = card_from_thread(thread, channel)
+            cards.append(replace(card, inbox=label) if label else card)
+        return cards
 
     async def history(
         self, providers: Providers, identity: Identity, thread_id: str, *, kind: str = "SMS", limit: int = 40

@@ -187,3 +187,48 @@ async def test_no_login_is_a_clear_error(sandbox: Sandbox) -> None:
         await sandbox.service.threads(sandbox.providers, ADMIN)
     with pytest.raises(InboxUnavailable, match="not connected"):
         await sandbox.service.threads(Providers("T0DEMO"), AGENT)
+
+
+@dataclass
+class FakeTeam:
+    """The team's linked agents (what `ContactBook.linked_agents` reads) and what was remembered."""
+
+    members: list[Identity]
+    remembered: list[tuple[str, set[str | None]]] = field(default_factory=list)
+
+    async def linked_agents(self, team_id: str) -> list[Identity]:
+        return self.members
+
+    async def remember_many(self, seen: Any) -> None:
+        self.remembered.extend((who.user_id, {thread for _, thread in pairs}) for who, pairs in seen)
+
+
+async def test_a_supervisors_threads_span_the_team_and_leave_out_a_colleague_livevox_refuses(
+    sandbox: Sandbox,
+) -> None:
+    # A linked agent whose LiveVox login does not exist: their session cannot sign in.
+    ghost = Identity("T0DEMO", "U0GHOST", Role.AGENT, "999999", "NO_SUCH_LOGIN")
+    team = FakeTeam([AGENT, SUPER, ghost])
+    service = InboxService(sandbox.audit, contacts=team)  # type: ignore[arg-type]
+    spanned = await service.threads(sandbox.providers, SUPER)
+    agents = await InboxService(sandbox.audit).threads(sandbox.providers, AGENT)
+    own = await InboxService(sandbox.audit).threads(sandbox.providers, SUPER)
+    ids = {c.thread_id for c in spanned.cards}
+    assert {c.thread_id for c in agents.cards} <= ids and {c.thread_id for c in own.cards} <= ids
+    assert len(ids) == len(spanned.cards)  # a group inbox both can read is listed once
+    names = [i.name for i in spanned.inboxes]
+    assert len(names) == len(set(names)) and f"Personal SMS ({DEMO.agent_login})" in names
+    maria = next(c for c in spanned.cards if c.thread_id == sandbox.thread(MARIA, DEMO.agent_id).thread_id)
+    assert maria.inbox == f"Personal SMS ({DEMO.agent_login})"
+    # Each thread is remembered for the agent whose inbox showed it; the ghost showed nothing.
+    remembered: dict[str, set[str | None]] = {}
+    for user, threads in team.remembered:  # one entry per inbox read
+        remembered.setdefault(user, set()).update(threads)
+    assert maria.thread_id in remembered["U0AGENT"] and "U0GHOST" not in remembered
+
+
+async def test_an_agents_threads_are_their_own_only(sandbox: Sandbox) -> None:
+    team = FakeTeam([AGENT, SUPER])
+    mine = await InboxService(sandbox.audit, contacts=team).threads(sandbox.providers, AGENT)  # type: ignore[arg-type]
+    alone = await InboxService(sandbox.audit).threads(sandbox.providers, AGENT)
+    assert {c.thread_id for c in mine.cards} == {c.thread_id for c in alone.cards}
