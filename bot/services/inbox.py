@@ -93,6 +93,7 @@ class ThreadList:
     cards: list[ThreadCard] = field(default_factory=list)
     inboxes: list[InboxSummary] = field(default_factory=list)
     truncated: bool = False  # more threads than `max_threads`; the first ones (newest) are kept
+    team: bool = False  # the team's inboxes, not only the person's (a supervisor's or an admin's list)
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ class InboxService:
             *(self._read(m is identity, self._cards(s, c, kind, o)) for m, s, c, o in reads),
             return_exceptions=True,
         )
-        result = ThreadList()
+        result = ThreadList(team=len(members) > 1)
         shown: set[str] = set()
         seen: list[tuple[Identity, list[tuple[str | None, str | None]]]] = []
         for (member, _, channel, label), cards in zip(reads, found, strict=True):

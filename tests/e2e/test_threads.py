@@ -179,6 +179,8 @@ async def test_a_supervisor_sees_every_thread_an_agent_sees(slack: Harness) -> N
         and world(slack).contacts[t.phone].first_name == "Camila"
     )
     group = await list_threads(slack, "group", user="U0SUPER")
+    assert group.text.startswith("Your team's SMS threads:")  # says whose they are
+    assert (await list_threads(slack, "group", user="U0AGENT")).text.startswith("Your SMS threads:")
     assert "Do not contact" in card_text(group, camila.thread_id)
     assert dump(group).count("Group - Customer Care:") == 1  # read once, not once per agent
     maria = open_thread(slack, MARIA, AGENT_ID)  # in U0AGENT's personal inbox: named as whose

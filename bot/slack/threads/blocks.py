@@ -266,14 +266,15 @@ def threads_message(
     start -= start % PAGE_SIZE
     page = result.cards[start : start + PAGE_SIZE]
     here = ListState(state.kind, state.scope, start)
-    blocks: list[Block] = [header(f"Your {state.kind} threads")]
+    whose = "Your team's" if result.team else "Your"
+    blocks: list[Block] = [header(f"{whose} {state.kind} threads")]
     if notice:
         blocks.append(section(notice))
     summary = " · ".join(_inbox_line(i) for i in result.inboxes) or "no inboxes of this type"
     shown = f"Showing {start + 1}–{start + len(page)} of {total}, newest first" if total else "Nothing open"
     blocks.append(context(f"{shown} · {summary}"))
     if not page:
-        blocks.append(section(f"_No open {escape(state.kind)} threads in your {_where(state)}._"))
+        blocks.append(section(f"_No open {escape(state.kind)} threads in {whose.lower()} {_where(state)}._"))
     for index, card in enumerate(page):
         if index:
             blocks.append(divider())
@@ -305,7 +306,7 @@ def threads_message(
     blocks.append(actions(*nav, block_id="threads_nav"))
     if start + PAGE_SIZE < total:
         blocks.append(context(f"…{plural(total - start - len(page), 'more thread')} on the next pages."))
-    return message(fit(blocks), f"Your {state.kind} threads: {total} open")
+    return message(fit(blocks), f"{whose} {state.kind} threads: {total} open")
 
 
 # ------------------------------------------------------------------------------------------ modals
