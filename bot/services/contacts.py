@@ -130,6 +130,15 @@ class ContactBook:
                 identity.user_id, thread_id
             )
 
+    async def holder(self, identity: Identity, thread_id: str) -> Identity | None:
+        """The linked colleague in whose inbox Switchboard last saw the thread, or None when that was the
+        person themselves, nobody, or someone no longer linked to a LiveVox login."""
+        async with self.sessions() as session:
+            seen = await NumberContactRepository(session, identity.team_id).seen_by(thread_id)
+        if not seen or seen[0] == identity.user_id:
+            return None
+        return next((m for m in await self.linked_agents(identity.team_id) if m.user_id == seen[0]), None)
+
     async def thread_ids(self, team_id: str, number: str) -> list[str]:
         """Every LiveVox thread of the number Switchboard saw (anyone's), replies' threads included."""
         async with self.sessions() as session:

@@ -364,7 +364,7 @@ class InboxService:
     async def transfer_candidates(
         self, providers: Providers, identity: Identity, thread_id: str, kind: str = "SMS"
     ) -> list[TransferCandidate]:
-        client = self.agent(providers, identity)
+        client, _ = await self._acting(providers, identity, thread_id)
         await self.access.check(providers, identity, thread_id, kind=kind, what="thread.transfer_agents")
         agents = await client.threads.transfer_agents(thread_id)
         return [
@@ -447,6 +447,25 @@ class InboxService:
             details=details,
         )
 
+    async def _acting(
+        self, providers: Providers, identity: Identity, thread_id: str
+    ) -> tuple[LiveVoxClient, dict[str, object]]:
+        """The LiveVox session to change a thread through, and what the audit row adds about it.
+
+        LiveVox's thread calls act as the session's agent, and refuse a thread in another agent's personal
+        inbox or in a service the agent is not in. Switchboard lets a supervisor or an admin act on every
+        thread, and their list shows their colleagues' (read through those colleagues' sessions): such a
+        thread is changed through the session of the colleague whose inbox it was last seen in (LiveVox
+        still decides; the audit names both). Everyone else acts as themselves."""
+        own = self.agent(providers, identity)
+        if not identity.may(Role.SUPERVISOR) or self.contacts is None:
+            return own, {}
+        holder = await self.contacts.holder(identity, thread_id)
+        session = providers.livevox_agent(holder.livevox_login) if holder is not None else None
+        if holder is None or session is None:
+            return own, {}
+        return session, {"as_login": holder.livevox_login}
+
     async def take(self, providers: Providers, identity: Identity, thread_id: str, kind: str = "SMS") -> None:
         """Group inbox → the person's personal inbox."""
         client = self.agent(providers, identity)
@@ -466,26 +485,26 @@ class InboxService:
         self, providers: Providers, identity: Identity, thread_id: str, kind: str = "SMS"
     ) -> None:
         """Personal inbox → the service's group inbox."""
-        client = self.agent(providers, identity)
+        client, acting = await self._acting(providers, identity, thread_id)
         await self._audited(
             providers,
             identity,
             "thread.released",
             (thread_id, kind),
-            {},
+            acting,
             lambda _: client.threads.assign_to_group(thread_id),
         )
 
     async def transfer(
         self, providers: Providers, identity: Identity, thread_id: str, agent_id: str, kind: str = "SMS"
     ) -> None:
-        client = self.agent(providers, identity)
+        client, acting = await self._acting(providers, identity, thread_id)
         await self._audited(
             providers,
             identity,
             "thread.transferred",
             (thread_id, kind),
-            {"to_agent_id": agent_id},
+            {"to_agent_id": agent_id, **acting},
             lambda _: client.threads.transfer(thread_id, agent_id, kind),
         )
 
@@ -498,13 +517,13 @@ class InboxService:
         term_code: int | None,
         kind: str = "SMS",
     ) -> None:
-        client = self.agent(providers, identity)
+        client, acting = await self._acting(providers, identity, thread_id)
         await self._audited(
             providers,
             identity,
             "thread.resolved",
             (thread_id, kind),
-            {"term_code_id": term_code},
+            {"term_code_id": term_code, **acting},
             lambda _: client.threads.resolve(thread_id, account, term_code_id=term_code),
         )
 
@@ -520,7 +539,7 @@ class InboxService:
     ) -> None:
         """`channel_id`: the service id for a group inbox, the agent id for a personal one. For an agent,
         the inbox LiveVox lists the thread in is used, not the one the click claimed."""
-        client = self.agent(providers, identity)
+        client, acting = await self._acting(providers, identity, thread_id)
 
         def inbox(found: Thread | None) -> str:
             return (
@@ -535,7 +554,7 @@ class InboxService:
                 identity,
                 "thread.marked_read",
                 (thread_id, kind),
-                {},
+                acting,
                 lambda found: client.messages.mark_read(thread_id, inbox(found)),
             )
         else:
@@ -544,7 +563,7 @@ class InboxService:
                 identity,
                 "thread.marked_unread",
                 (thread_id, kind),
-                {},
+                acting,
                 lambda found: client.messages.mark_unread(thread_id, inbox(found)),
             )
 

@@ -188,6 +188,36 @@ async def test_a_supervisor_sees_every_thread_an_agent_sees(slack: Harness) -> N
     assert f"Personal SMS ({DEMO.agent_login})" in card_text(personal, maria.thread_id)
 
 
+async def test_a_supervisor_releases_a_colleagues_thread_through_the_colleagues_session(
+    slack: Harness,
+) -> None:
+    """LiveVox acts as the session's agent and refuses a thread in another agent's personal inbox; a
+    supervisor's team list shows U0AGENT's, and Release there goes through U0AGENT's session (audited as
+    the supervisor, naming the login it acted as)."""
+    message = await list_threads(slack, "personal", user="U0SUPER")
+    maria = open_thread(slack, MARIA, AGENT_ID)
+    await click_card(slack, message, maria.thread_id, ids.ACTION_THREAD_RELEASE, user="U0SUPER")
+    await slack.driver.settle()
+    assert maria.owner_agent_id is None  # back in the group inbox
+    assert ("U0SUPER", "thread.released", "ok") in await slack.audit_actions()
+    from bot.db.repositories import AuditRepository
+
+    async with slack.container.sessions() as session:
+        events = await AuditRepository(session, TEAM_ID).recent(limit=20)
+    released = next(e for e in events if e.action == "thread.released")
+    assert (released.details or {}).get("as_login") == DEMO.agent_login
+    # Their own threads a supervisor changes as themselves.
+    own = next(  # the supervisor's own agent (SKIM) has one thread in their personal inbox
+        t
+        for t in world(slack).threads.values()
+        if t.owner_agent_id == DEMO.transfer_agent_id and not t.resolved
+    )
+    message = await list_threads(slack, "personal", user="U0SUPER")
+    await click_card(slack, message, own.thread_id, ids.ACTION_THREAD_RELEASE, user="U0SUPER")
+    await slack.driver.settle()
+    assert own.owner_agent_id is None
+
+
 # ------------------------------------------------------------------------------------------ buttons
 async def test_take_moves_the_thread_and_updates_the_card_in_place(slack: Harness) -> None:
     message = await list_threads(slack)

@@ -97,6 +97,16 @@ class NumberContactRepository(TeamRepository[NumberContact]):
     async def had(self, slack_user_id: str, number: str) -> bool:
         return await self._one(slack_user_id, number) is not None
 
+    async def seen_by(self, thread_id: str) -> list[str]:
+        """Who Switchboard saw the thread with (their view, or a supervisor's view of their inbox), the
+        latest first."""
+        query = (
+            select(NumberContact.slack_user_id)
+            .where(NumberContact.team_id == self.team_id, NumberContact.thread_id == thread_id)
+            .order_by(NumberContact.last_seen_at.desc())
+        )
+        return list((await self.session.execute(query)).scalars())
+
     async def thread_ids(self, number: str) -> list[str]:
         """Every thread of `number` anyone's view showed, the latest first."""
         query = (
