@@ -115,6 +115,10 @@ async def test_link_a_mentioned_user_as_slack_sends_it(slack: Harness) -> None:
     assert "Updated <@U0NEW> as *supervisor*" in await _answer(slack, "U0ADMIN")
     actions = await slack.audit_actions()
     assert ("U0ADMIN", "user.linked", "ok") in actions and ("U0ADMIN", "user.updated", "ok") in actions
+    # A bare mention of someone linked changes nothing, and says so (not "Updated").
+    await slack.driver.command("/switchboard", "link <@U0NEW|newbie>", user="U0ADMIN")
+    said = await _answer(slack, "U0ADMIN")
+    assert "is already linked as *supervisor*; nothing changed" in said and "Updated" not in said
 
 
 @pytest.mark.parametrize(
@@ -125,6 +129,7 @@ async def test_link_a_mentioned_user_as_slack_sends_it(slack: Harness) -> None:
         ("link <@U0NEW|newbie> agent=abc", "agent= takes a LiveVox agent id (digits)"),
         ("link <@U0NEW|newbie> role=boss", "role= is agent, supervisor or admin"),
         ("link <@U0NEW|newbie> colour=blue", "is not one of agent=…"),
+        ("link <@U0NEW|newbie> role=agent role=admin", "`role=` is given twice"),
         ("unlink", "Usage: `/switchboard unlink @user`"),
         ("unlink <@U0NEW|newbie> extra", "Usage: `/switchboard unlink @user`"),
     ],

@@ -96,6 +96,8 @@ def parse_link(args: list[str]) -> tuple[str, dict[str, str]]:
             raise InputError(
                 f"`{word}` is not one of agent=…, login=…, zoom=…, role=….\nUsage: `{LINK_USAGE}`"
             )
+        if key in values:
+            raise InputError(f"`{key}=` is given twice; give it once.\nUsage: `{LINK_USAGE}`")
         values[key] = value
     if "agent" in values and not values["agent"].isdigit():
         raise InputError(f"agent= takes a LiveVox agent id (digits), not `{values['agent']}`.")
@@ -119,8 +121,11 @@ async def link(inv: Invocation) -> None:
             zoom_user_id=values.get("zoom"),
         )
     container.identities.forget(inv.identity.team_id, user)
-    verb = "Linked" if created else "Updated"
-    await inv.respond(text=f"{verb} <@{user}> as *{row.role.value}*.", response_type="ephemeral")
+    if not created and not values:  # a bare mention of someone linked already changes nothing
+        said = f"<@{user}> is already linked as *{row.role.value}*; nothing changed. Usage: `{LINK_USAGE}`"
+    else:
+        said = f"{'Linked' if created else 'Updated'} <@{user}> as *{row.role.value}*."
+    await inv.respond(text=said, response_type="ephemeral")
 
 
 @router.sub("unlink", "/switchboard unlink @user", "remove a user's link", role=Role.ADMIN)
