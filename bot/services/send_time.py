@@ -105,10 +105,10 @@ def parse_send_time(text: str, now: datetime, zone: str) -> datetime:
     return at.astimezone(UTC)
 
 
-def check_send_time(at: datetime, now: datetime) -> None:
-    """Refuse a time in the past or too far ahead, in words."""
+def check_send_time(at: datetime, now: datetime, *, instead: str = "leave out `--at`") -> None:
+    """Refuse a time in the past or too far ahead, in words; `instead` says how to send now."""
     if at <= now:
-        raise SendTimeError("That time has already passed: pick one in the future (or leave out `--at`).")
+        raise SendTimeError(f"That time has already passed: pick one in the future (or {instead}).")
     if at - now > LATEST:
         raise SendTimeError(
             f"Switchboard schedules sends up to {LATEST.days} days ahead; pick an earlier time."

@@ -268,6 +268,16 @@ async def test_the_service_user_stands_in_when_nobody_runs_it(make_harness: Make
         ({"to": CLEAN}, "The message is empty"),
         ({"to": CLEAN, "text": "a", "template_id": "1"}, "not both"),
         ({"to": CLEAN, "text": "later", "send_at": int(time.time()) + 40 * 86400}, "up to 30 days ahead"),
+        # `--at`'s rules: a time that has passed is refused, not sent at once (the scheduler would not send
+        # it that late either); one that names no instant is refused in words, not "Something went wrong".
+        ({"to": CLEAN, "text": "late", "send_at": int(time.time()) - 3 * 86400}, "already passed"),
+        ({"to": CLEAN, "text": "ms", "send_at": int(time.time() * 1000)}, "seconds (not milliseconds)"),
+        ({"to": CLEAN, "text": "huge", "send_at": 10**20}, "is not a time"),
+        ({"to": CLEAN, "text": "iso huge", "send_at": "9999-12-31T23:59:59-05:00"}, "up to 30 days ahead"),
+        ({"to": CLEAN, "text": "nan", "send_at": "nan"}, "is not a time"),
+        # The manifest declares Message a string: a list is refused, never sent as "['a', 'b']".
+        ({"to": CLEAN, "text": ["a", "b"]}, "“Message” must be text, not a list"),
+        ({"to": CLEAN, "text": {"type": "rich_text"}}, "“Message” must be text, not an object"),
     ],
 )
 async def test_inputs_it_cannot_use_end_the_step_at_once(
@@ -278,6 +288,41 @@ async def test_inputs_it_cannot_use_end_the_step_at_once(
     # Ended by the listener through Bolt's fail(), with the workflow token Slack gave for this run.
     assert completion(slack, execution).token == execution.token
     assert not lv_sent(slack, CLEAN, str(inputs.get("text")))
+
+
+async def test_a_send_at_a_moment_ago_sends_now(slack: Harness) -> None:
+    """Within the minute's grace (a workflow's clock and ours differ by seconds) a past time is now."""
+    inputs = {"to": CLEAN, "text": "just now", "send_at": int(time.time()) - 30, "run_as": run_as("U0AGENT")}
+    assert succeeded(slack, await run(slack, "send_sms", inputs))["status"] == "accepted"
+    assert len(lv_sent(slack, CLEAN, "just now")) == 1
+
+
+@pytest.mark.parametrize(
+    ("inputs", "words"),
+    [
+        ({"to": CLEAN, "text": "  ", "run_as": run_as("U0AGENT")}, "The message is empty"),
+        ({"to": CLEAN, "text": "late", "send_at": 1, "run_as": run_as("U0AGENT")}, "already passed"),
+        ({"to": CLEAN, "text": "nobody"}, "/switchboard workflow-user @someone"),  # no one to act as
+    ],
+)
+async def test_a_refused_execution_delivered_again_ends_once(
+    slack: Harness, inputs: dict[str, Any], words: str
+) -> None:
+    """Slack delivering a refused execution again (its retry, or the same execution under a new event id)
+    does not end it again: its token is spent, so a second `functions.completeError` would only fail."""
+    execution = slack.emulator.start_function("send_sms", inputs)
+    envelope = slack.driver.function_envelope(execution)
+    assert (await slack.driver.send_json(envelope)).status == 200
+    await slack.driver.settle()
+    assert (await slack.driver.send_json(envelope, headers={"X-Slack-Retry-Num": "1"})).status == 200
+    for _ in range(2):
+        assert (await slack.driver.send_json(slack.driver.function_envelope(execution))).status == 200
+    await slack.driver.settle()
+    assert words in failed(slack, execution)
+    calls = slack.emulator.completions()
+    assert len(calls) == 1 and calls[0].ok, [c.response for c in calls]
+    steps = [a for a in await slack.audit_actions() if a[1] == "workflow.send_sms"]
+    assert [outcome for _, _, outcome in steps] == ["refused"]
 
 
 async def test_a_send_at_to_come_is_scheduled_once_per_execution_and_listed(slack: Harness) -> None:

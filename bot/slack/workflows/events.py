@@ -6,16 +6,16 @@ job (`bot.slack.workflows.jobs`), which completes it; the event is acked once th
 (`accept`), so a web process that stops before then leaves Slack to deliver the event again. The job
 claims the execution when it runs (`Envelope.once`), so a step delivered again is done once, and the
 front door does not take a retried `function_executed` for a repeat (`bot.slack.app.delivery_key`).
-Inputs that cannot be used end the step here, with a readable reason.
+Inputs that cannot be used end the step here, with a readable reason; that ending claims the execution
+the same way, so an execution Slack delivers again (same execution id, new event id) ends once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -47,8 +47,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# A "send at" this close to now is now (a workflow's clock and ours differ by seconds).
+# A "send at" this close to now, before or after, is now (a workflow's clock and ours differ by seconds);
+# one further back has passed and is refused, as `/sms send --at` refuses it.
 NOW_SLACK_SECONDS = 60
+SEND_NOW = "leave “Send at” empty to send now"
+NOT_A_TIME = "give a Unix timestamp in seconds (not milliseconds) or an ISO date and time"
 NO_ACTOR = (
     "Switchboard does not know whom to run this step as: set its “Run as” input to “Person who used "
     "this workflow”, or ask an admin to name the workspace's workflow user (/switchboard workflow-user "
@@ -83,32 +86,62 @@ async def actor_of(
     return None
 
 
+# What the manifest calls each input (the words a workflow's author sees in Workflow Builder).
+TITLES: dict[str, str] = {
+    name: str(param["title"])
+    for function in steps.FUNCTIONS.values()
+    for name, param in function["input_parameters"].items()
+}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "an object"
+    return "something else"
+
+
 def _text(inputs: Mapping[str, Any], name: str) -> str | None:
+    """A `string` input, stripped; None when empty. The manifest declares these as strings, so anything
+    else (a list, an object, a number) is refused in words, never sent as its Python repr."""
     value = inputs.get(name)
     if value is None:
         return None
-    text = str(value).strip()
-    return text or None
-
-
-def _send_at(value: Any) -> float | None:
-    """A `slack#/types/timestamp` (epoch seconds); ISO text is read too (the console types it)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    if not isinstance(value, str):
         raise InputError(
-            f"“{text[:40]}” is not a time: give a Unix timestamp or an ISO date and time."
-        ) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+            f"“{TITLES.get(name, name)}” must be text, not {_kind(value)}: "
+            "give it a text value (a form's answer, a variable holding text)."
+        )
+    return value.strip() or None
+
+
+def _send_at(value: Any) -> datetime | None:
+    """A `slack#/types/timestamp` (epoch seconds); ISO text is read too (the console types it). Anything
+    that names no instant (a millisecond epoch, a number past year 9999, NaN, a list) is refused in
+    words."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    unreadable = InputError(f"“{str(value).strip()[:40]}” is not a time: {NOT_A_TIME}.")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise unreadable
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                seconds = float(text)
+            except ValueError:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        else:
+            seconds = float(value)
+        return datetime.fromtimestamp(seconds, UTC)
+    except (ValueError, OverflowError, OSError):
+        raise unreadable from None
 
 
 def build_send_sms(inputs: Mapping[str, Any], settings: Settings, common: dict[str, Any]) -> StepJob:
@@ -116,10 +149,13 @@ def build_send_sms(inputs: Mapping[str, Any], settings: Settings, common: dict[s
     text, template_id = _text(inputs, "text"), _text(inputs, "template_id")
     check_text(text, template_id)
     at = _send_at(inputs.get("send_at"))
+    now = datetime.now(UTC)
     later: float | None = None
-    if at is not None and at > time.time() + NOW_SLACK_SECONDS:  # a time to come: scheduled, not sent
-        check_send_time(datetime.fromtimestamp(at, UTC), datetime.now(UTC))
-        later = at
+    # `--at`'s rules (`check_send_time`): a time to come, up to the send-later horizon, is scheduled; a
+    # past one is refused (the scheduler would not send it that late either); about now is sent now.
+    if at is not None and abs(at - now) > timedelta(seconds=NOW_SLACK_SECONDS):
+        check_send_time(at, now, instead=SEND_NOW)
+        later = at.timestamp()
     # The message exactly as the workflow gave it (spacing kept); only an all-blank one is refused above.
     raw = inputs.get("text")
     return SendSmsStep(
@@ -173,7 +209,8 @@ def listener(step: str, build: Build) -> Callable[..., Any]:
         except Exception as error:  # the database is away, most likely: the workflow hears it, never waits
             log.warning("workflow step not started", exc_info=True, extra={"step": step})
             await ack()
-            await fail(error_words(error))
+            if await _first_end(container, team_id, step, execution_id):
+                await fail(error_words(error))
             return
         if actor is None:
             await ack()
@@ -181,7 +218,7 @@ def listener(step: str, build: Build) -> Callable[..., Any]:
             return
         user_id, acting_as = actor
         # A step delivered again is done once: its job claims the execution when it runs.
-        once = Claim(key=f"workflow:{execution_id}")
+        once = Claim(key=claim_key(execution_id))
         common = {
             "envelope": Envelope(team_id=team_id, user_id=user_id, origin=f"workflow:{step}", once=once),
             "execution_id": execution_id,
@@ -198,15 +235,39 @@ def listener(step: str, build: Build) -> Callable[..., Any]:
             log.warning("workflow step not started", exc_info=True, extra={"step": step})
             if ack.response is None:  # `accept` acks before it raises a failure to store
                 await ack()
-            await fail(error_words(error))
+            if await _first_end(container, team_id, step, execution_id):
+                await fail(error_words(error))
 
     on_function_executed.__name__ = on_function_executed.__qualname__ = f"on_{step}"
     return on_function_executed
 
 
+def claim_key(execution_id: str) -> str:
+    """The claim that ends an execution once: taken by its job when it runs (`Envelope.once`), or by the
+    listener when it ends the step itself."""
+    return f"workflow:{execution_id}"
+
+
+async def _first_end(container: Container, team_id: str, step: str, execution_id: str) -> bool:
+    """Whether this delivery is the one to end the step here: it claims the execution as its job would.
+    False when an earlier delivery (or a job) did: Slack delivering it again must not end it again (its
+    token is spent; `functions.completeError` would answer invalid_auth). A claim the database cannot
+    take (it is away) still lets the step end: a second ending beats one that never comes."""
+    try:
+        first = await container.once(team_id, claim_key(execution_id))
+    except Exception:
+        log.warning("workflow step's claim not taken; ending it anyway", exc_info=True, extra={"step": step})
+        return True
+    if not first:
+        log.info("workflow step ended already: a repeated delivery", extra={"step": step})
+    return first
+
+
 async def _refuse(
     container: Container, fail: AsyncFail, team_id: str, actor: str, step: str, execution_id: str, reason: str
 ) -> None:
+    if not await _first_end(container, team_id, step, execution_id):
+        return
     reason = plain(reason)
     with contextlib.suppress(Exception):  # the refusal stands even if the audit cannot be written
         await container.audit.record(
