@@ -115,14 +115,26 @@ class ThreadAccess:
         client = providers.livevox_agent(identity.livevox_login)
         found = await self._find(client, thread_id, kind) if client is not None and thread_id else None
         if found is None:
+            # One Switchboard showed them before has moved on since (taken, transferred or resolved by
+            # someone else): a stale card, not someone reaching for another agent's thread.
+            moved = (
+                bool(thread_id)
+                and self.contacts is not None
+                and await self.contacts.had_thread(identity, thread_id)
+            )
             await _refuse(
                 self.audit,
                 identity,
                 what,
                 target_type="thread",
                 target_id=thread_id[:64],
-                reason="not in the agent's inboxes",
+                reason="left the agent's inboxes" if moved else "not in the agent's inboxes",
             )
+            if moved:
+                raise AccessDenied(
+                    "It has left your inboxes since this card was shown (someone took, transferred or "
+                    "resolved it), so Switchboard did not touch it; run `/threads` for the current list."
+                )
             raise AccessDenied(
                 "It is not in your personal inbox or a group inbox of yours, so Switchboard did not touch "
                 "it. Agents work the threads of their own inboxes; supervisors any thread."

@@ -232,6 +232,18 @@ async def test_take_moves_the_thread_and_updates_the_card_in_place(slack: Harnes
     assert ("U0AGENT", "thread.taken", "ok") in await slack.audit_actions()
 
 
+async def test_take_on_a_card_whose_thread_someone_else_took_says_it_moved(slack: Harness) -> None:
+    message = await list_threads(slack)
+    priya = open_thread(slack, PRIYA, None)
+    priya.owner_agent_id = DEMO.transfer_agent_id  # taken in LiveVox by another agent since
+    await click_card(slack, message, priya.thread_id, ids.ACTION_THREAD_TAKE)
+    await slack.driver.settle()
+    assert priya.owner_agent_id == DEMO.transfer_agent_id  # nothing was done
+    said = dump(message) + dump(slack.driver.last_response("U0AGENT") or message)
+    assert "has left your inboxes since this card was shown" in said
+    assert "not in your personal inbox or a group inbox of yours" not in said
+
+
 async def test_double_click_takes_once_but_the_new_card_works_again(slack: Harness) -> None:
     message = await list_threads(slack)
     priya = open_thread(slack, PRIYA, None)
