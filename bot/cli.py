@@ -185,6 +185,7 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
     from bot.console.emulator import SlackEmulator
     from bot.console.shell import run_console
     from bot.services.demo import TEAM_ID
+    from bot.slack.oauth import BOT_SCOPES
 
     settings = _settings(ctx)
     _log_to_file(log_file)
@@ -206,8 +207,12 @@ def shell(ctx: click.Context, commands: tuple[str, ...], log_file: str) -> None:
             stdout=sys.stdout,
             # Files the app uploads (a digest's chart) are saved next to the log, so the console can show
             # a path to open; the folder appears with the first upload.
+            # The console's token holds the app's scopes, so a call needing another one fails as in Slack.
             emulator=SlackEmulator(
-                team_id=TEAM_ID, files_dir=console_files_dir(log_file), functions=FUNCTIONS
+                team_id=TEAM_ID,
+                files_dir=console_files_dir(log_file),
+                functions=FUNCTIONS,
+                scopes=BOT_SCOPES,
             ),
             banner=banner,
             shortcuts=SHORTCUTS,

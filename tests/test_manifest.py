@@ -44,7 +44,7 @@ SHORTCUTS = {
 BOT_EVENTS = {"app_home_opened", "app_uninstalled", "tokens_revoked", "function_executed"}
 STEPS = {"send_sms", "lookup_number", "assign_thread"}
 # The minimal bot scopes (the manifest's comments say which feature needs each one).
-BOT_SCOPES = {"commands", "chat:write", "files:write", "users:read"}
+BOT_SCOPES = {"commands", "chat:write", "files:write", "users:read", "channels:read", "groups:read"}
 
 
 @pytest.fixture(scope="module")
@@ -462,6 +462,66 @@ def test_the_oauth_flow_asks_for_the_manifests_scopes(manifest: dict[str, Any]) 
 
     assert list(manifest["oauth_config"]["scopes"]["bot"]) == list(ASKED)
     assert manifest["oauth_config"]["redirect_urls"] == [f"https://example.com{REDIRECT_PATH}"]
+
+
+# What each Slack Web API method Switchboard calls needs, for what Switchboard does with it ("Required
+# scopes" on https://docs.slack.dev/reference/methods/<method>). conversations.info reads the public and
+# private channels a digest may be added to (never DMs, which would need im:read). A method the code
+# starts calling must be added here, so its scope is checked against the manifest before Slack refuses it.
+SCOPES_NEEDED: dict[str, frozenset[str]] = {
+    "chat.postMessage": frozenset({"chat:write"}),
+    "chat.postEphemeral": frozenset({"chat:write"}),
+    "chat.update": frozenset({"chat:write"}),
+    "conversations.info": frozenset({"channels:read", "groups:read"}),
+    "files.getUploadURLExternal": frozenset({"files:write"}),
+    "files.completeUploadExternal": frozenset({"files:write"}),
+    "functions.completeSuccess": frozenset(),
+    "functions.completeError": frozenset(),
+    "users.info": frozenset({"users:read"}),
+    "views.open": frozenset(),
+    "views.publish": frozenset(),
+    "views.update": frozenset(),
+}
+# slack_sdk helpers that call several methods.
+HELPERS = {"files_upload_v2": ("files.getUploadURLExternal", "files.completeUploadExternal")}
+
+
+def _methods_the_code_calls() -> dict[str, set[str]]:
+    """Web API method → the files calling it: every `AsyncWebClient` method called in bot/ (but the
+    console's emulator and the sandbox, which play the other side)."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    client_methods = {name for name in dir(AsyncWebClient) if "_" in name and not name.startswith("_")}
+    called: dict[str, set[str]] = {}
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        if {"console", "sandbox"} & set(path.relative_to(ROOT / "bot").parts):
+            continue
+        for name in re.findall(r"\.([a-z]+_[A-Za-z0-9_]+)\(", path.read_text(encoding="utf-8")):
+            if name in client_methods and name != "api_call":
+                for method in HELPERS.get(name, (name.replace("_", "."),)):
+                    called.setdefault(method, set()).add(str(path.relative_to(ROOT)))
+    return called
+
+
+def test_every_web_api_method_the_code_calls_has_its_scopes_in_the_manifest(manifest: dict[str, Any]) -> None:
+    called = _methods_the_code_calls()
+    assert {"chat.postMessage", "conversations.info", "files.completeUploadExternal"} <= set(called)
+    unknown = {method: sorted(files) for method, files in called.items() if method not in SCOPES_NEEDED}
+    assert unknown == {}, "add these methods and the scopes they need to SCOPES_NEEDED"
+    granted = set(manifest["oauth_config"]["scopes"]["bot"])
+    missing = {method: sorted(SCOPES_NEEDED[method] - granted) for method in called}
+    assert {method: scopes for method, scopes in missing.items() if scopes} == {}
+
+
+def test_the_scope_table_agrees_with_the_slack_emulator() -> None:
+    """The emulator refuses a call without its scope (missing_scope) by its own table: the two agree."""
+    from bot.console.emulator import CONVERSATION_METHODS, CONVERSATION_SCOPES, METHOD_SCOPES
+
+    for method, needed in SCOPES_NEEDED.items():
+        if method in CONVERSATION_METHODS:
+            assert needed <= set(CONVERSATION_SCOPES.values()), method
+        else:
+            assert needed == ({METHOD_SCOPES[method]} if method in METHOD_SCOPES else set()), method
 
 
 def test_every_scope_says_why_it_is_needed(manifest_text: str, manifest: dict[str, Any]) -> None:

@@ -17,6 +17,10 @@ installer, set with `next_install`, approves at once and is sent back to the red
 the state), ``oauth.v2.access`` (code exchange, and the ``refresh_token`` grant of token rotation), tokens
 per workspace with an expiry (``token_expired`` once past it), and `uninstall` (its tokens then answer
 ``invalid_auth``).
+
+Like Slack, a method that needs a scope the token was not granted answers ``missing_scope`` (with
+``needed`` and ``provided``): `scopes` says what the emulator's own tokens hold (None: every scope), and a
+token from an OAuth install holds the scopes its install asked for (`METHOD_SCOPES`).
 """
 
 from __future__ import annotations
@@ -58,6 +62,27 @@ TOKEN_LIFETIME = 12 * 3600.0  # seconds: Slack's rotating tokens live 12 hours
 OAUTH_CODE_TTL = 600.0  # seconds: an authorization code is exchanged once, within ten minutes
 
 Clock = Callable[[], float]
+
+# The bot scope each emulated Web API method needs ("Required scopes" on its page at
+# https://docs.slack.dev/reference/methods). Methods not listed need none: auth.test, chat.getPermalink,
+# views.open / push / update / publish and functions.completeSuccess / completeError. conversations.info
+# needs the scope of the conversation's kind (`CONVERSATION_SCOPES`).
+METHOD_SCOPES: dict[str, str] = {
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "users.info": "users:read",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
+CONVERSATION_METHODS = frozenset({"conversations.info"})
+CONVERSATION_SCOPES: dict[str, str] = {
+    "public": "channels:read",
+    "private": "groups:read",
+    "im": "im:read",
+    "mpim": "mpim:read",
+}
 
 
 class ManualClock:
@@ -275,6 +300,7 @@ class IssuedToken:
     enterprise_id: str | None
     expires_at: float | None  # None: never (a token of an app without token rotation)
     kind: str = "bot"  # bot | refresh
+    scopes: frozenset[str] | None = None  # what its install granted (None: every scope)
 
 
 @dataclass
@@ -406,12 +432,16 @@ class SlackEmulator:
         post_burst: int = POST_BURST,
         files_dir: Path | None = None,
         functions: Mapping[str, Mapping[str, Any]] | None = None,
+        scopes: Iterable[str] | None = None,
     ) -> None:
         """`post_rate` / `post_burst`: chat.postMessage's per-channel limit (None: unlimited). `files_dir`:
         where uploaded files are also saved, so a person can open them (None: kept in memory only).
         `functions`: the app's custom functions as its manifest declares them (callback_id → title,
-        description, input_parameters, output_parameters); completions are checked against them."""
+        description, input_parameters, output_parameters); completions are checked against them.
+        `scopes`: the bot scopes `tokens` were granted (None: every scope, nothing is checked); a method
+        needing another one answers ``missing_scope``, as Slack does. Settable later (`emulator.scopes`)."""
         self.tokens = set(tokens)
+        self.scopes: frozenset[str] | None = frozenset(scopes) if scopes is not None else None
         self.oauth_apps: dict[str, OAuthApp] = {}
         self.issued: dict[str, IssuedToken] = {}  # tokens (and refresh tokens) minted by oauth.v2.access
         self.installer: Installer | None = None
@@ -661,6 +691,10 @@ class SlackEmulator:
     def home(self, user: str) -> View | None:
         return self.homes.get(user)
 
+    def remove_bot(self, channel: str) -> None:
+        """Someone removed the app from `channel` (`/remove @Switchboard`): posting there is refused."""
+        self.channels[channel]["is_member"] = False
+
     def fail_next(self, method: str, error: str = "fatal_error", times: int = 1) -> None:
         """The next `times` calls of `method` are refused with `error`, as Slack refuses a call when it
         cannot take it (an outage: `fatal_error`, `internal_error`; a channel gone: `channel_not_found`)."""
@@ -859,6 +893,11 @@ class SlackEmulator:
         failing = self._failing.get(method)
         if failing:  # a failure a test asked for: Slack refusing this call, as it can (fatal_error…)
             return {"ok": False, "error": failing.pop(0)}
+        granted = issued.scopes if issued is not None else self.scopes
+        needed = self.scope_needed(method, args)
+        if granted is not None and needed is not None and needed not in granted:
+            provided = ",".join(sorted(granted))
+            return {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided}
         handler = self._methods().get(method)
         if handler is None:
             if call is not None:
@@ -873,6 +912,20 @@ class SlackEmulator:
             if call is not None:
                 call.status, call.headers = error.status, error.headers
             return {"ok": False, "error": error.error, **error.extra}
+
+    def scope_needed(self, method: str, args: Mapping[str, Any]) -> str | None:
+        """The bot scope a call of `method` needs (None: none). A conversation's read methods need the
+        scope of its kind; one the emulator does not know needs any of them, `channels:read` named."""
+        if method not in CONVERSATION_METHODS:
+            return METHOD_SCOPES.get(method)
+        channel = self.channels.get(str(args.get("channel") or ""))
+        if channel is None:
+            return CONVERSATION_SCOPES["public"]
+        if channel.get("is_im"):
+            return CONVERSATION_SCOPES["im"]
+        if channel.get("is_mpim"):
+            return CONVERSATION_SCOPES["mpim"]
+        return CONVERSATION_SCOPES["private" if channel.get("is_private") else "public"]
 
     @property
     def rate_limited(self) -> list[Call]:
@@ -1002,8 +1055,19 @@ class SlackEmulator:
         self._change("message", user=message.ephemeral_to, message=message)
         return message
 
+    def _can_post(self, channel: str) -> None:
+        """What Slack answers a bot with `chat:write` (not `chat:write.public`) posting where it is not:
+        `not_in_channel` in a public channel it was removed from (or never invited to), `channel_not_found`
+        in such a private one (it cannot see it), `is_archived` in an archived one."""
+        found = self.channels[channel]
+        if found.get("is_archived"):
+            raise SlackError("is_archived")
+        if not found.get("is_member", True):
+            raise SlackError("channel_not_found" if found.get("is_private") else "not_in_channel")
+
     def _chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(self._require(args, "channel"))
+        self._can_post(channel)
         self._take_post_slot(channel)
         text, blocks, attachments = self._content(args)
         metadata = _decoded(args.get("metadata"), "metadata") if args.get("metadata") else None
@@ -1298,7 +1362,8 @@ class SlackEmulator:
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(self._require(args, "channel"))
-        if channel is None:
+        # A private channel the bot is not in is one it cannot see.
+        if channel is None or (channel.get("is_private") and not channel.get("is_member", True)):
             raise SlackError("channel_not_found")
         return {"channel": copy.deepcopy(channel)}
 
@@ -1574,8 +1639,8 @@ class SlackEmulator:
             # Slack revokes a refresh token once it is used (a new one comes with the new access token);
             # the access token it refreshed stays valid until it expires.
             del self.issued[used]
-            token, expires_in = self._mint(old.team_id, old.enterprise_id, app)
-            refresh = self._mint_refresh(old.team_id, old.enterprise_id)
+            token, expires_in = self._mint(old.team_id, old.enterprise_id, app, old.scopes)
+            refresh = self._mint_refresh(old.team_id, old.enterprise_id, old.scopes)
             return {
                 "access_token": token,
                 "token_type": "bot",
@@ -1593,7 +1658,9 @@ class SlackEmulator:
         if args.get("redirect_uri") and args["redirect_uri"] != code.redirect_uri:
             raise SlackError("bad_redirect_uri")
         who = code.installer
-        token, expires_in = self._mint(who.team_id, who.enterprise_id, app)
+        # The token holds what the install asked for (`scope=` on the authorize page), as Slack's does.
+        granted = frozenset(s for s in code.scope.split(",") if s) if code.scope else None
+        token, expires_in = self._mint(who.team_id, who.enterprise_id, app, granted)
         answer: dict[str, Any] = {
             "access_token": token,
             "token_type": "bot",
@@ -1609,21 +1676,30 @@ class SlackEmulator:
         }
         if expires_in is not None:
             answer.update(
-                expires_in=expires_in, refresh_token=self._mint_refresh(who.team_id, who.enterprise_id)
+                expires_in=expires_in,
+                refresh_token=self._mint_refresh(who.team_id, who.enterprise_id, granted),
             )
         return answer
 
-    def _mint(self, team_id: str | None, enterprise_id: str | None, app: OAuthApp) -> tuple[str, int | None]:
+    def _mint(
+        self,
+        team_id: str | None,
+        enterprise_id: str | None,
+        app: OAuthApp,
+        scopes: frozenset[str] | None = None,
+    ) -> tuple[str, int | None]:
         prefix = "xoxe.xoxb-1-" if app.token_rotation else "xoxb-"
         token = prefix + self._id("", 24).lower()
         lifetime = int(self.token_lifetime) if app.token_rotation else None
         expires_at = self.clock() + lifetime if lifetime is not None else None
-        self.issued[token] = IssuedToken(token, team_id, enterprise_id, expires_at)
+        self.issued[token] = IssuedToken(token, team_id, enterprise_id, expires_at, scopes=scopes)
         return token, lifetime
 
-    def _mint_refresh(self, team_id: str | None, enterprise_id: str | None) -> str:
+    def _mint_refresh(
+        self, team_id: str | None, enterprise_id: str | None, scopes: frozenset[str] | None = None
+    ) -> str:
         token = "xoxe-1-" + self._id("", 32).lower()
-        self.issued[token] = IssuedToken(token, team_id, enterprise_id, None, kind="refresh")
+        self.issued[token] = IssuedToken(token, team_id, enterprise_id, None, kind="refresh", scopes=scopes)
         return token
 
     # ---------------------------------------------------------------------------------- serving

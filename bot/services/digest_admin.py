@@ -9,6 +9,7 @@ same transaction. Whether the bot is in the channel is the Slack layer's to ask 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ __all__ = [
     "DigestInputError",
     "DigestListing",
     "DigestSpec",
-    "check_inbox",
+    "check_against_providers",
     "parse_words",
     "spec_from_fields",
 ]
@@ -209,19 +210,32 @@ def parse_words(channel_id: str, words: list[str]) -> DigestSpec:
     )
 
 
-async def check_inbox(
+async def check_against_providers(
     spec: DigestSpec, session: AsyncSession, team_id: str, providers: Providers, login: str | None
-) -> None:
-    """An explicit `inbox=` must be one of the team's LiveVox group inboxes, checked as a channel mapping's
-    is (`check_with_providers`); the mapping's own inbox was checked when it was set. Queue ids are checked
-    for their form only: Zoom offers no list of contact-center queues."""
-    if spec.inbox is None:
-        return
-    logins = await linked_logins(session, team_id, login)
-    try:
-        await check_with_providers(MappingChange(service_id=spec.inbox), providers, logins)
-    except InputError as error:
-        raise DigestInputError(str(error).removeprefix("Nothing was saved:\n• "), FIELD_INBOX) from None
+) -> DigestSpec:
+    """The digest's explicit `inbox=` and `queues=`, checked as a channel mapping's are
+    (`check_with_providers`, which `channel set` uses): the inbox must be one of the team's LiveVox group
+    inboxes, each queue (a name or an id) one Zoom's SMS and call logs name, and the refusal lists the
+    valid ones. Returns the digest with its queues as ids. The channel mapping's own inbox and queues were
+    checked when it was set."""
+    if spec.inbox is not None:
+        logins = await linked_logins(session, team_id, login)
+        try:
+            await check_with_providers(MappingChange(service_id=spec.inbox), providers, logins)
+        except InputError as error:
+            raise DigestInputError(_problem(error), FIELD_INBOX) from None
+    if spec.queues is not None:
+        try:
+            checked = await check_with_providers(MappingChange(queue_ids=list(spec.queues)), providers, [])
+        except InputError as error:
+            raise DigestInputError(_problem(error), FIELD_QUEUES) from None
+        spec = dataclasses.replace(spec, queues=tuple(checked.queue_ids or spec.queues))
+    return spec
+
+
+def _problem(error: InputError) -> str:
+    """`check_with_providers`'s refusal of one value, without its "Nothing was saved" list around it."""
+    return str(error).removeprefix("Nothing was saved:\n• ")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, available_timezones
 
 __all__ = [
+    "DAY_NAMES",
     "LATE_WITHIN",
+    "WEEKDAYS",
     "DueSlot",
     "Every",
     "Schedule",
@@ -39,6 +41,7 @@ LATE_WITHIN = timedelta(hours=6)
 """A slot missed while everything was down is posted late within this; older ones are skipped."""
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _CLOCK = re.compile(r"^(?P<hour>\d{1,2}):(?P<minute>\d{2})$")
 _MINUTE = re.compile(r"^:(?P<minute>\d{2})$")
 USAGE = "`daily 09:00`, `weekly mon 09:00` or `hourly :15`"
@@ -82,7 +85,7 @@ class Schedule:
             return f"every hour at :{self.minute:02d} ({self.zone})"
         clock = f"{self.hour:02d}:{self.minute:02d}"
         if self.every is Every.WEEK:
-            day = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[self.weekday]
+            day = DAY_NAMES[self.weekday]
             return f"every {day} at {clock} ({self.zone})"
         return f"daily at {clock} ({self.zone})"
 
@@ -208,6 +211,16 @@ def parse_timezone(text: str) -> str:
     return found
 
 
+def _weekday(word: str) -> int:
+    """`mon`, `Monday`, `tues`, `thurs` (at least three letters of a day's name) → 0 for Monday…; a word
+    that is no day is refused, naming the days."""
+    typed = word.lower()
+    for index, name in enumerate(DAY_NAMES):
+        if len(typed) >= 3 and name.lower().startswith(typed):
+            return index
+    raise ScheduleError(f"“{word[:20]}” is not a day of the week; use one of {', '.join(WEEKDAYS)}.")
+
+
 def parse_schedule(words: list[str], zone: str = "UTC") -> Schedule:
     """`daily 09:00`, `weekly mon 09:00`, `hourly :15` (and `hourly 15`), in `zone`; else ScheduleError."""
     if not words:
@@ -228,9 +241,9 @@ def parse_schedule(words: list[str], zone: str = "UTC") -> Schedule:
         return Schedule(Every.HOUR, minute, zone=zone)
     weekday = 0
     if every is Every.WEEK:
-        if not rest or rest[0].lower()[:3] not in WEEKDAYS or len(rest[0]) < 3:
+        if not rest or _CLOCK.match(rest[0]):
             raise ScheduleError("A weekly digest needs its day, e.g. `weekly mon 09:00`.")
-        weekday = WEEKDAYS.index(rest[0].lower()[:3])
+        weekday = _weekday(rest[0])
         rest = rest[1:]
     if len(rest) != 1:
         raise ScheduleError(f"Say the time of day as HH:MM (24-hour), e.g. {USAGE}.")

@@ -24,7 +24,7 @@ from bot.slack.features import FEATURES
 from bot.slack.outcome import FAILED
 from bot.slack.outcome import failure as _failure
 from bot.slack.reply import respond
-from bot.slack.text import error_text
+from bot.slack.text import error_text, escape
 
 if TYPE_CHECKING:
     from slack_bolt.context.ack.async_ack import AsyncAck
@@ -163,23 +163,49 @@ def _failure_text(job: Job, failure: Failure, error: BaseException | None) -> st
 def error_words(error: BaseException | None) -> str:
     """What the person is told about an error nothing more specific explains (a job's, a listener's).
     Input the work could not use, or something it names that does not exist, is said in its own words
-    (a `SwitchboardError`'s message is written to be shown); anything else is Switchboard's fault."""
+    (a `SwitchboardError`'s message is written to be shown); a Slack permission the app lacks says the app
+    needs reinstalling; anything else is Switchboard's fault."""
     if isinstance(error, BusyError | InputError | NotFoundError):
         return error_text(error)
+    if (words := missing_scope(error)) is not None:
+        return words
     if error is not None and is_database_outage(error):
         return NO_DATABASE
     return SORRY
+
+
+def missing_scope(error: BaseException | None) -> str | None:
+    """The words for Slack refusing a call because the app was not granted a scope it needs
+    (`missing_scope`, naming it in `needed`): only reinstalling the app grants it, so the person is told
+    that, never to try again. None for any other error."""
+    if not isinstance(error, SlackApiError) or error.response.get("error") != "missing_scope":
+        return None
+    needed = str(error.response.get("needed") or "").strip()
+    which = f" (`{escape(needed)}`)" if needed else ""
+    # Short enough for a modal's field error (150 characters) with one scope named.
+    return (
+        f"Switchboard lacks a Slack permission{which}: a workspace admin must reinstall the app with its "
+        "current manifest. Trying again won't help."
+    )
 
 
 async def tell_failure(job: Job, failure: Failure, error: BaseException | None, container: Container) -> None:
     """The runner's notifier: nobody is left looking at "⏳" (response_url, else ephemeral, else a DM)."""
     if not job.tells_person:  # it answers a channel, through its own notifier
         return
-    answer = _failure(failure_text(job, failure, error))
     envelope = job.envelope
     # A command's answer (acked without a placeholder) is the failure; a card a button was on is left as
     # it is. `replace_original` on a command's response_url posts a new message, as Slack does.
     replace = envelope.origin.startswith("/")
+    await tell_person(container, envelope, _failure(failure_text(job, failure, error)), replace=replace)
+
+
+async def tell_person(
+    container: Container, envelope: Envelope, answer: dict[str, Any], *, replace: bool = False
+) -> None:
+    """Tell the person in `envelope` (an answer payload: text and blocks) through its response_url, else
+    in an ephemeral message where they asked, else in a DM (a channel the app is not in refuses the
+    ephemeral)."""
     if envelope.response_url and await respond(envelope.response_url, answer, replace_original=replace):
         return
     slack = await container.slack_for(envelope.team_id)

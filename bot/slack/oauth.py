@@ -60,7 +60,7 @@ from bot.slack.web_client import web_client
 log = logging.getLogger(__name__)
 
 # What Switchboard asks Slack for (app_manifest.yaml's oauth_config.scopes.bot; tests keep them equal).
-BOT_SCOPES = ("commands", "chat:write", "files:write", "users:read")
+BOT_SCOPES = ("commands", "chat:write", "files:write", "users:read", "channels:read", "groups:read")
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
 # Fernet tokens are base64 of a 0x80 version byte and a 64-bit timestamp whose high bytes stay zero until

@@ -333,3 +333,67 @@ async def test_a_function_execution_can_fail_with_a_reason() -> None:
         assert execution.state == "failed" and execution.error == "No, thanks."
         with pytest.raises(LookupError):
             emulator.start_function("nope")
+
+
+async def test_a_method_needing_a_scope_the_token_lacks_answers_missing_scope() -> None:
+    """As Slack: conversations.info needs channels:read for a public channel and groups:read for a private
+    one, chat.postMessage chat:write, users.info users:read; without `scopes` nothing is checked."""
+    emulator = SlackEmulator(scopes={"chat:write"})
+    emulator.add_channel("G0SECRET", "secret", is_private=True)
+    async with emulator.serve() as api_url:
+        client = AsyncWebClient(token=DEFAULT_TOKEN, base_url=api_url)
+        refused = await error_of(client.conversations_info(channel="C0DEMO"))
+        assert refused == {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": "channels:read",
+            "provided": "chat:write",
+        }
+        private = await error_of(client.conversations_info(channel="G0SECRET"))
+        assert (private["error"], private["needed"]) == ("missing_scope", "groups:read")
+        assert (await error_of(client.users_info(user="U0AGENT")))["needed"] == "users:read"
+        assert (await client.chat_postMessage(channel="C0DEMO", text="hi"))["ok"]
+        emulator.scopes = frozenset({"chat:write", "channels:read", "groups:read"})
+        assert (await client.conversations_info(channel="C0DEMO"))["channel"]["is_member"] is True
+        assert (await client.conversations_info(channel="G0SECRET"))["channel"]["is_private"] is True
+        emulator.scopes = None  # every scope
+        assert (await client.users_info(user="U0AGENT"))["ok"]
+
+
+async def test_a_token_from_an_install_holds_the_scopes_the_install_asked_for() -> None:
+    emulator = SlackEmulator(tokens=())
+    emulator.register_oauth_app("1.2", "shh", ["https://app.example/slack/oauth_redirect"])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=emulator), base_url="http://e") as http:
+        authorize = await http.get(
+            "/oauth/v2/authorize",
+            params={"client_id": "1.2", "scope": "commands,chat:write", "state": "s"},
+        )
+        code = dict(httpx.URL(authorize.headers["location"]).params)["code"]
+        access = await http.post(
+            "/api/oauth.v2.access", data={"client_id": "1.2", "client_secret": "shh", "code": code}
+        )
+        token = access.json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        info = await http.post("/api/conversations.info", data={"channel": "C0DEMO"}, headers=auth)
+        assert (info.json()["error"], info.json()["needed"]) == ("missing_scope", "channels:read")
+        posted = await http.post(
+            "/api/chat.postMessage", data={"channel": "C0DEMO", "text": "hi"}, headers=auth
+        )
+        assert posted.json()["ok"] is True
+
+
+async def test_posting_where_the_bot_is_not_is_refused_as_slack_refuses_it(served: Served) -> None:
+    """A bot with chat:write (not chat:write.public): `not_in_channel` in a public channel it was removed
+    from, `channel_not_found` in a private one (it cannot see it), `is_archived` in an archived one."""
+    client, emulator = served.client, served.emulator
+    emulator.remove_bot("C0DEMO")
+    assert (await error_of(client.chat_postMessage(channel="C0DEMO", text="x")))["error"] == "not_in_channel"
+    assert (await client.conversations_info(channel="C0DEMO"))["channel"]["is_member"] is False
+    emulator.add_channel("G0SECRET", "secret", is_private=True, is_member=False)
+    assert (await error_of(client.chat_postMessage(channel="G0SECRET", text="x")))[
+        "error"
+    ] == "channel_not_found"
+    assert (await error_of(client.conversations_info(channel="G0SECRET")))["error"] == "channel_not_found"
+    emulator.add_channel("C0OLD", "old", is_archived=True)
+    assert (await error_of(client.chat_postMessage(channel="C0OLD", text="x")))["error"] == "is_archived"
+    assert not [m for m in emulator.messages if m.channel in ("C0DEMO", "G0SECRET", "C0OLD")]

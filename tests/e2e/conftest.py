@@ -19,6 +19,7 @@ from bot.console.emulator import SlackEmulator
 from bot.container import Container
 from bot.services.demo import TEAM_ID
 from bot.settings import load_settings
+from bot.slack.oauth import BOT_SCOPES
 from tests.databases import backends, fresh_database
 from tests.e2e.oauth_harness import OAuthHarness, oauth_harness
 
@@ -67,7 +68,9 @@ async def _harness(
     overrides.setdefault("sms_delivery_first_check_seconds", 0.1)
     overrides.setdefault("sms_delivery_checks", 6)
     settings = load_settings(database_url=url, **overrides)
-    emulator = SlackEmulator(team_id=TEAM_ID, functions=FUNCTIONS)
+    # The token holds the manifest's scopes (BOT_SCOPES is pinned to them): a call needing another one is
+    # refused with missing_scope, as Slack refuses it.
+    emulator = SlackEmulator(team_id=TEAM_ID, functions=FUNCTIONS, scopes=BOT_SCOPES)
     async with (
         emulator.serve() as api_url,
         console_factory(settings, migrate=False)(api_url) as (app, secret, idle),

@@ -42,6 +42,11 @@ async def _subscriptions(slack: Harness) -> list[DigestSubscription]:
         return list(rows.scalars())
 
 
+def _queue_id(slack: Harness, name: str) -> str:
+    world = slack.container.sandbox.app.state.world
+    return next(str(q.queue_id) for q in world.queues.values() if q.name == name)
+
+
 async def _events(slack: Harness, action: str) -> list[AuditEvent]:
     async with slack.container.sessions() as session:
         rows = await session.execute(select(AuditEvent).where(AuditEvent.action == action))
@@ -99,6 +104,10 @@ async def test_bad_input_is_refused_with_one_sentence(slack: Harness) -> None:
         (f"digest add {DEMO} daily 25:00 UTC", "is not a time of day"),
         (f"digest add {DEMO} sometimes 09:00 UTC", "is not a schedule"),
         (f"digest add {DEMO} weekly 09:00 UTC", "A weekly digest needs its day"),
+        (
+            f"digest add {DEMO} weekly funday 09:00 UTC",
+            "“funday” is not a day of the week; use one of mon, tue, wed, thu, fri, sat, sun.",
+        ),
         (f"digest add {DEMO} daily 09:00 Mars/Olympus", "is not a time zone I know"),
         (f"digest add {DEMO} daily 09:00", "Say the digest's time zone"),
         (f"digest add {DEMO} daily 09:00 UTC weather", "is not a digest section"),
@@ -130,12 +139,15 @@ async def test_a_duplicate_is_refused_naming_its_id_and_run_now_asks_which(slack
     await _run(slack, f"{ADD} calls sms")
     answer = await _run(slack, f"{ADD} sms calls")
     assert "That channel already has this digest (id 1), so nothing was added." in answer
-    await _run(slack, f"digest add {DEMO} hourly :15 UTC queues=q1,q2 inbox=100915")
+    billing = _queue_id(slack, "Billing")
+    await _run(
+        slack, f"digest add {DEMO} hourly :15 UTC queues=zAuCShvzvUJLY3ChLcTGBA,{billing} inbox=100915"
+    )
     rows = await _subscriptions(slack)
     assert len(rows) == 2 and rows[1].scope == {
         "sections": ["sms", "calls", "threads", "delivery"],
         "inbox": "100915",
-        "queues": ["q1", "q2"],
+        "queues": ["zAuCShvzvUJLY3ChLcTGBA", billing],
     }
     answer = await _run(slack, f"digest run-now {DEMO}")
     assert "<#C0DEMO> has 2 digests (ids 1, 2); say which one" in answer
@@ -301,3 +313,87 @@ async def test_run_now_posts_the_digest_in_its_channel_marked_outside_the_schedu
     assert run.manual and run.status is DigestRunStatus.POSTED and run.message_ts == posts[0].ts
     listed = await _run(slack, "digest list", user="U0SUPER")
     assert "posted (run now)" in listed
+
+
+async def test_a_digests_queues_are_checked_with_zoom_as_a_channels_are(slack: Harness) -> None:
+    """`queues=` of a digest takes what `channel set queues=` takes: Zoom queues by name or id, an unknown
+    one refused listing the real ones (not saved to show 0 calls), a name stored as its queue's id."""
+    mapped = await _run(slack, "channel set queues=nope")
+    refusal = "queues=nope: no Zoom queue of that name or id had SMS or calls in the last 30 days"
+    billing = _queue_id(slack, "Billing")
+    assert refusal in mapped and f"Billing ({billing})" in mapped
+    answer = await _run(slack, f"digest add {DEMO} daily 09:00 UTC queues=nope")
+    assert refusal in answer and f"Billing ({billing})" in answer
+    assert "Added digest" not in answer and await _subscriptions(slack) == []
+
+    answer = await _run(slack, f'digest add {DEMO} daily 09:00 UTC queues="Billing"')
+    assert "Added digest *1*" in answer and f"queues {billing}" in answer
+    [row] = await _subscriptions(slack)
+    assert row.scope["queues"] == [billing]
+
+    await slack.driver.command("/switchboard", "digest add", user="U0SUPER")
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0SUPER")
+    assert view is not None
+    bad = await slack.driver.submit(view, {"digest_queues": "nope"})
+    assert refusal in bad.errors["digest_queues"]
+    assert len(await _subscriptions(slack)) == 1
+
+
+async def test_adding_a_digest_without_the_channel_scopes_says_the_app_needs_reinstalling(
+    slack: Harness,
+) -> None:
+    """An install from before channels:read / groups:read: Slack answers conversations.info with
+    missing_scope, and the person is told the app must be reinstalled, not to try again."""
+    granted = slack.emulator.scopes
+    assert granted is not None and {"channels:read", "groups:read"} <= granted  # the manifest's
+    slack.emulator.scopes = granted - {"channels:read", "groups:read"}
+    answer = await _run(slack, ADD, user="U0SUPER")
+    assert slack.emulator.calls_to("conversations.info")[-1].response["error"] == "missing_scope"
+    assert "Switchboard lacks a Slack permission (`channels:read`)" in answer and "reinstall" in answer
+    assert "please try again" not in answer and "Added digest" not in answer
+
+    await slack.driver.command("/switchboard", "digest add", user="U0SUPER")
+    await slack.driver.settle()
+    view = slack.driver.current_view("U0SUPER")
+    assert view is not None
+    bad = await slack.driver.submit(view, {})
+    assert "Switchboard lacks a Slack permission (channels:read)" in bad.errors["digest_channel"]
+    assert "reinstall" in bad.errors["digest_channel"]
+    assert await _subscriptions(slack) == []
+
+    slack.emulator.scopes = granted  # reinstalled with the manifest's scopes
+    assert "Added digest *1*" in await _run(slack, ADD, user="U0SUPER")
+    assert slack.emulator.calls_to("conversations.info")[-1].ok
+
+
+async def test_run_now_in_a_channel_the_bot_was_removed_from_says_how_to_fix_it(slack: Harness) -> None:
+    await _run(slack, f"{ADD} calls", user="U0SUPER")
+    slack.emulator.remove_bot("C0DEMO")
+    await _run(slack, f"digest run-now {DEMO}", user="U0SUPER")
+    await slack.container.wait_idle(60)
+    told = slack.driver.last_response("U0SUPER")
+    assert told is not None
+    said = _dump(told)
+    assert "Digest 1 could not be posted in <#C0DEMO>: Switchboard is not in that channel any more" in said
+    assert "`/invite @Switchboard`" in said and "went wrong" not in said
+    posts = [c for c in slack.emulator.calls_to("chat.postMessage") if c.args.get("channel") == "C0DEMO"]
+    assert len(posts) == 1 and posts[0].response["error"] == "not_in_channel"  # tried once, not retried
+    async with slack.container.sessions() as session:
+        (run,) = (await session.execute(select(DigestRun))).scalars()
+    assert run.status is DigestRunStatus.FAILED and run.message_ts is None
+    assert run.error and "/invite @Switchboard" in run.error
+    listed = await _run(slack, "digest list", user="U0SUPER")
+    assert "Switchboard is not in that channel any more" in listed and "`/invite @Switchboard`" in listed
+    assert "went wrong" not in listed
+
+
+async def test_the_list_counts_its_digests_in_words(slack: Harness) -> None:
+    await _run(slack, ADD)
+    await _run(slack, "digest list")
+    listed = slack.driver.last_response("U0ADMIN")
+    assert listed is not None and listed.text == "1 digest"
+    await _run(slack, f"digest add {DEMO} hourly :05 UTC")
+    await _run(slack, "digest list")
+    listed = slack.driver.last_response("U0ADMIN")
+    assert listed is not None and listed.text == "2 digests"

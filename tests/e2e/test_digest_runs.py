@@ -25,12 +25,17 @@ def last_hour() -> datetime:
 
 
 async def subscribe(
-    harness: Harness, schedule: str, *, created: datetime, sections: list[str] | None = None
+    harness: Harness,
+    schedule: str,
+    *,
+    created: datetime,
+    sections: list[str] | None = None,
+    channel_id: str = CHANNEL_ID,
 ) -> DigestSubscription:
     async with transaction(harness.container.sessions) as session:
         row = DigestSubscription(
             team_id=TEAM_ID,
-            channel_id=CHANNEL_ID,
+            channel_id=channel_id,
             name=schedule,
             schedule=schedule,
             timezone="UTC",
@@ -193,3 +198,50 @@ async def test_a_run_held_by_a_dead_jobs_fresh_heartbeat_is_retried_not_dropped(
     (run,) = await runs(slack)
     assert run.status.value == "posted"
     assert [p.ts for p in bot_posts(slack)] == [run.message_ts]  # type: ignore[attr-defined]
+
+
+NOT_IN_CHANNEL = (
+    "Switchboard is not in that channel any more; to have the digest posted there again, invite it back "
+    "by typing `/invite @Switchboard` in the channel"
+)
+REMOVE = "`/switchboard digest remove 1`"
+
+
+@pytest.mark.parametrize(
+    ("refusal", "says"),
+    [
+        ("not_in_channel", NOT_IN_CHANNEL),
+        ("channel_not_found", NOT_IN_CHANNEL),
+        ("is_archived", f"that channel is archived; unarchive it, or remove the digest with {REMOVE}"),
+    ],
+)
+async def test_a_digest_its_channel_refuses_fails_at_once_saying_how_to_fix_it(
+    slack: Harness, refusal: str, says: str
+) -> None:
+    """Slack refuses the post for good (the bot was removed, the channel deleted or archived): the run ends
+    FAILED with why and what to do, once: no retry, no note the channel would refuse too."""
+    slot = last_hour()
+    await subscribe(slack, "hourly :00", created=slot - timedelta(minutes=5))
+    slack.container.clock = FakeClock(slot + timedelta(seconds=20))
+    slack.emulator.fail_next("chat.postMessage", refusal)
+    assert len(await tick(slack.container)) == 1
+    await settle(slack)
+    (run,) = await runs(slack)
+    assert (run.status.value, run.error, run.message_ts) == ("failed", says, None)
+    posts = [c for c in slack.emulator.calls_to("chat.postMessage") if c.args.get("channel") == CHANNEL_ID]
+    assert [c.response["error"] for c in posts] == [refusal]  # tried once: not retried, no failure note
+    assert bot_posts(slack) == []
+
+
+async def test_a_channel_the_bot_left_does_not_stop_the_other_channels_digest(slack: Harness) -> None:
+    slot = last_hour()
+    await subscribe(slack, "hourly :00", created=slot - timedelta(minutes=5))
+    await subscribe(slack, "hourly :00", created=slot - timedelta(minutes=5), channel_id="C0GENERAL")
+    slack.emulator.remove_bot(CHANNEL_ID)
+    slack.container.clock = FakeClock(slot + timedelta(seconds=20))
+    assert len(await tick(slack.container)) == 1  # one job for both channels' runs
+    await settle(slack)
+    demo, general = await runs(slack)
+    assert (demo.status.value, demo.error) == ("failed", NOT_IN_CHANNEL)
+    assert general.status.value == "posted" and general.message_ts
+    assert slack.emulator.message("C0GENERAL", general.message_ts) is not None

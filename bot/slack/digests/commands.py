@@ -89,7 +89,7 @@ async def _add(inv: Invocation, args: list[str]) -> None:
         raise InputError(f"Name the channel first, e.g. `{ADD_USAGE}`.")
     spec = parse_words(channel_id, args[1:])  # bad input is answered in the ack
     await inv.ack()
-    await check_scope(container, inv.identity, spec)
+    spec = await check_scope(container, inv.identity, spec)
     problem = await not_a_member(inv.client, channel_id)
     if problem is not None:
         await inv.respond(**failure(problem.mrkdwn), response_type="ephemeral")

@@ -15,6 +15,11 @@ A run whose sections failed transiently (a provider down, a timeout) goes back t
 retried with a slow backoff while the digest is still timely; once that is over the digest is posted
 with the sections that worked, or, when none did, a short note says why ("Yesterday's digest could not be
 built: Zoom was unavailable.").
+
+A channel the digest cannot post in any more (the bot was removed from it, it was deleted or made private
+without the bot, or archived: Slack's `not_in_channel`, `channel_not_found`, `is_archived`) ends the run
+FAILED at once, without retries, with why and how to fix it (`channel_gone`): `digest list` shows it, and
+whoever ran it now is told. The other runs of the job are posted as usual.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
+
+from slack_sdk.errors import SlackApiError
 
 from bot.db.models import DigestRun, DigestRunStatus, DigestSubscription
 from bot.db.repositories import ChannelMappingRepository
@@ -52,7 +59,8 @@ from bot.services.failures import describe
 from bot.slack.digests.blocks import chart_title, digest_message, failure_note, skipped_note
 from bot.slack.digests.chart import alt_text, volume_chart
 from bot.slack.digests.post import post_digest
-from bot.slack.jobs import PROVIDER_NAMES
+from bot.slack.jobs import PROVIDER_NAMES, missing_scope, tell_person
+from bot.slack.outcome import failure as failed_answer
 from bot.slack.posting import ChannelPacer, post_note
 
 if TYPE_CHECKING:
@@ -65,6 +73,9 @@ log = logging.getLogger(__name__)
 TICK_TASK = "sb:digest_tick"  # "sb:" tasks are housekeeping: `wait_idle` does not wait for them
 SCHEDULE_USER = "USLACKBOT"  # who "asked" for a scheduled run (nobody: the schedule)
 ALL_SECTIONS = ("sms", "calls", "threads", "delivery")
+# Slack's answers to a post in a channel the digest can no longer post in (not worth another try).
+NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
+ARCHIVED = "is_archived"
 
 
 class DigestRunJob(Job):
@@ -169,6 +180,47 @@ def sections_of(subscription: DigestSubscription) -> tuple[str, ...]:
     return tuple(s for s in ALL_SECTIONS if s in wanted)
 
 
+def channel_gone(error: BaseException, subscription: DigestSubscription) -> str | None:
+    """Why the digest cannot post in its channel and how to fix it, for the run's outcome (`digest list`
+    shows it under the channel's name) and the person; None when `error` is not Slack saying so."""
+    if not isinstance(error, SlackApiError):
+        return None
+    code = error.response.get("error")
+    if code in NOT_IN_CHANNEL:
+        # channel_not_found: deleted, or private and the bot was removed (it cannot see it); the same fix.
+        return (
+            "Switchboard is not in that channel any more; to have the digest posted there again, "
+            "invite it back by typing `/invite @Switchboard` in the channel"
+        )
+    if code == ARCHIVED:
+        return (
+            "that channel is archived; unarchive it, or remove the digest with "
+            f"`/switchboard digest remove {subscription.id}`"
+        )
+    return None
+
+
+async def _cannot_post(
+    container: Container, job: DigestRunJob, found: RunWithSubscription, reason: str
+) -> None:
+    """The run's channel refuses the digest: the run ends FAILED saying why (never retried: it would be
+    refused the same way), and whoever ran it now is told, since the channel cannot tell them."""
+    subscription, run = found.subscription, found.run
+    log.warning(
+        "digest not posted: its channel refuses it",
+        extra={"subscription": subscription.id, "channel": subscription.channel_id},
+    )
+    async with transaction(container.sessions) as session:
+        await finish_run(session, run.id, DigestRunStatus.FAILED, now=container.clock.now(), error=reason)
+    if not run.manual or job.envelope.user_id == SCHEDULE_USER:
+        return
+    text = f"Digest {subscription.id} could not be posted in <#{subscription.channel_id}>: {reason}."
+    try:
+        await tell_person(container, job.envelope, failed_answer(text))
+    except Exception:  # the run's outcome says it (`digest list`)
+        log.warning("could not tell the person why the digest was not posted", exc_info=True)
+
+
 async def run_digests(job: DigestRunJob, container: Container) -> None:
     now = container.clock.now()
     stale = timedelta(seconds=container.settings.worker_stalled_after_seconds)
@@ -209,7 +261,13 @@ async def run_digests(job: DigestRunJob, container: Container) -> None:
             async with _beating(container, [c.run_id for c in claimed]):
                 built = await _build(container, job, claimed)
                 for item, data in built:
-                    await _post(container, item, data)
+                    try:
+                        await _post(container, item, data)
+                    except SlackApiError as error:
+                        reason = channel_gone(error, item.subscription)
+                        if reason is None:
+                            raise
+                        await _cannot_post(container, job, item.found, reason)
         except BaseException:
             # Whatever stopped the job (a provider, Slack, the worker shutting down), its unposted runs
             # go back to PENDING: the retry claims them at once, or `digest_failed` ends them with a
@@ -375,7 +433,13 @@ async def _post_skipped(container: Container, found: RunWithSubscription) -> Non
             return  # another job is noting it
     note = skipped_note(schedule=subscription.schedule, zone=subscription.timezone, slot=run.scheduled_for)
     slack = await container.slack_for(run.team_id)
-    ts = await post_note(slack, subscription.channel_id, note, _pacer(container, run.team_id))
+    try:
+        ts = await post_note(slack, subscription.channel_id, note, _pacer(container, run.team_id))
+    except SlackApiError as error:
+        if channel_gone(error, subscription) is None:
+            raise
+        log.warning("skipped digest not noted: its channel refuses it", extra={"run": run.id})
+        return
     async with transaction(container.sessions) as session:
         await record_post(session, run.id, ts=ts, now=container.clock.now())
 
@@ -393,6 +457,8 @@ async def digest_failed(
         reason = "it could not be built in time"
     elif error is not None and is_database_outage(error):
         reason = "Switchboard could not reach its database"
+    elif (lacking := missing_scope(error)) is not None:
+        reason = lacking
     else:
         reason = "something went wrong on Switchboard's side (it has been logged)"
     reason = reason.split(";")[0]  # "…; try again in a minute" is not for a channel
@@ -410,6 +476,14 @@ async def digest_failed(
         subscription = found.subscription
         note = failure_note(schedule=subscription.schedule, zone=subscription.timezone, reason=reason)
         slack = await container.slack_for(job.envelope.team_id)
-        ts = await post_note(slack, subscription.channel_id, note, _pacer(container, job.envelope.team_id))
+        pace = _pacer(container, job.envelope.team_id)
+        try:
+            ts = await post_note(slack, subscription.channel_id, note, pace)
+        except SlackApiError as refused:
+            gone = channel_gone(refused, subscription)
+            if gone is None:
+                raise
+            await _cannot_post(container, job, found, gone)  # what is to be fixed first
+            continue
         async with transaction(container.sessions) as session:
             await record_post(session, run_id, ts=ts, now=now)

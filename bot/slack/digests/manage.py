@@ -11,9 +11,10 @@ from pydantic import BaseModel
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.digest_admin import DigestSpec, check_inbox
+from bot.services.digest_admin import DigestSpec, check_against_providers
 from bot.services.identity import Identity
 from bot.slack.digests.manage_blocks import digest_modal
+from bot.slack.jobs import missing_scope
 from bot.slack.payloads import keep
 from bot.slack.people import user_zone
 
@@ -50,13 +51,16 @@ async def open_digest_modal(
     )
 
 
-async def check_scope(container: Container, identity: Identity, spec: DigestSpec) -> None:
-    """The digest's explicit inbox, checked with LiveVox (DigestInputError when it is not the team's)."""
-    if spec.inbox is None:
-        return
+async def check_scope(container: Container, identity: Identity, spec: DigestSpec) -> DigestSpec:
+    """The digest's explicit inbox and queues, checked with LiveVox and Zoom as `channel set` checks them
+    (DigestInputError, listing the valid ones, when one is not the team's); its queues as ids."""
+    if spec.inbox is None and spec.queues is None:
+        return spec
     providers = await container.providers.for_team(identity.team_id)
     async with container.sessions() as session:
-        await check_inbox(spec, session, identity.team_id, providers, identity.livevox_login)
+        return await check_against_providers(
+            spec, session, identity.team_id, providers, identity.livevox_login
+        )
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,10 @@ async def not_a_member(client: AsyncWebClient, channel_id: str) -> NotMember | N
         code = str(error.response.get("error") or "")
         if code != "channel_not_found":
             log.warning("conversations.info failed", extra={"error": code})
-            text = f"I could not check that channel with Slack ({code or 'no answer'}); please try again."
-            return NotMember(text, text)
+            text = missing_scope(error) or (
+                f"I could not check that channel with Slack ({code or 'no answer'}); please try again."
+            )
+            return NotMember(text, text.replace("`", ""))
     return NotMember(
         INVITE.format(channel=f"<#{channel_id}>"),
         INVITE.format(channel=f"#{name}" if name else "that channel").replace("`", ""),

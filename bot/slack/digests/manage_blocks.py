@@ -25,10 +25,10 @@ from bot.services.digest_admin import (
     DigestSpec,
     spec_from_fields,
 )
-from bot.services.digest_schedule import WEEKDAYS, Every
+from bot.services.digest_schedule import DAY_NAMES, WEEKDAYS, Every
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import button, context, fit, header, message, section
-from bot.slack.text import clip, escape, when
+from bot.slack.text import clip, escape, plural, when
 
 VIEW_DIGEST = "digest_modal"
 ACTION_DIGEST_ADD = "digest_add"  # App Home's "Add digest"
@@ -60,7 +60,6 @@ SECTION_NAMES = {
     "threads": "Threads",
     "delivery": "Delivery",
 }
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 EVERY_NAMES = {Every.DAY: "Daily", Every.WEEK: "Weekly", Every.HOUR: "Hourly"}
 HOME_DIGESTS = 15  # App Home lists this many; `digest list` shows them all
 ADD_EXAMPLE = "/switchboard digest add #channel daily 09:00 America/New_York"
@@ -130,7 +129,7 @@ def list_message(listings: Sequence[DigestListing]) -> dict[str, Any]:
     blocks: list[Block] = [section(f"*Digests* ({len(listings)})")]
     blocks += [section(listing_text(listing)) for listing in listings]
     blocks.append(context("`/switchboard digest pause|resume|remove|run-now &lt;id&gt;` acts on one."))
-    return message(fit(blocks), f"{len(listings)} digests")
+    return message(fit(blocks), plural(len(listings), "digest"))
 
 
 def home_digests(listings: Sequence[DigestListing]) -> list[Block]:

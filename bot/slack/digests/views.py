@@ -49,7 +49,7 @@ async def on_submit(
         return
     try:
         spec = read_modal(view)
-        await check_scope(container, identity, spec)
+        spec = await check_scope(container, identity, spec)
     except DigestInputError as error:
         await ack(**_errors(field_block(error), str(error)))
         return
