@@ -40,12 +40,16 @@ class AuditService:
         target_type: str | None = None,
         target_id: str | None = None,
         attempted: str | None = None,
+        reason: str | None = None,
     ) -> None:
         """A refusal, saying what was attempted: `what` (the command or surface), its target, and
-        `attempted` (the command line or the action id, numbers masked by the caller)."""
+        `attempted` (the command line or the action id, numbers masked by the caller); `reason` when it
+        was not the role (what came back with the request named nothing of theirs)."""
         details: dict[str, Any] = {"what": what, "required": required}
         if attempted:
             details["attempted"] = attempted
+        if reason:
+            details["reason"] = reason
         await self.record(
             team_id,
             actor,

@@ -127,6 +127,11 @@ class ScheduledSends:
                 )
         return Scheduled(row, created, moved if created else None)
 
+    async def existing(self, team_id: str, key: str) -> ScheduledSend | None:
+        """The row an intent made already (a redelivered submission, a double click), if any."""
+        async with self._sessions() as session:
+            return await ScheduledSendRepository(session, team_id).by_key(key)
+
     async def waiting(self, identity: Identity, *, team: bool, limit: int = 50) -> Sequence[ScheduledSend]:
         """Sends not gone yet, soonest first: the person's own, or (supervisors) the team's."""
         if team and not identity.may(Role.SUPERVISOR):

@@ -87,6 +87,9 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[t ]\d{1,2}:\d{2}")
 
 
+_TOO_FAR = f"Switchboard schedules sends up to {LATEST.days} days ahead; pick an earlier time."
+
+
 class SendTimeError(InputError):
     """A time that cannot be read, or is not one a send can be scheduled for: one sentence."""
 
@@ -110,9 +113,7 @@ def check_send_time(at: datetime, now: datetime, *, instead: str = "leave out `-
     if at <= now:
         raise SendTimeError(f"That time has already passed: pick one in the future (or {instead}).")
     if at - now > LATEST:
-        raise SendTimeError(
-            f"Switchboard schedules sends up to {LATEST.days} days ahead; pick an earlier time."
-        )
+        raise SendTimeError(_TOO_FAR)
 
 
 def _iso(words: str, tz: ZoneInfo) -> datetime | None:
@@ -140,6 +141,8 @@ def _delay(words: str, now: datetime) -> datetime | None:
         if unit not in _UNITS:
             return None
         seconds += int(amount) * _UNITS[unit]
+        if seconds > LATEST.total_seconds():  # beyond the limit (and beyond what a datetime holds)
+            raise SendTimeError(_TOO_FAR)
     return now + timedelta(seconds=seconds)
 
 

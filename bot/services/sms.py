@@ -16,20 +16,23 @@ knows about Slack.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.db.base import utcnow
 from bot.db.models import Provider, SmsMessage, SmsStatus
-from bot.db.repositories import ChannelMappingRepository
-from bot.db.repositories.sms import SmsMessageRepository
+from bot.db.repositories import AuditRepository, ChannelMappingRepository
+from bot.db.repositories.sms import SmsMessageRepository, stale_pending
 from bot.db.session import transaction
 from bot.errors import InputError
+from bot.jobs.retry import is_database_outage
 from bot.phones import mask
 from bot.providers import errors
 from bot.providers.livevox.models import SmsCode, Template, Thread
@@ -107,6 +110,7 @@ class SendResult:
     provider_message_id: str | None = None
     reason: str | None = None  # failed/unknown: a sentence for the person; else the delivery record's
     repeated: bool = False  # the request had already been made: this call sent nothing
+    recorded: bool = True  # False: the provider answered, but the outbox row could not be ended (yet)
 
 
 @dataclass
@@ -144,6 +148,69 @@ def _same_code(a: str, b: str) -> bool:
     if da and db and len(da) >= 10 and len(db) >= 10:
         return da[-10:] == db[-10:]
     return a.strip().lower() == b.strip().lower()
+
+
+PERSIST_ATTEMPTS = 4
+PERSIST_WAIT_SECONDS = 0.25  # before the second attempt; doubled before each next one
+
+UNRECORDED = (
+    "Switchboard could not record the provider's answer just now (its database blinked), so do not send "
+    "it again."
+)
+
+
+def _unrecorded(reason: str | None) -> str:
+    return f"{reason} {UNRECORDED}" if reason else UNRECORDED
+
+
+async def _persist(write: Callable[[], Awaitable[None]], what: str) -> bool:
+    """Run a bookkeeping write made after the provider was called: again after a database blink, a few
+    times; never raises (the send is done whatever becomes of its record). Returns whether it was written."""
+    wait = PERSIST_WAIT_SECONDS
+    for attempt in range(1, PERSIST_ATTEMPTS + 1):
+        try:
+            await write()
+            return True
+        except Exception as error:
+            if attempt < PERSIST_ATTEMPTS and is_database_outage(error):
+                log.warning("%s not written (%s); again in %.2f s", what, type(error).__name__, wait)
+                await asyncio.sleep(wait)
+                wait *= 2
+                continue
+            log.error("%s could not be written after the provider was called", what, exc_info=error)
+            return False
+    return False
+
+
+STALE_PENDING = timedelta(minutes=15)
+"""An outbox row PENDING this long lost its ending (the provider was called, its answer could not be
+written, or the worker died): the housekeeping ends it UNKNOWN (`settle_stale`), never re-sent."""
+
+STALE_REASON = (
+    "Switchboard could not record the provider's answer, so it may or may not have been sent "
+    "(it is never sent again)."
+)
+
+
+async def settle_stale(session: AsyncSession, *, older_than: timedelta = STALE_PENDING) -> int:
+    """End every workspace's outbox rows PENDING for `older_than` as UNKNOWN, each audited
+    (`sms.unknown`, by Switchboard); returns how many."""
+    settled = 0
+    for row in await stale_pending(session, before=utcnow() - older_than):
+        if not await SmsMessageRepository(session, row.team_id).unknown_if_pending(row.id, STALE_REASON):
+            continue
+        settled += 1
+        await AuditRepository(session, row.team_id).record(
+            "switchboard",
+            "sms.unknown",
+            target_type="phone",
+            target_id=mask(row.to_number),
+            outcome="unknown",
+            details={"id": row.id, "sent_by": row.slack_user_id, "stage": "stale", "error": STALE_REASON},
+        )
+    if settled:
+        log.warning("%d outbox rows left pending were settled as unknown", settled)
+    return settled
 
 
 class SmsService:
@@ -322,34 +389,89 @@ class SmsService:
             )
 
         status, message_id, reason = await self._call(providers, identity, route, request, sender, text)
-        async with transaction(self._sessions) as session:
-            repo = SmsMessageRepository(session, identity.team_id)
-            fresh = await repo.by_key(request.idempotency_key)
-            assert fresh is not None
-            await repo.finish(fresh, status, provider_message_id=message_id, error=reason)
-        info = count(text)
-        await self._audit.record(
-            identity.team_id,
-            identity.user_id,
-            f"sms.{status.value}",
-            target_type="phone",
-            target_id=mask(request.number),
-            outcome="ok" if status is SmsStatus.ACCEPTED else status.value,
-            details={
-                "provider": route.value,
-                "provider_message_id": message_id,
-                "template_id": request.template_id,
-                "segments": info.segments,
-                "encoding": info.encoding,
-                "thread_id": request.thread_id,
-                "error": reason,
-            },
-        )
+        # From here on the provider may have the message: nothing may raise (a person told "try again"
+        # sends it twice). The row's ending is retried through a database blink; if it still cannot be
+        # written, the row stays PENDING until the housekeeping settles it UNKNOWN (`settle_stale`).
+        recorded = await self._after_call(identity, request, route, text, status, message_id, reason)
         log.info(
             "sms send finished",
             extra={"number": mask(request.number), "status": status.value, "route": route.value},
         )
-        return SendResult(status, route, request.number, text, provider_message_id=message_id, reason=reason)
+        return SendResult(
+            status,
+            route,
+            request.number,
+            text,
+            provider_message_id=message_id,
+            reason=reason if recorded else _unrecorded(reason),
+            recorded=recorded,
+        )
+
+    async def _after_call(
+        self,
+        identity: Identity,
+        request: SendRequest,
+        route: Route,
+        text: str,
+        status: SmsStatus,
+        message_id: str | None,
+        reason: str | None,
+    ) -> bool:
+        """The outbox row ended and the audit written, each retried through a database blink; never
+        raises. Returns whether the outbox row says what the provider answered."""
+
+        async def finish() -> None:
+            async with transaction(self._sessions) as session:
+                repo = SmsMessageRepository(session, identity.team_id)
+                fresh = await repo.by_key(request.idempotency_key)
+                assert fresh is not None
+                await repo.finish(fresh, status, provider_message_id=message_id, error=reason)
+
+        info = count(text)
+
+        async def audit() -> None:
+            await self._audit.record(
+                identity.team_id,
+                identity.user_id,
+                f"sms.{status.value}",
+                target_type="phone",
+                target_id=mask(request.number),
+                outcome="ok" if status is SmsStatus.ACCEPTED else status.value,
+                details={
+                    "provider": route.value,
+                    "provider_message_id": message_id,
+                    "template_id": request.template_id,
+                    "segments": info.segments,
+                    "encoding": info.encoding,
+                    "thread_id": request.thread_id,
+                    "error": reason,
+                },
+            )
+
+        recorded = await _persist(finish, "the outbox row")
+        await _persist(audit, "the send's audit event")
+        return recorded
+
+    async def check_later(
+        self, providers: Providers, identity: Identity, request: SendRequest, *, at: datetime
+    ) -> SendRequest:
+        """What sending checks, made when a send is scheduled for `at` (checked again when it goes): a
+        provider, the text, a reply's thread and number, the template's sender code, and the guard at that
+        time (`SendRefused`, audited, stage "schedule"). InputError / AccessDenied in words otherwise.
+        Returns the request as it will be kept (a reply's account is LiveVox's)."""
+        choose_route(providers, identity)
+        check_text(request.text, request.template_id)
+        if request.thread_id:
+            request = await self._reply_checked(providers, identity, request)
+        if request.template_id:
+            template = await self.template(providers, request.template_id)
+            if problem := await self.template_sender_problem(providers, identity, template):
+                raise InputError(problem)
+        _, verdict = await self.check(providers, identity, request.number, at=at)
+        if verdict.blocking(None):
+            await self.guard.refused(identity, verdict, stage="schedule")
+            raise SendRefused(verdict, None)
+        return request
 
     async def _guarded(self, providers: Providers, identity: Identity, request: SendRequest) -> None:
         """The guard, at the moment of sending: `SendRefused` (audited) when the number may not be texted
@@ -368,12 +490,18 @@ class SmsService:
         self, providers: Providers, identity: Identity, request: SendRequest
     ) -> SendRequest:
         """A reply into a LiveVox thread, checked on LiveVox's data before anything is written or sent: the
-        thread must be one the person may act on (`AccessDenied`, audited, otherwise) and be with the
-        number being texted; its account is LiveVox's, not the one the modal was opened with."""
+        thread must be one the person may act on (`AccessDenied`, audited, otherwise) and, for everyone
+        (a supervisor's is read too), be with the number being texted; its account is LiveVox's, not the
+        one the modal was opened with."""
         assert request.thread_id is not None
         thread = await self._threads.check(providers, identity, request.thread_id, what="sms reply")
-        if thread is None:  # a supervisor: any thread
-            return request
+        if thread is None:  # a supervisor may reply in any thread: it is read all the same, for its number
+            thread = await self._threads.find(providers, identity, request.thread_id)
+        if thread is None:
+            raise InputError(
+                "Switchboard could not find that thread in the team's LiveVox inboxes (it may have been "
+                "closed), so nothing was sent: send a new message with `/sms send`."
+            )
         if not (same_number(thread.to, request.number) or same_number(thread.from_, request.number)):
             raise InputError(
                 "That thread is with another number: reply to the number of the thread, or send a new "
@@ -426,6 +554,13 @@ class SmsService:
         except errors.ProviderError as error:
             log.warning("sms send failed", extra={"route": route.value, "error": type(error).__name__})
             return SmsStatus.FAILED, None, describe(name, error)
+        except Exception:  # the request may have reached the provider: unknown, never "failed, try again"
+            log.exception("sms send broke after calling the provider", extra={"route": route.value})
+            return (
+                SmsStatus.UNKNOWN,
+                None,
+                f"Switchboard could not read {name}'s answer, so it may or may not have been sent.",
+            )
 
     async def _early_failure(
         self, identity: Identity, request: SendRequest, route: Route, reason: str

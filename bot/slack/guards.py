@@ -14,6 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt.async_app import AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -109,6 +111,30 @@ async def deny(args: AsyncArgs, identity: Identity, required: Role, what: str) -
     if body.get("type") == "view_submission":
         return
     await tell(args.client, body, identity.user_id, text)
+
+
+STALE_FORM = "the form's private_metadata names no form of theirs (another person's, edited, or expired)"
+
+
+async def refuse_submission(
+    ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, what: str, *, field: str, text: str
+) -> None:
+    """A form refused for what came back with it, not for the person's role (another person's form, an
+    edited private_metadata, an expired form): the reason under `field` in the open modal, and one audit
+    row, as `deny` writes one."""
+    await ack(response_action="errors", errors={field: clip(text, FIELD_ERROR_CHARS)})
+    identity: Identity = context["identity"]
+    target_type, target_id, attempted = _attempt(body)
+    await context["container"].audit.denied(
+        identity.team_id,
+        identity.user_id,
+        what,
+        required=None,
+        target_type=target_type,
+        target_id=target_id,
+        attempted=attempted,
+        reason=STALE_FORM,
+    )
 
 
 def _attempt(body: dict[str, Any]) -> tuple[str | None, str | None, str]:

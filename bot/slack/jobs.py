@@ -20,6 +20,7 @@ from bot.jobs.retry import is_database_outage
 from bot.providers.errors import ProviderError
 from bot.services.failures import describe
 from bot.services.identity import Identity
+from bot.services.sms import settle_stale
 from bot.slack.features import FEATURES
 from bot.slack.outcome import FAILED
 from bot.slack.outcome import failure as _failure
@@ -227,12 +228,16 @@ CLAIMS_KEPT = timedelta(days=2)
 async def housekeeping(container: Container, timestamp: int) -> None:
     """Once an hour (the tick at the top of it): forget the Slack layer's short-lived state, the
     server-side payloads behind buttons and modals once expired, and the claims of intents done days
-    ago; nothing else deletes them, and both tables grew with every click."""
+    ago; nothing else deletes them, and both tables grew with every click. And the outbox rows a send
+    left PENDING (its provider answer could not be written) end UNKNOWN (`bot.services.sms.settle_stale`)."""
     if timestamp % 3600 >= 60:
         return
     async with transaction(container.sessions) as session:
         await delete_expired_payloads(session)
         await delete_old_claims(session, older_than=CLAIMS_KEPT)
+    # An SMS whose provider answer could not be written stays PENDING no longer than this (never re-sent).
+    async with transaction(container.sessions) as session:
+        await settle_stale(session)
 
 
 def install(runner: JobRunner[Container], settings: Settings) -> None:

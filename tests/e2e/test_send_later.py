@@ -293,6 +293,37 @@ async def test_the_send_form_schedules_with_its_date_and_time_picker(make_harnes
         assert _sent(slack, "From the form") == []
 
 
+async def test_the_send_form_refuses_to_schedule_what_sending_would_refuse(make_harness: MakeHarness) -> None:
+    from tests.e2e.test_safe_send import DNC, OPTED_OUT, PHONE_STOP
+
+    async with make_harness(send_window=None, settle_timeout=30) as slack:
+        slack.container.clock = FakeClock(NOW)
+        at = int((NOW + timedelta(hours=1, seconds=2)).timestamp())
+        for number, words in (
+            (DNC, "Do-Not-Contact"),
+            (OPTED_OUT, "not opted in to SMS"),
+            (PHONE_STOP, "the customer opted out"),
+        ):
+            await slack.driver.command("/sms", f"send {number}", user="U0AGENT")
+            await slack.driver.settle()
+            view = slack.driver.current_view("U0AGENT")
+            assert view is not None
+            ok = await slack.driver.submit(
+                view, {ids.INPUT_MESSAGE[0]: "Scheduled anyway?", ids.INPUT_SEND_AT[0]: str(at)}
+            )
+            assert ok.ok
+            await slack.driver.settle()
+            told = _text(slack.emulator.ephemerals("C0DEMO", "U0AGENT")[-1])
+            assert "Not scheduled for" in told and words in told and "Scheduled:" not in told, told
+        assert await _scheduled(slack) == []  # nothing was scheduled, so nothing fires later
+        refusals = await _audit(slack, "sms.refused")
+        assert (
+            sorted(e.details["stage"] for e in refusals if e.details["stage"] == "schedule")
+            == ["schedule"] * 3
+        )
+        assert not await _audit(slack, "sms.scheduled")
+
+
 async def test_app_home_lists_them_and_cancels(make_harness: MakeHarness) -> None:
     async with make_harness(send_window=None, settle_timeout=30) as slack:
         slack.container.clock = FakeClock(NOW)
@@ -584,3 +615,11 @@ async def test_a_row_whose_firing_keeps_failing_is_given_up_after_the_hour_and_t
         await slack.driver.settle()
         assert len(claims) == tries and len(_told_since(slack, seq)) == 1
         assert _sent(slack, "Never claimed") == []
+
+
+async def test_a_time_far_beyond_the_limit_is_told_the_limit(slack: Harness) -> None:
+    for far in ("in 99999999999 days", "in 31 days", "in 99999999999999999999 weeks"):
+        text, card = await _command(slack, f'send {CLEAN} Far away --at "{far}"')
+        told = text + (_text(card) if card is not None else "")
+        assert "up to 30 days ahead" in told and "went wrong" not in told, (far, told)
+    assert await _scheduled(slack) == []

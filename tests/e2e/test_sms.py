@@ -585,3 +585,168 @@ async def test_a_link_removed_by_another_process_applies_at_the_moment_of_sendin
     assert answer is not None and "not linked to Switchboard" in json.dumps(answer.blocks) + answer.text
     async with slack.container.sessions() as session:
         assert list(await SmsMessageRepository(session, TEAM_ID).recent(limit=5)) == []
+
+
+# --------------------------------------------------------------- after the provider answered
+
+
+def _told(slack: Harness, user: str = "U0AGENT") -> list[str]:
+    """Every card and ephemeral the person was shown, in order."""
+    ephemerals = [_text(m) for m in slack.emulator.ephemerals("C0DEMO", user)]
+    return _card_texts(slack) + ephemerals
+
+
+def _never_try_again(told: list[str]) -> None:
+    for text in told:
+        assert "try again" not in text and "can't reach its database" not in text, text
+
+
+@pytest.mark.parametrize("kind", ["blink", "bug"])
+async def test_a_send_whose_outbox_row_cannot_be_ended_is_told_as_accepted_and_settled_later(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+    from sqlalchemy.exc import OperationalError
+
+    from bot.db.base import utcnow
+    from bot.db.session import transaction
+    from bot.services import sms as sms_service
+    from bot.slack.jobs import housekeeping
+
+    monkeypatch.setattr(sms_service, "PERSIST_WAIT_SECONDS", 0.01)
+    calls: list[str] = []
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kind)
+        if kind == "blink":  # the database went away right after LiveVox accepted the SMS, and stays away
+            raise OperationalError("UPDATE sms_messages", {}, ConnectionError("server closed"))
+        raise RuntimeError("a bug in the bookkeeping")
+
+    monkeypatch.setattr(SmsMessageRepository, "finish", broken)
+    card = await _card(slack, f"send {CLEAN} card {kind}")
+    await slack.driver.click(card, action_id=ids.ACTION_SEND_CONFIRM, user="U0AGENT")
+    await slack.driver.settle()
+    card_now = slack.driver.last_response("U0AGENT")  # the card replaced, not left at "Sending…"
+    assert card_now is not None and card_now.ts == card.ts
+    assert "Accepted by LiveVox" in _text(card_now) and "do not send it again" in _text(card_now)
+    assert "Sending" not in _text(card_now)
+    view = await _modal(slack, f"send {CLEAN}")
+    await slack.driver.submit(view, {ids.INPUT_MESSAGE[0]: f"form {kind}"})
+    await slack.driver.settle()
+
+    assert (
+        len(_lv_sent(slack, CLEAN, f"card {kind}")) == 1 and len(_lv_sent(slack, CLEAN, f"form {kind}")) == 1
+    )
+    assert len(calls) == (8 if kind == "blink" else 2)  # a blink is retried (4 times a send), a bug is not
+    told = _told(slack)
+    _never_try_again(told)
+    form_told = [t for t in told if f"form {kind}" in t]
+    assert form_told and "Accepted by LiveVox" in form_told[-1] and "do not send it again" in form_told[-1]
+    assert sum(a[1] == "sms.accepted" for a in await slack.audit_actions()) == 2  # the audit was written
+
+    rows = await _rows(slack)
+    assert [r.status for r in rows] == [SmsStatus.PENDING, SmsStatus.PENDING]
+    await housekeeping(slack.container, 0)  # too fresh: a send may still be on its way
+    assert [r.status for r in await _rows(slack)] == [SmsStatus.PENDING, SmsStatus.PENDING]
+    async with transaction(slack.container.sessions) as session:  # a quarter of an hour later
+        await session.execute(update(SmsMessage).values(created_at=utcnow() - timedelta(minutes=16)))
+    await housekeeping(slack.container, 0)
+    rows = await _rows(slack)
+    assert [r.status for r in rows] == [SmsStatus.UNKNOWN, SmsStatus.UNKNOWN]
+    assert all("never sent again" in (r.error or "") for r in rows)
+    assert sum(a == ("switchboard", "sms.unknown", "unknown") for a in await slack.audit_actions()) == 2
+
+
+async def test_a_database_blink_ending_the_outbox_row_is_retried(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.services import sms as sms_service
+
+    monkeypatch.setattr(sms_service, "PERSIST_WAIT_SECONDS", 0.01)
+    finish = SmsMessageRepository.finish
+    blinks: list[int] = []
+
+    async def blink_twice(repo: SmsMessageRepository, *args: Any, **kwargs: Any) -> Any:
+        if len(blinks) < 2:
+            blinks.append(1)
+            raise OperationalError("UPDATE sms_messages", {}, ConnectionError("server closed"))
+        return await finish(repo, *args, **kwargs)
+
+    monkeypatch.setattr(SmsMessageRepository, "finish", blink_twice)
+    card = await _card(slack, f"send {CLEAN} after a blink")
+    await slack.driver.click(card, action_id=ids.ACTION_SEND_CONFIRM, user="U0AGENT")
+    await slack.driver.settle()
+    assert len(_lv_sent(slack, CLEAN, "after a blink")) == 1
+    _never_try_again(_told(slack))
+    [row] = await _rows(slack)
+    assert row.status is SmsStatus.DELIVERED  # ended, then followed to its delivery record
+    assert "Delivered to +1 415-555-0100" in _text(slack.driver.last_response("U0AGENT"))
+
+
+@pytest.mark.parametrize("surface", ["card", "form"])
+async def test_an_error_telling_a_sent_sms_is_never_please_try_again(
+    slack: Harness, monkeypatch: pytest.MonkeyPatch, surface: str
+) -> None:
+    from bot.slack.sms import jobs as sms_jobs
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the delivery check could not be queued")
+
+    monkeypatch.setattr(sms_jobs, "_follow", broken)
+    if surface == "card":
+        card = await _card(slack, f"send {CLEAN} told once")
+        await slack.driver.click(card, action_id=ids.ACTION_SEND_CONFIRM, user="U0AGENT")
+    else:
+        view = await _modal(slack, f"send {CLEAN}")
+        await slack.driver.submit(view, {ids.INPUT_MESSAGE[0]: "told once"})
+    await slack.driver.settle()
+    assert len(_lv_sent(slack, CLEAN, "told once")) == 1
+    told = [t for t in _told(slack) if "told once" in t or "went wrong" in t]
+    _never_try_again(told)
+    assert all("went wrong" not in t for t in told)
+    assert "Accepted by LiveVox" in told[-1] and "could not finish telling you" in told[-1]
+
+
+async def test_a_form_sends_once_whatever_view_id_or_hash_the_client_sends_back(slack: Harness) -> None:
+    view = await _modal(slack, f"send {CLEAN}")
+    twice = [
+        slack.driver.view_submission_payload(view, {ids.INPUT_MESSAGE[0]: "only once"}, user="U0AGENT")
+        for _ in range(2)
+    ]
+    await asyncio.gather(*(slack.driver.send_payload(p) for p in twice))
+    await slack.driver.settle()
+    edited_hash = slack.driver.view_submission_payload(
+        view, {ids.INPUT_MESSAGE[0]: "only once"}, user="U0AGENT"
+    )
+    edited_hash["view"]["hash"] = "edited"
+    edited_id = slack.driver.view_submission_payload(
+        view, {ids.INPUT_MESSAGE[0]: "only once"}, user="U0AGENT"
+    )
+    edited_id["view"]["id"] = "VOTHER"
+    for payload in (edited_hash, edited_id):
+        await slack.driver.send_payload(payload)
+        await slack.driver.settle()
+    assert len(_lv_sent(slack, CLEAN, "only once")) == 1
+    assert len([r for r in await _rows(slack) if r.body == "only once"]) == 1
+
+
+@pytest.mark.parametrize(
+    "block",
+    [ids.INPUT_TEMPLATE[0], ids.INPUT_MESSAGE[0], ids.INPUT_SEND_AT[0], ids.INPUT_RECIPIENT[0]],
+)
+async def test_a_form_input_in_a_shape_slack_never_sends_is_marked_not_a_crash(
+    slack: Harness, block: str
+) -> None:
+    view = await _modal(slack, f"send {CLEAN}")
+    payload = slack.driver.view_submission_payload(view, {ids.INPUT_MESSAGE[0]: "odd shape"}, user="U0AGENT")
+    payload["view"]["state"]["values"][block] = "not an object"
+    response = await slack.driver.send_payload(payload)
+    assert response.status == 200
+    errors = json.loads(response.body)["errors"]
+    assert list(errors) == [block] and "cannot read" in errors[block]
+    await slack.driver.settle()
+    assert _lv_sent(slack, CLEAN, "odd shape") == []

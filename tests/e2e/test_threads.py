@@ -416,3 +416,29 @@ async def test_provider_failure_on_the_list_is_told(slack_no_livevox: Harness) -
     answer = slack.driver.last_response("U0AGENT")
     assert answer is not None
     assert "LiveVox" in answer.text and "try again" in answer.text
+
+
+@pytest.mark.parametrize("user", ["U0AGENT", "U0SUPER"])
+async def test_a_reply_goes_only_to_the_threads_own_number_for_everyone(slack: Harness, user: str) -> None:
+    maria = open_thread(slack, MARIA, AGENT_ID)
+
+    async def reply(to: str, text: str) -> str:
+        message = await list_threads(slack, user=user)
+        await click_card(slack, message, maria.thread_id, ids.ACTION_THREAD_REPLY, user=user)
+        await slack.driver.settle()
+        view = slack.driver.current_view(user)
+        assert view is not None and view.callback_id == ids.VIEW_SEND_SMS
+        await slack.driver.submit(view, {ids.INPUT_RECIPIENT[0]: to, ids.INPUT_MESSAGE[0]: text}, user=user)
+        await slack.driver.settle()
+        return dump(slack.emulator.ephemerals("C0DEMO", user)[-1])
+
+    other = "+14155550101"  # the To box changed to another number, with Maria's thread behind the form
+    told = await reply(other, f"to the wrong person {user}")
+    assert "That thread is with another number" in told
+    sent = [m for m in world(slack).lv_messages if m.direction == 2]
+    assert not [m for m in sent if m.message == f"to the wrong person {user}"]
+
+    told = await reply(MARIA, f"to Maria {user}")  # the thread's own number is sent, in the thread
+    assert "Accepted by LiveVox" in told or "Delivered to" in told
+    [mine] = [m for m in world(slack).lv_messages if m.message == f"to Maria {user}"]
+    assert mine.phone == MARIA.lstrip("+") and mine.thread_id == maria.thread_id

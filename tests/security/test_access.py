@@ -20,6 +20,7 @@ from bot.db.repositories import AuditRepository, SmsMessageRepository
 from bot.sandbox.world import DEMO, Thread, World
 from bot.services.demo import TEAM_ID
 from bot.slack import ids
+from bot.slack.guards import STALE_FORM
 from bot.slack.signing import sign_value, verify_value
 from tests.e2e.conftest import Harness
 
@@ -223,6 +224,31 @@ async def test_forged_send_modal_metadata_cannot_redirect_a_reply(slack: Harness
     await slack.driver.settle()
     assert requests.changes() == [] and len(world(slack).lv_messages) == sent_before
     assert theirs.thread_id not in token and "C0DEMO" not in token  # only a reference travels
+
+
+async def test_a_form_refused_for_what_came_back_with_it_is_audited(
+    slack: Harness, requests: Requests
+) -> None:
+    await slack.driver.shortcut(ids.SHORTCUT_SEND_SMS, user=AGENT)
+    await slack.driver.settle()
+    view = slack.driver.current_view(AGENT)
+    assert view is not None and view.callback_id == ids.VIEW_SEND_SMS
+    values = {ids.INPUT_RECIPIENT[0]: MARIA, ids.INPUT_MESSAGE[0]: "Whose form?"}
+    theirs = await slack.driver.submit(view, values, user="U0SUPER")  # another person's form
+    edited = copy.deepcopy(view)
+    edited.data["private_metadata"] = "x" * 20
+    forged = await slack.driver.submit(edited, values, user=AGENT)  # an edited private_metadata
+    for response in (theirs, forged):
+        assert "expired" in " ".join(response.errors.values())
+    await slack.driver.settle()
+    assert requests.changes() == []
+    refused = [(e.actor, e.details["what"], e.details.get("reason", "")) for e in await denials(slack)]
+    assert sorted(refused) == sorted(
+        [
+            ("U0SUPER", "Sending SMS", STALE_FORM),
+            (AGENT, "Sending SMS", STALE_FORM),
+        ]
+    )
 
 
 # ----------------------------------------------------------------------------- one read rule

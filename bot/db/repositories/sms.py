@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.models import Provider, SmsMessage, SmsStatus
@@ -102,6 +103,21 @@ class SmsMessageRepository(TeamRepository[SmsMessage]):
             .execution_options(synchronize_session=False)
         )
 
+    async def unknown_if_pending(self, row_id: int, reason: str) -> bool:
+        """A row still PENDING ends UNKNOWN with `reason` (a conditional UPDATE: a send that has just
+        ended its row keeps what it wrote). True when this call moved it."""
+        result = await self.session.execute(
+            update(SmsMessage)
+            .where(
+                SmsMessage.team_id == self.team_id,
+                SmsMessage.id == row_id,
+                SmsMessage.status == SmsStatus.PENDING,
+            )
+            .values(status=SmsStatus.UNKNOWN, error=reason)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
     async def recent(self, *, limit: int = 20, slack_user_id: str | None = None) -> list[SmsMessage]:
         query = self._select()
         if slack_user_id is not None:
@@ -150,3 +166,15 @@ class SmsMessageRepository(TeamRepository[SmsMessage]):
             .distinct()
         )
         return [str(t) for t in (await self.session.execute(query)).scalars() if t]
+
+
+async def stale_pending(session: AsyncSession, *, before: datetime, limit: int = 500) -> list[SmsMessage]:
+    """Every workspace's outbox rows still PENDING that were written before `before` (a send takes
+    seconds: these lost their ending, a database blink or a dead worker right after the provider call)."""
+    query = (
+        select(SmsMessage)
+        .where(SmsMessage.status == SmsStatus.PENDING, SmsMessage.created_at < before)
+        .order_by(SmsMessage.id)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())

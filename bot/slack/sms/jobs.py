@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -420,13 +422,20 @@ async def confirm(job: SmsConfirmJob, container: Container) -> None:
             override=override,
         ),
     )
-    checking = _will_follow(container, result)
-    # The card first: the follow-up replaces it, so it must not be able to arrive before it.
-    await _answer(container, envelope, _outcome(result, checking=checking))
-    if await _follow(container, envelope, result, key) is False:
-        if checking:  # the check could not be queued after all: the card must not promise it
-            await _answer(container, envelope, _outcome(result, checking=False))
-        await _not_followed(container, identity, result, key)
+    try:
+        checking = _will_follow(container, result)
+        # The card first: the follow-up replaces it, so it must not be able to arrive before it.
+        await _answer(container, envelope, _outcome(result, checking=checking))
+        if await _follow(container, envelope, result, key) is False:
+            if checking:  # the check could not be queued after all: the card must not promise it
+                await _answer(container, envelope, _outcome(result, checking=False))
+            await _not_followed(container, identity, result, key)
+    except Exception:
+
+        async def again(payload: dict[str, Any]) -> None:
+            await _answer(container, envelope, payload)
+
+        await _after_send_broke(container, envelope, result, again)
 
 
 async def _answer(container: Container, envelope: Envelope, payload: dict[str, Any]) -> None:
@@ -443,6 +452,7 @@ def _will_follow(container: Container, result: SendResult | str) -> bool:
         not isinstance(result, str)
         and result.status is SmsStatus.ACCEPTED
         and not result.repeated
+        and result.recorded  # a row left PENDING is never followed (the follow-up reads the row)
         and followed(result.route)
         and container.settings.sms_delivery_checks > 0
     )
@@ -514,7 +524,12 @@ def _window_words(container: Container) -> str:
 
 async def _not_followed(container: Container, identity: Identity, result: SendResult | str, key: str) -> None:
     """Accepted with no check to come: the outbox row and the audit say "not confirmed" now."""
-    if isinstance(result, str) or result.status is not SmsStatus.ACCEPTED or result.repeated:
+    if (
+        isinstance(result, str)
+        or result.status is not SmsStatus.ACCEPTED
+        or result.repeated
+        or not result.recorded
+    ):
         return
     tracker = DeliveryService(container.sessions, container.history)
     row = await tracker.row(identity.team_id, key)
@@ -633,24 +648,54 @@ async def send_from_modal(job: SmsSendJob, container: Container) -> None:
             account=job.account,
         ),
     )
-    checking = _will_follow(container, result)
-    dm = await tell(
-        container,
-        envelope.team_id,
-        envelope.user_id,
-        envelope.channel_id,
-        _outcome(result, checking=checking),
-    )
-    if await _follow(container, envelope, result, job.key, dm=dm) is False:
-        if checking:  # the check could not be queued after all: the message must not promise it
-            await tell(
-                container,
-                envelope.team_id,
-                envelope.user_id,
-                envelope.channel_id,
-                _outcome(result, checking=False),
-            )
-        await _not_followed(container, identity, result, job.key)
+    try:
+        checking = _will_follow(container, result)
+        dm = await tell(
+            container,
+            envelope.team_id,
+            envelope.user_id,
+            envelope.channel_id,
+            _outcome(result, checking=checking),
+        )
+        if await _follow(container, envelope, result, job.key, dm=dm) is False:
+            if checking:  # the check could not be queued after all: the message must not promise it
+                await tell(
+                    container,
+                    envelope.team_id,
+                    envelope.user_id,
+                    envelope.channel_id,
+                    _outcome(result, checking=False),
+                )
+            await _not_followed(container, identity, result, job.key)
+    except Exception:
+
+        async def again(payload: dict[str, Any]) -> None:
+            await tell(container, envelope.team_id, envelope.user_id, envelope.channel_id, payload)
+
+        await _after_send_broke(container, envelope, result, again)
+
+
+async def _after_send_broke(
+    container: Container,
+    envelope: Envelope,
+    result: SendResult | str,
+    answer: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
+    """Telling or following a send failed after the provider answered: never the runner's "please try
+    again" (the customer would get it twice). The person is told the outcome once more (best effort);
+    the error is logged, and the job ends (it is a change: never run again)."""
+    log.exception("a send's aftermath failed", extra={"origin": envelope.origin})
+    if isinstance(result, str):  # refused before anything was sent: the refusal is what was to be told
+        payload = failure(result)
+    else:
+        payload = _outcome(
+            replace(result, reason=result.reason or "Switchboard could not finish telling you how it went."),
+            checking=False,
+        )
+    try:
+        await answer(payload)
+    except Exception:
+        log.warning("the outcome of a send could not be told", exc_info=True)
 
 
 async def tell(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -121,11 +121,40 @@ async def schedule(
     container: Container, envelope: Envelope, identity: Identity, request: ScheduleRequest
 ) -> Scheduled:
     """Make the row (or find the one this intent made) and defer its fire job. InputError, in words,
-    for a time in the past, too far ahead, or with no allowed time near it."""
-    scheduled = await sends(container).schedule(identity, request)
+    for a time in the past, too far ahead, or with no allowed time near it, and for what sending would
+    refuse (the guard at the time it goes, audited; the text, a reply's number, the template's sender
+    code): checked now as when it is sent (and again then)."""
+    scheduled_sends = sends(container)
+    if await scheduled_sends.existing(identity.team_id, request.key) is None:
+        request = await _checked(container, identity, request)
+    scheduled = await scheduled_sends.schedule(identity, request)
     if scheduled.created:
         await _defer_fire(container, envelope, scheduled.row)
     return scheduled
+
+
+async def _checked(container: Container, identity: Identity, request: ScheduleRequest) -> ScheduleRequest:
+    """The checks of sending, at the time the send would go (moved out of quiet hours)."""
+    if not identity.may(Role.AGENT):
+        return request  # the schedule refuses it, in words
+    at, _ = await sends(container).plan(identity.team_id, request.number, request.at)
+    providers = await container.providers.for_team(identity.team_id)
+    send = SendRequest(
+        number=request.number,
+        idempotency_key=request.key,
+        text=request.text,
+        template_id=request.template_id,
+        sender=request.sender,
+        channel_id=request.channel_id,
+        thread_id=request.thread_id,
+        account=request.account,
+    )
+    try:
+        checked = await service(container).check_later(providers, identity, send, at=at)
+    except SendRefused as refused:  # audited by the guard; said as what it is: nothing was scheduled
+        number = pretty_number(request.number)
+        raise InputError(f"Not scheduled for {number}: {refused.verdict.sentence()}") from refused
+    return replace(request, account=checked.account)
 
 
 async def _defer_fire(container: Container, envelope: Envelope, row: ScheduledSend) -> None:
@@ -462,7 +491,7 @@ async def schedule_from_form(job: ScheduleFromFormJob, container: Container) -> 
     )
     try:
         scheduled = await schedule(container, envelope, identity, request)
-    except InputError as error:
+    except (InputError, AccessDenied) as error:  # refused before anything was scheduled: in words
         await tell(
             container, envelope.team_id, envelope.user_id, envelope.channel_id, failure(error_text(error))
         )

@@ -15,7 +15,7 @@ from bot.errors import InputError
 from bot.jobs.contract import Claim, Envelope, Job
 from bot.services.send_time import check_send_time
 from bot.slack import ids
-from bot.slack.guards import requires
+from bot.slack.guards import refuse_submission, requires
 from bot.slack.jobs import UNAVAILABLE, accept
 from bot.slack.payloads import recall
 from bot.slack.sms.blocks import (
@@ -38,22 +38,62 @@ from bot.slack.sms.later import ScheduleFromFormJob
 log = logging.getLogger(__name__)
 
 
-def _value(values: dict[str, Any], block_action: tuple[str, str]) -> str:
-    """The submitted value of one input (a typed text or a selected option's value), or ""."""
-    element = values.get(block_action[0], {}).get(block_action[1], {}) or {}
+class Malformed(Exception):
+    """A submitted input whose state is not the shape Slack sends (the client edited it)."""
+
+    def __init__(self, block_id: str) -> None:
+        super().__init__(block_id)
+        self.block_id = block_id
+
+
+MALFORMED = "This input came back in a shape Switchboard cannot read; please fill it in again."
+
+
+def _element(values: Any, block_action: tuple[str, str]) -> dict[str, Any]:
+    """One input's submitted state ({} when absent); `Malformed` when it is not an object."""
+    if not isinstance(values, dict):
+        raise Malformed(block_action[0])
+    block = values.get(block_action[0])
+    if block is None:
+        return {}
+    element = block.get(block_action[1]) if isinstance(block, dict) else block
+    if element is None:
+        return {}
+    if not isinstance(element, dict):
+        raise Malformed(block_action[0])
+    return element
+
+
+def _value(values: Any, block_action: tuple[str, str]) -> str:
+    """The submitted value of one input (a typed text or a selected option's value), or "";
+    `Malformed` when its state is not what Slack sends."""
+    element = _element(values, block_action)
     option = element.get("selected_option")
+    if option is not None and not isinstance(option, dict):
+        raise Malformed(block_action[0])
     if option:
         return str(option.get("value") or "")
-    return str(element.get("value") or "")
+    value = element.get("value")
+    if value is not None and not isinstance(value, str | int | float):
+        raise Malformed(block_action[0])
+    return str(value or "")
 
 
 def read_submission(view: dict[str, Any], region: str, now: datetime | None = None) -> dict[str, Any]:
     """Validate a submitted send modal; raises `FieldErrors` naming the block to mark. `send_at`: the
     picked time (epoch seconds), checked against `now`, or None to send now."""
+    try:
+        return _read_submission(view, region, now)
+    except Malformed as error:  # an edited payload: the input is marked, nothing crashes
+        raise FieldErrors({error.block_id: MALFORMED}) from error
+
+
+def _read_submission(view: dict[str, Any], region: str, now: datetime | None) -> dict[str, Any]:
     from bot.services.segments import too_long
     from bot.slack.parsing import split_number
 
-    values = view.get("state", {}).get("values", {})
+    state = view.get("state") or {}
+    values = state.get("values", {}) if isinstance(state, dict) else None
     errors: dict[str, str] = {}
     raw_number = _value(values, ids.INPUT_RECIPIENT)
     number = ""
@@ -72,9 +112,7 @@ def read_submission(view: dict[str, Any], region: str, now: datetime | None = No
     elif text and (reason := too_long(text)):
         errors[ids.INPUT_MESSAGE[0]] = reason
     sender = _value(values, ids.INPUT_SENDER).strip()
-    picked = (values.get(ids.INPUT_SEND_AT[0], {}).get(ids.INPUT_SEND_AT[1], {}) or {}).get(
-        "selected_date_time"
-    )
+    picked = _element(values, ids.INPUT_SEND_AT).get("selected_date_time")
     send_at: float | None = None
     if picked is not None:
         try:
@@ -119,11 +157,13 @@ async def on_submit(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltConte
     # back is only the token naming them (an edited one names nothing).
     token = str(view.get("private_metadata") or "")
     meta = await recall(container, identity.team_id, identity.user_id, token, SendModalContext)
-    if meta is None:
-        await ack(response_action="errors", errors={ids.INPUT_RECIPIENT[0]: EXPIRED})
+    if meta is None:  # another person's form, an edited private_metadata, or an expired form
+        await refuse_submission(ack, body, context, "Sending SMS", field=ids.INPUT_RECIPIENT[0], text=EXPIRED)
         return
-    # Slack delivering the same submission again sends once: the job claims the form when it runs.
-    key = f"modal:{view.get('id')}:{view.get('hash')}"
+    # One form, one send: the key is the server's own record of this opened form (the token names it,
+    # for this person), not view.id / view.hash, which the client can change. Its job claims it when it
+    # runs, so a second submission of the form (redelivered, or with an edited view) sends nothing.
+    key = f"modal:{token}"
     envelope = Envelope(
         team_id=identity.team_id,
         user_id=identity.user_id,
@@ -153,10 +193,17 @@ async def on_override_submit(ack: AsyncAck, body: dict[str, Any], context: Async
     container = context["container"]
     identity = context["identity"]
     view = body["view"]
-    values = view.get("state", {}).get("values", {})
-    reason = _value(values, ids.INPUT_OVERRIDE_REASON).strip()
-    box = values.get(ids.INPUT_OVERRIDE_CONFIRM[0], {}).get(ids.INPUT_OVERRIDE_CONFIRM[1], {}) or {}
-    confirmed = any(o.get("value") == "confirm" for o in box.get("selected_options") or [])
+    state = view.get("state") or {}
+    values = state.get("values", {}) if isinstance(state, dict) else None
+    try:
+        reason = _value(values, ids.INPUT_OVERRIDE_REASON).strip()
+        options = _element(values, ids.INPUT_OVERRIDE_CONFIRM).get("selected_options") or []
+        if not isinstance(options, list):
+            raise Malformed(ids.INPUT_OVERRIDE_CONFIRM[0])
+    except Malformed as error:
+        await ack(response_action="errors", errors={error.block_id: MALFORMED})
+        return
+    confirmed = any(isinstance(o, dict) and o.get("value") == "confirm" for o in options)
     errors: dict[str, str] = {}
     if len(reason) < 5:
         errors[ids.INPUT_OVERRIDE_REASON[0]] = "Say why it must go out anyway (a few words at least)."
@@ -168,7 +215,9 @@ async def on_override_submit(ack: AsyncAck, body: dict[str, Any], context: Async
     token = str(view.get("private_metadata") or "")
     where = await recall(container, identity.team_id, identity.user_id, token, OverrideContext)
     if where is None:
-        await ack(response_action="errors", errors={ids.INPUT_OVERRIDE_REASON[0]: EXPIRED})
+        await refuse_submission(
+            ack, body, context, "Overriding a send refusal", field=ids.INPUT_OVERRIDE_REASON[0], text=EXPIRED
+        )
         return
     # The card's Send and this override are one intent: the first of them wins, once.
     envelope = Envelope(
