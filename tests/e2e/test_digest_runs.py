@@ -117,7 +117,11 @@ async def test_a_slot_missed_by_more_than_six_hours_is_noted_once_as_skipped(sla
 
 
 async def test_run_now_posts_outside_the_schedule_marked_as_such(slack: Harness) -> None:
-    subscription = await subscribe(slack, "daily 09:00", created=datetime.now(UTC) - timedelta(days=3))
+    # No slot of its own falls due while the test runs (the in-process worker's periodic tick would post
+    # or note one beside the run asked for): its time is half a day away, and it was made a minute ago.
+    now = datetime.now(UTC)
+    at = (now + timedelta(hours=12)).strftime("%H:%M")
+    subscription = await subscribe(slack, f"daily {at}", created=now - timedelta(minutes=1))
     await request_run_now(slack.container, for_scheduler(TEAM_ID, CHANNEL_ID, "test"), subscription)
     await settle(slack)
     (run,) = await runs(slack)
