@@ -18,15 +18,14 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 import uvicorn
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import Message
 
 from bot import metrics
 from bot.container import Container
@@ -89,15 +88,6 @@ async def read_bounded(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _replayed(request: Request, body: bytes) -> Request:
-    """The same request with its body already read, for Bolt's adapter (which reads it again)."""
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return Request(request.scope, receive)
-
-
 def create_web_app(
     container: Container,
     bolt: AsyncApp,
@@ -128,8 +118,16 @@ def create_web_app(
         if not guard.is_signed(body, request.headers):
             return JSONResponse({"error": "invalid request"}, status_code=401)
         try:
-            # Signed: Bolt need not check the same HMAC again.
-            response = await handler.handle(_replayed(request, body), {SIGNATURE_CHECKED: True})
+            # Bolt's request built here from the body already read, as its Starlette adapter builds it
+            # (which would read the body again, through a second Request). Signed: Bolt need not check
+            # the same HMAC again.
+            bolt_request = AsyncBoltRequest(
+                body=body.decode("utf-8"),
+                query=request.scope.get("query_string", b"").decode("latin-1") or None,
+                headers=request.headers,  # type: ignore[arg-type]  # a Mapping of str, as Bolt reads it
+                context={SIGNATURE_CHECKED: True},
+            )
+            response = to_starlette_response(await bolt.async_dispatch(bolt_request))
         except (ValueError, RecursionError):
             # Signed yet unparseable (Bolt's JSON/form parsing raised): answer plainly, without a traceback.
             log.warning("a signed Slack request could not be parsed")

@@ -41,6 +41,7 @@ from bot.slack.admin.connect_blocks import PROVIDER_NAMES, connect_modal
 from bot.slack.commands import CommandRouter, Invocation
 from bot.slack.outcome import failure
 from bot.slack.parsing import mentioned_user, split_number
+from bot.slack.prompt_ack import EncodedAck
 from bot.slack.text import escape
 
 router = CommandRouter("/switchboard", "Switchboard itself", order=90)
@@ -54,7 +55,12 @@ LINK_USAGE = (
 
 @router.sub("help", "/switchboard help", "what you can do here", role=None)
 async def help_(inv: Invocation) -> None:
-    await inv.ack(**help_for(inv.identity.role))
+    encoded_help(inv.identity.role).send(inv.ack)
+
+
+@functools.cache
+def encoded_help(role: Role | None) -> EncodedAck:
+    return EncodedAck(**help_for(role))
 
 
 @functools.cache
