@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -24,10 +25,21 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.providers import RateBudget, RateLimit, default_limiter_registry
+from bot.slack.jobs import missing_scope
 
-__all__ = ["CHANNEL_LIMIT", "ChannelPacer", "paced", "post_note", "update_message"]
+__all__ = [
+    "CHANNEL_LIMIT",
+    "ChannelPacer",
+    "NotMember",
+    "not_a_member",
+    "paced",
+    "post_note",
+    "update_message",
+]
 
 log = logging.getLogger(__name__)
+
+INVITE = "Invite me first: type `/invite @Switchboard` in {channel}."
 
 CHANNEL_LIMIT = RateLimit(per_second=1.0, burst=1)  # "about one message per second per channel"
 RATE_LIMITED_TRIES = 5  # 429s in a row before giving up (each waits Retry-After)
@@ -131,4 +143,36 @@ async def update_message(
         lambda: client.chat_update(
             channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks")
         ),
+    )
+
+
+@dataclass(frozen=True)
+class NotMember:
+    """Why Switchboard cannot post in a channel: the sentence for mrkdwn and for a field error (plain)."""
+
+    mrkdwn: str
+    plain: str
+
+
+async def not_a_member(client: AsyncWebClient, channel_id: str) -> NotMember | None:
+    """None when the bot is in `channel_id` (conversations.info `is_member`); else how to invite it.
+    A private channel the bot is not in is not found at all, which takes the same invitation."""
+    name: str | None = None
+    try:
+        answer = await client.conversations_info(channel=channel_id)
+        channel = answer.get("channel") or {}
+        if channel.get("is_member") or channel.get("is_im"):
+            return None
+        name = str(channel.get("name") or "") or None
+    except SlackApiError as error:
+        code = str(error.response.get("error") or "")
+        if code != "channel_not_found":
+            log.warning("conversations.info failed", extra={"error": code})
+            text = missing_scope(error) or (
+                f"I could not check that channel with Slack ({code or 'no answer'}); please try again."
+            )
+            return NotMember(text, text.replace("`", ""))
+    return NotMember(
+        INVITE.format(channel=f"<#{channel_id}>"),
+        INVITE.format(channel=f"#{name}" if name else "that channel").replace("`", ""),
     )

@@ -15,6 +15,7 @@ from bot.clock import FakeClock
 from bot.console.blockkit import interactive_elements, validate_blocks
 from bot.console.emulator import Message
 from bot.db.models import InboxThread
+from bot.db.repositories import ChannelMappingRepository
 from bot.sandbox.faults import ProviderFaults
 from bot.sandbox.world import DEMO
 from bot.services.demo import CHANNEL_ID, TEAM_ID
@@ -402,3 +403,15 @@ async def test_two_people_take_one_card_the_second_is_told(alerts: Harness) -> N
     told = slack.emulator.ephemerals(CHANNEL_ID, loser)
     assert told and "Could not take" in text(told[-1])
     assert f"Taken by <@{winner}>" in text(card)
+
+
+async def test_alerts_are_not_turned_on_in_a_channel_the_app_is_not_in(slack: Harness) -> None:
+    """Slack would refuse every card there: the admin is told how to invite the app, nothing is saved."""
+    slack.emulator.remove_bot(CHANNEL_ID)
+    said = await admin(slack, f"channel set inbox={INBOX} alerts=on")
+    assert "Alerts not turned on" in said and "/invite @Switchboard" in said, said
+    async with slack.container.sessions() as session:
+        row = await ChannelMappingRepository(session, TEAM_ID).get(CHANNEL_ID)
+    assert row is None or not row.alerts_enabled
+    slack.emulator.channels[CHANNEL_ID]["is_member"] = True  # invited
+    await turn_on(slack)

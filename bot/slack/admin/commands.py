@@ -40,6 +40,7 @@ from bot.slack.admin.blocks import (
 from bot.slack.admin.connect_blocks import PROVIDER_NAMES, connect_modal
 from bot.slack.commands import CommandRouter, Invocation
 from bot.slack.outcome import failure
+from bot.slack.posting import not_a_member
 from bot.slack.parsing import mentioned_user, split_number
 from bot.slack.prompt_ack import EncodedAck
 from bot.slack.text import escape
@@ -295,6 +296,13 @@ async def channel(inv: Invocation) -> None:
             logins = await linked_logins(session, team, inv.identity.livevox_login)
         providers = await container.providers.for_team(team)
         change = await check_with_providers(change, providers, logins)
+        if change.alerts:  # cards Slack would refuse to post: said now, not lost silently later
+            problem = await not_a_member(inv.client, channel_id)
+            if problem is not None:
+                await inv.respond(
+                    **failure(f"Alerts not turned on. {problem.mrkdwn}"), response_type="ephemeral"
+                )
+                return
     async with transaction(container.sessions) as session:
         service = ChannelService(session, team, actor=inv.identity.user_id)
         if change is not None:

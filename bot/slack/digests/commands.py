@@ -15,10 +15,11 @@ from bot.errors import InputError
 from bot.services.digest_admin import DigestAdmin, DigestListing, parse_words
 from bot.slack.commands import CommandRouter, Invocation
 from bot.slack.digests.jobs import request_run_now
-from bot.slack.digests.manage import check_scope, not_a_member, open_digest_modal
+from bot.slack.digests.manage import check_scope, open_digest_modal
 from bot.slack.digests.manage_blocks import added_text, list_message
 from bot.slack.outcome import failure
 from bot.slack.parsing import mentioned_channel
+from bot.slack.posting import not_a_member
 from bot.slack.text import escape
 
 router = CommandRouter("/switchboard", "Switchboard itself", order=90)

@@ -4,17 +4,14 @@ is in a channel: shared by the digest command, the modal's submission and the Ho
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.digest_admin import DigestSpec, check_against_providers
 from bot.services.identity import Identity
 from bot.slack.digests.manage_blocks import digest_modal
-from bot.slack.jobs import missing_scope
 from bot.slack.payloads import keep
 from bot.slack.people import user_zone
 
@@ -22,8 +19,6 @@ if TYPE_CHECKING:
     from bot.container import Container
 
 log = logging.getLogger(__name__)
-
-INVITE = "Invite me first: type `/invite @Switchboard` in {channel}."
 
 
 class DigestModalContext(BaseModel):
@@ -61,35 +56,3 @@ async def check_scope(container: Container, identity: Identity, spec: DigestSpec
         return await check_against_providers(
             spec, session, identity.team_id, providers, identity.livevox_login
         )
-
-
-@dataclass(frozen=True)
-class NotMember:
-    """Why a digest cannot post in a channel: the sentence for mrkdwn and for a field error (plain)."""
-
-    mrkdwn: str
-    plain: str
-
-
-async def not_a_member(client: AsyncWebClient, channel_id: str) -> NotMember | None:
-    """None when the bot is in `channel_id` (conversations.info `is_member`); else how to invite it.
-    A private channel the bot is not in is not found at all, which takes the same invitation."""
-    name: str | None = None
-    try:
-        answer = await client.conversations_info(channel=channel_id)
-        channel = answer.get("channel") or {}
-        if channel.get("is_member") or channel.get("is_im"):
-            return None
-        name = str(channel.get("name") or "") or None
-    except SlackApiError as error:
-        code = str(error.response.get("error") or "")
-        if code != "channel_not_found":
-            log.warning("conversations.info failed", extra={"error": code})
-            text = missing_scope(error) or (
-                f"I could not check that channel with Slack ({code or 'no answer'}); please try again."
-            )
-            return NotMember(text, text.replace("`", ""))
-    return NotMember(
-        INVITE.format(channel=f"<#{channel_id}>"),
-        INVITE.format(channel=f"#{name}" if name else "that channel").replace("`", ""),
-    )

@@ -18,12 +18,13 @@ from bot.db.session import transaction
 from bot.errors import InputError
 from bot.services.digest_admin import DigestAdmin, DigestInputError, DigestListing
 from bot.services.identity import Identity
-from bot.slack.digests.manage import DigestModalContext, check_scope, not_a_member
+from bot.slack.digests.manage import DigestModalContext, check_scope
 from bot.slack.digests.manage_blocks import INPUT_CHANNEL, VIEW_DIGEST, added_text, field_block, read_modal
 from bot.slack.guards import FIELD_ERROR_CHARS, requires
 from bot.slack.home.jobs import HomeJob
 from bot.slack.jobs import for_user
 from bot.slack.payloads import recall
+from bot.slack.posting import not_a_member
 from bot.slack.text import clip
 
 log = logging.getLogger(__name__)
