@@ -40,8 +40,8 @@ from bot.slack.admin.blocks import (
 from bot.slack.admin.connect_blocks import PROVIDER_NAMES, connect_modal
 from bot.slack.commands import CommandRouter, Invocation
 from bot.slack.outcome import failure
-from bot.slack.posting import not_a_member
 from bot.slack.parsing import mentioned_user, split_number
+from bot.slack.posting import not_a_member
 from bot.slack.prompt_ack import EncodedAck
 from bot.slack.text import escape
 
