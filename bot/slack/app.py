@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -237,23 +238,35 @@ def create_app(
             action["value"] = value
         return True
 
+    # Work a request leaves for after its ack (a refused click's audit row and answer), kept here so that
+    # the event loop does not drop the task before it ends.
+    after_ack: set[asyncio.Task[None]] = set()
+
     async def refuse_button(body: dict[str, Any], context: AsyncBoltContext) -> BoltResponse:
         team_id = context.team_id or context.enterprise_id
         log.warning("refused a button whose value does not verify", extra={"team": team_id})
         if team_id and context.user_id:
-            with contextlib.suppress(Exception):  # the refusal stands even if the audit cannot be written
-                clicked = str((body.get("actions") or [{}])[0].get("action_id", ""))
-                await container.audit.denied(
-                    team_id,
-                    context.user_id,
-                    "a button",
-                    required="signed value",
-                    attempted=f"button {clicked} with an edited value",
-                )
-            # Where the person is (a Home tab click has no response_url), as every denial is answered.
-            with contextlib.suppress(Exception):
-                await tell(context.client, body, context.user_id, STALE_BUTTON)
+            # After the ack: a Web API call (a Home tab click is answered by DM) must not hold Slack's.
+            task = asyncio.create_task(tell_refusal(body, context, team_id, context.user_id))
+            after_ack.add(task)
+            task.add_done_callback(after_ack.discard)
         return BoltResponse(status=200, body="")
+
+    async def tell_refusal(
+        body: dict[str, Any], context: AsyncBoltContext, team_id: str, user_id: str
+    ) -> None:
+        with contextlib.suppress(Exception):  # the refusal stands even if the audit cannot be written
+            clicked = str((body.get("actions") or [{}])[0].get("action_id", ""))
+            await container.audit.denied(
+                team_id,
+                user_id,
+                "a button",
+                required="signed value",
+                attempted=f"button {clicked} with an edited value",
+            )
+        # Where the person is (a Home tab click has no response_url), as every denial is answered.
+        with contextlib.suppress(Exception):
+            await tell(context.client, body, user_id, STALE_BUTTON)
 
     async def answer_instead(body: dict[str, Any], context: AsyncBoltContext, words: str) -> BoltResponse:
         """The ack of a request that cannot go on (the database away, a Slack sign-in being renewed, a

@@ -4,7 +4,10 @@ is refused (answered, audited), and nothing is done on its behalf."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from typing import Any
 
 import pytest
 
@@ -178,13 +181,24 @@ async def test_a_refused_click_on_app_home_is_answered_in_a_dm(slack: Harness) -
         actions=[{"type": "button", "action_id": ids.ACTION_HOME_THREADS, "block_id": "home", "value": "x"}],
     )
     before = len(await _denials(slack))
+    slack.emulator.latency["chat.postMessage"] = 2.0  # Slack slow to take the DM: the ack does not wait
+    started = time.monotonic()
     assert (await slack.driver.send_payload(payload)).status == 200
+    assert time.monotonic() - started < 1.5
+
+    def dms_sent() -> list[Any]:
+        return [
+            c
+            for c in slack.emulator.calls
+            if c.method == "chat.postMessage" and c.args.get("channel") == "U0AGENT"
+        ]
+
+    for _ in range(100):  # the DM lands once Slack's 2 s are over
+        if dms_sent():
+            break
+        await asyncio.sleep(0.05)
     await slack.driver.settle()
-    dms = [
-        c
-        for c in slack.emulator.calls
-        if c.method == "chat.postMessage" and c.args.get("channel") == "U0AGENT"
-    ]
+    dms = dms_sent()
     assert len(dms) == 1 and dms[0].args.get("text") == STALE_BUTTON
     assert len(await _denials(slack)) == before + 1
     assert slack.driver.current_view("U0AGENT") is None  # no threads were listed
