@@ -22,10 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -41,7 +37,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import emit
-from bench.priority import first_in_line
+from bench.priority import sandbox_process
 from bot.db.migrate import upgrade
 from bot.db.session import create_engine
 from bot.providers import DEFAULT_DEADLINE, LiveVoxClient, RateLimit, RouteeClient, ZoomClient
@@ -102,44 +98,13 @@ class Seen:
         span[1] = at
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def simulators(month_sms: int, month_calls: int, faults: str) -> Iterator[str]:
-    """`switchboard sandbox` in its own process; yields its base URL once it answers."""
-    port = _free_port()
-    command = [sys.executable, "-m", "bot", "sandbox", "--port", str(port), "--faults", faults]
-    command += ["--month-sms", str(month_sms), "--month-calls", str(month_calls)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    first_in_line(process.pid)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the sandbox exited ({process.returncode}) before it answered")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the sandbox did not answer within 120 s")
-            time.sleep(0.1)
+    """`switchboard sandbox` with a month of `month_sms` SMS and `month_calls` calls, in its own process."""
+    with sandbox_process(
+        "--faults", faults, "--month-sms", str(month_sms), "--month-calls", str(month_calls)
+    ) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextlib.asynccontextmanager

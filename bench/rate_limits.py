@@ -1,7 +1,8 @@
 """Staying under a provider's rate limit instead of bouncing off it.
 
 A burst of `--calls` concurrent HEAVY Zoom requests (Contact Center SMS logs) against the sandbox, which
-enforces Zoom's documented Pro limit (5 requests/s for HEAVY) with 429s, over real HTTP on uvicorn.
+enforces Zoom's documented Pro limit (5 requests/s for HEAVY) with 429s, in its own process (as a provider
+is on a machine of its own: it counts arrivals without waiting on its client's event loop), over real HTTP.
 measured: with the client's rate limiter (the default), how many 429s came back and the throughput.
 floor: the same burst with the limiter switched off (what a naive client does).
 ratio = throughput_with_limiter / 5 per second (1.0 = using the whole allowance; a short burst reads a
@@ -12,23 +13,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import time
 from datetime import date, timedelta
 
 import httpx
-import uvicorn
 
 from bench.common import emit
+from bench.priority import sandbox_process
 from bot.providers import RetryPolicy, ZoomClient, errors
 from bot.providers._http import RateLimiterRegistry
 from bot.sandbox import credentials
-from bot.sandbox.app import create_app
 
 PRO_HEAVY_PER_SECOND = 5
 
 
-async def _burst(port: int, calls: int, *, limited: bool) -> dict[str, float]:
+async def _burst(sandbox: str, calls: int, *, limited: bool) -> dict[str, float]:
     statuses: list[int] = []
 
     async def record(response: httpx.Response) -> None:
@@ -40,8 +39,8 @@ async def _burst(port: int, calls: int, *, limited: bool) -> dict[str, float]:
         account_id=credentials.ZOOM_ACCOUNT_ID,
         client_id=credentials.ZOOM_CLIENT_ID,
         client_secret=credentials.ZOOM_CLIENT_SECRET,
-        api_url=f"http://127.0.0.1:{port}/zoom/v2",
-        token_url=f"http://127.0.0.1:{port}/zoom/oauth/token",
+        api_url=f"{sandbox}/zoom/v2",
+        token_url=f"{sandbox}/zoom/oauth/token",
         http_client=http,
         rate_limits=None if limited else {"heavy": None},
         limiter_registry=RateLimiterRegistry(),  # a fresh bucket per run
@@ -74,22 +73,10 @@ async def _burst(port: int, calls: int, *, limited: bool) -> dict[str, float]:
 
 
 async def main(calls: int) -> dict[str, object]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="error", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110  (uvicorn exposes a flag, not an event)
-        await asyncio.sleep(0.02)
-    try:
-        naive = await _burst(port, calls, limited=False)
+    with sandbox_process() as sandbox:
+        naive = await _burst(sandbox, calls, limited=False)
         await asyncio.sleep(1.5)  # let the sandbox's one-second window pass
-        limited = await _burst(port, calls, limited=True)
-    finally:
-        server.should_exit = True
-        await task
+        limited = await _burst(sandbox, calls, limited=True)
     ratio = limited["throughput_per_s"] / PRO_HEAVY_PER_SECOND
     result: dict[str, object] = {
         "benchmark": "rate_limits",

@@ -24,7 +24,6 @@ import contextlib
 import itertools
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -35,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from bench.priority import first_in_line
+from bench.priority import sandbox_process
 
 PRO_HEAVY_PER_SECOND = 5
 PROCESSES = 3
@@ -49,7 +48,7 @@ def emit(record: dict[str, Any]) -> None:
 # ------------------------------------------------------------------------------------------ one worker
 
 
-async def _worker(port: int, database_url: str, budget: str, calls: int) -> dict[str, Any]:
+async def _worker(sandbox: str, database_url: str, budget: str, calls: int) -> dict[str, Any]:
     """One process: build the clients, warm up, say "ready", wait for "go", then burst `calls` at once."""
     from bot.db.rate_budget import rate_budget_for
     from bot.db.session import create_engine
@@ -76,8 +75,8 @@ async def _worker(port: int, database_url: str, budget: str, calls: int) -> dict
         account_id=credentials.ZOOM_ACCOUNT_ID,
         client_id=credentials.ZOOM_CLIENT_ID,
         client_secret=credentials.ZOOM_CLIENT_SECRET,
-        api_url=f"http://127.0.0.1:{port}/zoom/v2",
-        token_url=f"http://127.0.0.1:{port}/zoom/oauth/token",
+        api_url=f"{sandbox}/zoom/v2",
+        token_url=f"{sandbox}/zoom/oauth/token",
         plan="pro",
         http_client=http,
         limiter_registry=rate_budget,
@@ -118,43 +117,6 @@ async def _worker(port: int, database_url: str, budget: str, calls: int) -> dict
 # ------------------------------------------------------------------------------------------ the harness
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def sandbox_server() -> Iterator[int]:
-    """`switchboard sandbox` as its own process on a free port, until the block ends."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    first_in_line(process.pid)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the sandbox did not start: {process.stderr and process.stderr.read()!r}")
-            time.sleep(0.1)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def max_in_any_window(times: list[float], width: float = 1.0) -> int:
     """The most sends in any `width`-second window (sliding, so at least what any fixed window counts)."""
     ordered = sorted(times)
@@ -174,14 +136,14 @@ def _shortest_span(times: list[float], count: int) -> float | None:
 
 
 def burst(
-    port: int, database_url: str, *, budget: str, calls: int, processes: int = PROCESSES
+    sandbox: str, database_url: str, *, budget: str, calls: int, processes: int = PROCESSES
 ) -> dict[str, Any]:
     """`processes` workers, each sending `calls` at once after a common start; their combined figures."""
     env = {**os.environ, "SWITCHBOARD_LOG_LEVEL": "WARNING"}
     command = [sys.executable, "-m", "bench.shared_rate_limits", "worker", "--calls", str(calls)]
     workers = [
         subprocess.Popen(
-            [*command, "--port", str(port), "--database-url", database_url, "--budget", budget],
+            [*command, "--sandbox", sandbox, "--database-url", database_url, "--budget", budget],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -267,10 +229,10 @@ def main(database_url: str | None, *, calls: int = 40, control_calls: int = 10) 
             }
         )
         return {"benchmark": "shared_rate_limits", "skipped": True}
-    with throwaway_database(database_url) as url, sandbox_server() as port:
-        shared = burst(port, url, budget="shared", calls=calls)
+    with throwaway_database(database_url) as url, sandbox_process() as sandbox:
+        shared = burst(sandbox, url, budget="shared", calls=calls)
         time.sleep(1.5)  # let the sandbox's one-second window pass
-        control = burst(port, url, budget="local", calls=control_calls)
+        control = burst(sandbox, url, budget="local", calls=control_calls)
     result: dict[str, Any] = {"benchmark": "shared_rate_limits", "shared": shared, "per_process": control}
     emit({"detail": result})
     emit(
@@ -291,7 +253,7 @@ if __name__ == "__main__":
     )
     sub = parser.add_subparsers(dest="command")
     worker = sub.add_parser("worker", help="internal: one bursting process")
-    worker.add_argument("--port", type=int, required=True)
+    worker.add_argument("--sandbox", required=True, help="the sandbox's base URL")
     worker.add_argument("--database-url", required=True)
     worker.add_argument("--budget", choices=["shared", "local"], required=True)
     worker.add_argument("--calls", type=int, required=True)
@@ -300,7 +262,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     if args.command == "worker":
         print(
-            json.dumps(asyncio.run(_worker(args.port, args.database_url, args.budget, args.calls))),
+            json.dumps(asyncio.run(_worker(args.sandbox, args.database_url, args.budget, args.calls))),
             flush=True,
         )
     else:

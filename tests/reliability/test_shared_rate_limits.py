@@ -19,7 +19,8 @@ import time
 
 import pytest
 
-from bench.shared_rate_limits import PRO_HEAVY_PER_SECOND, burst, sandbox_server
+from bench.priority import sandbox_process
+from bench.shared_rate_limits import PRO_HEAVY_PER_SECOND, burst
 from tests.databases import fresh_postgres, postgres_available
 
 pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs SWITCHBOARD_TEST_DATABASE_URL")
@@ -28,10 +29,10 @@ CALLS_PER_PROCESS = 40  # 120 HEAVY calls at 5/s: ~24 s of sustained load
 
 
 def test_three_bursting_workers_share_the_limit_and_use_it() -> None:
-    with fresh_postgres() as url, sandbox_server() as port:
-        shared = burst(port, url, budget="shared", calls=CALLS_PER_PROCESS)
+    with fresh_postgres() as url, sandbox_process() as sandbox:
+        shared = burst(sandbox, url, budget="shared", calls=CALLS_PER_PROCESS)
         time.sleep(1.5)  # the sandbox's one-second window passes
-        control = burst(port, url, budget="local", calls=10)
+        control = burst(sandbox, url, budget="local", calls=10)
 
     assert shared["responses_429"] == 0, shared
     assert shared["succeeded"] == 3 * CALLS_PER_PROCESS
