@@ -407,6 +407,8 @@ class ChannelService:
             fields["sms_sender_code"] = validate_sender(change.sender_code)
         if change.alerts is not None:
             fields["alerts_enabled"] = change.alerts
+            if change.alerts:  # turned on (again): by whom, and no longer stopped by Switchboard
+                fields.update(alerts_by=self.actor, alerts_stopped=None, alerts_stopped_at=None)
         fields.update(change.alert_settings)
         await WorkspaceRepository(self._session, self.team_id).ensure()
         row, created = await self._channels.upsert(channel_id, **fields)
@@ -434,6 +436,7 @@ def describe(row: ChannelMapping) -> dict[str, object]:
         "sms_sender_code": row.sms_sender_code,
         "alerts_enabled": bool(row.alerts_enabled),
         "alerts_interval_seconds": row.alerts_interval_seconds,
+        "alerts_stopped": row.alerts_stopped,
         "nudge_seconds": row.nudge_seconds,
         "escalate_seconds": row.escalate_seconds,
         "on_duty": row.on_duty,

@@ -28,9 +28,12 @@ from bot.providers import RateBudget, RateLimit, default_limiter_registry
 from bot.slack.jobs import missing_scope
 
 __all__ = [
+    "ARCHIVED",
     "CHANNEL_LIMIT",
+    "NOT_IN_CHANNEL",
     "ChannelPacer",
     "NotMember",
+    "channel_refusal",
     "not_a_member",
     "paced",
     "post_note",
@@ -40,6 +43,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 INVITE = "Invite me first: type `/invite @Switchboard` in {channel}."
+
+# Slack's answers for a channel Switchboard cannot post in until someone acts: the app was removed from it
+# (or never invited), it was deleted or made private without the app (then it is not found), or archived.
+NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
+ARCHIVED = "is_archived"
 
 CHANNEL_LIMIT = RateLimit(per_second=1.0, burst=1)  # "about one message per second per channel"
 RATE_LIMITED_TRIES = 5  # 429s in a row before giving up (each waits Retry-After)
@@ -144,6 +152,13 @@ async def update_message(
             channel=channel, ts=ts, text=message["text"], blocks=message.get("blocks")
         ),
     )
+
+
+def channel_refusal(error: SlackApiError) -> str | None:
+    """Slack's error code when `error` says the channel refuses Switchboard's posts for good
+    (`NOT_IN_CHANNEL`, `ARCHIVED`); None for anything else (an outage, a message gone)."""
+    code = error.response.get("error")
+    return code if isinstance(code, str) and (code in NOT_IN_CHANNEL or code == ARCHIVED) else None
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def test_alembic_command_line_upgrade_and_downgrade(backend: str, tmp_path: Path
             done = subprocess.run([*alembic, *args], env=env, cwd=tmp_path, capture_output=True, text=True)
             assert done.returncode == 0, done.stderr
         done = subprocess.run([*alembic, "current"], env=env, cwd=tmp_path, capture_output=True, text=True)
-        assert "0020 (head)" in done.stdout
+        assert "0021 (head)" in done.stdout
 
 
 def test_upgrade_is_idempotent_from_python(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from bot.db.repositories import (
     WorkspaceRepository,
     all_team_ids,
 )
+from bot.db.repositories.alerts import stop_alerts
 
 
 async def test_users_are_scoped_by_team(db_session: AsyncSession) -> None:
@@ -216,3 +217,21 @@ async def test_a_claim_is_the_first_callers_and_again_its_owners_only(db_session
     assert await claims.claim("sms-card:2") is True
     assert await claims.claim("sms-card:2", owner="job-a") is False  # claimed without an owner: nobody's
     assert await ActionClaimRepository(db_session, "T0B").claim("sms-card:1", owner="job-b") is True
+
+
+async def test_alerts_are_stopped_once_saying_why(db_session: AsyncSession) -> None:
+    """Two workers meeting the same refusal: one stops the alerts (and tells), the other finds them off."""
+    channels = ChannelMappingRepository(db_session, "T0A")
+    await channels.upsert("C1", livevox_service_id="100915", alerts_enabled=True, alerts_by="U1")
+    await channels.upsert("C2", livevox_service_id="100915", alerts_enabled=True)
+    now = datetime.now(UTC).replace(microsecond=0)
+    row = await stop_alerts(db_session, "T0A", "C1", reason="gone", now=now)
+    assert row is not None and (row.alerts_by, row.alerts_stopped, row.alerts_stopped_at) == (
+        "U1",
+        "gone",
+        now,
+    )
+    assert await stop_alerts(db_session, "T0A", "C1", reason="gone", now=now) is None
+    assert await stop_alerts(db_session, "T0B", "C2", reason="gone", now=now) is None  # another team's
+    db_session.expire_all()
+    assert [(m.channel_id, m.alerts_enabled) for m in await channels.list()] == [("C1", False), ("C2", True)]

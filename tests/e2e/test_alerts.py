@@ -15,7 +15,7 @@ from bot.clock import FakeClock
 from bot.console.blockkit import interactive_elements, validate_blocks
 from bot.console.emulator import Message
 from bot.db.models import InboxThread
-from bot.db.repositories import ChannelMappingRepository
+from bot.db.repositories import AuditRepository, ChannelMappingRepository
 from bot.sandbox.faults import ProviderFaults
 from bot.sandbox.world import DEMO
 from bot.services.demo import CHANNEL_ID, TEAM_ID
@@ -415,3 +415,66 @@ async def test_alerts_are_not_turned_on_in_a_channel_the_app_is_not_in(slack: Ha
     assert row is None or not row.alerts_enabled
     slack.emulator.channels[CHANNEL_ID]["is_member"] = True  # invited
     await turn_on(slack)
+
+
+async def alert_calls(slack: Harness, channel: str) -> int:
+    return sum(1 for c in slack.emulator.calls_to("chat.postMessage") if c.args.get("channel") == channel)
+
+
+async def test_a_channel_the_app_was_removed_from_has_its_alerts_stopped_and_the_admin_told(
+    alerts: Harness,
+) -> None:
+    """Slack refuses every card there until someone acts: the alerts are turned off once, saying why and
+    how to fix it (to whoever turned them on, in `/switchboard channel`, in the audit trail), the other
+    channel goes on as before, and turning them on again after the invite brings the cards back."""
+    slack = alerts
+    slack.emulator.add_channel(SECOND, "support-east")
+    await turn_on(slack)
+    await turn_on(slack, channel=SECOND)
+    await round_(slack)
+    before = len(cards(slack, CHANNEL_ID))
+    slack.emulator.remove_bot(CHANNEL_ID)  # `/remove @Switchboard`
+    first = inject(slack, "Hello?")
+    await round_(slack)
+    assert await card_of(slack, first, SECOND) and len(cards(slack, CHANNEL_ID)) == before
+    async with slack.container.sessions() as session:
+        row = await ChannelMappingRepository(session, TEAM_ID).get(CHANNEL_ID)
+    assert row is not None and not row.alerts_enabled
+    assert row.alerts_stopped == "Switchboard is not in that channel any more"
+    (told,) = slack.emulator.channel_messages("D" + "U0ADMIN"[1:])
+    assert f"Alerts in <#{CHANNEL_ID}> are off" in text(told) and "/invite @Switchboard" in text(told)
+    status = await admin(slack, "channel")
+    assert "Switchboard stopped them" in status and "`/switchboard channel set alerts=on`" in status, status
+    async with slack.container.sessions() as session:
+        events = await AuditRepository(session, TEAM_ID).recent(actor="switchboard")
+    assert [(e.action, e.target_id, e.details["error"]) for e in events] == [
+        ("alerts.stopped", CHANNEL_ID, "not_in_channel")
+    ]
+
+    refused = await alert_calls(slack, CHANNEL_ID)
+    second = inject(slack, "Anyone?", number="+14155550178")
+    await round_(slack)
+    assert await card_of(slack, second, SECOND)
+    assert await alert_calls(slack, CHANNEL_ID) == refused  # no more tries where it is refused
+    assert len(slack.emulator.channel_messages("D" + "U0ADMIN"[1:])) == 1  # told once
+
+    slack.emulator.channels[CHANNEL_ID]["is_member"] = True  # invited back
+    await turn_on(slack)
+    assert "Switchboard stopped them" not in await admin(slack, "channel")
+    third = inject(slack, "Third time", number="+14155550179")
+    await round_(slack)
+    assert await card_of(slack, third, CHANNEL_ID) and await card_of(slack, third, SECOND)
+
+
+async def test_an_archived_channel_has_its_alerts_stopped_saying_so(alerts: Harness) -> None:
+    slack = alerts
+    await turn_on(slack)
+    await round_(slack)
+    slack.emulator.channels[CHANNEL_ID]["is_archived"] = True
+    inject(slack, "Hello?")
+    await round_(slack)
+    async with slack.container.sessions() as session:
+        row = await ChannelMappingRepository(session, TEAM_ID).get(CHANNEL_ID)
+    assert row is not None and not row.alerts_enabled and row.alerts_stopped == "that channel is archived"
+    (told,) = slack.emulator.channel_messages("D" + "U0ADMIN"[1:])
+    assert "that channel is archived" in text(told) and "Unarchive it" in text(told)

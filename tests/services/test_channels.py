@@ -64,6 +64,7 @@ async def test_map_creates_then_updates_only_what_is_given(db_session: AsyncSess
         "sms_sender_code": None,
         "alerts_enabled": False,
         "alerts_interval_seconds": 30,
+        "alerts_stopped": None,
         "nudge_seconds": None,
         "escalate_seconds": None,
         "on_duty": None,

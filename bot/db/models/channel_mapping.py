@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint, false
@@ -23,6 +24,12 @@ class ChannelMapping(TeamScoped, Base):
     alerts_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # How often the followed inbox is read for new conversations (the poller's interval for it).
     alerts_interval_seconds: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    # Who turned the alerts on last (a Slack user id, or `cli:<name>`): told if Switchboard stops them.
+    alerts_by: Mapped[str | None] = mapped_column(String(64))
+    # Why and when Switchboard turned the alerts off by itself: Slack refused a card for good (the app was
+    # removed from the channel, it was archived or deleted). Cleared when the alerts are turned on again.
+    alerts_stopped: Mapped[str | None] = mapped_column(String(300))
+    alerts_stopped_at: Mapped[datetime | None]
     # Response-time reminders: after this long unanswered the holder (or `on_duty`) is nudged, after
     # `escalate_seconds` the `supervisor` is mentioned; None: no reminder. Mentions are Slack mrkdwn
     # (`<@U…>` or `<!subteam^S…>`), checked when set.

@@ -404,3 +404,22 @@ async def note_change(
     if state == "resolved":
         row.waiting_since = None
     return row
+
+
+async def stop_alerts(
+    session: AsyncSession, team_id: str, channel_id: str, *, reason: str, now: datetime
+) -> ChannelMapping | None:
+    """Turn the channel's alerts off because Slack refuses its cards for good, saying why; the mapping
+    when this call turned them off (a conditional update: one stop per refusal, however many workers
+    met it), None when they were off already."""
+    stopped = await session.execute(
+        update(ChannelMapping)
+        .where(
+            ChannelMapping.team_id == team_id,
+            ChannelMapping.channel_id == channel_id,
+            ChannelMapping.alerts_enabled.is_(True),
+        )
+        .values(alerts_enabled=False, alerts_stopped=reason, alerts_stopped_at=now)
+        .returning(ChannelMapping)
+    )
+    return stopped.scalars().first()

@@ -12,6 +12,7 @@ from bot.services.queues import QUEUES_NOTE
 from bot.services.term_codes import TermCode, TermCodes
 from bot.slack import ids
 from bot.slack.activity import target_words
+from bot.slack.alerts.blocks import stopped_fix
 from bot.slack.blocks import limits
 from bot.slack.blocks.common import actions, button, context, fit, header, message, section
 from bot.slack.text import clip, escape, short_duration, when
@@ -150,6 +151,11 @@ def channel_message(
     alerts = (
         f"on, every {short_duration(mapping.alerts_interval_seconds)}" if mapping.alerts_enabled else "off"
     )
+    if not mapping.alerts_enabled and mapping.alerts_stopped:  # Slack refused the cards: say why, and the fix
+        since = f" {when(mapping.alerts_stopped_at)}" if mapping.alerts_stopped_at else ""
+        alerts = f"off: Switchboard stopped them{since}, {escape(mapping.alerts_stopped)}. " + stopped_fix(
+            mapping.alerts_stopped
+        )
     fields = [
         f"*LiveVox inbox (service)*\n{inbox}",
         f"*Zoom queues*\n{queues}",

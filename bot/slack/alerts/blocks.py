@@ -157,3 +157,24 @@ def reminder_message(reminder: Reminder, *, now: datetime) -> dict[str, Any]:
     else:
         text = f"⏰ {mention}: the customer has waited {waited} for an answer."
     return message([section(text)], f"The customer has waited {waited}")
+
+
+def stopped_fix(reason: str) -> str:
+    """What to do about alerts Switchboard stopped because of `reason` (`jobs.STOPPED_…`)."""
+    if "archived" in reason:
+        return (
+            "Unarchive it and turn them on again with `/switchboard channel set alerts=on`, "
+            "or turn them on in another channel."
+        )
+    return (
+        "Invite it back by typing `/invite @Switchboard` in the channel, then turn them on again with "
+        "`/switchboard channel set alerts=on`."
+    )
+
+
+def stopped_message(channel_id: str, reason: str) -> dict[str, Any]:
+    """The DM to whoever turned a channel's alerts on, when Switchboard had to turn them off."""
+    text = f"⚠️ Alerts in <#{channel_id}> are off: {reason}, so Slack refused their cards. " + stopped_fix(
+        reason
+    )
+    return message([section(text)], f"Alerts in {channel_id} are off: {reason}")

@@ -10,6 +10,9 @@ then works from the database, not from what it read, so a worker that dies midwa
 - messages a card's Slack thread lacks (`replied_through`) are posted there, oldest first: the customer's,
   and replies, named by who sent them through Switchboard (the outbox knows) or "in LiveVox";
 - reminders due are claimed once per waiting message and posted in the cards' threads.
+A channel that refuses the posts for good (the app was removed from it, it was archived or deleted) has its
+alerts turned off, saying why (`/switchboard channel` shows it), and whoever turned them on is told: the
+other channels go on as before.
 Changes made from a card (`refresh`) are written to the row first and the card redrawn at once.
 """
 
@@ -35,13 +38,22 @@ from bot.db.repositories.alerts import (
     outbox_senders,
     release_reminder,
     replied,
+    stop_alerts,
     thread_row,
     unannounced,
 )
+from bot.db.repositories.audit import AuditRepository
 from bot.db.session import transaction
 from bot.services.alerts import AlertPoller, PollRound, Reminder, Updated
-from bot.slack.alerts.blocks import card_message, reminder_message, reply_message, summary_message
-from bot.slack.posting import ChannelPacer, post_note, update_message
+from bot.services.send_guard import SWITCHBOARD_ACTOR
+from bot.slack.alerts.blocks import (
+    card_message,
+    reminder_message,
+    reply_message,
+    stopped_message,
+    summary_message,
+)
+from bot.slack.posting import ARCHIVED, ChannelPacer, channel_refusal, post_note, update_message
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -104,7 +116,11 @@ async def _round(
     if round_.summary:
         name = _inbox_name(round_) or f"inbox {inbox.inbox}"
         for channel in inbox.channels:
-            await post_note(slack, channel, summary_message(round_.summary, name), pace)
+            try:
+                await post_note(slack, channel, summary_message(round_.summary, name), pace)
+            except SlackApiError as error:
+                if not await refused(container, inbox.team_id, channel, error):
+                    raise
     await announce(container, inbox, pace)
     for changed in round_.changed:
         await redraw(container, inbox.team_id, changed.row_id, pace)
@@ -125,17 +141,21 @@ async def announce(container: Container, inbox: FollowedInbox, pace: ChannelPace
         rows = await unannounced(session, inbox.team_id, inbox.inbox)
     posted = 0
     slack = await container.slack_for(inbox.team_id) if rows else None
+    stopped: set[str] = set()  # channels whose alerts a refusal turned off in this round
     for row in rows:
         async with transaction(container.sessions) as session:
-            channels = await claim_cards(session, inbox.team_id, row.id, inbox.channels)
+            following = [channel for channel in inbox.channels if channel not in stopped]
+            channels = await claim_cards(session, inbox.team_id, row.id, following)
         for channel in channels:
             assert slack is not None
             try:
                 ts = await post_note(slack, channel, card_message(row), pace)
-            except SlackApiError as error:  # not in the channel any more, archived: the others still get it
+            except SlackApiError as error:  # the others still get it
                 log.warning(
                     "alert card not posted", extra={"channel": channel, "error": error.response.get("error")}
                 )
+                if await refused(container, inbox.team_id, channel, error):
+                    stopped.add(channel)
                 continue
             async with transaction(container.sessions) as session:
                 await card_posted(session, row.id, channel, ts)
@@ -163,6 +183,7 @@ async def redraw(container: Container, team_id: str, row_id: int, pace: ChannelP
             await update_message(slack, card.channel_id, card.ts, card_message(row), pace)
         except SlackApiError as error:  # the card was deleted in Slack: nothing to redraw there
             log.info("alert card not redrawn", extra={"error": error.response.get("error")})
+            await refused(container, team_id, card.channel_id, error)
 
 
 async def refresh(
@@ -213,6 +234,7 @@ async def post_replies(container: Container, team_id: str, updated: Updated, pac
                 await post_note(slack, card.channel_id, reply_message(entry, sender), pace, thread_ts=card.ts)
             except SlackApiError as error:
                 log.warning("conversation message not posted", extra={"error": error.response.get("error")})
+                await refused(container, team_id, card.channel_id, error)
                 break
             async with transaction(container.sessions) as session:
                 await replied(session, card.id, entry.at)
@@ -243,8 +265,48 @@ async def _remind(container: Container, reminder: Reminder, now: datetime) -> No
             posted = True
         except SlackApiError as error:
             log.warning("reminder not posted", extra={"error": error.response.get("error")})
+            await refused(container, reminder.team_id, card.channel_id, error)
     if tried and not posted:  # nobody was reminded: the claim goes back, and the next round tries again
         async with transaction(container.sessions) as session:
             await release_reminder(
                 session, reminder.row_id, escalate=reminder.escalate, waiting_since=reminder.waiting_since
             )
+
+
+# Why Switchboard turned a channel's alerts off (`ChannelMapping.alerts_stopped`), by Slack's refusal.
+STOPPED_NOT_IN_CHANNEL = "Switchboard is not in that channel any more"
+STOPPED_ARCHIVED = "that channel is archived"
+
+
+async def refused(container: Container, team_id: str, channel_id: str, error: SlackApiError) -> bool:
+    """True when Slack refuses posts in `channel_id` for good (`channel_refusal`): its alerts are turned
+    off once, saying why (audited as `alerts.stopped`), and whoever turned them on is told, since the
+    channel cannot tell them. Every card would be refused the same way until someone acts."""
+    code = channel_refusal(error)
+    if code is None:
+        return False
+    reason = STOPPED_ARCHIVED if code == ARCHIVED else STOPPED_NOT_IN_CHANNEL
+    async with transaction(container.sessions) as session:
+        row = await stop_alerts(session, team_id, channel_id, reason=reason, now=container.clock.now())
+        if row is not None:
+            await AuditRepository(session, team_id).record(
+                SWITCHBOARD_ACTOR,
+                "alerts.stopped",
+                target_type="channel",
+                target_id=channel_id,
+                outcome="failed",
+                details={"error": code, "reason": reason},
+            )
+    if row is None:  # off already (another worker met the same refusal)
+        return True
+    log.warning("alerts turned off: the channel refuses them", extra={"channel": channel_id, "error": code})
+    who = row.alerts_by
+    if who and who[:1] in ("U", "W"):  # a Slack user (not `cli:…`)
+        try:
+            slack = await container.slack_for(team_id)
+            await slack.chat_postMessage(channel=who, **stopped_message(channel_id, reason))
+        except SlackApiError as told:  # `/switchboard channel` and the audit trail still say it
+            log.warning(
+                "could not tell who turned the alerts on", extra={"error": told.response.get("error")}
+            )
+    return True

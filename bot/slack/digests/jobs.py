@@ -61,7 +61,7 @@ from bot.slack.digests.chart import alt_text, volume_chart
 from bot.slack.digests.post import post_digest
 from bot.slack.jobs import PROVIDER_NAMES, missing_scope, tell_person
 from bot.slack.outcome import failure as failed_answer
-from bot.slack.posting import ChannelPacer, post_note
+from bot.slack.posting import ARCHIVED, NOT_IN_CHANNEL, ChannelPacer, post_note
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -73,9 +73,6 @@ log = logging.getLogger(__name__)
 TICK_TASK = "sb:digest_tick"  # "sb:" tasks are housekeeping: `wait_idle` does not wait for them
 SCHEDULE_USER = "USLACKBOT"  # who "asked" for a scheduled run (nobody: the schedule)
 ALL_SECTIONS = ("sms", "calls", "threads", "delivery")
-# Slack's answers to a post in a channel the digest can no longer post in (not worth another try).
-NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found"})
-ARCHIVED = "is_archived"
 
 
 class DigestRunJob(Job):
