@@ -39,7 +39,6 @@ import importlib.util
 import os
 import re
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -60,6 +59,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bench.common import emit
+from bench.priority import free_port
 from bot.console.driver import SlackDriver
 from bot.console.emulator import DEFAULT_TOKEN, SlackEmulator
 from bot.crypto import generate_key
@@ -105,12 +105,6 @@ def serve_bench_app(kind: str, port: int, api_url: str) -> None:
 
 
 # ------------------------------------------------------------------------------------- processes
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "SLACK_"))}
     # The servers run in the run's own directory; `bench` is imported from this checkout.
@@ -221,10 +215,10 @@ async def apps(
         # Postgres names a backend's database in its process title, which is how its CPU is found.
         database = make_url(database_url).database if database_url.startswith("postgresql") else None
         async with (
-            _server([*bench_app, "starlette", str(_free_port())], env, directory) as starlette,
-            _server([*bench_app, "bolt", str(_free_port())], env, directory) as bolt,
+            _server([*bench_app, "starlette", str(free_port())], env, directory) as starlette,
+            _server([*bench_app, "bolt", str(free_port())], env, directory) as bolt,
             _server(
-                [python, *profiled, "-m", "bot", "serve", "--no-worker", "--port", str(_free_port())],
+                [python, *profiled, "-m", "bot", "serve", "--no-worker", "--port", str(free_port())],
                 env,
                 directory,
                 stop=signal.SIGINT if profile else signal.SIGTERM,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 from pathlib import Path
 
 import httpx
 
+from bench.priority import free_port
 from bot.console.driver import SlackDriver
 from bot.console.emulator import DEFAULT_TOKEN, SlackEmulator
 from bot.services.demo import TEAM_ID
@@ -18,15 +18,9 @@ from bot.services.demo import TEAM_ID
 SECRET = "serve-test-signing-secret"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_serve_answers_signed_requests_and_calls_slack_api_url(tmp_path: Path) -> None:
     emulator = SlackEmulator(team_id=TEAM_ID)
-    port = _free_port()
+    port = free_port()
     async with emulator.serve() as api_url:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "SLACK_"))}
         env |= {
@@ -85,7 +79,7 @@ async def test_serve_in_oauth_mode_installs_a_workspace_and_answers_it_with_its_
     """No SLACK_BOT_TOKEN: SLACK_CLIENT_ID/SECRET/STATE_SECRET, and a workspace installs through the
     process's /slack/install, Slack's side played by the emulator at SLACK_API_URL."""
     emulator = SlackEmulator(team_id="T0SERVED", tokens=())
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     emulator.register_oauth_app("1.2", "client-secret", [f"{base}/slack/oauth_redirect"], token_rotation=True)
     emulator.next_install("U0ADMIN", "T0SERVED", team_name="Served")

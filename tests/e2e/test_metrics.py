@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 from procrastinate.testing import InMemoryConnector
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.priority import free_port
 from bot import metrics
 from bot.console.app import console_factory
 from bot.console.driver import SlackDriver
@@ -193,18 +193,12 @@ async def test_reading_a_hanging_queue_is_bounded(monkeypatch: pytest.MonkeyPatc
 # ------------------------------------------------------------------------------------ the worker's port
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_the_worker_serves_metrics_on_its_port_only_when_asked(tmp_path: Path) -> None:
     with fresh_database("sqlite", tmp_path) as url:
         async with running(load_settings(database_url=url), worker=False) as container:
             async with serve_metrics(container, host="127.0.0.1", port=None):
                 pass  # no port: nothing listens, nothing fails
-            port = _free_port()
+            port = free_port()
             async with serve_metrics(container, host="127.0.0.1", port=port):
                 async with httpx.AsyncClient(timeout=10) as client:
                     response = await client.get(f"http://127.0.0.1:{port}/metrics")

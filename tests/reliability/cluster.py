@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,17 +19,12 @@ import httpx
 import psycopg
 from sqlalchemy.engine import make_url
 
+from bench.priority import free_port
 from bot.console.driver import SlackDriver
 from bot.console.emulator import DEFAULT_TOKEN, SlackEmulator
 from bot.services.demo import TEAM_ID
 
 SECRET = "reliability-signing-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float, what: str) -> None:

@@ -14,12 +14,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bench.priority import free_port
 from bot.console.emulator import Message
 from bot.sandbox.control import inject_inbound_over_http
 from bot.sandbox.server import print_config
 from bot.services.demo import CHANNEL_ID
 from tests.databases import fresh_postgres, postgres_available
-from tests.reliability.cluster import Cluster, cluster, eventually, free_port
+from tests.reliability.cluster import Cluster, cluster, eventually
 
 pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs SWITCHBOARD_TEST_DATABASE_URL")
 

@@ -10,12 +10,13 @@ import pytest
 import uvicorn
 from cryptography.fernet import Fernet
 
+from bench.priority import free_port
 from bot.sandbox import credentials
 from bot.sandbox.app import create_app
 from bot.sandbox.faults import FaultSpecError
 from bot.sandbox.server import print_config, serve
 from bot.sandbox.world import DEMO, World
-from tests.sandbox.helpers import ANCHOR, basic, free_port, running_server, wait_for
+from tests.sandbox.helpers import ANCHOR, basic, running_server, wait_for
 
 EXPECTED_KEYS = {
     "SWITCHBOARD_PROVIDERS",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -15,6 +14,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bench.priority import free_port
 from bot.console.driver import SlackDriver
 from bot.console.emulator import DEFAULT_TOKEN, SlackEmulator
 from bot.services.demo import TEAM_ID
@@ -59,18 +59,12 @@ async def test_a_40_kb_text_is_not_echoed(slack: Harness) -> None:
     assert "word" * 50 not in response.body  # quoted back shortened, not whole
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_serve_refuses_10_mb_promptly_and_stays_responsive(tmp_path: Path) -> None:
     """`switchboard serve` as deployed: a signed 10 MB body is a prompt 413, health checks keep answering
     while it arrives, and SIGTERM still stops the server."""
     secret = "oversized-test-signing-secret"
     emulator = SlackEmulator(team_id=TEAM_ID)
-    port = _free_port()
+    port = free_port()
     async with emulator.serve() as api_url:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "SLACK_"))}
         env |= {

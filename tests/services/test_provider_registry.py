@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,6 +12,7 @@ import uvicorn
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bench.priority import free_port
 from bot.container import provider_source
 from bot.crypto import CredentialBox
 from bot.db.models import Provider
@@ -26,15 +26,9 @@ from bot.settings import load_settings
 from tests.databases import fresh_sqlite
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 async def sandbox_port() -> AsyncIterator[int]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
