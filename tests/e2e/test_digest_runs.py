@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.db.models import DigestRun, DigestSubscription
+from bot.db.repositories import AuditRepository
 from bot.db.session import transaction
 from bot.services.demo import CHANNEL_ID, TEAM_ID
 from bot.services.digests import DigestScheduler
@@ -235,6 +236,16 @@ async def test_a_digest_its_channel_refuses_fails_at_once_saying_how_to_fix_it(
     posts = [c for c in slack.emulator.calls_to("chat.postMessage") if c.args.get("channel") == CHANNEL_ID]
     assert [c.response["error"] for c in posts] == [refusal]  # tried once: not retried, no failure note
     assert bot_posts(slack) == []
+    # Every next slot would be refused too: the digest is paused, and whoever added it is told how to fix it.
+    async with slack.container.sessions() as session:
+        (subscription,) = (await session.execute(select(DigestSubscription))).scalars()
+        (paused,) = await AuditRepository(session, TEAM_ID).recent(actor="switchboard")
+    assert not subscription.enabled and paused.action == "digest.paused"
+    (told,) = slack.emulator.channel_messages("D" + "U0SUPER"[1:])
+    assert f"Digest {subscription.id} in <#{CHANNEL_ID}> is paused: {says}" in told.text
+    assert f"`/switchboard digest resume {subscription.id}`" in told.text
+    slack.container.clock = FakeClock(slot + timedelta(hours=1, seconds=20))
+    assert await tick(slack.container) == []  # paused: the next slot is not run
 
 
 async def test_a_channel_the_bot_left_does_not_stop_the_other_channels_digest(slack: Harness) -> None:

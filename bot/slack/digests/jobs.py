@@ -19,7 +19,9 @@ built: Zoom was unavailable.").
 A channel the digest cannot post in any more (the bot was removed from it, it was deleted or made private
 without the bot, or archived: Slack's `not_in_channel`, `channel_not_found`, `is_archived`) ends the run
 FAILED at once, without retries, with why and how to fix it (`channel_gone`): `digest list` shows it, and
-whoever ran it now is told. The other runs of the job are posted as usual.
+whoever ran it now is told. A scheduled run so refused also pauses its digest (every next slot would be
+refused the same way), and whoever added it is told by DM how to fix it and resume. The other runs of the
+job are posted as usual.
 """
 
 from __future__ import annotations
@@ -49,13 +51,16 @@ from bot.db.repositories.digests import (
     start_run,
 )
 from bot.db.session import transaction
+from bot.errors import InputError
 from bot.jobs.contract import Effect, Envelope, Failure, Job
 from bot.jobs.retry import Backoff, HeldElsewhere, is_database_outage
 from bot.providers.errors import ProviderError, Unavailable
+from bot.services.digest_admin import DigestAdmin
 from bot.services.digest_content import DigestData, DigestRequest, Period, build_digests
 from bot.services.digest_schedule import LATE_WITHIN, Schedule, ScheduleError, parse_schedule
 from bot.services.digests import DigestScheduler, DueRun
 from bot.services.failures import describe
+from bot.services.send_guard import SWITCHBOARD_ACTOR
 from bot.slack.digests.blocks import chart_title, digest_message, failure_note, skipped_note
 from bot.slack.digests.chart import alt_text, volume_chart
 from bot.slack.digests.post import post_digest
@@ -207,15 +212,36 @@ async def _cannot_post(
         "digest not posted: its channel refuses it",
         extra={"subscription": subscription.id, "channel": subscription.channel_id},
     )
+    scheduled = not run.manual or job.envelope.user_id == SCHEDULE_USER
+    paused = False
     async with transaction(container.sessions) as session:
         await finish_run(session, run.id, DigestRunStatus.FAILED, now=container.clock.now(), error=reason)
-    if not run.manual or job.envelope.user_id == SCHEDULE_USER:
+        if scheduled:  # every next slot would be refused the same way until someone acts
+            digests = DigestAdmin(session, subscription.team_id, actor=SWITCHBOARD_ACTOR)
+            with contextlib.suppress(InputError):  # removed meanwhile: nothing to pause
+                _, paused = await digests.pause(subscription.id)
+    if scheduled:
+        if paused and subscription.created_by and subscription.created_by[:1] in ("U", "W"):
+            await _tell_paused(container, subscription, reason)
         return
     text = f"Digest {subscription.id} could not be posted in <#{subscription.channel_id}>: {reason}."
     try:
         await tell_person(container, job.envelope, failed_answer(text))
     except Exception:  # the run's outcome says it (`digest list`)
         log.warning("could not tell the person why the digest was not posted", exc_info=True)
+
+
+async def _tell_paused(container: Container, subscription: DigestSubscription, reason: str) -> None:
+    """Whoever added the digest is told, by DM, that it is paused and why: its channel cannot say it."""
+    text = (
+        f"⚠️ Digest {subscription.id} in <#{subscription.channel_id}> is paused: {reason}. Once that is "
+        f"fixed, `/switchboard digest resume {subscription.id}` posts it again from its next time."
+    )
+    try:
+        slack = await container.slack_for(subscription.team_id)
+        await slack.chat_postMessage(channel=str(subscription.created_by), **failed_answer(text))
+    except SlackApiError as error:  # `digest list` and the audit trail still say it
+        log.warning("could not tell who added the digest", extra={"error": error.response.get("error")})
 
 
 async def run_digests(job: DigestRunJob, container: Container) -> None:
