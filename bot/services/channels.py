@@ -380,6 +380,10 @@ async def linked_logins(session: AsyncSession, team_id: str, first: str | None =
     return logins
 
 
+# Fields a change writes beside what was asked (who turned alerts on, a stop cleared): not "changed".
+BOOKKEEPING = frozenset({"alerts_by", "alerts_stopped", "alerts_stopped_at"})
+
+
 class ChannelService:
     """Channel mappings of one workspace, changed by `actor` (a Slack user id or `cli:<name>`)."""
 
@@ -406,9 +410,10 @@ class ChannelService:
         if change.sender_code is not None:
             fields["sms_sender_code"] = validate_sender(change.sender_code)
         if change.alerts is not None:
-            fields["alerts_enabled"] = change.alerts
-            if change.alerts:  # turned on (again): by whom, and no longer stopped by Switchboard
-                fields.update(alerts_by=self.actor, alerts_stopped=None, alerts_stopped_at=None)
+            # Set by a person, on or off: no longer "stopped by Switchboard"; and when on, by whom.
+            fields.update(alerts_enabled=change.alerts, alerts_stopped=None, alerts_stopped_at=None)
+            if change.alerts:
+                fields["alerts_by"] = self.actor
         fields.update(change.alert_settings)
         await WorkspaceRepository(self._session, self.team_id).ensure()
         row, created = await self._channels.upsert(channel_id, **fields)
@@ -417,7 +422,7 @@ class ChannelService:
             "channel.mapped",
             target_type="channel",
             target_id=channel_id,
-            details={"created": created, "changed": sorted(fields), **describe(row)},
+            details={"created": created, "changed": sorted(fields.keys() - BOOKKEEPING), **describe(row)},
         )
         return row, created
 

@@ -34,6 +34,7 @@ __all__ = [
     "ChannelPacer",
     "NotMember",
     "channel_refusal",
+    "dm_actor",
     "not_a_member",
     "paced",
     "post_note",
@@ -159,6 +160,20 @@ def channel_refusal(error: SlackApiError) -> str | None:
     (`NOT_IN_CHANNEL`, `ARCHIVED`); None for anything else (an outage, a message gone)."""
     code = error.response.get("error")
     return code if isinstance(code, str) and (code in NOT_IN_CHANNEL or code == ARCHIVED) else None
+
+
+async def dm_actor(slack: AsyncWebClient, actor: str | None, payload: dict[str, Any]) -> bool:
+    """DM `payload` to `actor` (who set something up, as the database records it) when that is a Slack
+    user, not `cli:<name>` or nobody: what speaks first tells them when their channel cannot. False when
+    nothing was sent; a refusal is logged, since the caller's own record (status, audit) still says it."""
+    if not actor or actor[:1] not in ("U", "W"):
+        return False
+    try:
+        await slack.chat_postMessage(channel=actor, **payload)
+    except SlackApiError as error:
+        log.warning("could not tell the person by DM", extra={"error": error.response.get("error")})
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -478,3 +478,7 @@ async def test_an_archived_channel_has_its_alerts_stopped_saying_so(alerts: Harn
     assert row is not None and not row.alerts_enabled and row.alerts_stopped == "that channel is archived"
     (told,) = slack.emulator.channel_messages("D" + "U0ADMIN"[1:])
     assert "that channel is archived" in text(told) and "Unarchive it" in text(told)
+    assert "Switchboard stopped them" in await admin(slack, "channel")
+    await admin(slack, "channel set alerts=off")  # a person's choice now: no longer "stopped by Switchboard"
+    status = await admin(slack, "channel")
+    assert "Switchboard stopped them" not in status and "*Alerts*\\noff" in status, status

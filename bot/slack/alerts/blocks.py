@@ -159,9 +159,14 @@ def reminder_message(reminder: Reminder, *, now: datetime) -> dict[str, Any]:
     return message([section(text)], f"The customer has waited {waited}")
 
 
+# Why Switchboard turned a channel's alerts off (`ChannelMapping.alerts_stopped`), by Slack's refusal.
+STOPPED_NOT_IN_CHANNEL = "Switchboard is not in that channel any more"
+STOPPED_ARCHIVED = "that channel is archived"
+
+
 def stopped_fix(reason: str) -> str:
-    """What to do about alerts Switchboard stopped because of `reason` (`jobs.STOPPED_…`)."""
-    if "archived" in reason:
+    """What to do about alerts Switchboard stopped because of `reason` (a `STOPPED_…`)."""
+    if reason == STOPPED_ARCHIVED:
         return (
             "Unarchive it and turn them on again with `/switchboard channel set alerts=on`, "
             "or turn them on in another channel."

@@ -47,13 +47,22 @@ from bot.db.session import transaction
 from bot.services.alerts import AlertPoller, PollRound, Reminder, Updated
 from bot.services.send_guard import SWITCHBOARD_ACTOR
 from bot.slack.alerts.blocks import (
+    STOPPED_ARCHIVED,
+    STOPPED_NOT_IN_CHANNEL,
     card_message,
     reminder_message,
     reply_message,
     stopped_message,
     summary_message,
 )
-from bot.slack.posting import ARCHIVED, ChannelPacer, channel_refusal, post_note, update_message
+from bot.slack.posting import (
+    ARCHIVED,
+    ChannelPacer,
+    channel_refusal,
+    dm_actor,
+    post_note,
+    update_message,
+)
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -273,11 +282,6 @@ async def _remind(container: Container, reminder: Reminder, now: datetime) -> No
             )
 
 
-# Why Switchboard turned a channel's alerts off (`ChannelMapping.alerts_stopped`), by Slack's refusal.
-STOPPED_NOT_IN_CHANNEL = "Switchboard is not in that channel any more"
-STOPPED_ARCHIVED = "that channel is archived"
-
-
 async def refused(container: Container, team_id: str, channel_id: str, error: SlackApiError) -> bool:
     """True when Slack refuses posts in `channel_id` for good (`channel_refusal`): its alerts are turned
     off once, saying why (audited as `alerts.stopped`), and whoever turned them on is told, since the
@@ -300,13 +304,5 @@ async def refused(container: Container, team_id: str, channel_id: str, error: Sl
     if row is None:  # off already (another worker met the same refusal)
         return True
     log.warning("alerts turned off: the channel refuses them", extra={"channel": channel_id, "error": code})
-    who = row.alerts_by
-    if who and who[:1] in ("U", "W"):  # a Slack user (not `cli:…`)
-        try:
-            slack = await container.slack_for(team_id)
-            await slack.chat_postMessage(channel=who, **stopped_message(channel_id, reason))
-        except SlackApiError as told:  # `/switchboard channel` and the audit trail still say it
-            log.warning(
-                "could not tell who turned the alerts on", extra={"error": told.response.get("error")}
-            )
+    await dm_actor(await container.slack_for(team_id), row.alerts_by, stopped_message(channel_id, reason))
     return True

@@ -66,7 +66,7 @@ from bot.slack.digests.chart import alt_text, volume_chart
 from bot.slack.digests.post import post_digest
 from bot.slack.jobs import PROVIDER_NAMES, missing_scope, tell_person
 from bot.slack.outcome import failure as failed_answer
-from bot.slack.posting import ARCHIVED, NOT_IN_CHANNEL, ChannelPacer, post_note
+from bot.slack.posting import ARCHIVED, NOT_IN_CHANNEL, ChannelPacer, dm_actor, post_note
 
 if TYPE_CHECKING:
     from bot.container import Container
@@ -221,7 +221,7 @@ async def _cannot_post(
             with contextlib.suppress(InputError):  # removed meanwhile: nothing to pause
                 _, paused = await digests.pause(subscription.id)
     if scheduled:
-        if paused and subscription.created_by and subscription.created_by[:1] in ("U", "W"):
+        if paused:
             await _tell_paused(container, subscription, reason)
         return
     text = f"Digest {subscription.id} could not be posted in <#{subscription.channel_id}>: {reason}."
@@ -237,11 +237,10 @@ async def _tell_paused(container: Container, subscription: DigestSubscription, r
         f"⚠️ Digest {subscription.id} in <#{subscription.channel_id}> is paused: {reason}. Once that is "
         f"fixed, `/switchboard digest resume {subscription.id}` posts it again from its next time."
     )
-    try:
-        slack = await container.slack_for(subscription.team_id)
-        await slack.chat_postMessage(channel=str(subscription.created_by), **failed_answer(text))
-    except SlackApiError as error:  # `digest list` and the audit trail still say it
-        log.warning("could not tell who added the digest", extra={"error": error.response.get("error")})
+    # `digest list` and the audit trail say it too.
+    await dm_actor(
+        await container.slack_for(subscription.team_id), subscription.created_by, failed_answer(text)
+    )
 
 
 async def run_digests(job: DigestRunJob, container: Container) -> None:
