@@ -310,7 +310,7 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path, monkeypatch: pytest.Monke
     url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
     result = CliRunner().invoke(cli, ["db", "upgrade"], env={"SWITCHBOARD_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
-    assert ("0021",) in _rows(url, "SELECT version_num FROM alembic_version")
+    assert ("0022",) in _rows(url, "SELECT version_num FROM alembic_version")
 
 
 def test_python_dash_m_bot_runs_the_cli() -> None:
