@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import AsyncIterator
@@ -442,3 +443,36 @@ async def test_a_reply_goes_only_to_the_threads_own_number_for_everyone(slack: H
     assert "Accepted by LiveVox" in told or "Delivered to" in told
     [mine] = [m for m in world(slack).lv_messages if m.message == f"to Maria {user}"]
     assert mine.phone == MARIA.lstrip("+") and mine.thread_id == maria.thread_id
+
+
+async def test_a_thread_form_that_came_back_changed_is_refused_and_audited(slack: Harness) -> None:
+    """Another person's transfer form, or one whose private_metadata was edited, names nothing kept for
+    the one submitting it: refused under its field, nothing done, one `access.denied` row each."""
+    message = await list_threads(slack)
+    maria = open_thread(slack, MARIA, AGENT_ID)
+    await click_card(slack, message, maria.thread_id, ids.ACTION_THREAD_TRANSFER)
+    await slack.driver.settle()
+    transfer = slack.driver.current_view("U0AGENT")
+    assert transfer is not None and transfer.callback_id == ids.VIEW_TRANSFER
+    theirs = await slack.driver.submit(transfer, {"agent": str(DEMO.transfer_agent_id)}, user="U0SUPER")
+    assert "expired" in theirs.errors[ids.INPUT_AGENT[0]]
+    edited = copy.deepcopy(transfer)
+    edited.data["private_metadata"] = "x" * 20
+    forged = await slack.driver.submit(edited, {"agent": str(DEMO.transfer_agent_id)})
+    assert "expired" in forged.errors[ids.INPUT_AGENT[0]]
+    await slack.driver.settle()
+    assert maria.owner_agent_id == AGENT_ID  # not transferred
+    james = open_thread(slack, JAMES, AGENT_ID)
+    await click_card(slack, message, james.thread_id, ids.ACTION_THREAD_RESOLVE)
+    await slack.driver.settle()
+    resolve = slack.driver.current_view("U0AGENT")
+    assert resolve is not None and resolve.callback_id == ids.VIEW_RESOLVE
+    refused = await slack.driver.submit(resolve, {"term_code": "1001"}, user="U0SUPER")
+    assert "expired" in refused.errors[ids.INPUT_TERM_CODE[0]]
+    await slack.driver.settle()
+    assert not james.resolved
+    denied = [a for a in await slack.audit_actions() if a[1] == "access.denied"]
+    assert (
+        sorted(denied)
+        == [("U0AGENT", "access.denied", "denied")] + [("U0SUPER", "access.denied", "denied")] * 2
+    )

@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,7 +21,7 @@ from bot.services.digest_admin import DigestAdmin, DigestInputError, DigestListi
 from bot.services.identity import Identity
 from bot.slack.digests.manage import DigestModalContext, check_scope
 from bot.slack.digests.manage_blocks import INPUT_CHANNEL, VIEW_DIGEST, added_text, field_block, read_modal
-from bot.slack.guards import FIELD_ERROR_CHARS, requires
+from bot.slack.guards import FIELD_ERROR_CHARS, refuse_submission, requires
 from bot.slack.home.jobs import HomeJob
 from bot.slack.jobs import for_user
 from bot.slack.payloads import recall
@@ -38,7 +39,7 @@ def _errors(block: str, text: str) -> dict[str, Any]:
 
 
 async def on_submit(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
 ) -> None:
     container = context["container"]
     identity: Identity = context["identity"]
@@ -46,7 +47,7 @@ async def on_submit(
     token = str(view.get("private_metadata") or "")
     meta = await recall(container, identity.team_id, identity.user_id, token, DigestModalContext)
     if meta is None:  # expired, or metadata edited by the client: it names nothing kept for this person
-        await ack(**_errors(INPUT_CHANNEL[0], EXPIRED))
+        await refuse_submission(ack, body, context, "Adding a digest", field=INPUT_CHANNEL[0], text=EXPIRED)
         return
     try:
         spec = read_modal(view)

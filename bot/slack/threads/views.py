@@ -13,6 +13,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.db.models import Role
 from bot.errors import InputError
@@ -20,7 +21,7 @@ from bot.jobs.contract import Claim, Envelope
 from bot.services.identity import Identity
 from bot.services.term_codes import TermCode, check_chosen, offered, validate_term_code_id
 from bot.slack import ids
-from bot.slack.guards import requires
+from bot.slack.guards import refuse_submission, requires
 from bot.slack.jobs import UNAVAILABLE, accept
 from bot.slack.payloads import recall
 from bot.slack.threads.blocks import ModalContext
@@ -62,7 +63,7 @@ def selected_option(view: dict[str, Any], block_id: str, action_id: str) -> dict
     return option
 
 
-async def submit_transfer(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+async def submit_transfer(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     view: dict[str, Any] = body["view"]
     block_id, action_id = ids.INPUT_AGENT
     option = selected_option(view, block_id, action_id)
@@ -70,8 +71,8 @@ async def submit_transfer(ack: AsyncAck, body: dict[str, Any], context: dict[str
         await ack(response_action="errors", errors={block_id: "Choose the agent to transfer to."})
         return
     meta = await _context(context, view)
-    if meta is None:
-        await ack(response_action="errors", errors={block_id: STALE})
+    if meta is None:  # expired, another person's form, or an edited private_metadata: refused, audited
+        await refuse_submission(ack, body, context, WHAT, field=block_id, text=STALE)
         return
     identity = context["identity"]
     name = str((option.get("text") or {}).get("text", "")).split(" (")[0].split(" · ")[0]
@@ -93,7 +94,7 @@ def text_value(view: dict[str, Any], block_id: str, action_id: str) -> str:
     return str(state.get("value") or "").strip()
 
 
-async def submit_resolve(ack: AsyncAck, body: dict[str, Any], context: dict[str, Any]) -> None:
+async def submit_resolve(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
     view: dict[str, Any] = body["view"]
     code_block, code_action = ids.INPUT_TERM_CODE
     account_block, account_action = ids.INPUT_ACCOUNT
@@ -102,8 +103,8 @@ async def submit_resolve(ack: AsyncAck, body: dict[str, Any], context: dict[str,
     meta = await _context(context, view)
     if not account:
         errors[account_block] = "LiveVox needs the customer's account to resolve a thread."
-    if meta is None:
-        await ack(response_action="errors", errors={code_block: STALE, **errors})
+    if meta is None:  # the form is refused whatever else it holds, and audited
+        await refuse_submission(ack, body, context, WHAT_RESOLVE, field=code_block, text=STALE)
         return
     container = context["container"]
     identity = context["identity"]
