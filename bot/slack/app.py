@@ -38,6 +38,12 @@ NOT_INSTALLED = (
     "Switchboard is not installed in this workspace (or was removed). "
     "An admin of the workspace can install it again from Switchboard's install link."
 )
+# Single-token mode (SLACK_BOT_TOKEN, HTTP or Socket Mode): Slack refused that token (auth.test), so
+# nothing can be done in the workspace until an admin gives Switchboard a working one.
+BOT_SIGN_IN_REFUSED = (
+    "Switchboard can't sign in to Slack with its bot token (it was revoked, or the app was removed from "
+    "this workspace). An admin must reinstall the app and set the new `SLACK_BOT_TOKEN`."
+)
 STALE_BUTTON = "That button is out of date (or was changed); please run the command again."
 
 # Set on the context once a request got past Bolt's signature check (or came over Socket Mode): only then
@@ -145,8 +151,9 @@ def create_app(
         client=container.slack,
         signing_secret=secret,
         oauth_flow=oauth_flow,
-        # OAuth mode: a workspace without an installation (never installed, or removed the app).
-        user_facing_authorize_error_message=NOT_INSTALLED if oauth_flow is not None else None,
+        # OAuth mode: a workspace without an installation (never installed, or removed the app); one
+        # token: that token refused. In Switchboard's words, not Bolt's "Please install this app…".
+        user_facing_authorize_error_message=NOT_INSTALLED if oauth_flow is not None else BOT_SIGN_IN_REFUSED,
         # Bolt's signature check, in Bolt's place (before authorize), unless the web guard has done it.
         request_verification_enabled=False,
         before_authorize=None if socket_mode else RequestVerificationOnce(secret or "", base_logger=bolt_log),

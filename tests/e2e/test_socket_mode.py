@@ -7,7 +7,7 @@ from __future__ import annotations
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot.slack.app import create_app
+from bot.slack.app import BOT_SIGN_IN_REFUSED, create_app
 from tests.e2e.conftest import Harness
 
 
@@ -28,3 +28,23 @@ async def test_a_slash_command_over_socket_mode_is_acked_and_answered(slack: Har
     await slack.driver.settle()
     posts = [p for p in slack.emulator.response_posts if "Lookup: +1 415-555-0101" in str(p)]
     assert len(posts) == 1
+
+
+async def test_a_refused_bot_token_is_said_in_switchboards_words(slack: Harness) -> None:
+    """One token (SLACK_BOT_TOKEN, here over Socket Mode): when Slack refuses it (auth.test answers
+    invalid_auth: revoked, or the app removed), the person is told what an admin must do, not Bolt's
+    "Please install this app into the workspace"."""
+    app = create_app(slack.container, socket_mode=True)  # a fresh app: auth.test is asked anew
+    slack.emulator.tokens.clear()  # the bot token is revoked
+    payload = slack.driver.command_payload(
+        "/switchboard",
+        "help",
+        user="U0SUPER",
+        channel="C0DEMO",
+        response_url=slack.emulator.new_response_url("C0DEMO", "U0SUPER"),
+        trigger_id="1.2.revoked",
+    )
+    request = SocketModeRequest(type="slash_commands", envelope_id="env-2", payload=dict(payload))
+    response = await run_async_bolt_app(app, request)
+    assert response.status == 200
+    assert response.body == BOT_SIGN_IN_REFUSED and "SLACK_BOT_TOKEN" in str(response.body)
