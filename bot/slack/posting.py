@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -26,6 +26,9 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.providers import RateBudget, RateLimit, default_limiter_registry
 from bot.slack.jobs import missing_scope
+
+if TYPE_CHECKING:
+    from bot.container import Container
 
 __all__ = [
     "ARCHIVED",
@@ -162,12 +165,14 @@ def channel_refusal(error: SlackApiError) -> str | None:
     return code if isinstance(code, str) and (code in NOT_IN_CHANNEL or code == ARCHIVED) else None
 
 
-async def dm_actor(slack: AsyncWebClient, actor: str | None, payload: dict[str, Any]) -> bool:
+async def dm_actor(container: Container, team_id: str, actor: str | None, payload: dict[str, Any]) -> bool:
     """DM `payload` to `actor` (who set something up, as the database records it) when that is a Slack
     user, not `cli:<name>` or nobody: what speaks first tells them when their channel cannot. False when
-    nothing was sent; a refusal is logged, since the caller's own record (status, audit) still says it."""
+    nothing was sent; a refusal is logged, since the caller's own record (status, audit) still says it.
+    The workspace's client is asked for only when there is someone to tell."""
     if not actor or actor[:1] not in ("U", "W"):
         return False
+    slack = await container.slack_for(team_id)
     try:
         await slack.chat_postMessage(channel=actor, **payload)
     except SlackApiError as error:

@@ -59,7 +59,7 @@ def upgrade() -> None:
                 audit.c.target_id == channel_id,
             )
             .order_by(audit.c.id.desc())
-        )
+        ).all()  # read whole before the UPDATE below, on the same connection
         for actor, details in events:
             if not isinstance(details, dict) or "alerts_enabled" not in (details.get("changed") or []):
                 continue  # a change of something else (the inbox, the interval)

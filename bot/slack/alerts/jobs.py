@@ -304,5 +304,5 @@ async def refused(container: Container, team_id: str, channel_id: str, error: Sl
     if row is None:  # off already (another worker met the same refusal)
         return True
     log.warning("alerts turned off: the channel refuses them", extra={"channel": channel_id, "error": code})
-    await dm_actor(await container.slack_for(team_id), row.alerts_by, stopped_message(channel_id, reason))
+    await dm_actor(container, team_id, row.alerts_by, stopped_message(channel_id, reason))
     return True

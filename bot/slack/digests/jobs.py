@@ -238,9 +238,7 @@ async def _tell_paused(container: Container, subscription: DigestSubscription, r
         f"fixed, `/switchboard digest resume {subscription.id}` posts it again from its next time."
     )
     # `digest list` and the audit trail say it too.
-    await dm_actor(
-        await container.slack_for(subscription.team_id), subscription.created_by, failed_answer(text)
-    )
+    await dm_actor(container, subscription.team_id, subscription.created_by, failed_answer(text))
 
 
 async def run_digests(job: DigestRunJob, container: Container) -> None:

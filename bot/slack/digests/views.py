@@ -47,7 +47,7 @@ async def on_submit(
     token = str(view.get("private_metadata") or "")
     meta = await recall(container, identity.team_id, identity.user_id, token, DigestModalContext)
     if meta is None:  # expired, or metadata edited by the client: it names nothing kept for this person
-        await refuse_submission(ack, body, context, "Adding a digest", field=INPUT_CHANNEL[0], text=EXPIRED)
+        await refuse_submission(ack, body, context, MANAGING, field=INPUT_CHANNEL[0], text=EXPIRED)
         return
     try:
         spec = read_modal(view)
