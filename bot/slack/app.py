@@ -44,6 +44,12 @@ BOT_SIGN_IN_REFUSED = (
     "Switchboard can't sign in to Slack with its bot token (it was revoked, or the app was removed from "
     "this workspace). An admin must reinstall the app and set the new `SLACK_BOT_TOKEN`."
 )
+# Single-token mode: the request comes from a workspace the one token is not for (an app whose signing
+# secret several workspaces share). Acting with another workspace's token would mix the two.
+OTHER_WORKSPACE = (
+    "This Switchboard serves one workspace only, and this is not it: it has no Slack sign-in here. "
+    "An admin can run a Switchboard for this workspace, or one in OAuth mode that serves several."
+)
 STALE_BUTTON = "That button is out of date (or was changed); please run the command again."
 
 # Set on the context once a request got past Bolt's signature check (or came over Socket Mode): only then
@@ -124,6 +130,18 @@ def delivery_key(body: dict[str, Any], req: AsyncBoltRequest) -> tuple[str, time
     return None  # Socket Mode: Slack delivers each envelope once over the socket, unsigned
 
 
+def token_serves(context: AsyncBoltContext) -> bool:
+    """Single-token mode: whether the request comes from the workspace (or, for an org-wide install, the
+    org) the bot token was issued for, as auth.test told Bolt. Bolt compares nothing, so one signing
+    secret shared by several workspaces would have their requests done with this workspace's token."""
+    token = context.authorize_result
+    if token is None or not (context.team_id or context.enterprise_id):
+        return True  # nothing was authorized, or no workspace named: nothing to mix up
+    if context.is_enterprise_install or not context.team_id:
+        return token.enterprise_id is not None and token.enterprise_id == context.enterprise_id
+    return token.team_id == context.team_id
+
+
 def create_app(
     container: Container, *, signing_secret: str | None = None, socket_mode: bool = False
 ) -> AsyncApp:
@@ -190,6 +208,11 @@ def create_app(
         context["respond"] = SlackOnlyRespond(
             response_url=context.response_url, proxy=context.client.proxy, ssl=context.client.ssl
         )
+        if oauth_flow is None and not token_serves(context):
+            log.warning("refused a request from a workspace the bot token is not for")
+            if body.get("type") == "event_callback":
+                return BoltResponse(status=200, body="")  # acked, so that Slack does not deliver it again
+            return await answer_instead(body, context, OTHER_WORKSPACE)
         team_id = context.team_id or context.enterprise_id
         if team_id and context.user_id:
             try:

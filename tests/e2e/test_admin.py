@@ -772,3 +772,22 @@ async def test_an_uninstall_the_database_could_not_record_is_done_on_slacks_retr
     assert (await _workspace(slack)).uninstalled_at is not None
     uninstalls = [a for a in await slack.audit_actions() if a[1] == "workspace.uninstalled"]
     assert uninstalls == [("slack", "workspace.uninstalled", "ok")]
+
+
+async def test_single_token_mode_serves_only_the_tokens_workspace(slack: Harness) -> None:
+    """One bot token (SLACK_BOT_TOKEN) is one workspace's. A request signed with the same secret from
+    another workspace (the secret shared by a distributed app) is refused in words, and nothing is done
+    or stored for that workspace with this one's token."""
+    slack.driver.team_id = "T0OTHER"
+    response = await slack.driver.command("/switchboard", "whoami", user="U0ADMIN")
+    assert response.status == 200
+    assert "serves one workspace only" in _body(response)
+    home = await slack.driver.open_home("U0ADMIN")
+    assert home.status == 200 and not home.body  # acked, so that Slack does not deliver it again
+    await slack.driver.settle()
+    assert not slack.emulator.calls_to("views.publish")
+    async with slack.container.sessions() as session:
+        rows = (await session.execute(select(Workspace.team_id))).scalars().all()
+    assert "T0OTHER" not in rows
+    slack.driver.team_id = TEAM_ID  # the token's own workspace is served as before
+    assert "agent" in _body(await slack.driver.command("/switchboard", "whoami", user="U0AGENT"))
