@@ -147,21 +147,29 @@ class ThreadAccess:
         """The thread as LiveVox lists it, for someone who may act on any (a supervisor): through their
         own session, else the inboxes of the team's agents (those Switchboard saw holding it first). None
         when no inbox the team can read holds it. Provider failures propagate."""
-        readers: list[LiveVoxClient] = []
+        held = await self.holding(providers, identity, thread_id, kind=kind)
+        return held[2] if held is not None else None
+
+    async def holding(
+        self, providers: Providers, identity: Identity, thread_id: str, *, kind: str = "SMS"
+    ) -> tuple[Identity, LiveVoxClient, Thread] | None:
+        """`find`, saying whose inboxes list the thread and through which session: the person's own
+        first, then each linked colleague's (those Switchboard saw holding it first)."""
+        readers: list[tuple[Identity, LiveVoxClient]] = []
         own = providers.livevox_agent(identity.livevox_login)
         if own is not None:
-            readers.append(own)
+            readers.append((identity, own))
         if self.contacts is not None and providers.livevox is not None and identity.team_id:
             members = await self.contacts.linked_agents(identity.team_id)
             saw = [await self.contacts.had_thread(m, thread_id) for m in members]
             for _, member in sorted(zip(saw, members, strict=True), key=lambda pair: not pair[0]):
                 client = providers.livevox_agent(member.livevox_login)
-                if client is not None and all(client is not r for r in readers):
-                    readers.append(client)
-        for client in readers:
+                if client is not None and all(client is not r for _, r in readers):
+                    readers.append((member, client))
+        for member, client in readers:
             thread = await self._find(client, thread_id, kind)
             if thread is not None:
-                return thread
+                return member, client, thread
         return None
 
     async def _find(self, client: LiveVoxClient, thread_id: str, kind: str) -> Thread | None:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import AuditEvent, Role, SmsMessage
 from bot.db.repositories import AuditRepository, SmsMessageRepository, UserMappingRepository
 from bot.errors import InputError, SwitchboardError
-from bot.providers.livevox import LiveVoxClient
+from bot.providers.livevox import LiveVoxClient, LiveVoxError
 from bot.providers.livevox.models import Channel, ChannelCounts, Thread
 from bot.services.access import AccessDenied, ThreadAccess
 from bot.services.audit import AuditService
@@ -43,6 +43,8 @@ LIVEVOX = "LiveVox"
 THREAD = "thread"
 CHANNEL_TYPES = {c.lower(): c for c in ("SMS", "Email", "Chat", "Voicemail", "Messaging")}
 Scope = Literal["both", "personal", "group"]
+# A change to a thread: the LiveVox call, through the session given, with what LiveVox lists of the thread.
+Change = Callable[[LiveVoxClient, Thread | None], Awaitable[object]]
 SCOPES: tuple[Scope, ...] = ("both", "personal", "group")
 
 NO_LOGIN = (
@@ -413,18 +415,35 @@ class InboxService:
         action: str,
         thread: tuple[str, str],
         details: dict[str, object],
-        call: Callable[[Thread | None], Awaitable[object]],
+        call: Change,
+        *,
+        as_holder: bool = True,
     ) -> None:
         """Check that the person may act on the thread (`thread`: its id and channel type), then run the
-        LiveVox call with what LiveVox says about the thread (None for a supervisor) and audit it, ok or
-        failed; a failure is raised on. A refusal is audited once, by the check, as `access.denied`; a
-        check that could not be made (LiveVox away) is this action failing."""
+        LiveVox call through the session to act as (`_acting`; the person's own for `as_holder=False`)
+        with what LiveVox says about the thread (None for a supervisor) and audit it, ok or failed; a
+        failure is raised on. A refusal is audited once, by the check, as `access.denied`; a check that
+        could not be made (LiveVox away) is this action failing."""
         thread_id, kind = thread
+        client, acting = (
+            await self._acting(providers, identity, thread_id)
+            if as_holder
+            else (self.agent(providers, identity), {})
+        )
+        details = {**details, **acting}
         try:
             found = await self.access.check(providers, identity, thread_id, kind=kind, what=action)
             if found is not None:  # before the change: a transfer or resolve takes it out of their view
                 await self._remember(identity, [card_from_thread(found)])
-            await call(found)
+            try:
+                await call(client, found)
+            except LiveVoxError as refused:
+                moved = await self._moved(providers, identity, thread, client, refused) if as_holder else None
+                if moved is None:
+                    raise
+                client, acting = moved
+                details = {**{k: v for k, v in details.items() if k != "as_login"}, **acting}
+                await call(client, found)
         except AccessDenied:
             raise
         except Exception as error:
@@ -456,7 +475,7 @@ class InboxService:
         inbox or in a service the agent is not in. Switchboard lets a supervisor or an admin act on every
         thread, and their list shows their colleagues' (read through those colleagues' sessions): such a
         thread is changed through the session of the colleague whose inbox it was last seen in (LiveVox
-        still decides; the audit names both). Everyone else acts as themselves."""
+        still decides; the audit names both), else found (`_moved`). Everyone else acts as themselves."""
         own = self.agent(providers, identity)
         if not identity.may(Role.SUPERVISOR) or self.contacts is None:
             return own, {}
@@ -466,10 +485,34 @@ class InboxService:
             return own, {}
         return session, {"as_login": holder.livevox_login}
 
+    async def _moved(
+        self,
+        providers: Providers,
+        identity: Identity,
+        thread: tuple[str, str],
+        tried: LiveVoxClient,
+        refused: LiveVoxError,
+    ) -> tuple[LiveVoxClient, dict[str, object]] | None:
+        """A supervisor's change LiveVox refused through the session `_acting` picked: the thread moved
+        since Switchboard saw it (taken or transferred in LiveVox itself), or Switchboard never saw it (an
+        id typed into `/threads`). The session of the agent whose inboxes list it now, to try once more
+        (a refusal changed nothing); None when that is the session tried, or no inbox the team can read
+        lists it (then LiveVox's refusal stands)."""
+        if refused.status not in (403, 404, 409) or not identity.may(Role.SUPERVISOR):
+            return None
+        thread_id, kind = thread
+        held = await self.access.holding(providers, identity, thread_id, kind=kind)
+        if held is None or held[1] is tried:
+            return None
+        member, client, found = held
+        log.info("thread found in another inbox", extra={"user": member.user_id, "status": refused.status})
+        await self._remember(member, [card_from_thread(found)])
+        return client, ({} if member is identity else {"as_login": member.livevox_login})
+
     async def take(self, providers: Providers, identity: Identity, thread_id: str, kind: str = "SMS") -> None:
-        """Group inbox → the person's personal inbox."""
-        client = self.agent(providers, identity)
+        """Group inbox → the person's personal inbox (always as themselves: it becomes theirs)."""
         if not identity.livevox_agent_id:
+            self.agent(providers, identity)  # not connected says so first
             raise InboxUnavailable(NO_AGENT_ID)
         agent_id = identity.livevox_agent_id
         await self._audited(
@@ -478,34 +521,33 @@ class InboxService:
             "thread.taken",
             (thread_id, kind),
             {"agent_id": agent_id},
-            lambda _: client.threads.take(thread_id, agent_id),
+            lambda client, _: client.threads.take(thread_id, agent_id),
+            as_holder=False,
         )
 
     async def release(
         self, providers: Providers, identity: Identity, thread_id: str, kind: str = "SMS"
     ) -> None:
         """Personal inbox → the service's group inbox."""
-        client, acting = await self._acting(providers, identity, thread_id)
         await self._audited(
             providers,
             identity,
             "thread.released",
             (thread_id, kind),
-            acting,
-            lambda _: client.threads.assign_to_group(thread_id),
+            {},
+            lambda client, _: client.threads.assign_to_group(thread_id),
         )
 
     async def transfer(
         self, providers: Providers, identity: Identity, thread_id: str, agent_id: str, kind: str = "SMS"
     ) -> None:
-        client, acting = await self._acting(providers, identity, thread_id)
         await self._audited(
             providers,
             identity,
             "thread.transferred",
             (thread_id, kind),
-            {"to_agent_id": agent_id, **acting},
-            lambda _: client.threads.transfer(thread_id, agent_id, kind),
+            {"to_agent_id": agent_id},
+            lambda client, _: client.threads.transfer(thread_id, agent_id, kind),
         )
 
     async def resolve(
@@ -517,14 +559,13 @@ class InboxService:
         term_code: int | None,
         kind: str = "SMS",
     ) -> None:
-        client, acting = await self._acting(providers, identity, thread_id)
         await self._audited(
             providers,
             identity,
             "thread.resolved",
             (thread_id, kind),
-            {"term_code_id": term_code, **acting},
-            lambda _: client.threads.resolve(thread_id, account, term_code_id=term_code),
+            {"term_code_id": term_code},
+            lambda client, _: client.threads.resolve(thread_id, account, term_code_id=term_code),
         )
 
     async def mark(
@@ -539,7 +580,6 @@ class InboxService:
     ) -> None:
         """`channel_id`: the service id for a group inbox, the agent id for a personal one. For an agent,
         the inbox LiveVox lists the thread in is used, not the one the click claimed."""
-        client, acting = await self._acting(providers, identity, thread_id)
 
         def inbox(found: Thread | None) -> str:
             return (
@@ -548,24 +588,14 @@ class InboxService:
                 else channel_id
             )
 
-        if read:
-            await self._audited(
-                providers,
-                identity,
-                "thread.marked_read",
-                (thread_id, kind),
-                acting,
-                lambda found: client.messages.mark_read(thread_id, inbox(found)),
-            )
-        else:
-            await self._audited(
-                providers,
-                identity,
-                "thread.marked_unread",
-                (thread_id, kind),
-                acting,
-                lambda found: client.messages.mark_unread(thread_id, inbox(found)),
-            )
+        async def change(client: LiveVoxClient, found: Thread | None) -> None:
+            if read:
+                await client.messages.mark_read(thread_id, inbox(found))
+            else:
+                await client.messages.mark_unread(thread_id, inbox(found))
+
+        action = "thread.marked_read" if read else "thread.marked_unread"
+        await self._audited(providers, identity, action, (thread_id, kind), {}, change)
 
 
 # ------------------------------------------------------------------------------------ from the database

@@ -219,6 +219,54 @@ async def test_a_supervisor_releases_a_colleagues_thread_through_the_colleagues_
     assert own.owner_agent_id is None
 
 
+async def _last(slack: Harness, action: str) -> tuple[str, dict[str, object]]:
+    from bot.db.repositories import AuditRepository
+
+    async with slack.container.sessions() as session:
+        events = await AuditRepository(session, TEAM_ID).recent(limit=20)
+    event = next(e for e in events if e.action == action)
+    return event.outcome, dict(event.details or {})
+
+
+async def test_a_supervisor_acts_on_a_thread_that_moved_in_livevox_since_the_card_was_shown(
+    slack: Harness,
+) -> None:
+    """A card shows a thread where it was; an agent may then take it, or a thread be moved, in LiveVox
+    itself. LiveVox refuses the supervisor's change through the session the card named, so Switchboard
+    finds whose inbox holds it now and acts through that session, once; a thread no linked agent's
+    inbox holds is left as LiveVox said (refused, audited as failed, the supervisor told)."""
+    personal = await list_threads(slack, "personal", user="U0SUPER")
+    own = open_thread(slack, MARIA, DEMO.transfer_agent_id)  # in the supervisor's own personal inbox
+    assert f"card:{own.thread_id}" in dump(personal)
+    own.owner_agent_id = AGENT_ID  # transferred to U0AGENT in LiveVox's own agent desktop
+    await click_card(slack, personal, own.thread_id, ids.ACTION_THREAD_RELEASE, user="U0SUPER")
+    await slack.driver.settle()
+    assert own.owner_agent_id is None  # released, through U0AGENT's session
+    outcome, details = await _last(slack, "thread.released")
+    assert outcome == "ok" and details.get("as_login") == DEMO.agent_login
+
+    personal = await list_threads(slack, "personal", user="U0SUPER")
+    maria = open_thread(slack, MARIA, AGENT_ID)
+    maria.owner_agent_id = DEMO.transfer_agent_id  # now in the supervisor's own personal inbox
+    await click_card(slack, personal, maria.thread_id, ids.ACTION_THREAD_RELEASE, user="U0SUPER")
+    await slack.driver.settle()
+    assert maria.owner_agent_id is None
+    outcome, details = await _last(slack, "thread.released")
+    assert outcome == "ok" and "as_login" not in details  # as themselves
+
+    personal = await list_threads(slack, "personal", user="U0SUPER")
+    james = open_thread(slack, JAMES, AGENT_ID)
+    stranger = next(a for a in world(slack).agents if a not in (AGENT_ID, DEMO.transfer_agent_id))
+    james.owner_agent_id = stranger  # an agent nobody linked in Slack: no session reads that inbox
+    await click_card(slack, personal, james.thread_id, ids.ACTION_THREAD_RELEASE, user="U0SUPER")
+    await slack.driver.settle()
+    assert james.owner_agent_id == stranger  # untouched
+    outcome, _ = await _last(slack, "thread.released")
+    assert outcome == "failed"
+    answer = slack.driver.last_response("U0SUPER")
+    assert answer is not None and "personal inbox" in dump(answer), dump(answer)
+
+
 # ------------------------------------------------------------------------------------------ buttons
 async def test_take_moves_the_thread_and_updates_the_card_in_place(slack: Harness) -> None:
     message = await list_threads(slack)
