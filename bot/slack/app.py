@@ -184,6 +184,7 @@ def create_app(
     answer_promptly(app)
 
     deliveries = container.deliveries
+    from bot.slack.slash import replayable  # the commands' declarations, once every feature is importable
 
     async def front_door(
         req: AsyncBoltRequest,
@@ -191,7 +192,8 @@ def create_app(
         context: AsyncBoltContext,
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse:
-        """Who is asking ▸ once per delivery ▸ signed button values, in that order.
+        """Who is asking ▸ once per delivery (not for a command that only answers: `replayable`) ▸
+        signed button values, in that order.
 
         Who is asking comes first because it is what fails while the database blinks, and an event is then
         answered 503 so that Slack delivers it again: claimed before that, the retry would be taken for a
@@ -225,7 +227,7 @@ def create_app(
                     raise
                 log.warning("database unreachable: answering without it (%s)", type(error).__name__)
                 return await answer_instead(body, context, NO_DATABASE)
-        if not await first_delivery(req, body, context):
+        if not replayable(body) and not await first_delivery(req, body, context):
             return BoltResponse(status=200, body="")
         if body.get("type") == "block_actions" and not verify_buttons(body):
             return await refuse_button(body, context)

@@ -96,6 +96,9 @@ class Subcommand:
     # More usage lines, shown after `usage` in help: the forms of a subcommand with its own verbs
     # (`/switchboard digest add …`, `… list`, …).
     also: tuple[str, ...] = ()
+    # It changes nothing and its whole answer is its ack, the same for everyone of a role (help): a
+    # replay of it is answered again rather than claimed once (`bot.slack.slash.replayable`).
+    replayable: bool = False
 
 
 @dataclass
@@ -115,10 +118,11 @@ class CommandRouter:
         role: Role | None = Role.AGENT,
         *,
         also: Sequence[str] = (),
+        replayable: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.subcommands[name] = Subcommand(
-                self.command, name, usage, summary, role, handler, tuple(also)
+                self.command, name, usage, summary, role, handler, tuple(also), replayable
             )
             return handler
 

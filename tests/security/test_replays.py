@@ -74,6 +74,42 @@ async def test_a_replayed_slash_command_is_answered_once(slack: Harness) -> None
     assert len([p for p in slack.emulator.response_posts if p.url_id == url_id]) == 1
 
 
+async def test_a_replayed_help_is_answered_again_and_other_commands_once(slack: Harness) -> None:
+    """`/switchboard help` changes nothing and answers only in its ack, with what the role may run: a
+    replay is answered the same again, and no claim is written before its ack. Every other command,
+    `whoami` included, is claimed: its replay is an empty 200."""
+
+    def signed(text: str) -> tuple[str, dict[str, str]]:
+        body = urlencode(
+            slack.driver.command_payload(
+                "/switchboard",
+                text,
+                user="U0SUPER",
+                channel="C0DEMO",
+                response_url=slack.emulator.new_response_url("C0DEMO", "U0SUPER"),
+                trigger_id=f"1.2.{text or 'bare'}",
+            )
+        )
+        return body, {"Content-Type": "application/x-www-form-urlencoded", **slack.driver.sign(body)}
+
+    async def claimed() -> int:
+        async with slack.container.sessions() as session:
+            return await _count(session)
+
+    claims = await claimed()
+    for text in ("help", ""):
+        body, headers = signed(text)
+        first = await post_raw(slack, body, headers)
+        assert first[0] == 200 and "/switchboard whoami" in first[1]
+        assert await post_raw(slack, body, headers) == first  # the same answer, nothing more
+    assert await claimed() == claims
+    body, headers = signed("whoami")
+    first = await post_raw(slack, body, headers)
+    assert first[0] == 200 and "supervisor" in first[1]
+    assert await post_raw(slack, body, headers) == (200, "")
+    assert await claimed() == claims + 1
+
+
 async def test_the_same_command_signed_anew_is_a_new_delivery(slack: Harness) -> None:
     """A person running the same command twice is two deliveries (Slack signs each one)."""
     for _ in range(2):

@@ -54,7 +54,7 @@ LINK_USAGE = (
 )
 
 
-@router.sub("help", "/switchboard help", "what you can do here", role=None)
+@router.sub("help", "/switchboard help", "what you can do here", role=None, replayable=True)
 async def help_(inv: Invocation) -> None:
     encoded_help(inv.identity.role).send(inv.ack)
 
@@ -76,7 +76,7 @@ def help_for(role: Role | None) -> dict[str, Any]:
     return help_message(groups, someone)
 
 
-@router.sub(None, "/switchboard", "same as help", role=None)
+@router.sub(None, "/switchboard", "same as help", role=None, replayable=True)
 async def bare(inv: Invocation) -> None:
     if inv.args:
         from bot.slack.slash import _unknown
