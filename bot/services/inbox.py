@@ -430,7 +430,7 @@ class InboxService:
             if as_holder
             else (self.agent(providers, identity), {})
         )
-        details = {**details, **acting}
+        base, details = details, {**details, **acting}
         try:
             found = await self.access.check(providers, identity, thread_id, kind=kind, what=action)
             if found is not None:  # before the change: a transfer or resolve takes it out of their view
@@ -442,7 +442,7 @@ class InboxService:
                 if moved is None:
                     raise
                 client, acting = moved
-                details = {**{k: v for k, v in details.items() if k != "as_login"}, **acting}
+                details = {**base, **acting}
                 await call(client, found)
         except AccessDenied:
             raise
@@ -512,7 +512,7 @@ class InboxService:
     async def take(self, providers: Providers, identity: Identity, thread_id: str, kind: str = "SMS") -> None:
         """Group inbox → the person's personal inbox (always as themselves: it becomes theirs)."""
         if not identity.livevox_agent_id:
-            self.agent(providers, identity)  # not connected says so first
+            self.agent(providers, identity)  # raises first when LiveVox is not connected
             raise InboxUnavailable(NO_AGENT_ID)
         agent_id = identity.livevox_agent_id
         await self._audited(

@@ -189,6 +189,15 @@ async def test_a_supervisor_sees_every_thread_an_agent_sees(slack: Harness) -> N
     assert f"Personal SMS ({DEMO.agent_login})" in card_text(personal, maria.thread_id)
 
 
+async def _last(slack: Harness, action: str) -> tuple[str, dict[str, object]]:
+    from bot.db.repositories import AuditRepository
+
+    async with slack.container.sessions() as session:
+        events = await AuditRepository(session, TEAM_ID).recent(limit=20)
+    event = next(e for e in events if e.action == action)
+    return event.outcome, dict(event.details or {})
+
+
 async def test_a_supervisor_releases_a_colleagues_thread_through_the_colleagues_session(
     slack: Harness,
 ) -> None:
@@ -201,12 +210,8 @@ async def test_a_supervisor_releases_a_colleagues_thread_through_the_colleagues_
     await slack.driver.settle()
     assert maria.owner_agent_id is None  # back in the group inbox
     assert ("U0SUPER", "thread.released", "ok") in await slack.audit_actions()
-    from bot.db.repositories import AuditRepository
-
-    async with slack.container.sessions() as session:
-        events = await AuditRepository(session, TEAM_ID).recent(limit=20)
-    released = next(e for e in events if e.action == "thread.released")
-    assert (released.details or {}).get("as_login") == DEMO.agent_login
+    _, details = await _last(slack, "thread.released")
+    assert details.get("as_login") == DEMO.agent_login
     # Their own threads a supervisor changes as themselves.
     own = next(  # the supervisor's own agent (SKIM) has one thread in their personal inbox
         t
@@ -217,15 +222,6 @@ async def test_a_supervisor_releases_a_colleagues_thread_through_the_colleagues_
     await click_card(slack, message, own.thread_id, ids.ACTION_THREAD_RELEASE, user="U0SUPER")
     await slack.driver.settle()
     assert own.owner_agent_id is None
-
-
-async def _last(slack: Harness, action: str) -> tuple[str, dict[str, object]]:
-    from bot.db.repositories import AuditRepository
-
-    async with slack.container.sessions() as session:
-        events = await AuditRepository(session, TEAM_ID).recent(limit=20)
-    event = next(e for e in events if e.action == action)
-    return event.outcome, dict(event.details or {})
 
 
 async def test_a_supervisor_acts_on_a_thread_that_moved_in_livevox_since_the_card_was_shown(
